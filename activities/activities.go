@@ -1,0 +1,36 @@
+// Package activities holds the Temporal activities: the steps of a workflow
+// that touch the outside world (the database, mail, SMS, webhooks).
+package activities
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/tempobill/billing/mail"
+	"github.com/tempobill/billing/store"
+)
+
+// Activities holds the dependencies of every activity. Its exported methods
+// are the activities; workflows call them through typed method values.
+type Activities struct {
+	Store *store.Store
+	Mail  Mailer
+	SMS   Texter
+	// MailFrom is the sender address of notices, unless a product names a reply-to.
+	MailFrom string
+	// Steps are the custom lifecycle steps products can name.
+	Steps []Step
+	HTTP  *http.Client
+	Log   *slog.Logger
+}
+
+// Mailer sends one email and returns its Message-ID.
+type Mailer interface {
+	Send(ctx context.Context, m mail.Message) (string, error)
+}
+
+// Texter sends one text message and returns the provider's message ID.
+type Texter interface {
+	Send(ctx context.Context, to, body string) (string, error)
+}

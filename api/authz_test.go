@@ -1,0 +1,302 @@
+package api_test
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/password"
+	"github.com/tempobill/billing/store"
+)
+
+// The callers of the authorization matrix, in the order of a want row.
+var callers = []string{"anonymous", "client A", "client B", "staff without permission", "staff with permission", "admin"}
+
+// want is the expected status for each caller.
+type want [6]int
+
+// fixture is a fresh world for one cell: customers A and B with their
+// objects and a session for every caller.
+type fixture struct {
+	A, B          billing.Customer
+	userA         billing.User // A's main user
+	extraUserA    billing.User // a second user of A, deletable
+	payerA        billing.Payer
+	paymentA      billing.Payment
+	product       billing.Product
+	otherStaff    billing.Staff
+	otherStaffKey billing.APIKey
+	subA          int64  // a running, active subscription of A, when the cell asks for one
+	markerA       string // appears in A's data only
+	markerB       string
+	tokens        [6]string
+	uniq          string
+}
+
+// matrixPassword is the password of every fixture user and staff member; its
+// hash is computed once and shared, since argon2id is slow on purpose.
+const matrixPassword = "matrix-password-123"
+
+type matrix struct {
+	b        *bundle
+	hash     string
+	staffIDs [3]int64 // staff without permission, staff with every permission, admin
+}
+
+func newMatrix(t *testing.T) *matrix {
+	b := setup(t)
+	hash, err := password.Hash(matrixPassword)
+	require.NoError(t, err)
+	m := &matrix{b: b, hash: hash}
+	for i, s := range []billing.StaffCreate{
+		{Role: billing.RoleStaff},
+		{Role: billing.RoleStaff, Permissions: billing.Permissions},
+		{Role: billing.RoleAdmin},
+	} {
+		s.Login, s.Email = "m"+uniq(), uniq()+"@staff.example"
+		if s.Permissions == nil {
+			s.Permissions = []string{}
+		}
+		st, err := b.store.CreateStaff(t.Context(), s, hash)
+		require.NoError(t, err)
+		m.staffIDs[i] = st.ID
+	}
+	return m
+}
+
+func (m *matrix) customer(t *testing.T, marker string) (billing.Customer, billing.User) {
+	login := "x" + uniq()
+	in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "Customer " + marker, Country: "DE",
+		User: billing.UserCreate{Login: login, Email: login + "@example.com", FirstName: marker}}
+	in.Defaults()
+	c, u, err := m.b.store.CreateCustomer(t.Context(), in, m.hash)
+	require.NoError(t, err)
+	return c, u
+}
+
+func (m *matrix) fixture(t *testing.T) *fixture {
+	ctx := t.Context()
+	st := m.b.store
+	f := &fixture{markerA: "MARKA" + uniq(), markerB: "MARKB" + uniq(), uniq: uniq()}
+	f.A, f.userA = m.customer(t, f.markerA)
+	var userB billing.User
+	f.B, userB = m.customer(t, f.markerB)
+	var err error
+	login := "e" + uniq()
+	f.extraUserA, err = st.CreateUser(ctx, f.A.ID, billing.UserCreate{Login: login, Email: login + "@example.com", Language: "en"}, m.hash)
+	require.NoError(t, err)
+	f.payerA, err = st.CreatePayer(ctx, f.A.ID, billing.PayerInput{Type: "individual", LegalName: "Payer " + f.markerA, Country: "DE"})
+	require.NoError(t, err)
+	f.paymentA, err = st.CreatePayment(ctx, billing.PaymentCreate{CustomerID: f.A.ID, Method: billing.MethodWireTransfer, Amount: 100, Currency: "EUR", ExternalID: f.markerA})
+	require.NoError(t, err)
+	_, err = st.CreatePayment(ctx, billing.PaymentCreate{CustomerID: f.B.ID, Method: billing.MethodWireTransfer, Amount: 100, Currency: "EUR", ExternalID: f.markerB})
+	require.NoError(t, err)
+	in := billing.ProductInput{Name: "Product", Price: new(int64), Currency: "EUR", PeriodUnit: billing.PeriodMonth}
+	f.product, err = st.CreateProduct(ctx, in.Product())
+	require.NoError(t, err)
+	f.otherStaff, err = st.CreateStaff(ctx, billing.StaffCreate{Login: "o" + uniq(), Email: uniq() + "@staff.example", Role: billing.RoleStaff, Permissions: []string{}}, m.hash)
+	require.NoError(t, err)
+	f.otherStaffKey, err = st.CreateAPIKey(ctx, f.otherStaff.ID, "ci", "bk_xxxx", []byte(uniq()))
+	require.NoError(t, err)
+
+	f.tokens[1] = m.b.session(store.Session{Kind: billing.ActorClient, UserID: f.userA.ID, CustomerID: f.A.ID})
+	f.tokens[2] = m.b.session(store.Session{Kind: billing.ActorClient, UserID: userB.ID, CustomerID: f.B.ID})
+	for i, id := range m.staffIDs {
+		f.tokens[3+i] = m.b.session(store.Session{Kind: billing.ActorStaff, StaffID: id})
+	}
+	return f
+}
+
+// subscription orders the fixture's free product for A, as an admin through
+// the API, and waits until its workflow has activated it.
+func (m *matrix) subscription(t *testing.T, f *fixture) int64 {
+	status, body := m.b.doJSON("POST", "/api/v1/subscriptions", map[string]any{"customer_id": f.A.ID, "product_id": f.product.ID})
+	require.Equal(t, created, status, "%v", body)
+	id := jsonID(body)
+	require.Eventually(t, func() bool {
+		_, got := m.b.do("GET", "/api/v1/subscriptions/"+id, "")
+		sched, _ := got["schedule"].(map[string]any)
+		return sched != nil && sched["status"] == billing.SubscriptionActive
+	}, 30*time.Second, 20*time.Millisecond, "the subscription's workflow activates it")
+	n, err := strconv.ParseInt(id, 10, 64)
+	require.NoError(t, err)
+	return n
+}
+
+// cell is what one route is called with, and what each caller gets.
+type cell struct {
+	path func(f *fixture) string
+	body func(f *fixture) string
+	want want
+}
+
+func fixed(s string) func(*fixture) string { return func(*fixture) string { return s } }
+
+// Statuses, named for the table below.
+const (
+	ok, created, noContent = 200, 201, 204
+	unauth, forbid, absent = 401, 403, 404
+	invalid, conflict      = 422, 409
+)
+
+// matrixCells lists every route. A route missing here fails the test, so a
+// new route can't be added without deciding who may call it.
+func matrixCells() map[string]cell {
+	a := func(f *fixture) string { return fmt.Sprint(f.A.ID) }
+	custA := func(suffix string) func(*fixture) string {
+		return func(f *fixture) string { return "/api/v1/customers/" + a(f) + suffix }
+	}
+	own := func(success int) want { return want{unauth, success, absent, forbid, success, success} }
+	staffOnly := func(success int) want { return want{unauth, forbid, forbid, forbid, success, success} }
+	anyStaff := func(success int) want { return want{unauth, forbid, forbid, success, success, success} }
+	everyone := func(status int) want { return want{status, status, status, status, status, status} }
+	signedIn := func(status int) want { return want{unauth, status, status, status, status, status} }
+	none := fixed("")
+	subPath := func(suffix string) func(*fixture) string {
+		return func(f *fixture) string { return fmt.Sprint("/api/v1/subscriptions/", f.subA, suffix) }
+	}
+	return map[string]cell{
+		"GET /healthz":             {fixed("/healthz"), none, everyone(ok)},
+		"GET /readyz":              {fixed("/readyz"), none, everyone(ok)},
+		"GET /api/v1/openapi.json": {fixed("/api/v1/openapi.json"), none, everyone(ok)},
+		"POST /api/v1/auth/login": {fixed("/api/v1/auth/login"), func(f *fixture) string {
+			return `{"login": "` + f.userA.Login + `", "password": "` + matrixPassword + `"}`
+		}, everyone(created)},
+		"POST /api/v1/auth/staff/login": {fixed("/api/v1/auth/staff/login"), func(f *fixture) string {
+			return `{"login": "` + f.otherStaff.Login + `", "password": "` + matrixPassword + `"}`
+		}, everyone(created)},
+		"POST /api/v1/auth/logout": {fixed("/api/v1/auth/logout"), none, signedIn(noContent)},
+		"GET /api/v1/auth/me":      {fixed("/api/v1/auth/me"), none, signedIn(ok)},
+		"POST /api/v1/auth/return": {fixed("/api/v1/auth/return"), none, signedIn(invalid)},
+		"GET /api/v1/staff":        {fixed("/api/v1/staff"), none, staffOnly(ok)},
+		"POST /api/v1/staff": {fixed("/api/v1/staff"), func(f *fixture) string {
+			return `{"login": "n` + f.uniq + `", "email": "n` + f.uniq + `@staff.example"}`
+		}, staffOnly(created)},
+		"GET /api/v1/staff/:id":   {func(f *fixture) string { return fmt.Sprint("/api/v1/staff/", f.otherStaff.ID) }, none, staffOnly(ok)},
+		"PATCH /api/v1/staff/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/staff/", f.otherStaff.ID) }, fixed(`{"name": "Renamed"}`), staffOnly(ok)},
+		"GET /api/v1/api-keys":    {fixed("/api/v1/api-keys"), none, anyStaff(ok)},
+		"POST /api/v1/api-keys":   {fixed("/api/v1/api-keys"), fixed(`{"name": "integration"}`), anyStaff(created)},
+		"DELETE /api/v1/api-keys/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/api-keys/", f.otherStaffKey.ID) }, none,
+			want{unauth, forbid, forbid, absent, ok, ok}}, // only staff managers revoke others' keys
+		"GET /api/v1/audit": {fixed("/api/v1/audit"), none, staffOnly(ok)},
+		"POST /api/v1/customers": {fixed("/api/v1/customers"), func(f *fixture) string {
+			return `{"account_type": "individual", "name": "New", "country": "DE", "user": {"login": "c` + f.uniq + `", "email": "c` + f.uniq + `@example.com"}}`
+		}, staffOnly(created)},
+		"GET /api/v1/customers":                  {fixed("/api/v1/customers?limit=200&sort=-id"), none, staffOnly(ok)},
+		"GET /api/v1/customers/:id":              {custA(""), none, own(ok)},
+		"PATCH /api/v1/customers/:id":            {custA(""), fixed(`{"contact_person": "Bob"}`), own(ok)},
+		"DELETE /api/v1/customers/:id":           {custA(""), none, staffOnly(ok)},
+		"POST /api/v1/customers/:id/impersonate": {custA("/impersonate"), none, staffOnly(created)},
+		"GET /api/v1/customers/:id/users":        {custA("/users"), none, own(ok)},
+		"POST /api/v1/customers/:id/users": {custA("/users"), func(f *fixture) string {
+			return `{"login": "u` + f.uniq + `", "email": "u` + f.uniq + `@example.com"}`
+		}, own(created)},
+		"GET /api/v1/customers/:id/users/:user_id": {func(f *fixture) string { return custA(fmt.Sprint("/users/", f.extraUserA.ID))(f) }, none, own(ok)},
+		"PATCH /api/v1/customers/:id/users/:user_id": {func(f *fixture) string { return custA(fmt.Sprint("/users/", f.extraUserA.ID))(f) },
+			fixed(`{"first_name": "Eve"}`), own(ok)},
+		"DELETE /api/v1/customers/:id/users/:user_id": {func(f *fixture) string { return custA(fmt.Sprint("/users/", f.extraUserA.ID))(f) }, none, own(noContent)},
+		"GET /api/v1/customers/:id/payers":            {custA("/payers"), none, own(ok)},
+		"POST /api/v1/customers/:id/payers":           {custA("/payers"), fixed(`{"type": "individual", "legal_name": "P", "country": "DE"}`), own(created)},
+		"GET /api/v1/customers/:id/payers/:payer_id":  {func(f *fixture) string { return custA(fmt.Sprint("/payers/", f.payerA.ID))(f) }, none, own(ok)},
+		"PUT /api/v1/customers/:id/payers/:payer_id": {func(f *fixture) string { return custA(fmt.Sprint("/payers/", f.payerA.ID))(f) },
+			fixed(`{"type": "individual", "legal_name": "Q", "country": "FR"}`), own(ok)},
+		"DELETE /api/v1/customers/:id/payers/:payer_id": {func(f *fixture) string { return custA(fmt.Sprint("/payers/", f.payerA.ID))(f) }, none, own(noContent)},
+		"GET /api/v1/customers/:id/balance":             {custA("/balance"), none, own(ok)},
+		"GET /api/v1/customers/:id/ledger":              {custA("/ledger"), none, own(ok)},
+		"POST /api/v1/customers/:id/ledger": {custA("/ledger"), func(f *fixture) string {
+			return `{"kind": "credit", "amount": 100, "currency": "EUR", "reference": "goodwill", "idempotency_key": "` + f.uniq + `"}`
+		}, staffOnly(created)},
+		"POST /api/v1/products":    {fixed("/api/v1/products"), fixed(`{"name": "P", "price": 100, "currency": "EUR", "period_unit": "month"}`), staffOnly(created)},
+		"GET /api/v1/products":     {fixed("/api/v1/products"), none, signedIn(ok)},
+		"GET /api/v1/products/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/products/", f.product.ID) }, none, signedIn(ok)},
+		"PUT /api/v1/products/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/products/", f.product.ID) },
+			fixed(`{"name": "P2", "price": 200, "currency": "EUR", "period_unit": "month"}`), staffOnly(ok)},
+		"POST /api/v1/payments": {fixed("/api/v1/payments"), func(f *fixture) string {
+			return `{"customer_id": ` + a(f) + `, "method": "electronic", "amount": 500, "currency": "EUR"}`
+		}, own(created)},
+		"GET /api/v1/payments": {fixed("/api/v1/payments?limit=200"), none, want{unauth, ok, ok, forbid, ok, ok}},
+		"POST /api/v1/subscriptions": {fixed("/api/v1/subscriptions"), func(f *fixture) string {
+			return fmt.Sprintf(`{"customer_id": %d, "product_id": %d}`, f.A.ID, f.product.ID)
+		}, own(created)},
+		"GET /api/v1/subscriptions":                     {fixed("/api/v1/subscriptions?limit=200"), none, want{unauth, ok, ok, forbid, ok, ok}},
+		"GET /api/v1/subscriptions/:id":                 {subPath(""), none, own(ok)},
+		"GET /api/v1/subscriptions/:id/notices":         {subPath("/notices"), none, own(ok)},
+		"POST /api/v1/subscriptions/:id/suspend":        {subPath("/suspend"), fixed(`{"reason": "abuse"}`), staffOnly(ok)},
+		"POST /api/v1/subscriptions/:id/resume":         {subPath("/resume"), none, staffOnly(conflict)}, // it is not suspended
+		"POST /api/v1/subscriptions/:id/cancel":         {subPath("/cancel"), fixed(`{"at_period_end": true}`), own(ok)},
+		"POST /api/v1/subscriptions/:id/renew":          {subPath("/renew"), none, own(ok)},
+		"POST /api/v1/subscriptions/:id/change-product": {subPath("/change-product"), func(f *fixture) string { return fmt.Sprintf(`{"product_id": %d}`, f.product.ID) }, staffOnly(ok)},
+		"POST /api/v1/subscriptions/:id/auto-renew":     {subPath("/auto-renew"), fixed(`{"enabled": false}`), own(ok)},
+		"POST /api/v1/subscriptions/:id/extend":         {subPath("/extend"), fixed(`{"days": 5}`), staffOnly(ok)},
+		"GET /api/v1/notice-templates":                  {fixed("/api/v1/notice-templates"), none, anyStaff(ok)},
+		"PUT /api/v1/notice-templates/:milestone":       {fixed("/api/v1/notice-templates/cancelled"), fixed(`{"subject": "Cancelled", "body": "Your service was cancelled."}`), staffOnly(ok)},
+		"DELETE /api/v1/notice-templates/:milestone":    {fixed("/api/v1/notice-templates/cancelled"), none, staffOnly(ok)},
+		"GET /api/v1/payments/:id":                      {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID) }, none, own(ok)},
+		"POST /api/v1/payments/:id/paid":                {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/paid") }, none, staffOnly(ok)},
+		"POST /api/v1/payments/:id/cancel":              {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/cancel") }, none, staffOnly(ok)},
+	}
+}
+
+// TestAuthorizationMatrix calls every route of the router as every kind of
+// caller, each in a fresh world, and checks the exact status and that no
+// customer's data reaches another customer's client.
+func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
+	m := newMatrix(t)
+	cells := matrixCells()
+	seen := map[string]bool{}
+	for _, r := range m.b.api.Routes() {
+		key := r.Method + " " + r.Path
+		seen[key] = true
+		c, ok := cells[key]
+		if !ok {
+			t.Errorf("route %s is not in the authorization matrix: decide who may call it and add it to matrixCells", key)
+			continue
+		}
+		for i, caller := range callers {
+			f := m.fixture(t)
+			if strings.HasPrefix(key, "GET /api/v1/subscriptions") || strings.Contains(key, "/subscriptions/:id") {
+				f.subA = m.subscription(t, f) // these routes act on a running subscription of A
+			}
+			status, raw := m.b.raw(f.tokens[i], r.Method, c.path(f), c.body(f))
+			if status != c.want[i] {
+				t.Errorf("%s as %s: status %d, want %d; body %.300s", key, caller, status, c.want[i], raw)
+			}
+			leak := func(what string) {
+				t.Errorf("%s as %s: the answer shows %s", key, caller, what)
+			}
+			if key == "POST /api/v1/auth/login" {
+				continue // the credentials in the body, not the caller's token, decide whose data comes back
+			}
+			switch caller {
+			case "client A":
+				if strings.Contains(raw, f.markerB) {
+					leak("customer B's data")
+				}
+			case "client B":
+				if strings.Contains(raw, f.markerA) || regexp.MustCompile(`"customer_id":\s*`+fmt.Sprint(f.A.ID)+`\b`).MatchString(raw) {
+					leak("customer A's data")
+				}
+			}
+			if (caller == "client A" || caller == "client B") && key != "GET /api/v1/openapi.json" && strings.Contains(raw, `"attitude"`) {
+				leak("the staff-only attitude")
+			}
+		}
+	}
+	for key := range cells {
+		require.True(t, seen[key], "the matrix lists %s, which is not a route", key)
+	}
+}
+
+// raw sends a request and returns the status and body as text.
+func (b *bundle) raw(token, method, path, body string) (int, string) {
+	b.t.Helper()
+	status, out := b.doAs(token, method, path, body)
+	return status, strings.TrimSpace(mustJSON(out))
+}

@@ -1,0 +1,119 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/password"
+	"github.com/tempobill/billing/store"
+)
+
+// RegisterResult is the answer to a registration: the customer, its main user,
+// and the generated password if none was given (shown this once).
+type RegisterResult struct {
+	Customer          billing.Customer `json:"customer"`
+	User              billing.User     `json:"user"`
+	GeneratedPassword string           `json:"generated_password,omitempty"`
+}
+
+func (s *Server) createCustomer(c echo.Context) error {
+	var in billing.CustomerCreate
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	in.Defaults()
+	if in.RegistrationIP == "" {
+		in.RegistrationIP = c.RealIP()
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	var res RegisterResult
+	hash, generated, err := password.HashOrGenerate(in.User.Password)
+	if err != nil {
+		return err
+	}
+	res.GeneratedPassword = generated
+	res.Customer, res.User, err = s.store.CreateCustomer(c.Request().Context(), in, hash)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, res)
+}
+
+// view returns what p may see of a customer.
+func view(p billing.Principal, c billing.Customer) billing.Customer {
+	if p.IsClient() {
+		return c.ForClient()
+	}
+	return c
+}
+
+func (s *Server) listCustomers(c echo.Context) error {
+	q := query{c: c}
+	f := billing.CustomerFilter{
+		ID:                q.id("id"),
+		Name:              q.text("name", 200),
+		Project:           q.text("project", 100),
+		Group:             q.text("group", 100),
+		Status:            q.oneOf("status", billing.CustomerActive, billing.CustomerDeleted),
+		HasActiveServices: q.bool("has_active_services"),
+		Sort:              c.QueryParam("sort"),
+		PageRequest:       q.page(),
+	}
+	q.v.Check(store.ValidCustomerSort(f.Sort), "sort", "must be one of: id, -id, name, -name, registered_at, -registered_at")
+	if err := q.v.Err(); err != nil {
+		return err
+	}
+	page, err := s.store.Customers(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (s *Server) getCustomer(c echo.Context) error {
+	id, err := pathID(c, "id", "customer")
+	if err != nil {
+		return err
+	}
+	cust, err := s.store.Customer(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, view(principalOf(c), cust))
+}
+
+func (s *Server) updateCustomer(c echo.Context) error {
+	id, err := pathID(c, "id", "customer")
+	if err != nil {
+		return err
+	}
+	var up billing.CustomerUpdate
+	if err := bind(c, &up); err != nil {
+		return err
+	}
+	p := principalOf(c)
+	if err := staffFields(p, up.StaffFields()); err != nil {
+		return err
+	}
+	cust, err := s.store.UpdateCustomer(c.Request().Context(), id, up)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, view(p, cust))
+}
+
+func (s *Server) deleteCustomer(c echo.Context) error {
+	id, err := pathID(c, "id", "customer")
+	if err != nil {
+		return err
+	}
+	cust, err := s.store.DeleteCustomer(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, cust)
+}

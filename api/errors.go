@@ -1,0 +1,100 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tempobill/billing"
+)
+
+// statusOf maps domain error codes to HTTP statuses: the one place that does.
+var statusOf = map[string]int{
+	billing.EINVALID:      http.StatusUnprocessableEntity,
+	billing.EMALFORMED:    http.StatusBadRequest,
+	billing.ENOTFOUND:     http.StatusNotFound,
+	billing.ECONFLICT:     http.StatusConflict,
+	billing.EUNAUTHORIZED: http.StatusUnauthorized,
+	billing.EFORBIDDEN:    http.StatusForbidden,
+	billing.ETOOMANY:      http.StatusTooManyRequests,
+	billing.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	billing.EINTERNAL:     http.StatusInternalServerError,
+	billing.EINSUFFICIENT: http.StatusConflict,
+	billing.EDECLINED:     http.StatusConflict,
+}
+
+// codeOf maps the statuses Echo itself answers with (unknown route, wrong
+// method, body too large) back to error codes.
+var codeOf = map[int]string{
+	http.StatusNotFound:              billing.ENOTFOUND,
+	http.StatusMethodNotAllowed:      billing.ENOTFOUND,
+	http.StatusRequestEntityTooLarge: billing.EINVALID,
+	http.StatusUnsupportedMediaType:  billing.EMALFORMED,
+	http.StatusBadRequest:            billing.EMALFORMED,
+	http.StatusUnauthorized:          billing.EUNAUTHORIZED,
+	http.StatusForbidden:             billing.EFORBIDDEN,
+	http.StatusTooManyRequests:       billing.ETOOMANY,
+	http.StatusServiceUnavailable:    billing.EUNAVAILABLE,
+}
+
+// ErrorBody is the one JSON shape of every error answer.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what went wrong and, for invalid input, with which fields.
+type ErrorDetail struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, body := s.errorBody(err, c)
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	_ = c.JSON(status, body)
+}
+
+func (s *Server) errorBody(err error, c echo.Context) (int, ErrorBody) {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code, ok := codeOf[he.Code]
+		if !ok {
+			code = billing.EINTERNAL
+		}
+		msg := http.StatusText(he.Code)
+		switch he.Code {
+		case http.StatusNotFound:
+			msg = "no such route: " + c.Request().Method + " " + c.Request().URL.Path
+		case http.StatusMethodNotAllowed:
+			msg = "no such route: " + c.Request().Method + " " + c.Request().URL.Path
+			return http.StatusMethodNotAllowed, ErrorBody{ErrorDetail{Code: code, Message: msg}}
+		case http.StatusRequestEntityTooLarge:
+			msg = "the request body is too large (at most 1 MiB)"
+		}
+		if code == billing.EINTERNAL {
+			s.log.Error("http error", "status", he.Code, "err", he.Error(), "path", c.Path())
+		}
+		return he.Code, ErrorBody{ErrorDetail{Code: code, Message: msg}}
+	}
+	code := billing.ErrorCode(err)
+	if code == billing.EUNAVAILABLE {
+		s.log.Warn("dependency unavailable", "method", c.Request().Method, "path", c.Path(), "err", err)
+	}
+	if code == billing.EINTERNAL {
+		s.log.Error("internal error", "method", c.Request().Method, "path", c.Path(), "err", err)
+	}
+	var be *billing.Error
+	detail := ErrorDetail{Code: code, Message: billing.ErrorMessage(err)}
+	if errors.As(err, &be) {
+		detail.Fields = be.Fields
+	}
+	return statusOf[code], ErrorBody{detail}
+}

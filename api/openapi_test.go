@@ -1,0 +1,42 @@
+package api_test
+
+import (
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestOpenAPIMatchesRoutes keeps the served OpenAPI document and the router in
+// step: every route is documented and every documented operation exists.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	status, doc := b.do("GET", "/api/v1/openapi.json", "")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "3.0.3", doc["openapi"])
+
+	param := regexp.MustCompile(`:([a-z_]+)`)
+	var routes []string
+	for _, r := range b.api.Routes() {
+		routes = append(routes, r.Method+" "+param.ReplaceAllString(r.Path, "{$1}"))
+	}
+	var documented []string
+	for path, ops := range doc["paths"].(map[string]any) {
+		for method, op := range ops.(map[string]any) {
+			if method == "parameters" {
+				continue
+			}
+			documented = append(documented, strings.ToUpper(method)+" "+path)
+			o := op.(map[string]any)
+			require.NotEmpty(t, o["summary"], "%s %s has no summary", method, path)
+			require.NotEmpty(t, o["responses"], "%s %s has no responses", method, path)
+		}
+	}
+	sort.Strings(routes)
+	sort.Strings(documented)
+	require.Equal(t, routes, documented)
+}

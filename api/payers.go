@@ -1,0 +1,82 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tempobill/billing"
+)
+
+func (s *Server) listPayers(c echo.Context) error {
+	id, err := pathID(c, "id", "customer")
+	if err != nil {
+		return err
+	}
+	payers, err := s.store.Payers(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": payers})
+}
+
+func (s *Server) createPayer(c echo.Context) error {
+	id, err := pathID(c, "id", "customer")
+	if err != nil {
+		return err
+	}
+	var in billing.PayerInput
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	p, err := s.store.CreatePayer(c.Request().Context(), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, p)
+}
+
+func (s *Server) getPayer(c echo.Context) error {
+	id, payerID, err := nestedIDs(c, "payer_id", "payer")
+	if err != nil {
+		return err
+	}
+	p, err := s.store.Payer(c.Request().Context(), id, payerID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) updatePayer(c echo.Context) error {
+	id, payerID, err := nestedIDs(c, "payer_id", "payer")
+	if err != nil {
+		return err
+	}
+	var in billing.PayerInput
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	p, err := s.store.UpdatePayer(c.Request().Context(), id, payerID, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) deletePayer(c echo.Context) error {
+	id, payerID, err := nestedIDs(c, "payer_id", "payer")
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeletePayer(c.Request().Context(), id, payerID); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

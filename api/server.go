@@ -1,0 +1,187 @@
+// Package api is the REST API (Echo) that staff and clients use: customers,
+// users, payers, products, balances and payments under /api/v1.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store"
+	"github.com/tempobill/billing/workflows"
+)
+
+// Server holds what the handlers need. Its methods are the handlers.
+type Server struct {
+	store    *store.Store
+	temporal client.Client
+	log      *slog.Logger
+	echo     *echo.Echo
+	actions  map[string]string // "METHOD /path" -> action name for the audit log
+	// stepNames are the custom lifecycle steps products may name.
+	stepNames []string
+	policy    workflows.Policy
+	taskQueue string
+}
+
+// Options configure a Server.
+type Options struct {
+	// TaskQueue is where subscription workflows are started.
+	TaskQueue string
+	// Policy is what new subscriptions run with.
+	Policy workflows.Policy
+	// StepNames are the custom lifecycle steps the worker registered.
+	StepNames []string
+}
+
+// New returns a Server with every route registered.
+func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Server {
+	if opts.TaskQueue == "" {
+		opts.TaskQueue = workflows.TaskQueue
+	}
+	if opts.Policy.LowMoneyDays == nil && opts.Policy.NearDeleteDays == nil {
+		opts.Policy = workflows.DefaultPolicy
+	}
+	s := &Server{store: st, temporal: tc, log: log, echo: echo.New(), taskQueue: opts.TaskQueue,
+		policy: opts.Policy, stepNames: opts.StepNames}
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	// The client address is the peer's: X-Forwarded-For is not trusted, so the
+	// sign-in slow-down per address can't be dodged by sending that header.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.Use(middleware.Recover(), middleware.BodyLimit("1M"), s.requestLog, s.authenticate, s.audit)
+	s.routes()
+	return s
+}
+
+// routes is the whole API, one line a route, each with who may call it:
+// public, signedIn, staffOnly(permission), ownCustomer(permission) (a client
+// for their own customer, or staff with the permission), clientOrStaff(permission)
+// (the handler keeps a client to their own objects).
+func (s *Server) routes() {
+	e := s.echo
+	e.GET("/healthz", s.health, public)
+	e.GET("/readyz", s.ready, public)
+
+	v1 := e.Group("/api/v1")
+	v1.GET("/openapi.json", s.openAPI, public)
+
+	v1.POST("/auth/login", s.clientLogin, public)
+	v1.POST("/auth/staff/login", s.staffLogin, public)
+	v1.POST("/auth/logout", s.logout, signedIn)
+	v1.GET("/auth/me", s.me, signedIn)
+	v1.POST("/auth/return", s.returnToStaff, signedIn)
+
+	v1.GET("/staff", s.listStaff, staffOnly(billing.PermStaffManage))
+	v1.POST("/staff", s.createStaff, staffOnly(billing.PermStaffManage))
+	v1.GET("/staff/:id", s.getStaff, staffOnly(billing.PermStaffManage))
+	v1.PATCH("/staff/:id", s.updateStaff, staffOnly(billing.PermStaffManage))
+	v1.GET("/api-keys", s.listAPIKeys, staffOnly(""))
+	v1.POST("/api-keys", s.createAPIKey, staffOnly(""))
+	v1.DELETE("/api-keys/:id", s.revokeAPIKey, staffOnly(""))
+	v1.GET("/audit", s.listAudit, staffOnly(billing.PermAuditRead))
+
+	v1.POST("/customers", s.createCustomer, staffOnly(billing.PermCustomersWrite))
+	v1.GET("/customers", s.listCustomers, staffOnly(billing.PermCustomersRead))
+	v1.GET("/customers/:id", s.getCustomer, ownCustomer(billing.PermCustomersRead))
+	v1.PATCH("/customers/:id", s.updateCustomer, ownCustomer(billing.PermCustomersWrite))
+	v1.DELETE("/customers/:id", s.deleteCustomer, staffOnly(billing.PermCustomersWrite))
+	v1.POST("/customers/:id/impersonate", s.impersonate, staffOnly(billing.PermImpersonate))
+
+	v1.GET("/customers/:id/users", s.listUsers, ownCustomer(billing.PermCustomersRead))
+	v1.POST("/customers/:id/users", s.createUser, ownCustomer(billing.PermCustomersWrite))
+	v1.GET("/customers/:id/users/:user_id", s.getUser, ownCustomer(billing.PermCustomersRead))
+	v1.PATCH("/customers/:id/users/:user_id", s.updateUser, ownCustomer(billing.PermCustomersWrite))
+	v1.DELETE("/customers/:id/users/:user_id", s.deleteUser, ownCustomer(billing.PermCustomersWrite))
+
+	v1.GET("/customers/:id/payers", s.listPayers, ownCustomer(billing.PermCustomersRead))
+	v1.POST("/customers/:id/payers", s.createPayer, ownCustomer(billing.PermCustomersWrite))
+	v1.GET("/customers/:id/payers/:payer_id", s.getPayer, ownCustomer(billing.PermCustomersRead))
+	v1.PUT("/customers/:id/payers/:payer_id", s.updatePayer, ownCustomer(billing.PermCustomersWrite))
+	v1.DELETE("/customers/:id/payers/:payer_id", s.deletePayer, ownCustomer(billing.PermCustomersWrite))
+
+	v1.GET("/customers/:id/balance", s.getBalance, ownCustomer(billing.PermCustomersRead))
+	v1.GET("/customers/:id/ledger", s.listLedger, ownCustomer(billing.PermCustomersRead))
+	v1.POST("/customers/:id/ledger", s.createAdjustment, staffOnly(billing.PermLedgerWrite))
+
+	v1.POST("/products", s.createProduct, staffOnly(billing.PermProductsWrite))
+	v1.GET("/products", s.listProducts, clientOrStaff(""))
+	v1.GET("/products/:id", s.getProduct, clientOrStaff(""))
+	v1.PUT("/products/:id", s.updateProduct, staffOnly(billing.PermProductsWrite))
+
+	v1.POST("/payments", s.createPayment, clientOrStaff(billing.PermPaymentsWrite))
+	v1.GET("/payments", s.listPayments, clientOrStaff(billing.PermPaymentsRead))
+	v1.GET("/payments/:id", s.getPayment, clientOrStaff(billing.PermPaymentsRead))
+	v1.POST("/payments/:id/paid", s.markPaymentPaid, staffOnly(billing.PermPaymentsWrite))
+	v1.POST("/payments/:id/cancel", s.cancelPayment, staffOnly(billing.PermPaymentsWrite))
+
+	v1.POST("/subscriptions", s.createSubscription, clientOrStaff(billing.PermSubsWrite))
+	v1.GET("/subscriptions", s.listSubscriptions, clientOrStaff(billing.PermSubsRead))
+	v1.GET("/subscriptions/:id", s.getSubscription, clientOrStaff(billing.PermSubsRead))
+	v1.GET("/subscriptions/:id/notices", s.listNotices, clientOrStaff(billing.PermSubsRead))
+	v1.POST("/subscriptions/:id/suspend", s.suspendSubscription, staffOnly(billing.PermSubsWrite))
+	v1.POST("/subscriptions/:id/resume", s.resumeSubscription, staffOnly(billing.PermSubsWrite))
+	v1.POST("/subscriptions/:id/cancel", s.cancelSubscription, clientOrStaff(billing.PermSubsWrite))
+	v1.POST("/subscriptions/:id/renew", s.renewSubscription, clientOrStaff(billing.PermSubsWrite))
+	v1.POST("/subscriptions/:id/change-product", s.changeProduct, staffOnly(billing.PermSubsWrite))
+	v1.POST("/subscriptions/:id/auto-renew", s.setAutoRenew, clientOrStaff(billing.PermSubsWrite))
+	v1.POST("/subscriptions/:id/extend", s.extendSubscription, staffOnly(billing.PermSubsWrite))
+
+	v1.GET("/notice-templates", s.listNoticeTemplates, staffOnly(""))
+	v1.PUT("/notice-templates/:milestone", s.setNoticeTemplate, staffOnly(billing.PermNoticesWrite))
+	v1.DELETE("/notice-templates/:milestone", s.resetNoticeTemplate, staffOnly(billing.PermNoticesWrite))
+
+	s.actions = actionNames(e.Routes())
+}
+
+// ServeHTTP makes the Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.echo.ServeHTTP(w, r)
+}
+
+// Routes lists the registered routes (method and path) for documentation checks.
+func (s *Server) Routes() []*echo.Route {
+	return s.echo.Routes()
+}
+
+func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		s.log.LogAttrs(c.Request().Context(), slog.LevelDebug, "request",
+			slog.String("method", c.Request().Method), slog.String("path", c.Request().URL.Path),
+			slog.Int("status", c.Response().Status))
+		return nil
+	}
+}
+
+func (s *Server) health(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// ready answers 200 when PostgreSQL and Temporal both answer, else 503 saying which doesn't.
+func (s *Server) ready(c echo.Context) error {
+	ctx := c.Request().Context()
+	checks := map[string]string{"postgres": "ok", "temporal": "ok"}
+	status := http.StatusOK
+	if err := s.store.Ping(ctx); err != nil {
+		checks["postgres"], status = "unreachable: "+err.Error(), http.StatusServiceUnavailable
+	}
+	if err := s.temporalHealth(ctx); err != nil {
+		checks["temporal"], status = "unreachable: "+err.Error(), http.StatusServiceUnavailable
+	}
+	return c.JSON(status, checks)
+}
+
+func (s *Server) temporalHealth(ctx context.Context) error {
+	_, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+	return err
+}

@@ -1,0 +1,405 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/activities"
+	"github.com/tempobill/billing/workflows"
+)
+
+// SubscriptionView is a subscription's row and, while its workflow runs,
+// its live schedule: status, paid-until date and the coming milestones.
+type SubscriptionView struct {
+	billing.Subscription
+	Schedule *workflows.Schedule `json:"schedule"`
+}
+
+// createSubscription orders a product and starts the subscription's
+// workflow. The same Idempotency-Key returns the same subscription.
+func (s *Server) createSubscription(c echo.Context) error {
+	var in billing.SubscriptionCreate
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	var v billing.Validator
+	v.OptionalText("Idempotency-Key", key, 200)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	p := principalOf(c)
+	if p.IsClient() && in.CustomerID != p.CustomerID {
+		return billing.NotFound("customer", in.CustomerID)
+	}
+	ctx := c.Request().Context()
+	product, err := s.store.Product(ctx, in.ProductID)
+	if err != nil {
+		return err
+	}
+	autoRenew := product.AutoRenew
+	if in.AutoRenew != nil {
+		autoRenew = *in.AutoRenew
+	}
+	sub, created, err := s.store.CreateSubscription(ctx, in, autoRenew, key)
+	if err != nil {
+		return err
+	}
+	if err := s.startSubscription(ctx, sub, product); err != nil {
+		if created {
+			s.removeUnstarted(context.WithoutCancel(ctx), sub)
+		}
+		return err
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	return c.JSON(status, SubscriptionView{Subscription: sub})
+}
+
+// removeUnstarted deletes the row of an order whose workflow did not start,
+// so that a failed request leaves nothing behind. If the start may have
+// reached Temporal after all, the row stays: a retry with the same
+// Idempotency-Key then finds it.
+func (s *Server) removeUnstarted(ctx context.Context, sub billing.Subscription) {
+	_, err := s.temporal.DescribeWorkflowExecution(ctx, sub.WorkflowID, "")
+	var notFound *serviceerror.NotFound
+	if !errors.As(err, &notFound) {
+		s.log.Warn("order kept: its workflow may have started", "subscription", sub.ID, "err", err)
+		return
+	}
+	if err := s.store.DeleteUnstartedSubscription(ctx, sub.ID); err != nil {
+		s.log.Error("unstarted subscription not removed", "subscription", sub.ID, "err", err)
+	}
+}
+
+// startSubscription starts the workflow; starting one that runs (or ran) is a no-op.
+func (s *Server) startSubscription(ctx context.Context, sub billing.Subscription, p billing.Product) error {
+	opts := client.StartWorkflowOptions{
+		ID:                       workflows.SubscriptionWorkflowID(sub.ID),
+		TaskQueue:                s.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:            fmt.Sprintf("Subscription %d: %s for customer %d", sub.ID, p.Name, sub.CustomerID),
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchCustomerID.ValueSet(sub.CustomerID),
+			workflows.SearchProductID.ValueSet(sub.ProductID),
+			workflows.SearchStatus.ValueSet(sub.Status)),
+	}
+	_, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.SubscriptionWorkflow, workflows.SubscriptionInput{
+		SubscriptionID: sub.ID, CustomerID: sub.CustomerID, AutoRenew: sub.AutoRenew, Policy: s.policy})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil
+	}
+	if err != nil {
+		return temporalError(err)
+	}
+	return nil
+}
+
+func (s *Server) listSubscriptions(c echo.Context) error {
+	q := query{c: c}
+	f := billing.SubscriptionFilter{
+		CustomerID: q.id("customer_id"),
+		ProductID:  q.id("product_id"),
+		Status: q.oneOf("status", billing.SubscriptionUnpaid, billing.SubscriptionActive, billing.SubscriptionSuspended,
+			billing.SubscriptionCancelled, billing.SubscriptionDeleted),
+		PageRequest: q.page(),
+	}
+	if err := q.v.Err(); err != nil {
+		return err
+	}
+	if err := ownCustomerFilter(c, &f.CustomerID); err != nil {
+		return err
+	}
+	page, err := s.store.Subscriptions(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+// subscriptionOf loads the :id subscription; a client's view of another
+// customer's subscription is not found.
+func (s *Server) subscriptionOf(c echo.Context) (billing.Subscription, error) {
+	id, err := pathID(c, "id", "subscription")
+	if err != nil {
+		return billing.Subscription{}, err
+	}
+	sub, err := s.store.Subscription(c.Request().Context(), id)
+	if err != nil {
+		return sub, err
+	}
+	if p := principalOf(c); p.IsClient() && sub.CustomerID != p.CustomerID {
+		return sub, billing.NotFound("subscription", id)
+	}
+	if e := billing.AuditFrom(c.Request().Context()); e != nil {
+		e.SetObject("subscription", sub.ID, sub.CustomerID)
+	}
+	return sub, nil
+}
+
+func (s *Server) getSubscription(c echo.Context) error {
+	sub, err := s.subscriptionOf(c)
+	if err != nil {
+		return err
+	}
+	view := SubscriptionView{Subscription: sub}
+	if sub.Status != billing.SubscriptionCancelled && sub.Status != billing.SubscriptionDeleted {
+		v, err := s.temporal.QueryWorkflow(c.Request().Context(), sub.WorkflowID, "", workflows.QuerySchedule)
+		if err == nil {
+			var sched workflows.Schedule
+			if err := v.Get(&sched); err == nil {
+				view.Schedule = &sched
+			}
+		} else {
+			s.log.Warn("schedule query failed", "subscription", sub.ID, "err", err)
+		}
+	}
+	return c.JSON(http.StatusOK, view)
+}
+
+func (s *Server) listNotices(c echo.Context) error {
+	sub, err := s.subscriptionOf(c)
+	if err != nil {
+		return err
+	}
+	notices, err := s.store.Notices(c.Request().Context(), sub.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": notices})
+}
+
+// SuspendRequest, CancelRequest and the others are the bodies of the staff
+// actions on a subscription.
+type (
+	SuspendRequest struct {
+		Reason string `json:"reason"`
+	}
+	CancelRequest struct {
+		AtPeriodEnd bool `json:"at_period_end"`
+	}
+	ChangeProductRequest struct {
+		ProductID int64 `json:"product_id"`
+	}
+	AutoRenewRequest struct {
+		Enabled *bool `json:"enabled"`
+	}
+	ExtendRequest struct {
+		Days int `json:"days"`
+	}
+)
+
+func (s *Server) suspendSubscription(c echo.Context) error {
+	var in SuspendRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	var v billing.Validator
+	v.Text("reason", in.Reason, 500)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	return s.act(c, workflows.UpdateSuspend, workflows.SuspendInput{Reason: in.Reason})
+}
+
+func (s *Server) resumeSubscription(c echo.Context) error {
+	return s.act(c, workflows.UpdateResume, workflows.ResumeInput{})
+}
+
+func (s *Server) cancelSubscription(c echo.Context) error {
+	var in CancelRequest
+	if c.Request().ContentLength != 0 {
+		if err := bind(c, &in); err != nil {
+			return err
+		}
+	}
+	return s.act(c, workflows.UpdateCancel, workflows.CancelInput{AtPeriodEnd: in.AtPeriodEnd})
+}
+
+// renewSubscription charges the next period now. It names the period, so a
+// repeated click can't charge two.
+func (s *Server) renewSubscription(c echo.Context) error {
+	sub, err := s.subscriptionOf(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.temporal.QueryWorkflow(c.Request().Context(), sub.WorkflowID, "", workflows.QuerySchedule)
+	if err != nil {
+		return updateError(err, sub)
+	}
+	var sched workflows.Schedule
+	if err := v.Get(&sched); err != nil {
+		return err
+	}
+	return s.act(c, workflows.UpdateRenewNow, workflows.RenewNowInput{Period: sched.Period + 1})
+}
+
+func (s *Server) changeProduct(c echo.Context) error {
+	var in ChangeProductRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	var v billing.Validator
+	v.Check(in.ProductID > 0, "product_id", "is required")
+	if err := v.Err(); err != nil {
+		return err
+	}
+	p, err := s.store.Product(c.Request().Context(), in.ProductID)
+	if err != nil {
+		return err
+	}
+	if p.Status != billing.ProductActive {
+		return billing.Errorf(billing.ECONFLICT, "product %d is archived", p.ID)
+	}
+	return s.act(c, workflows.UpdateChangeProduct, workflows.ChangeProductInput{ProductID: in.ProductID})
+}
+
+func (s *Server) setAutoRenew(c echo.Context) error {
+	var in AutoRenewRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	var v billing.Validator
+	v.Check(in.Enabled != nil, "enabled", "is required: true or false")
+	if err := v.Err(); err != nil {
+		return err
+	}
+	return s.act(c, workflows.UpdateSetAutoRenew, workflows.SetAutoRenewInput{Enabled: *in.Enabled})
+}
+
+func (s *Server) extendSubscription(c echo.Context) error {
+	var in ExtendRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	var v billing.Validator
+	v.Check(in.Days >= 1 && in.Days <= 3650, "days", "must be 1 to 3650")
+	if err := v.Err(); err != nil {
+		return err
+	}
+	return s.act(c, workflows.UpdateExtend, workflows.ExtendInput{Days: in.Days})
+}
+
+// act sends a staff action to the subscription's workflow as an update and
+// answers with the new schedule. A rejected action leaves no trace.
+func (s *Server) act(c echo.Context, update string, arg any) error {
+	sub, err := s.subscriptionOf(c)
+	if err != nil {
+		return err
+	}
+	// The same Idempotency-Key is the same update: Temporal runs it once.
+	key := c.Request().Header.Get("Idempotency-Key")
+	var v billing.Validator
+	v.OptionalText("Idempotency-Key", key, 200)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if key == "" {
+		if r, ok := arg.(workflows.RenewNowInput); ok {
+			key = fmt.Sprintf("renew-period-%d", r.Period)
+		}
+	}
+	if key != "" {
+		key = update + ":" + key
+	}
+	h, err := s.temporal.UpdateWorkflow(c.Request().Context(), client.UpdateWorkflowOptions{
+		UpdateID: key, WorkflowID: sub.WorkflowID, UpdateName: update, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageAccepted,
+	})
+	if err != nil {
+		return updateError(err, sub)
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 30*time.Second)
+	defer cancel()
+	var sched workflows.Schedule
+	if err := h.Get(ctx, &sched); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Accepted and still running: say so instead of inviting a retry.
+			return c.JSON(http.StatusAccepted, map[string]string{"status": "accepted",
+				"message": "the action was accepted and is still running; see GET /api/v1/subscriptions/" + fmt.Sprint(sub.ID)})
+		}
+		return updateError(err, sub)
+	}
+	if e := billing.AuditFrom(c.Request().Context()); e != nil {
+		e.Details["update"] = update
+		if err := s.store.Audit(c.Request().Context(), e); err != nil {
+			return err
+		}
+	}
+	sub, err = s.store.Subscription(c.Request().Context(), sub.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, SubscriptionView{Subscription: sub, Schedule: &sched})
+}
+
+// updateError turns a rejected or failed update into an error a person can act on.
+func updateError(err error, sub billing.Subscription) error {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		if _, ok := statusOf[appErr.Type()]; ok { // an activity's *billing.Error, by code
+			return billing.Errorf(appErr.Type(), "%s", appErr.Message())
+		}
+		switch appErr.Type() {
+		case workflows.ErrInvalid:
+			return billing.Errorf(billing.EINVALID, "%s", appErr.Message())
+		case activities.ErrInsufficientFunds:
+			return billing.Errorf(billing.EINSUFFICIENT, "%s", appErr.Message())
+		case activities.ErrChargeDeclined:
+			return billing.Errorf(billing.EDECLINED, "%s", appErr.Message())
+		default:
+			return billing.Errorf(billing.ECONFLICT, "%s", appErr.Message())
+		}
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) || strings.Contains(err.Error(), "workflow execution already completed") {
+		return billing.Errorf(billing.ECONFLICT, "subscription %d is %s; its workflow has ended", sub.ID, sub.Status)
+	}
+	return temporalError(err)
+}
+
+// temporalError hides Temporal's internals behind an unavailable error.
+func temporalError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return billing.Errorf(billing.EUNAVAILABLE, "the workflow service did not answer in time; try again")
+	}
+	return fmt.Errorf("%w: %w", billing.Errorf(billing.EUNAVAILABLE, "the workflow service is unavailable; try again"), err)
+}
+
+// paymentReceived tells every live subscription of the customer that money
+// arrived, so that those waiting for it charge now. The credit is already
+// committed; a signal that fails is logged, and the subscription charges at
+// its next milestone.
+func (s *Server) paymentReceived(ctx context.Context, customerID, paymentID int64) {
+	ctx = context.WithoutCancel(ctx) // the credit is committed: tell them even if the client left
+	ids, err := s.store.LiveSubscriptionIDs(ctx, customerID)
+	if err != nil {
+		s.log.Error("payment not signalled", "customer", customerID, "err", err)
+		return
+	}
+	for _, id := range ids {
+		err := s.temporal.SignalWorkflow(ctx, workflows.SubscriptionWorkflowID(id), "", workflows.SignalPaymentReceived,
+			workflows.PaymentReceived{PaymentID: paymentID})
+		if err != nil {
+			s.log.Warn("payment not signalled to subscription", "subscription", id, "err", err)
+		}
+	}
+}

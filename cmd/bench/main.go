@@ -1,0 +1,472 @@
+// Command bench measures the billing system on one Temporal dev server and
+// one PostgreSQL, and prints a table:
+//
+//   - subscriptions created per second through the API, against bare
+//     Temporal workflow starts per second (the ratio should be at least 0.7);
+//   - history events per billing cycle, and the most events in any run over
+//     100 cycles (bounded by continue-as-new);
+//   - the time for N subscriptions due at the same second to be charged,
+//     against N bare timer-plus-one-activity workflows (ratio at most 2).
+//
+// Run it with: go run ./cmd/bench (flags: -n, -starts, -cycles, -concurrency).
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/activities"
+	"github.com/tempobill/billing/api"
+	"github.com/tempobill/billing/internal/temporaltest"
+	"github.com/tempobill/billing/mail"
+	"github.com/tempobill/billing/sms"
+	"github.com/tempobill/billing/store"
+	"github.com/tempobill/billing/store/dbtest"
+	"github.com/tempobill/billing/worker"
+	"github.com/tempobill/billing/workflows"
+)
+
+func main() {
+	n := flag.Int("n", 2000, "subscriptions due at the same second")
+	starts := flag.Int("starts", 500, "workflows started in each throughput phase")
+	cycles := flag.Int("cycles", 100, "billing cycles of the history measurement")
+	concurrency := flag.Int("concurrency", 32, "concurrent starters")
+	pollers := flag.Int("pollers", 2, "task pollers of each worker (billing and bare alike; 2 is the SDK default)")
+	only := flag.String("only", "", "run one phase only: starts, history or burst")
+	flag.Parse()
+	if err := run(*n, *starts, *cycles, *concurrency, *pollers, *only); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type bench struct {
+	ctx     context.Context
+	tc      client.Client
+	pool    *pgxpool.Pool
+	st      *store.Store
+	api     *httptest.Server
+	token   string
+	policy  workflows.Policy
+	dir     string
+	pollers int
+}
+
+func run(n, starts, cycles, concurrency, pollers int, only string) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "billing-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cli, err := temporaltest.CLI()
+	if err != nil {
+		return err
+	}
+	var args []string
+	for _, sa := range workflows.SearchAttributes {
+		args = append(args, "--search-attribute", sa.Name+"="+sa.Type)
+	}
+	// The same file store "billing dev" uses.
+	args = append(args, "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal")
+	dev, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{ExistingPath: cli, LogLevel: "error",
+		DBFilename: filepath.Join(dir, "temporal.db"), ExtraArgs: args, Stdout: io.Discard, Stderr: io.Discard,
+		ClientOptions: &client.Options{Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))}})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = dev.Stop() }()
+	base := os.Getenv("DATABASE_URL")
+	if base == "" {
+		base = dbtest.DefaultURL
+	}
+	dbURL, drop, err := dbtest.Create(ctx, base)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	pool, err := store.OpenPool(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	b := &bench{ctx: ctx, tc: dev.Client(), pool: pool, st: store.New(pool), dir: dir, pollers: pollers,
+		policy: workflows.Policy{LowMoneyDays: []int{1, 0}, NearDeleteDays: []int{1}, GraceDays: 2, SuspendAfterDays: 1}}
+	if err := b.startAPI(); err != nil {
+		return err
+	}
+	defer b.api.Close()
+
+	fmt.Printf("one Temporal dev server (file store, WAL) and PostgreSQL on this machine; %d concurrent starters, %d pollers per worker\n\n", concurrency, pollers)
+	var bare, viaAPI, perCycle float64
+	var maxRun int
+	var bareBurst, billingBurst time.Duration
+	if only == "" || only == "starts" {
+		if bare, err = b.bareStarts(starts, concurrency); err != nil {
+			return err
+		}
+		if viaAPI, err = b.apiStarts(starts, concurrency); err != nil {
+			return err
+		}
+	}
+	if only == "" || only == "history" {
+		if perCycle, maxRun, err = b.historyPerCycle(cycles); err != nil {
+			return err
+		}
+	}
+	if only == "" || only == "burst" {
+		if bareBurst, err = b.bareBurst(n, concurrency); err != nil {
+			return err
+		}
+		if billingBurst, err = b.renewalBurst(n, concurrency); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("\n| measure | billing | bare Temporal | ratio | target |\n|---|---|---|---|---|\n")
+	if bare > 0 {
+		fmt.Printf("| starts per second (%d, through the API vs ExecuteWorkflow) | %.0f/s | %.0f/s | %.2f | >= 0.7 |\n", starts, viaAPI, bare, viaAPI/bare)
+	}
+	if maxRun > 0 {
+		fmt.Printf("| history events per billing cycle (mean over %d cycles) | %.0f | | | bounded |\n", cycles, perCycle)
+		fmt.Printf("| most events in any run over %d cycles | %d | | | bounded |\n", cycles, maxRun)
+	}
+	if bareBurst > 0 {
+		fmt.Printf("| %d due at the same second: time until all charged vs all timer+activity done | %s | %s | %.2f | <= 2 |\n",
+			n, billingBurst.Round(10*time.Millisecond), bareBurst.Round(10*time.Millisecond), billingBurst.Seconds()/bareBurst.Seconds())
+	}
+	return nil
+}
+
+// startAPI serves the real API in-process, with an admin session.
+func (b *bench) startAPI() error {
+	b.api = httptest.NewServer(api.New(b.st, b.tc, slog.New(slog.DiscardHandler), api.Options{Policy: b.policy, StepNames: worker.StepNames(worker.Steps())}))
+	admin, err := b.st.CreateStaff(b.ctx, billing.StaffCreate{Login: "bench", Email: "bench@example.com", Role: billing.RoleAdmin, Permissions: []string{}}, "x")
+	if err != nil {
+		return err
+	}
+	b.token = "bs_" + rand.Text()
+	sum := sha256.Sum256([]byte(b.token))
+	_, err = b.st.CreateSession(b.ctx, store.Session{Kind: billing.ActorStaff, StaffID: admin.ID, ExpiresAt: time.Now().Add(24 * time.Hour)}, sum[:])
+	return err
+}
+
+// parallel runs fn(i) for i in [0, n) on concurrency goroutines.
+func parallel(n, concurrency int, fn func(i int) error) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, concurrency)
+	for range concurrency {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := fn(i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// BenchSleep is the bare workflow of the start measurement: it sleeps.
+func BenchSleep(ctx workflow.Context) error { return workflow.Sleep(ctx, 24*time.Hour) }
+
+// BenchTimerActivity is the bare workflow of the burst: a timer to a given
+// moment, then one activity.
+func BenchTimerActivity(ctx workflow.Context, at time.Time) error {
+	if err := workflow.Sleep(ctx, at.Sub(workflow.Now(ctx))); err != nil {
+		return err
+	}
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
+	return workflow.ExecuteActivity(ctx, BenchNoop).Get(ctx, nil)
+}
+
+// BenchNoop is the bare activity.
+func BenchNoop(context.Context) error { return nil }
+
+// bareStarts measures ExecuteWorkflow of a sleeping workflow, no worker running.
+func (b *bench) bareStarts(n, concurrency int) (float64, error) {
+	began := time.Now()
+	err := parallel(n, concurrency, func(i int) error {
+		_, err := b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-start-%d", i), TaskQueue: "bench"}, BenchSleep)
+		return err
+	})
+	rate := float64(n) / time.Since(began).Seconds()
+	fmt.Printf("bare starts: %d in %s\n", n, time.Since(began).Round(time.Millisecond))
+	return rate, err
+}
+
+// customers creates n funded customers.
+func (b *bench) customers(n int, balance int64) ([]int64, error) {
+	ids := make([]int64, n)
+	err := parallel(n, 16, func(i int) error {
+		login := fmt.Sprintf("b%d%s", i, strings.ToLower(rand.Text()[:8]))
+		in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "Bench", Country: "DE",
+			User: billing.UserCreate{Login: login, Email: login + "@example.com"}}
+		in.Defaults()
+		c, _, err := b.st.CreateCustomer(b.ctx, in, "x")
+		if err != nil {
+			return err
+		}
+		ids[i] = c.ID
+		if balance == 0 {
+			return nil
+		}
+		_, err = b.st.Adjust(b.ctx, c.ID, billing.Adjustment{Kind: billing.Credit, Amount: balance, Currency: "EUR", Reference: "bench", IdempotencyKey: rand.Text()})
+		return err
+	})
+	return ids, err
+}
+
+func (b *bench) product(unit string, count, incoming int) (billing.Product, error) {
+	price := int64(100)
+	in := billing.ProductInput{Name: "Bench " + unit, Price: &price, Currency: "EUR", PeriodUnit: unit, PeriodCount: count, IncomingDays: &incoming,
+		PaymentStates: map[string]billing.NoticeSetting{billing.StateApproved: {Email: true, Subject: "Approved", Body: "ok"}}}
+	return b.st.CreateProduct(b.ctx, in.Product())
+}
+
+// apiStarts measures POST /api/v1/subscriptions: a row, an audit entry and a
+// workflow start each. No worker runs, as for the bare starts.
+func (b *bench) apiStarts(n, concurrency int) (float64, error) {
+	p, err := b.product(billing.PeriodMonth, 1, 3)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := b.customers(n, 0)
+	if err != nil {
+		return 0, err
+	}
+	began := time.Now()
+	err = parallel(n, concurrency, func(i int) error {
+		req, _ := http.NewRequestWithContext(b.ctx, "POST", b.api.URL+"/api/v1/subscriptions",
+			strings.NewReader(fmt.Sprintf(`{"customer_id": %d, "product_id": %d}`, ids[i], p.ID)))
+		req.Header.Set("Authorization", "Bearer "+b.token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			return fmt.Errorf("order: %s", res.Status)
+		}
+		return nil
+	})
+	rate := float64(n) / time.Since(began).Seconds()
+	fmt.Printf("API orders: %d in %s\n", n, time.Since(began).Round(time.Millisecond))
+	if err != nil {
+		return 0, err
+	}
+	// Those subscriptions would now all run their orders; end them.
+	for i := 0; ; i++ {
+		page, err := b.st.Subscriptions(b.ctx, billing.SubscriptionFilter{PageRequest: billing.PageRequest{Limit: 200, Offset: i * 200}})
+		if err != nil || len(page.Items) == 0 {
+			return rate, err
+		}
+		for _, s := range page.Items {
+			_ = b.tc.TerminateWorkflow(b.ctx, s.WorkflowID, "", "benchmark phase over")
+		}
+	}
+}
+
+// newWorker runs the billing worker and the bare workflows' worker.
+func (b *bench) newWorker() (func(), error) {
+	acts := &activities.Activities{Store: b.st, Mail: mail.Dir{Path: filepath.Join(b.dir, "mail")}, SMS: &sms.Log{Path: filepath.Join(b.dir, "sms.log")},
+		MailFrom: "billing@example.com", Steps: worker.Steps(), Log: slog.New(slog.DiscardHandler)}
+	w := worker.New(b.tc, workflows.TaskQueue, acts, worker.Options{Pollers: b.pollers})
+	bw := sdkworker.New(b.tc, "bench", sdkworker.Options{MaxConcurrentWorkflowTaskPollers: b.pollers, MaxConcurrentActivityTaskPollers: b.pollers})
+	bw.RegisterWorkflow(BenchSleep)
+	bw.RegisterWorkflow(BenchTimerActivity)
+	bw.RegisterActivity(BenchNoop)
+	if err := w.Start(); err != nil {
+		return nil, err
+	}
+	if err := bw.Start(); err != nil {
+		w.Stop()
+		return nil, err
+	}
+	return func() { w.Stop(); bw.Stop() }, nil
+}
+
+// historyPerCycle runs one subscription billed every 2 seconds for cycles
+// periods and counts the events of each run (one run per cycle).
+func (b *bench) historyPerCycle(cycles int) (float64, int, error) {
+	stop, err := b.newWorker()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer stop()
+	p, err := b.product(billing.PeriodSecond, 2, 1)
+	if err != nil {
+		return 0, 0, err
+	}
+	ids, err := b.customers(1, int64(cycles+5)*100)
+	if err != nil {
+		return 0, 0, err
+	}
+	sub, _, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[0], ProductID: p.ID}, true, "")
+	if err != nil {
+		return 0, 0, err
+	}
+	id := workflows.SubscriptionWorkflowID(sub.ID)
+	_, err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}, workflows.SubscriptionWorkflow,
+		workflows.SubscriptionInput{SubscriptionID: sub.ID, CustomerID: ids[0], AutoRenew: true, Policy: b.policy})
+	if err != nil {
+		return 0, 0, err
+	}
+	began := time.Now()
+	for {
+		var charged int
+		if err := b.pool.QueryRow(b.ctx, `SELECT count(*) FROM ledger_entries WHERE customer_id = $1 AND kind = 'debit'`, ids[0]).Scan(&charged); err != nil {
+			return 0, 0, err
+		}
+		if charged > cycles {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	_ = b.tc.TerminateWorkflow(b.ctx, id, "", "benchmark phase over")
+	fmt.Printf("history: %d cycles in %s\n", cycles, time.Since(began).Round(time.Millisecond))
+	// Walk the chain of runs from the first.
+	total, most, runs := 0, 0, 0
+	desc, err := b.tc.DescribeWorkflowExecution(b.ctx, id, "")
+	if err != nil {
+		return 0, 0, err
+	}
+	run := desc.WorkflowExecutionInfo.Execution.RunId
+	for run != "" && runs < cycles+10 {
+		it := b.tc.GetWorkflowHistory(b.ctx, id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		events, prev := 0, ""
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				return 0, 0, err
+			}
+			events++
+			if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil {
+				prev = a.GetContinuedExecutionRunId()
+			}
+		}
+		runs++
+		most = max(most, events)
+		if prev != "" { // the last run was terminated mid-cycle; count whole cycles only
+			total += events
+		}
+		run = prev
+	}
+	if runs < 2 {
+		return 0, most, fmt.Errorf("only %d runs found", runs)
+	}
+	return float64(total) / float64(runs-1), most, nil
+}
+
+// bareBurst times n timer-plus-one-activity workflows all due at one moment.
+func (b *bench) bareBurst(n, concurrency int) (time.Duration, error) {
+	stop, err := b.newWorker()
+	if err != nil {
+		return 0, err
+	}
+	defer stop()
+	at := time.Now().Add(time.Duration(n/100+20) * time.Second).Truncate(time.Second)
+	runs := make([]client.WorkflowRun, n)
+	err = parallel(n, concurrency, func(i int) error {
+		var err error
+		runs[i], err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-burst-%d", i), TaskQueue: "bench",
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL}, BenchTimerActivity, at)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if time.Now().After(at) {
+		return 0, fmt.Errorf("starting took too long; the burst moment passed")
+	}
+	for _, r := range runs {
+		if err := r.Get(b.ctx, nil); err != nil {
+			return 0, err
+		}
+	}
+	d := time.Since(at)
+	fmt.Printf("bare burst: %d done %s after their moment\n", n, d.Round(time.Millisecond))
+	return d, nil
+}
+
+// renewalBurst times n subscriptions whose renewal is due at one moment: it
+// starts their workflows as a continued period (the shape continue-as-new
+// carries) with paid-until at that moment, and waits for every charge.
+func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
+	stop, err := b.newWorker()
+	if err != nil {
+		return 0, err
+	}
+	defer stop()
+	p, err := b.product(billing.PeriodMonth, 1, 3)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := b.customers(n, 1000)
+	if err != nil {
+		return 0, err
+	}
+	at := time.Now().Add(time.Duration(n/100+20) * time.Second).Truncate(time.Second)
+	plan := activities.Plan{ProductID: p.ID, ProductName: p.Name, Price: p.Price, Currency: p.Currency, PeriodUnit: p.PeriodUnit,
+		PeriodCount: p.PeriodCount, IncomingDays: p.IncomingDays, AutoRenew: true, TimeZone: "UTC"}
+	err = parallel(n, concurrency, func(i int) error {
+		sub, _, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[i], ProductID: p.ID}, true, "")
+		if err != nil {
+			return err
+		}
+		state := &workflows.SubscriptionState{Status: billing.SubscriptionActive, Period: 1, PeriodStart: time.Now(), PaidUntil: at,
+			AutoRenew: true, Plan: plan, Done: []string{"incoming", "insufficient_funds:1", "insufficient_funds:0"}}
+		_, err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: workflows.SubscriptionWorkflowID(sub.ID), TaskQueue: workflows.TaskQueue},
+			workflows.SubscriptionWorkflow, workflows.SubscriptionInput{SubscriptionID: sub.ID, CustomerID: ids[i], AutoRenew: true, Policy: b.policy, State: state})
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if time.Now().After(at) {
+		return 0, fmt.Errorf("starting took too long; the burst moment passed")
+	}
+	for {
+		var charged int
+		if err := b.pool.QueryRow(b.ctx, `SELECT count(*) FROM ledger_entries WHERE idempotency_key LIKE 'subscription:%:period:2' AND customer_id = ANY($1)`, ids).Scan(&charged); err != nil {
+			return 0, err
+		}
+		if charged == n {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	d := time.Since(at)
+	fmt.Printf("renewal burst: %d charged %s after their due moment\n", n, d.Round(time.Millisecond))
+	return d, nil
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/workflows"
+)
+
+// Config is the whole configuration, read from environment variables:
+//
+//	DATABASE_URL        PostgreSQL URL (postgres://postgres@127.0.0.1:5432/billing?sslmode=disable)
+//	TEMPORAL_ADDRESS    Temporal frontend host:port (127.0.0.1:7233)
+//	TEMPORAL_NAMESPACE  Temporal namespace (default)
+//	TEMPORAL_TASK_QUEUE task queue of the worker (billing)
+//	HTTP_ADDR           address the REST API listens on (:8080)
+//	LOG_LEVEL           debug, info, warn or error (info)
+//	LOG_FORMAT          text or json (text)
+//	SMTP_ADDR           SMTP server host:port; empty: mail is written as .eml files to MAIL_DIR
+//	SMTP_USERNAME       SMTP user (none)
+//	SMTP_PASSWORD       SMTP password (none)
+//	SMTP_TLS            none, opportunistic or mandatory (opportunistic)
+//	MAIL_FROM           sender address of notices (billing@example.com)
+//	MAIL_DIR            folder of .eml files when SMTP_ADDR is empty (DATA_DIR/mail)
+//	TWILIO_ACCOUNT_SID  Twilio account; empty: SMS are appended to SMS_LOG
+//	TWILIO_AUTH_TOKEN   Twilio auth token
+//	TWILIO_FROM         Twilio sender number
+//	SMS_LOG             file SMS are written to without Twilio (DATA_DIR/sms.log)
+//	LOW_MONEY_EXPIRE_PERIOD  days before renewal of low-balance/expiry notices (5 4 3 2 1 0)
+//	NEAR_DELETE_PERIOD  days before deletion of "deleted soon" notices (7 5 3 1)
+//	GRACE_DAYS          days a suspended service is kept unless its product says (14)
+//	SUSPEND_AFTER_DAYS  days after a failed renewal before suspension (1)
+//
+// Used by "billing dev" only:
+//
+//	DATA_DIR            where the dev Temporal store and logs live (.data)
+//	TEMPORAL_CLI        path of the temporal CLI (found on PATH or in ~/.cache/billing/bin)
+//	TEMPORAL_UI_PORT    port of the Temporal web UI (8233)
+type Config struct {
+	DatabaseURL       string
+	TemporalAddress   string
+	TemporalNamespace string
+	TaskQueue         string
+	HTTPAddr          string
+	LogLevel          slog.Level
+	LogFormat         string
+	DataDir           string
+	TemporalCLI       string
+	TemporalUIPort    string
+	SMTPAddr          string
+	SMTPUsername      string
+	SMTPPassword      string
+	SMTPTLS           string
+	MailFrom          string
+	MailDir           string
+	TwilioAccountSID  string
+	TwilioAuthToken   string
+	TwilioFrom        string
+	SMSLog            string
+	Policy            workflows.Policy
+}
+
+// LoadConfig reads the configuration from the environment, with defaults.
+func LoadConfig() (Config, error) {
+	c := Config{
+		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/billing?sslmode=disable"),
+		TemporalAddress:   env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace: env("TEMPORAL_NAMESPACE", "default"),
+		TaskQueue:         env("TEMPORAL_TASK_QUEUE", "billing"),
+		HTTPAddr:          env("HTTP_ADDR", ":8080"),
+		LogFormat:         env("LOG_FORMAT", "text"),
+		DataDir:           env("DATA_DIR", ".data"),
+		TemporalCLI:       env("TEMPORAL_CLI", ""),
+		TemporalUIPort:    env("TEMPORAL_UI_PORT", "8233"),
+	}
+	c.SMTPAddr, c.SMTPUsername, c.SMTPPassword = env("SMTP_ADDR", ""), env("SMTP_USERNAME", ""), env("SMTP_PASSWORD", "")
+	c.SMTPTLS, c.MailFrom = env("SMTP_TLS", "opportunistic"), env("MAIL_FROM", "billing@example.com")
+	c.MailDir, c.SMSLog = env("MAIL_DIR", filepath.Join(c.DataDir, "mail")), env("SMS_LOG", filepath.Join(c.DataDir, "sms.log"))
+	c.TwilioAccountSID, c.TwilioAuthToken, c.TwilioFrom = env("TWILIO_ACCOUNT_SID", ""), env("TWILIO_AUTH_TOKEN", ""), env("TWILIO_FROM", "")
+	if !billing.ValidEmail(c.MailFrom) {
+		return c, fmt.Errorf("MAIL_FROM must be an email address, not %q", c.MailFrom)
+	}
+	var err error
+	c.Policy = workflows.DefaultPolicy
+	if c.Policy.LowMoneyDays, err = days("LOW_MONEY_EXPIRE_PERIOD", c.Policy.LowMoneyDays); err != nil {
+		return c, err
+	}
+	if c.Policy.NearDeleteDays, err = days("NEAR_DELETE_PERIOD", c.Policy.NearDeleteDays); err != nil {
+		return c, err
+	}
+	grace, err := days("GRACE_DAYS", []int{c.Policy.GraceDays})
+	if err != nil || len(grace) != 1 {
+		return c, fmt.Errorf("GRACE_DAYS must be one whole number of days")
+	}
+	suspend, err := days("SUSPEND_AFTER_DAYS", []int{c.Policy.SuspendAfterDays})
+	if err != nil || len(suspend) != 1 {
+		return c, fmt.Errorf("SUSPEND_AFTER_DAYS must be one whole number of days")
+	}
+	c.Policy.GraceDays, c.Policy.SuspendAfterDays = grace[0], suspend[0]
+	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
+		return c, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.LogFormat)
+	}
+	return c, nil
+}
+
+// days reads a list of day counts such as "5 4 3 2 1 0" (commas allowed).
+func days(name string, def []int) ([]int, error) {
+	raw := env(name, "")
+	if raw == "" {
+		return def, nil
+	}
+	var out []int
+	for _, f := range strings.FieldsFunc(raw, func(r rune) bool { return r == ' ' || r == ',' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 || n > 3650 {
+			return nil, fmt.Errorf("%s must list whole numbers of days from 0 to 3650, such as \"5 4 3 2 1 0\"", name)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func env(name, def string) string {
+	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+// Logger returns the process's logger.
+func (c Config) Logger() *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// temporalCLI finds the temporal CLI: TEMPORAL_CLI, then PATH, then the
+// cache that "make setup" installs into.
+func (c Config) temporalCLI() (string, error) {
+	if c.TemporalCLI != "" {
+		return c.TemporalCLI, nil
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		p := filepath.Join(home, ".cache", "billing", "bin", "temporal")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := lookPath("temporal"); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("the temporal CLI was not found: run `make setup` or set TEMPORAL_CLI")
+}

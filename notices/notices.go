@@ -1,0 +1,57 @@
+// Package notices renders the messages sent to clients: the built-in texts
+// of service notices (which staff can replace) and the variables of seed 002.
+package notices
+
+import (
+	"strings"
+
+	"github.com/tempobill/billing"
+)
+
+// Variables a subject or body may use. The first seven are seed 002's.
+var Variables = []string{"[LOGIN]", "[USER_NAME]", "[USER_LASTNAME]", "[ACCOUNT_STATE]", "[DATE_OF_PAYMENT]",
+	"[PAYMENT_NAME]", "[PAYMENT_AMOUNT]", "[SERVICE_ID]", "[PAID_UNTIL]", "[DELETE_DATE]", "[DAYS]", "[SUSPEND_REASON]"}
+
+// Render replaces the variables in text with their values; unknown ones stay.
+func Render(text string, vars map[string]string) string {
+	pairs := make([]string, 0, 2*len(vars))
+	for _, name := range Variables {
+		if v, ok := vars[name]; ok {
+			pairs = append(pairs, name, v)
+		}
+	}
+	return strings.NewReplacer(pairs...).Replace(text)
+}
+
+// Defaults are the built-in texts of the service notices, by milestone.
+var Defaults = map[string]billing.NoticeTemplate{
+	"activated": {Subject: "Your service [PAYMENT_NAME] is active",
+		Body: "Hello [USER_NAME],\n\nyour service [PAYMENT_NAME] (#[SERVICE_ID]) is active and paid until [PAID_UNTIL].\n" +
+			"[PAYMENT_AMOUNT] was charged from your balance, which is now [ACCOUNT_STATE].\n",
+		SMSBody: "[PAYMENT_NAME] is active, paid until [PAID_UNTIL]."},
+	"insufficient_funds": {Subject: "Insufficient funds to renew [PAYMENT_NAME]",
+		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) renews automatically on [DATE_OF_PAYMENT] for [PAYMENT_AMOUNT], " +
+			"but your balance is [ACCOUNT_STATE]. Please add funds so that the service is not suspended.\n",
+		SMSBody: "Add funds: [PAYMENT_NAME] renews on [DATE_OF_PAYMENT] for [PAYMENT_AMOUNT], balance [ACCOUNT_STATE]."},
+	"expiring": {Subject: "[PAYMENT_NAME] is going to expire",
+		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) is paid until [PAID_UNTIL] and is not renewed automatically. " +
+			"Renew it before then to keep it.\n",
+		SMSBody: "[PAYMENT_NAME] expires on [PAID_UNTIL]; renew it to keep it."},
+	"renewed": {Subject: "[PAYMENT_NAME] was renewed",
+		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) was renewed for [PAYMENT_AMOUNT] and is paid until [PAID_UNTIL]. " +
+			"Your balance is [ACCOUNT_STATE].\n"},
+	"suspended": {Subject: "[PAYMENT_NAME] is suspended",
+		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) is suspended: [SUSPEND_REASON].\n" +
+			"It will be deleted on [DELETE_DATE] unless it is paid: [PAYMENT_AMOUNT], your balance is [ACCOUNT_STATE].\n",
+		SMSBody: "[PAYMENT_NAME] is suspended: [SUSPEND_REASON]."},
+	"resumed": {Subject: "[PAYMENT_NAME] is active again",
+		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) is active again and paid until [PAID_UNTIL].\n"},
+	"delete_soon": {Subject: "[PAYMENT_NAME] will be deleted soon",
+		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) will be deleted on [DELETE_DATE], in [DAYS] days, with its data. " +
+			"Pay [PAYMENT_AMOUNT] to keep it; your balance is [ACCOUNT_STATE].\n",
+		SMSBody: "[PAYMENT_NAME] will be deleted on [DELETE_DATE]. Pay [PAYMENT_AMOUNT] to keep it."},
+	"deleted": {Subject: "[PAYMENT_NAME] was deleted",
+		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) was deleted.\n"},
+	"cancelled": {Subject: "[PAYMENT_NAME] was cancelled",
+		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) was cancelled.\n"},
+}

@@ -1,0 +1,149 @@
+// Package store keeps the billing data in PostgreSQL. It turns rows into
+// domain types and driver errors into *billing.Error, so pgx never leaks out.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tempobill/billing"
+)
+
+// Store is the PostgreSQL-backed store. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a Store on pool.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool}
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.pool.Ping(ctx)
+}
+
+// querier is what both the pool and a transaction offer.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// inTx runs fn in one transaction: committed if fn returns nil, rolled back
+// otherwise. The audit entry ctx carries, if any, is written in the same
+// transaction, so a change and its record land together or not at all.
+func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if e := billing.AuditFrom(ctx); e != nil && e.ID == 0 {
+			return insertAudit(ctx, tx, e)
+		}
+		return nil
+	})
+}
+
+// conflicts names the unique constraints a person can run into, with what to tell them.
+var conflicts = map[string]billing.Error{
+	"users_login_key":                    {Code: billing.ECONFLICT, Message: "this login is already taken", Fields: map[string]string{"login": "is already taken"}},
+	"users_email_key":                    {Code: billing.ECONFLICT, Message: "a user with this email already exists", Fields: map[string]string{"email": "is already used by another user"}},
+	"ledger_entries_idempotency_key_key": {Code: billing.ECONFLICT, Message: "this idempotency key was already used for a different entry"},
+	"staff_login_key":                    {Code: billing.ECONFLICT, Message: "this staff login is already taken", Fields: map[string]string{"login": "is already taken"}},
+	"staff_email_key":                    {Code: billing.ECONFLICT, Message: "a staff member with this email already exists", Fields: map[string]string{"email": "is already used by another staff member"}},
+}
+
+// dbError turns driver errors into domain errors: no rows into ENOTFOUND for
+// kind, known unique violations into ECONFLICT. Others are wrapped as internal.
+func dbError(err error, kind string, id any) error {
+	if err == nil {
+		return nil
+	}
+	var be *billing.Error
+	if errors.As(err, &be) {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return billing.NotFound(kind, id)
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		if c, ok := conflicts[pe.ConstraintName]; ok {
+			return &c
+		}
+		return billing.Errorf(billing.ECONFLICT, "%s already exists", kind)
+	}
+	return fmt.Errorf("store: %s: %w", kind, err)
+}
+
+// clampPage applies the list defaults: 50 items, at most 200.
+func clampPage(limit, offset int) (int, int) {
+	if limit <= 0 {
+		limit = 50
+	}
+	return min(limit, 200), max(offset, 0)
+}
+
+// CreateDatabase creates the database that url names if it does not exist,
+// connecting to the server's postgres database to do so.
+func CreateDatabase(ctx context.Context, url string) error {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	name := cfg.Database
+	cfg.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cfg.Host, cfg.Port, err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P04" { // created meanwhile by another process
+		return nil
+	}
+	return err
+}
+
+// auditObject names the object the audited action of ctx created.
+func auditObject(ctx context.Context, kind string, id, customerID int64) {
+	if e := billing.AuditFrom(ctx); e != nil {
+		e.SetObject(kind, id, customerID)
+	}
+}
+
+// Pool returns the pool, for tests that need to reach under the store.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// OpenPool connects to url. Unless the URL sets pool_max_conns, the pool
+// holds up to 16 connections: an API serving many requests at once needs
+// more than pgxpool's default of 4 on a small machine.
+func OpenPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = 16
+	}
+	return pgxpool.NewWithConfig(ctx, cfg)
+}

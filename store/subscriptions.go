@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tempobill/billing"
+)
+
+const subscriptionColumns = `id, customer_id, product_id, status, paid_until, auto_renew, suspend_reason, created_at, updated_at`
+
+func scanSubscription(row pgx.Row) (billing.Subscription, error) {
+	var s billing.Subscription
+	err := row.Scan(&s.ID, &s.CustomerID, &s.ProductID, &s.Status, &s.PaidUntil, &s.AutoRenew,
+		&s.SuspendReason, &s.CreatedAt, &s.UpdatedAt)
+	s.WorkflowID = "subscription-" + itoa(s.ID)
+	return s, err
+}
+
+// CreateSubscription stores an order of a product for an active customer. With
+// an idempotency key that the customer already used, it returns that
+// subscription and created=false.
+func (s *Store) CreateSubscription(ctx context.Context, in billing.SubscriptionCreate, autoRenew bool, idempotencyKey string) (sub billing.Subscription, created bool, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := activeCustomer(ctx, tx, in.CustomerID); err != nil {
+			return err
+		}
+		if idempotencyKey != "" {
+			prior, err := scanSubscription(tx.QueryRow(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
+				WHERE customer_id = $1 AND idempotency_key = $2`, in.CustomerID, idempotencyKey))
+			if err == nil {
+				if prior.ProductID != in.ProductID {
+					return billing.Errorf(billing.ECONFLICT, "Idempotency-Key %q was already used for an order of product %d", idempotencyKey, prior.ProductID)
+				}
+				sub = prior
+				return nil
+			}
+			if err != pgx.ErrNoRows {
+				return err
+			}
+		}
+		var status string
+		if err := tx.QueryRow(ctx, `SELECT status FROM products WHERE id = $1`, in.ProductID).Scan(&status); err != nil {
+			return dbError(err, "product", in.ProductID)
+		}
+		if status != billing.ProductActive {
+			return billing.Errorf(billing.ECONFLICT, "product %d is archived and can't be ordered", in.ProductID)
+		}
+		var key any
+		if idempotencyKey != "" {
+			key = idempotencyKey
+		}
+		var err error
+		sub, err = scanSubscription(tx.QueryRow(ctx, `INSERT INTO subscriptions (customer_id, product_id,
+			auto_renew, idempotency_key) VALUES ($1, $2, $3, $4) RETURNING `+subscriptionColumns,
+			in.CustomerID, in.ProductID, autoRenew, key))
+		created = err == nil
+		auditObject(ctx, "subscription", sub.ID, in.CustomerID)
+		return err
+	})
+	return sub, created, dbError(err, "subscription", "")
+}
+
+// Subscription returns a subscription.
+func (s *Store) Subscription(ctx context.Context, id int64) (billing.Subscription, error) {
+	sub, err := scanSubscription(s.pool.QueryRow(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE id = $1`, id))
+	return sub, dbError(err, "subscription", id)
+}
+
+// Subscriptions lists the subscriptions that match f, newest first.
+func (s *Store) Subscriptions(ctx context.Context, f billing.SubscriptionFilter) (billing.Page[billing.Subscription], error) {
+	page := billing.Page[billing.Subscription]{Items: []billing.Subscription{}}
+	page.Limit, page.Offset = clampPage(f.Limit, f.Offset)
+	cond := `WHERE ($1::bigint IS NULL OR customer_id = $1) AND ($2::bigint IS NULL OR product_id = $2) AND ($3 = '' OR status = $3)`
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM subscriptions `+cond, f.CustomerID, f.ProductID, f.Status).Scan(&page.Total); err != nil {
+		return page, dbError(err, "subscription", "")
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions `+cond+`
+		ORDER BY id DESC LIMIT $4 OFFSET $5`, f.CustomerID, f.ProductID, f.Status, page.Limit, page.Offset)
+	if err != nil {
+		return page, dbError(err, "subscription", "")
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.Subscription, error) { return scanSubscription(r) })
+	if items != nil {
+		page.Items = items
+	}
+	return page, dbError(err, "subscription", "")
+}
+
+// LiveSubscriptionIDs returns the customer's subscriptions whose workflows
+// are still running: those a payment may concern.
+func (s *Store) LiveSubscriptionIDs(ctx context.Context, customerID int64) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM subscriptions WHERE customer_id = $1
+		AND status IN ('unpaid', 'active', 'suspended') ORDER BY id`, customerID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// PeriodCharge is the charge of one period of a subscription and the
+// paid-until date it buys.
+type PeriodCharge struct {
+	SubscriptionID int64
+	ProductID      int64
+	PaidUntil      time.Time
+	Charge         billing.Charge
+}
+
+// ChargePeriod charges a period and marks the subscription active and paid
+// until the new date, in one transaction: both happen once, or neither.
+func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.LedgerEntry, error) {
+	var out billing.LedgerEntry
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if out, err = charge(ctx, tx, pc.Charge); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE subscriptions SET status = 'active', suspend_reason = '',
+			paid_until = greatest(paid_until, $2), product_id = $3, updated_at = now() WHERE id = $1`,
+			pc.SubscriptionID, pc.PaidUntil, pc.ProductID)
+		if err == nil && tag.RowsAffected() == 0 {
+			return billing.NotFound("subscription", pc.SubscriptionID) // rolls the charge back
+		}
+		return err
+	})
+	return out, dbError(err, "charge", pc.Charge.IdempotencyKey)
+}
+
+// SetSubscriptionState mirrors a workflow's state into the subscription's row.
+func (s *Store) SetSubscriptionState(ctx context.Context, id int64, status, reason string, paidUntil *time.Time, autoRenew bool) error {
+	return dbError(s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE subscriptions SET status = $2, suspend_reason = $3,
+			paid_until = coalesce($4, paid_until), auto_renew = $5, updated_at = now() WHERE id = $1`,
+			id, status, reason, paidUntil, autoRenew)
+		if err == nil && tag.RowsAffected() == 0 {
+			return billing.NotFound("subscription", id)
+		}
+		return err
+	}), "subscription", id)
+}
+
+// DeleteUnstartedSubscription removes the row of an order whose workflow
+// could not be started, so a failed request leaves nothing behind.
+func (s *Store) DeleteUnstartedSubscription(ctx context.Context, id int64) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM subscriptions WHERE id = $1 AND status = 'unpaid'
+		AND NOT EXISTS (SELECT 1 FROM notices WHERE subscription_id = $1)`, id)
+	return dbError(err, "subscription", id)
+}
+
+// SubscriptionPlan reads, in one query, what a subscription is billed by:
+// its product (or productID, when not 0) without its notice settings, and
+// its customer's time zone and post-paid flag.
+func (s *Store) SubscriptionPlan(ctx context.Context, subscriptionID, productID int64) (p billing.Product, timeZone string, postPaid bool, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT p.id, p.name, p.price, p.currency, p.period_unit, p.period_count,
+			p.auto_renew, p.incoming_days, p.grace_days, p.steps, p.webhook_url, c.time_zone, c.post_paid
+		FROM subscriptions s
+		JOIN products p ON p.id = coalesce(nullif($2::bigint, 0), s.product_id)
+		JOIN customers c ON c.id = s.customer_id
+		WHERE s.id = $1`, subscriptionID, productID).Scan(&p.ID, &p.Name, &p.Price, &p.Currency, &p.PeriodUnit,
+		&p.PeriodCount, &p.AutoRenew, &p.IncomingDays, &p.GraceDays, &p.Steps, &p.WebhookURL, &timeZone, &postPaid)
+	return p, timeZone, postPaid, dbError(err, "subscription", subscriptionID)
+}

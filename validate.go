@@ -1,0 +1,124 @@
+package billing
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/language"
+)
+
+// Validator collects field errors so that one response lists every problem.
+type Validator struct {
+	fields map[string]string
+}
+
+// Check records msg for field unless ok holds. The first problem of a field wins.
+func (v *Validator) Check(ok bool, field, msg string) {
+	if ok {
+		return
+	}
+	if v.fields == nil {
+		v.fields = map[string]string{}
+	}
+	if _, seen := v.fields[field]; !seen {
+		v.fields[field] = msg
+	}
+}
+
+// Err returns an EINVALID *Error listing the fields, or nil when all checks held.
+func (v *Validator) Err() error {
+	if len(v.fields) == 0 {
+		return nil
+	}
+	return &Error{Code: EINVALID, Message: "some fields are invalid; see fields", Fields: v.fields}
+}
+
+// Text checks a required single-line string: trimmed, 1..max characters, printable.
+func (v *Validator) Text(field, s string, max int) {
+	v.Check(strings.TrimSpace(s) != "", field, "is required")
+	v.OptionalText(field, s, max)
+}
+
+// OptionalText checks a string that may be empty: at most max characters, valid
+// UTF-8, no control characters.
+func (v *Validator) OptionalText(field, s string, max int) {
+	v.Check(utf8.ValidString(s), field, "must be valid UTF-8")
+	v.Check(utf8.RuneCountInString(s) <= max, field, fmt.Sprintf("must be at most %d characters", max))
+	v.Check(!strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) }), field, "must not contain control characters")
+}
+
+// LongText checks free text such as notes and message bodies: newlines and tabs allowed.
+func (v *Validator) LongText(field, s string, max int) {
+	v.Check(utf8.ValidString(s), field, "must be valid UTF-8")
+	v.Check(utf8.RuneCountInString(s) <= max, field, fmt.Sprintf("must be at most %d characters", max))
+	v.Check(!strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }), field, "must not contain control characters")
+}
+
+// Email checks a bare address such as ann@example.com.
+func (v *Validator) Email(field, s string) {
+	v.Check(ValidEmail(s), field, "must be an email address such as ann@example.com")
+}
+
+// Phone checks an international number in E.164 form such as +4915112345678.
+func (v *Validator) Phone(field, s string) {
+	v.Check(phoneRE.MatchString(s), field, "must be an international number in E.164 form such as +4915112345678")
+}
+
+// Country checks an ISO 3166-1 alpha-2 country code such as DE.
+func (v *Validator) Country(field, s string) {
+	v.Check(ValidCountry(s), field, "must be an ISO 3166-1 alpha-2 country code such as DE or US")
+}
+
+// Language checks a BCP 47 language tag such as en or pt-BR.
+func (v *Validator) Language(field, s string) {
+	_, err := language.Parse(s)
+	v.Check(err == nil && len(s) <= 35, field, "must be a language tag such as en or pt-BR")
+}
+
+// TimeZone checks an IANA time zone name such as Europe/Berlin.
+func (v *Validator) TimeZone(field, s string) {
+	_, err := time.LoadLocation(s)
+	v.Check(err == nil && s != "" && s != "Local", field, "must be an IANA time zone such as Europe/Berlin or UTC")
+}
+
+// OneOf checks that s is one of the allowed values.
+func (v *Validator) OneOf(field, s string, allowed ...string) {
+	for _, a := range allowed {
+		if s == a {
+			return
+		}
+	}
+	v.Check(false, field, "must be one of: "+strings.Join(allowed, ", "))
+}
+
+var (
+	phoneRE = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	loginRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._@-]{2,63}$`)
+)
+
+// ValidEmail reports whether s is a bare email address with a domain that has a dot.
+func ValidEmail(s string) bool {
+	if len(s) > 254 || strings.ContainsAny(s, " <>\"") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && strings.Contains(s[at+1:], ".")
+}
+
+// ValidCountry reports whether s is an ISO 3166-1 alpha-2 country code.
+func ValidCountry(s string) bool {
+	if len(s) != 2 || strings.ToUpper(s) != s {
+		return false
+	}
+	r, err := language.ParseRegion(s)
+	return err == nil && r.IsCountry()
+}

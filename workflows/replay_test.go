@@ -1,0 +1,152 @@
+package workflows_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/activities"
+	"github.com/tempobill/billing/internal/temporaltest"
+	"github.com/tempobill/billing/store"
+	"github.com/tempobill/billing/store/dbtest"
+	"github.com/tempobill/billing/worker"
+	"github.com/tempobill/billing/workflows"
+)
+
+var updateHistories = flag.Bool("update-histories", false, "record the histories in testdata/ again on a real Temporal server")
+
+// TestReplayCommittedHistories replays every history in testdata/ with the
+// current workflow code. A change that would break running subscriptions
+// fails here: guard it with workflow.GetVersion. Record new histories with
+// go test ./workflows -run TestReplay -update-histories.
+func TestReplayCommittedHistories(t *testing.T) {
+	if *updateHistories {
+		recordHistories(t)
+	}
+	files, err := filepath.Glob("testdata/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no histories in testdata/")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := sdkworker.NewWorkflowReplayer()
+			r.RegisterWorkflow(workflows.SubscriptionWorkflow)
+			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)), f))
+		})
+	}
+}
+
+// recordHistories runs real subscriptions on a Temporal dev server, in real
+// time with products billed in seconds, and writes their histories.
+func recordHistories(t *testing.T) {
+	ctx := context.Background()
+	dev, err := temporaltest.Start(ctx)
+	require.NoError(t, err)
+	defer func() { _ = dev.Stop() }()
+	tc := dev.Client()
+	st := store.New(dbtest.Pool(t))
+	out := &outbox{}
+	acts := &activities.Activities{Store: st, Mail: out, SMS: texts{out}, MailFrom: "billing@example.com",
+		Steps: worker.Steps(), Log: slog.New(slog.DiscardHandler)}
+	w := worker.New(tc, workflows.TaskQueue, acts, worker.Options{})
+	require.NoError(t, w.Start())
+	defer w.Stop()
+	policy := workflows.Policy{LowMoneyDays: []int{2, 1, 0}, NearDeleteDays: []int{3, 1}, GraceDays: 4, SuspendAfterDays: 1}
+
+	start := func(h *harness) (string, string) {
+		id := workflows.SubscriptionWorkflowID(h.sub.ID) + "-" + strings.ToLower(h.customer.Name)
+		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+			workflows.SubscriptionWorkflow, workflows.SubscriptionInput{SubscriptionID: h.sub.ID, CustomerID: h.customer.ID,
+				AutoRenew: h.sub.AutoRenew, Policy: policy})
+		require.NoError(t, err)
+		return id, run.GetRunID()
+	}
+	secondly := options{unit: billing.PeriodSecond, autoRenew: true, incoming: 2, price: 100}
+
+	// 1. Order and a renewal: the first run ends in continue-as-new.
+	renewing := setup(t, secondly)
+	renewing.credit(300)
+	id, run := start(renewing)
+	waitRun(t, tc, id, run)
+	writeHistory(t, tc, id, run, "renewal_continue_as_new.json")
+
+	// 2. Not enough money: NSF, suspension, deletion notices, deletion.
+	grace := 4
+	o := secondly
+	o.grace = &grace
+	unpaid := setup(t, o)
+	unpaid.credit(100)
+	id, _ = start(unpaid)
+	waitDone(t, tc, id)
+	writeHistory(t, tc, id, "", "nsf_suspension_deletion.json")
+
+	// 3. Staff actions, and a custom step added to the product mid-life.
+	o = secondly
+	o.price = 0
+	staffed := setup(t, o)
+	id, run = start(staffed)
+	time.Sleep(time.Second)
+	for _, u := range []struct {
+		name string
+		arg  any
+	}{
+		{workflows.UpdateSuspend, workflows.SuspendInput{Reason: "abuse"}},
+		{workflows.UpdateResume, workflows.ResumeInput{}},
+		{workflows.UpdateExtend, workflows.ExtendInput{Days: 3}},
+		{workflows.UpdateSetAutoRenew, workflows.SetAutoRenewInput{Enabled: false}},
+	} {
+		h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: u.name, Args: []any{u.arg},
+			WaitForStage: client.WorkflowUpdateStageCompleted})
+		require.NoError(t, err, u.name)
+		require.NoError(t, h.Get(ctx, nil), u.name)
+		if u.name == workflows.UpdateSuspend {
+			_, err := dbtest.Pool(t).Exec(ctx, `UPDATE products SET steps = '{LogStep}' WHERE id = $1`, staffed.product.ID)
+			require.NoError(t, err)
+		}
+	}
+	_, err = tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateCancel,
+		Args: []any{workflows.CancelInput{}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	require.NoError(t, err)
+	waitDone(t, tc, id)
+	writeHistory(t, tc, id, run, "staff_actions_and_added_step.json")
+}
+
+func waitRun(t *testing.T, tc client.Client, id, run string) {
+	err := tc.GetWorkflow(context.Background(), id, run).GetWithOptions(context.Background(), nil, client.WorkflowRunGetOptions{DisableFollowingRuns: true})
+	require.Error(t, err, "the run ends by continuing as new")
+}
+
+func waitDone(t *testing.T, tc client.Client, id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	require.NoError(t, tc.GetWorkflow(ctx, id, "").Get(ctx, nil))
+}
+
+func writeHistory(t *testing.T, tc client.Client, id, run, name string) {
+	it := tc.GetWorkflowHistory(context.Background(), id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var h historypb.History
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		h.Events = append(h.Events, ev)
+	}
+	raw, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll("testdata", 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join("testdata", name), raw, 0o644))
+	fmt.Printf("recorded %s: %d events\n", name, len(h.Events))
+}
