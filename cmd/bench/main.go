@@ -209,8 +209,20 @@ func BenchTimerActivity(ctx workflow.Context, at time.Time) error {
 	return workflow.ExecuteActivity(ctx, BenchNoop).Get(ctx, nil)
 }
 
-// BenchNoop is the bare activity.
-func BenchNoop(context.Context) error { return nil }
+// lastNoop is when the latest BenchNoop ran, in Unix nanoseconds.
+var lastNoop atomic.Int64
+
+// BenchNoop is the bare activity; it notes when it ran, as a charge's ledger
+// entry notes when it was written.
+func BenchNoop(context.Context) error {
+	now := time.Now().UnixNano()
+	for {
+		last := lastNoop.Load()
+		if now <= last || lastNoop.CompareAndSwap(last, now) {
+			return nil
+		}
+	}
+}
 
 // bareStarts measures ExecuteWorkflow of a sleeping workflow, no worker running.
 func (b *bench) bareStarts(n, concurrency int) (float64, error) {
@@ -414,8 +426,11 @@ func (b *bench) bareBurst(n, concurrency int) (time.Duration, error) {
 			return 0, err
 		}
 	}
-	d := time.Since(at)
-	fmt.Printf("bare burst: %d done %s after their moment\n", n, d.Round(time.Millisecond))
+	// From the due moment to the last activity's run, as the billing side
+	// counts to the last charge's ledger entry: how long waiting took
+	// doesn't count on either side.
+	d := time.Unix(0, lastNoop.Load()).Sub(at)
+	fmt.Printf("bare burst: %d activities ran by %s after their moment\n", n, d.Round(time.Millisecond))
 	return d, nil
 }
 
@@ -456,17 +471,19 @@ func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
 	if time.Now().After(at) {
 		return 0, fmt.Errorf("starting took too long; the burst moment passed")
 	}
+	var last time.Time
 	for {
 		var charged int
-		if err := b.pool.QueryRow(b.ctx, `SELECT count(*) FROM ledger_entries WHERE idempotency_key LIKE 'subscription:%:period:2' AND customer_id = ANY($1)`, ids).Scan(&charged); err != nil {
+		if err := b.pool.QueryRow(b.ctx, `SELECT count(*), coalesce(max(created_at), now()) FROM ledger_entries
+			WHERE idempotency_key LIKE 'subscription:%:period:2' AND customer_id = ANY($1)`, ids).Scan(&charged, &last); err != nil {
 			return 0, err
 		}
 		if charged == n {
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
 	}
-	d := time.Since(at)
+	d := last.Sub(at)
 	fmt.Printf("renewal burst: %d charged %s after their due moment\n", n, d.Round(time.Millisecond))
 	return d, nil
 }
