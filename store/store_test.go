@@ -73,10 +73,14 @@ func TestCustomerFilters(t *testing.T) {
 	project := "p" + rand.Text()[:8]
 	a := b.newCustomer(t, func(c *billing.CustomerCreate) { c.Project = project; c.Name = "Zeta 100%_off"; c.Group = "vip" })
 	z := b.newCustomer(t, func(c *billing.CustomerCreate) { c.Project = project; c.Name = "Alpha" })
-	_, err := dbtest.Pool(t).Exec(b.ctx, `INSERT INTO products (name, price, currency, period_unit) VALUES ('x', 1, 'EUR', 'month')`)
+	// The subscription names the product this test inserted, not the newest
+	// one: other tests may add products at the same time.
+	var productID int64
+	err := dbtest.Pool(t).QueryRow(b.ctx, `INSERT INTO products (name, price, currency, period_unit) VALUES ('x', 1, 'EUR', 'month')
+		RETURNING id`).Scan(&productID)
 	require.NoError(t, err)
 	_, err = dbtest.Pool(t).Exec(b.ctx, `INSERT INTO subscriptions (customer_id, product_id, status)
-		VALUES ($1, (SELECT max(id) FROM products), 'active')`, a.ID)
+		VALUES ($1, $2, 'active')`, a.ID, productID)
 	require.NoError(t, err)
 
 	ids := func(f billing.CustomerFilter) []int64 {
