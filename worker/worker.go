@@ -3,6 +3,8 @@
 package worker
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -20,6 +22,15 @@ type Options struct {
 	Pollers int
 }
 
+// StickyScheduleToStartTimeout is how long a workflow task waits for the
+// worker that has the workflow cached before any worker may take it. The
+// SDK's 5 seconds is too short for a burst of renewals due in the same
+// second: tasks queued longer than that time out, move to the shared queue
+// and make a worker replay the whole history, which slows the burst down
+// further. A worker that stops, or dies and has not polled for 10 seconds,
+// gets no new sticky tasks, so a longer wait costs little when it crashes.
+const StickyScheduleToStartTimeout = time.Minute
+
 // New returns a worker on taskQueue with every workflow, activity and custom
 // step registered.
 func New(c client.Client, taskQueue string, acts *activities.Activities, opts Options) sdkworker.Worker {
@@ -28,6 +39,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts Op
 		MaxConcurrentWorkflowTaskExecutionSize: opts.MaxConcurrentWorkflows,
 		MaxConcurrentWorkflowTaskPollers:       opts.Pollers,
 		MaxConcurrentActivityTaskPollers:       opts.Pollers,
+		StickyScheduleToStartTimeout:           StickyScheduleToStartTimeout,
 	})
 	w.RegisterWorkflow(workflows.SubscriptionWorkflow)
 	w.RegisterActivity(acts)

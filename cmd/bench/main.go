@@ -314,7 +314,9 @@ func (b *bench) newWorker() (func(), error) {
 	acts := &activities.Activities{Store: b.st, Mail: mail.Dir{Path: filepath.Join(b.dir, "mail")}, SMS: &sms.Log{Path: filepath.Join(b.dir, "sms.log")},
 		MailFrom: "billing@example.com", Steps: worker.Steps(), Log: slog.New(slog.DiscardHandler)}
 	w := worker.New(b.tc, workflows.TaskQueue, acts, worker.Options{Pollers: b.pollers})
-	bw := sdkworker.New(b.tc, "bench", sdkworker.Options{MaxConcurrentWorkflowTaskPollers: b.pollers, MaxConcurrentActivityTaskPollers: b.pollers})
+	// The bare worker is tuned as the billing worker is.
+	bw := sdkworker.New(b.tc, "bench", sdkworker.Options{MaxConcurrentWorkflowTaskPollers: b.pollers, MaxConcurrentActivityTaskPollers: b.pollers,
+		StickyScheduleToStartTimeout: worker.StickyScheduleToStartTimeout})
 	bw.RegisterWorkflow(BenchSleep)
 	bw.RegisterWorkflow(BenchTimerActivity)
 	bw.RegisterActivity(BenchNoop)
@@ -430,7 +432,7 @@ func (b *bench) bareBurst(n, concurrency int) (time.Duration, error) {
 	// counts to the last charge's ledger entry: how long waiting took
 	// doesn't count on either side.
 	d := time.Unix(0, lastNoop.Load()).Sub(at)
-	fmt.Printf("bare burst: %d activities ran by %s after their moment\n", n, d.Round(time.Millisecond))
+	fmt.Printf("bare burst: %d activities ran by %s after their moment%s\n", n, d.Round(time.Millisecond), b.hiccups(runs))
 	return d, nil
 }
 
@@ -454,6 +456,7 @@ func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
 	at := time.Now().Add(time.Duration(n/100+20) * time.Second).Truncate(time.Second)
 	plan := activities.Plan{ProductID: p.ID, ProductName: p.Name, Price: p.Price, Currency: p.Currency, PeriodUnit: p.PeriodUnit,
 		PeriodCount: p.PeriodCount, IncomingDays: p.IncomingDays, AutoRenew: true, TimeZone: "UTC"}
+	runs := make([]client.WorkflowRun, n)
 	err = parallel(n, concurrency, func(i int) error {
 		sub, _, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[i], ProductID: p.ID}, true, "")
 		if err != nil {
@@ -461,7 +464,7 @@ func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
 		}
 		state := &workflows.SubscriptionState{Status: billing.SubscriptionActive, Period: 1, PeriodStart: time.Now(), PaidUntil: at,
 			AutoRenew: true, Plan: plan, Done: []string{"incoming", "insufficient_funds:1", "insufficient_funds:0"}}
-		_, err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: workflows.SubscriptionWorkflowID(sub.ID), TaskQueue: workflows.TaskQueue},
+		runs[i], err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: workflows.SubscriptionWorkflowID(sub.ID), TaskQueue: workflows.TaskQueue},
 			workflows.SubscriptionWorkflow, workflows.SubscriptionInput{SubscriptionID: sub.ID, CustomerID: ids[i], AutoRenew: true, Policy: b.policy, State: state})
 		return err
 	})
@@ -484,6 +487,36 @@ func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	d := last.Sub(at)
-	fmt.Printf("renewal burst: %d charged %s after their due moment\n", n, d.Round(time.Millisecond))
+	fmt.Printf("renewal burst: %d charged %s after their due moment%s\n", n, d.Round(time.Millisecond), b.hiccups(runs))
 	return d, nil
+}
+
+// hiccups reads the histories of runs and names the timeouts and failures in
+// them (a task that timed out and was retried stretches a burst), or "".
+func (b *bench) hiccups(runs []client.WorkflowRun) string {
+	counts := map[string]int{}
+	for _, r := range runs {
+		it := b.tc.GetWorkflowHistory(b.ctx, r.GetID(), r.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				counts["history unreadable"]++
+				break
+			}
+			name := ev.GetEventType().String()
+			if a := ev.GetWorkflowTaskTimedOutEventAttributes(); a != nil {
+				name += " " + a.GetTimeoutType().String()
+			}
+			if a := ev.GetActivityTaskTimedOutEventAttributes(); a != nil {
+				name += " " + a.GetFailure().GetTimeoutFailureInfo().GetTimeoutType().String()
+			}
+			if strings.Contains(name, "TimedOut") || strings.HasSuffix(name, "Failed") {
+				counts[name]++
+			}
+		}
+	}
+	if len(counts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (in their histories: %v)", counts)
 }
