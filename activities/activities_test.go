@@ -77,8 +77,10 @@ func setup(t *testing.T, product billing.ProductInput) fixture {
 	product.Name, product.Currency, product.PeriodUnit = "VPS", "EUR", billing.PeriodMonth
 	p, err := st.CreateProduct(ctx, product.Product())
 	require.NoError(t, err)
-	sub, _, err := st.CreateSubscription(ctx, billing.SubscriptionCreate{CustomerID: c.ID, ProductID: p.ID}, true, "")
+	yes := true
+	order, err := st.CreateSubscription(ctx, billing.SubscriptionCreate{CustomerID: c.ID, ProductID: p.ID, AutoRenew: &yes}, "")
 	require.NoError(t, err)
+	sub := order.Subscription
 	fm := &flakyMail{}
 	acts := &activities.Activities{Store: st, Mail: fm, SMS: noSMS{}, MailFrom: "billing@example.com", Log: slog.New(slog.DiscardHandler),
 		Steps: []activities.Step{{Name: "LogStep", Milestones: []string{"activated"}}}}

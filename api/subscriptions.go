@@ -47,29 +47,21 @@ func (s *Server) createSubscription(c echo.Context) error {
 		return billing.NotFound("customer", in.CustomerID)
 	}
 	ctx := c.Request().Context()
-	product, err := s.store.Product(ctx, in.ProductID)
+	order, err := s.store.CreateSubscription(ctx, in, key)
 	if err != nil {
 		return err
 	}
-	autoRenew := product.AutoRenew
-	if in.AutoRenew != nil {
-		autoRenew = *in.AutoRenew
-	}
-	sub, created, err := s.store.CreateSubscription(ctx, in, autoRenew, key)
-	if err != nil {
-		return err
-	}
-	if err := s.startSubscription(ctx, sub, product); err != nil {
-		if created {
-			s.removeUnstarted(context.WithoutCancel(ctx), sub)
+	if err := s.startSubscription(ctx, order.Subscription, order.Product); err != nil {
+		if order.Created {
+			s.removeUnstarted(context.WithoutCancel(ctx), order.Subscription)
 		}
 		return err
 	}
 	status := http.StatusCreated
-	if !created {
+	if !order.Created {
 		status = http.StatusOK
 	}
-	return c.JSON(status, SubscriptionView{Subscription: sub})
+	return c.JSON(status, SubscriptionView{Subscription: order.Subscription})
 }
 
 // removeUnstarted deletes the row of an order whose workflow did not start,

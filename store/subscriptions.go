@@ -19,13 +19,28 @@ func scanSubscription(row pgx.Row) (billing.Subscription, error) {
 	return s, err
 }
 
-// CreateSubscription stores an order of a product for an active customer. With
-// an idempotency key that the customer already used, it returns that
-// subscription and created=false.
-func (s *Store) CreateSubscription(ctx context.Context, in billing.SubscriptionCreate, autoRenew bool, idempotencyKey string) (sub billing.Subscription, created bool, err error) {
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+// Order is what CreateSubscription stored: the subscription and the product
+// ordered (without its notice settings). Created is false when the
+// idempotency key found an earlier order of the customer.
+type Order struct {
+	Subscription billing.Subscription
+	Product      billing.Product
+	Created      bool
+}
+
+// CreateSubscription stores an order of an active product for an active
+// customer; automatic renewal defaults to the product's setting. With an
+// idempotency key that the customer already used, it returns that order.
+func (s *Store) CreateSubscription(ctx context.Context, in billing.SubscriptionCreate, idempotencyKey string) (Order, error) {
+	var o Order
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := activeCustomer(ctx, tx, in.CustomerID); err != nil {
 			return err
+		}
+		var err error
+		o.Product, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE id = $1`, in.ProductID))
+		if err != nil {
+			return dbError(err, "product", in.ProductID)
 		}
 		if idempotencyKey != "" {
 			prior, err := scanSubscription(tx.QueryRow(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
@@ -34,33 +49,32 @@ func (s *Store) CreateSubscription(ctx context.Context, in billing.SubscriptionC
 				if prior.ProductID != in.ProductID {
 					return billing.Errorf(billing.ECONFLICT, "Idempotency-Key %q was already used for an order of product %d", idempotencyKey, prior.ProductID)
 				}
-				sub = prior
+				o.Subscription = prior
 				return nil
 			}
 			if err != pgx.ErrNoRows {
 				return err
 			}
 		}
-		var status string
-		if err := tx.QueryRow(ctx, `SELECT status FROM products WHERE id = $1`, in.ProductID).Scan(&status); err != nil {
-			return dbError(err, "product", in.ProductID)
-		}
-		if status != billing.ProductActive {
+		if o.Product.Status != billing.ProductActive {
 			return billing.Errorf(billing.ECONFLICT, "product %d is archived and can't be ordered", in.ProductID)
+		}
+		autoRenew := o.Product.AutoRenew
+		if in.AutoRenew != nil {
+			autoRenew = *in.AutoRenew
 		}
 		var key any
 		if idempotencyKey != "" {
 			key = idempotencyKey
 		}
-		var err error
-		sub, err = scanSubscription(tx.QueryRow(ctx, `INSERT INTO subscriptions (customer_id, product_id,
+		o.Subscription, err = scanSubscription(tx.QueryRow(ctx, `INSERT INTO subscriptions (customer_id, product_id,
 			auto_renew, idempotency_key) VALUES ($1, $2, $3, $4) RETURNING `+subscriptionColumns,
 			in.CustomerID, in.ProductID, autoRenew, key))
-		created = err == nil
-		auditObject(ctx, "subscription", sub.ID, in.CustomerID)
+		o.Created = err == nil
+		auditObject(ctx, "subscription", o.Subscription.ID, in.CustomerID)
 		return err
 	})
-	return sub, created, dbError(err, "subscription", "")
+	return o, dbError(err, "subscription", "")
 }
 
 // Subscription returns a subscription.

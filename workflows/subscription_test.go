@@ -129,8 +129,9 @@ func setup(t *testing.T, o options) *harness {
 		}}
 	p, err := st.CreateProduct(ctx, pin.Product())
 	require.NoError(t, err)
-	sub, _, err := st.CreateSubscription(ctx, billing.SubscriptionCreate{CustomerID: c.ID, ProductID: p.ID}, o.autoRenew, "")
+	order, err := st.CreateSubscription(ctx, billing.SubscriptionCreate{CustomerID: c.ID, ProductID: p.ID, AutoRenew: &o.autoRenew}, "")
 	require.NoError(t, err)
+	sub := order.Subscription
 	out := &outbox{}
 	acts := &activities.Activities{Store: st, Mail: out, SMS: texts{out}, MailFrom: "billing@example.com", Log: slog.New(slog.DiscardHandler)}
 	return &harness{t: t, ctx: ctx, store: st, acts: acts, out: out, customer: c, product: p, sub: sub, now: o.start, policy: workflows.DefaultPolicy}

@@ -71,6 +71,7 @@ type bench struct {
 	st      *store.Store
 	api     *httptest.Server
 	token   string
+	http    *http.Client // keeps a connection per concurrent client, as API clients do
 	policy  workflows.Policy
 	dir     string
 	pollers int
@@ -160,6 +161,7 @@ func run(n, starts, cycles, concurrency, pollers int, only string) error {
 
 // startAPI serves the real API in-process, with an admin session.
 func (b *bench) startAPI() error {
+	b.http = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	b.api = httptest.NewServer(api.New(b.st, b.tc, slog.New(slog.DiscardHandler), api.Options{Policy: b.policy, StepNames: worker.StepNames(worker.Steps())}))
 	admin, err := b.st.CreateStaff(b.ctx, billing.StaffCreate{Login: "bench", Email: "bench@example.com", Role: billing.RoleAdmin, Permissions: []string{}}, "x")
 	if err != nil {
@@ -327,7 +329,7 @@ func (b *bench) apiStarts(p billing.Product, n, concurrency int) (float64, error
 			strings.NewReader(fmt.Sprintf(`{"customer_id": %d, "product_id": %d}`, ids[i], p.ID)))
 		req.Header.Set("Authorization", "Bearer "+b.token)
 		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
+		res, err := b.http.Do(req)
 		if err != nil {
 			return err
 		}
@@ -383,13 +385,13 @@ func (b *bench) historyPerCycle(cycles int) (float64, int, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	sub, _, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[0], ProductID: p.ID}, true, "")
+	order, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[0], ProductID: p.ID}, "")
 	if err != nil {
 		return 0, 0, err
 	}
-	id := workflows.SubscriptionWorkflowID(sub.ID)
+	id := workflows.SubscriptionWorkflowID(order.Subscription.ID)
 	_, err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}, workflows.SubscriptionWorkflow,
-		workflows.SubscriptionInput{SubscriptionID: sub.ID, CustomerID: ids[0], AutoRenew: true, Policy: b.policy})
+		workflows.SubscriptionInput{SubscriptionID: order.Subscription.ID, CustomerID: ids[0], AutoRenew: true, Policy: b.policy})
 	if err != nil {
 		return 0, 0, err
 	}
@@ -495,14 +497,14 @@ func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
 		PeriodCount: p.PeriodCount, IncomingDays: p.IncomingDays, AutoRenew: true, TimeZone: "UTC"}
 	runs := make([]client.WorkflowRun, n)
 	err = parallel(n, concurrency, func(i int) error {
-		sub, _, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[i], ProductID: p.ID}, true, "")
+		order, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[i], ProductID: p.ID}, "")
 		if err != nil {
 			return err
 		}
 		state := &workflows.SubscriptionState{Status: billing.SubscriptionActive, Period: 1, PeriodStart: time.Now(), PaidUntil: at,
 			AutoRenew: true, Plan: plan, Done: []string{"incoming", "insufficient_funds:1", "insufficient_funds:0"}}
-		runs[i], err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: workflows.SubscriptionWorkflowID(sub.ID), TaskQueue: workflows.TaskQueue},
-			workflows.SubscriptionWorkflow, workflows.SubscriptionInput{SubscriptionID: sub.ID, CustomerID: ids[i], AutoRenew: true, Policy: b.policy, State: state})
+		runs[i], err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: workflows.SubscriptionWorkflowID(order.Subscription.ID), TaskQueue: workflows.TaskQueue},
+			workflows.SubscriptionWorkflow, workflows.SubscriptionInput{SubscriptionID: order.Subscription.ID, CustomerID: ids[i], AutoRenew: true, Policy: b.policy, State: state})
 		return err
 	})
 	if err != nil {
