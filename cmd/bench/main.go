@@ -409,7 +409,11 @@ func (b *bench) historyPerCycle(cycles int) (float64, int, error) {
 	_ = b.tc.TerminateWorkflow(b.ctx, id, "", "benchmark phase over")
 	fmt.Printf("history: %d cycles in %s\n", cycles, time.Since(began).Round(time.Millisecond))
 	// Walk the chain of runs from the first.
-	total, most, runs := 0, 0, 0
+	// Walk the chain of runs from the latest, which was terminated mid-cycle,
+	// back to the first, which was the order's. Each run between is one whole
+	// billing cycle.
+	var whole []int
+	most, runs := 0, 0
 	desc, err := b.tc.DescribeWorkflowExecution(b.ctx, id, "")
 	if err != nil {
 		return 0, 0, err
@@ -428,17 +432,24 @@ func (b *bench) historyPerCycle(cycles int) (float64, int, error) {
 				prev = a.GetContinuedExecutionRunId()
 			}
 		}
-		runs++
 		most = max(most, events)
-		if prev != "" { // the last run was terminated mid-cycle; count whole cycles only
-			total += events
+		if runs > 0 && prev != "" {
+			whole = append(whole, events)
 		}
+		runs++
 		run = prev
 	}
-	if runs < 2 {
+	if len(whole) == 0 {
 		return 0, most, fmt.Errorf("only %d runs found", runs)
 	}
-	return float64(total) / float64(runs-1), most, nil
+	slices.Sort(whole)
+	total := 0
+	for _, e := range whole {
+		total += e
+	}
+	fmt.Printf("history: %d runs; events in the %d whole billing cycles: fewest %d, median %d, most %d\n",
+		runs, len(whole), whole[0], whole[len(whole)/2], whole[len(whole)-1])
+	return float64(total) / float64(len(whole)), most, nil
 }
 
 // bareBurst times n timer-plus-one-activity workflows all due at one moment.
