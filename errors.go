@@ -20,6 +20,12 @@ const (
 	EFORBIDDEN    = "forbidden"    // authenticated but not allowed (403)
 	ETOOMANY      = "too_many"     // slowed down (429)
 	EUNAVAILABLE  = "unavailable"  // a dependency is down (503)
+
+	// Codes of the HTTP layer: a request's method, size or media type, not its content.
+	EMETHOD          = "method_not_allowed"     // a route that exists, with another method (405)
+	ETOOLARGE        = "too_large"              // a body over the limit (413)
+	EMEDIATYPE       = "unsupported_media_type" // a body that is not application/json (415)
+	EHEADERSTOOLARGE = "headers_too_large"      // request line and headers over the limit (431)
 )
 
 // Error is an error a person can act on: a code, a message, and for invalid
@@ -28,7 +34,13 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  map[string]string
+	// Cause, if set, is the underlying error, for logs only: it is never
+	// shown to the caller.
+	Cause error
 }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 func (e *Error) Error() string {
 	if len(e.Fields) == 0 {

@@ -27,7 +27,28 @@ const (
 	ReasonPayment    = "payment"
 	ReasonAdjustment = "adjustment"
 	ReasonCharge     = "charge"
+	ReasonRefund     = "refund"
 )
+
+// CheckBalanceCap returns an EINVALID error if e would take balance, the
+// customer's balance in e's currency before e, above MaxBalance (a credit)
+// or below -MaxBalance (a debit). An entry that takes a balance beyond the
+// cap, written before there was one, back towards zero passes.
+func (e LedgerEntry) CheckBalanceCap(balance int64) error {
+	limit := Money{Amount: MaxBalance, Currency: e.Currency}
+	amount := Money{Amount: e.Amount, Currency: e.Currency}
+	switch {
+	// Compared as balance against the cap minus the amount: balance + amount could overflow.
+	case e.Kind == Credit && balance > MaxBalance-e.Amount:
+		return Errorf(EINVALID, "crediting %s would take the %s balance of customer %d above %s, the most a balance may hold (%d minor units in any currency)",
+			amount, e.Currency, e.CustomerID, limit, MaxBalance)
+	case e.Kind == Debit && balance < e.Amount-MaxBalance:
+		limit.Amount = -MaxBalance
+		return Errorf(EINVALID, "debiting %s would take the %s balance of customer %d below %s, the least a balance may hold (%d minor units in any currency)",
+			amount, e.Currency, e.CustomerID, limit, -MaxBalance)
+	}
+	return nil
+}
 
 // Adjustment is a manual ledger entry by staff, e.g. a goodwill credit.
 type Adjustment struct {
@@ -64,63 +85,6 @@ func (b Balance) Of(currency string) int64 {
 		}
 	}
 	return 0
-}
-
-// Payment methods.
-const (
-	MethodWireTransfer = "wire_transfer"
-	MethodElectronic   = "electronic"
-)
-
-// Payment statuses.
-const (
-	PaymentNew       = "new"
-	PaymentPaid      = "paid"
-	PaymentCancelled = "cancelled"
-)
-
-// Payment is money a customer sends. Marking it paid credits the ledger once.
-type Payment struct {
-	ID          int64      `json:"id"`
-	CustomerID  int64      `json:"customer_id"`
-	Method      string     `json:"method"`
-	Amount      int64      `json:"amount"`
-	Currency    string     `json:"currency"`
-	Status      string     `json:"status"`
-	Description string     `json:"description"`
-	ExternalID  string     `json:"external_id"`
-	CreatedAt   time.Time  `json:"created_at"`
-	PaidAt      *time.Time `json:"paid_at"`
-	CancelledAt *time.Time `json:"cancelled_at"`
-}
-
-// PaymentCreate records a payment.
-type PaymentCreate struct {
-	CustomerID  int64  `json:"customer_id"`
-	Method      string `json:"method"`
-	Amount      int64  `json:"amount"`
-	Currency    string `json:"currency"`
-	Description string `json:"description"`
-	ExternalID  string `json:"external_id"`
-}
-
-// Validate reports every invalid field of p.
-func (p *PaymentCreate) Validate() error {
-	var v Validator
-	v.Check(p.CustomerID > 0, "customer_id", "is required")
-	v.OneOf("method", p.Method, MethodWireTransfer, MethodElectronic)
-	v.Amount("amount", p.Amount)
-	v.Currency("currency", p.Currency)
-	v.OptionalText("description", p.Description, 500)
-	v.OptionalText("external_id", p.ExternalID, 200)
-	return v.Err()
-}
-
-// PaymentFilter selects payments for a list.
-type PaymentFilter struct {
-	CustomerID *int64
-	Status     string
-	PageRequest
 }
 
 // Charge takes money from a customer's balance, once per IdempotencyKey.

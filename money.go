@@ -5,9 +5,15 @@ import (
 	"strings"
 )
 
-// MaxAmount bounds every amount the API accepts (minor units), so that sums of
-// many entries stay far from int64 overflow.
+// MaxAmount bounds every amount the API accepts (minor units). It bounds one
+// entry, not a sum: a customer's balance is bounded by MaxBalance.
 const MaxAmount int64 = 1_000_000_000_000_000
+
+// MaxBalance bounds a customer's balance in each currency, both ways (minor
+// units): a ledger entry that would take a balance above MaxBalance or below
+// -MaxBalance is refused. A balance within it plus or minus any amount stays
+// far inside int64.
+const MaxBalance int64 = 1_000_000_000_000_000_000
 
 // Money is an exact amount in minor units (cents) of a currency.
 type Money struct {

@@ -58,6 +58,37 @@ type Product struct {
 	UpdatedAt        time.Time `json:"updated_at"`
 }
 
+// ProductForClient is what a client sees of a product: what it costs, per
+// what period, and what happens around renewal. How the product is run
+// (steps, webhook, notice texts, status, timestamps) is staff's business; a
+// webhook URL may even carry a token.
+type ProductForClient struct {
+	ID           int64  `json:"id"`
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	Price        int64  `json:"price"`
+	Currency     string `json:"currency"`
+	PeriodUnit   string `json:"period_unit"`
+	PeriodCount  int    `json:"period_count"`
+	AutoRenew    bool   `json:"auto_renew"`
+	IncomingDays int    `json:"incoming_days"`
+	// GraceDays is how long a suspended service is kept before deletion: the
+	// product's setting or the global default.
+	GraceDays int `json:"grace_days"`
+}
+
+// ForClient returns the client's view of p; defaultGraceDays stands in for
+// a GraceDays p leaves to the global default.
+func (p Product) ForClient(defaultGraceDays int) ProductForClient {
+	grace := defaultGraceDays
+	if p.GraceDays != nil {
+		grace = *p.GraceDays
+	}
+	return ProductForClient{ID: p.ID, Name: p.Name, Description: p.Description, Price: p.Price, Currency: p.Currency,
+		PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount, AutoRenew: p.AutoRenew, IncomingDays: p.IncomingDays,
+		GraceDays: grace}
+}
+
 // NoticeSetting says whether and how a client is told that a payment entered a
 // state. Subject and bodies may use the variables of seed 002: [LOGIN],
 // [USER_NAME], [USER_LASTNAME], [ACCOUNT_STATE], [DATE_OF_PAYMENT],
@@ -186,9 +217,19 @@ func (p Product) AddPeriods(start time.Time, n int) time.Time {
 
 // AddPeriods moves start on by n units, clamping months to their last day.
 func AddPeriods(start time.Time, unit string, n int) time.Time {
+	return AddPeriodsAnchored(start, unit, n, 0)
+}
+
+// AddPeriodsAnchored is AddPeriods for a service billed on day anchor of the
+// month (0: start's day). A short month clamps only the period that ends in
+// it: from 29 February with anchor 31, one month on is 31 March, not the 29th.
+func AddPeriodsAnchored(start time.Time, unit string, n, anchor int) time.Time {
 	switch unit {
 	case PeriodMonth:
 		y, m, d := start.Date()
+		if anchor > 0 {
+			d = anchor
+		}
 		first := time.Date(y, m+time.Month(n), 1, start.Hour(), start.Minute(), start.Second(), start.Nanosecond(), start.Location())
 		last := first.AddDate(0, 1, -1).Day()
 		return first.AddDate(0, 0, min(d, last)-1)

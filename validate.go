@@ -5,11 +5,12 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/language"
+
+	"github.com/tempobill/billing/zoneinfo"
 )
 
 // Validator collects field errors so that one response lists every problem.
@@ -45,11 +46,12 @@ func (v *Validator) Text(field, s string, max int) {
 }
 
 // OptionalText checks a string that may be empty: at most max characters, valid
-// UTF-8, no control characters.
+// UTF-8, no control characters, no bidirectional controls.
 func (v *Validator) OptionalText(field, s string, max int) {
 	v.Check(utf8.ValidString(s), field, "must be valid UTF-8")
 	v.Check(utf8.RuneCountInString(s) <= max, field, fmt.Sprintf("must be at most %d characters", max))
 	v.Check(!strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) }), field, "must not contain control characters")
+	v.noBidi(field, s)
 }
 
 // LongText checks free text such as notes and message bodies: newlines and tabs allowed.
@@ -57,7 +59,17 @@ func (v *Validator) LongText(field, s string, max int) {
 	v.Check(utf8.ValidString(s), field, "must be valid UTF-8")
 	v.Check(utf8.RuneCountInString(s) <= max, field, fmt.Sprintf("must be at most %d characters", max))
 	v.Check(!strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }), field, "must not contain control characters")
+	v.noBidi(field, s)
 }
+
+// noBidi refuses the bidirectional controls (U+061C, U+200E, U+200F,
+// U+202A to U+202E, U+2066 to U+2069). Text goes into mails and staff
+// screens, where U+202E would show "Ann\u202Efdp.exe" as "Annexe.pdf".
+func (v *Validator) noBidi(field, s string) {
+	v.Check(!strings.ContainsFunc(s, isBidiControl), field, "must not contain bidirectional control characters such as U+202E")
+}
+
+func isBidiControl(r rune) bool { return unicode.Is(unicode.Bidi_Control, r) }
 
 // Email checks a bare address such as ann@example.com.
 func (v *Validator) Email(field, s string) {
@@ -82,8 +94,7 @@ func (v *Validator) Language(field, s string) {
 
 // TimeZone checks an IANA time zone name such as Europe/Berlin.
 func (v *Validator) TimeZone(field, s string) {
-	_, err := time.LoadLocation(s)
-	v.Check(err == nil && s != "" && s != "Local", field, "must be an IANA time zone such as Europe/Berlin or UTC")
+	v.Check(zoneinfo.Valid(s), field, "must be an IANA time zone such as Europe/Berlin or UTC")
 }
 
 // OneOf checks that s is one of the allowed values.
@@ -101,9 +112,10 @@ var (
 	loginRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._@-]{2,63}$`)
 )
 
-// ValidEmail reports whether s is a bare email address with a domain that has a dot.
+// ValidEmail reports whether s is a bare email address with a domain that has
+// a dot, and no bidirectional controls (net/mail takes them in the local part).
 func ValidEmail(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, " <>\"") {
+	if len(s) > 254 || strings.ContainsAny(s, " <>\"") || strings.ContainsFunc(s, isBidiControl) {
 		return false
 	}
 	a, err := mail.ParseAddress(s)

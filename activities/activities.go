@@ -5,7 +5,6 @@ package activities
 import (
 	"context"
 	"log/slog"
-	"net/http"
 
 	"github.com/tempobill/billing/mail"
 	"github.com/tempobill/billing/store"
@@ -21,8 +20,10 @@ type Activities struct {
 	MailFrom string
 	// Steps are the custom lifecycle steps products can name.
 	Steps []Step
-	HTTP  *http.Client
-	Log   *slog.Logger
+	// AllowPrivateWebhooks lets the Webhook step reach loopback and private
+	// addresses (WEBHOOK_ALLOW_PRIVATE); otherwise it connects only to public ones.
+	AllowPrivateWebhooks bool
+	Log                  *slog.Logger
 }
 
 // Mailer sends one email and returns its Message-ID.

@@ -11,10 +11,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
@@ -78,7 +80,7 @@ func setup(t *testing.T, product billing.ProductInput) fixture {
 	p, err := st.CreateProduct(ctx, product.Product())
 	require.NoError(t, err)
 	yes := true
-	order, err := st.CreateSubscription(ctx, billing.SubscriptionCreate{CustomerID: c.ID, ProductID: p.ID, AutoRenew: &yes}, "")
+	order, err := st.CreateSubscription(ctx, billing.SubscriptionCreate{CustomerID: c.ID, ProductID: p.ID, AutoRenew: &yes}, "", 0)
 	require.NoError(t, err)
 	sub := order.Subscription
 	fm := &flakyMail{}
@@ -98,12 +100,13 @@ func TestSendNoticesOnce(t *testing.T) {
 		Notices:   []activities.NoticeRequest{{Milestone: "incoming", Key: "incoming", ProductState: true}, {Milestone: "activated", Key: "activated"}},
 		Plan:      activities.Plan{ProductID: f.prod.ID, ProductName: "VPS", Price: 250, Currency: "EUR", TimeZone: "Europe/Berlin"},
 		PaidUntil: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
-	_, err := f.acts.SendNotices(f.ctx, in)
-	require.ErrorContains(t, err, "421", "the failed send fails the activity so it is retried")
-	require.Len(t, f.mail.sent, 1)
 	res, err := f.acts.SendNotices(f.ctx, in)
+	require.NoError(t, err, "a failed send doesn't fail the activity: billing goes on")
+	require.Equal(t, activities.SendNoticesResult{Sent: 1, Deferred: 1}, res)
+	require.Len(t, f.mail.sent, 1)
+	res, err = f.acts.SendNotices(f.ctx, in)
 	require.NoError(t, err)
-	require.Equal(t, activities.SendNoticesResult{Sent: 1, AlreadySent: 1}, res, "the retry sends only what failed")
+	require.Equal(t, activities.SendNoticesResult{Sent: 1, AlreadySent: 1}, res, "a retry sends only what failed")
 	res, err = f.acts.SendNotices(f.ctx, in)
 	require.NoError(t, err)
 	require.Equal(t, activities.SendNoticesResult{AlreadySent: 2}, res)
@@ -152,6 +155,7 @@ func TestWebhookIsSigned(t *testing.T) {
 	defer srv.Close()
 	secret := "s3cret-s3cret-s3cret"
 	f := setup(t, billing.ProductInput{WebhookURL: srv.URL, WebhookSecret: &secret, Steps: []string{"LogStep"}})
+	f.acts.AllowPrivateWebhooks = true // the receiver listens on 127.0.0.1
 
 	found, err := f.acts.StepsFor(f.ctx, activities.StepsForInput{SubscriptionID: f.sub.ID, Milestone: "activated"})
 	require.NoError(t, err)
@@ -172,6 +176,36 @@ func TestWebhookIsSigned(t *testing.T) {
 	status = http.StatusBadGateway
 	_, err = f.acts.Webhook(f.ctx, in)
 	require.ErrorContains(t, err, "502")
+}
+
+// TestWebhookReachesOnlyPublicAddresses: a webhook URL that leads to a
+// loopback address (saved before the rule, or a name that now resolves
+// there) is not connected to unless AllowPrivateWebhooks, and the refusal is
+// not retried.
+func TestWebhookReachesOnlyPublicAddresses(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	secret := "s3cret-s3cret-s3cret"
+	for _, u := range []string{srv.URL, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)} {
+		f := setup(t, billing.ProductInput{WebhookURL: u + "/hook", WebhookSecret: &secret})
+		in := activities.StepInput{SubscriptionID: f.sub.ID, CustomerID: f.cust.ID, ProductID: f.prod.ID, Milestone: "activated", Period: 1, Status: "active"}
+
+		_, err := f.acts.Webhook(f.ctx, in)
+		var appErr *temporal.ApplicationError
+		require.ErrorAs(t, err, &appErr, u)
+		require.Equal(t, activities.ErrWebhookRefused, appErr.Type())
+		require.True(t, appErr.NonRetryable())
+		require.Contains(t, appErr.Error(), "127.0.0.1 is a loopback address")
+		require.Zero(t, hits.Load(), "the loopback receiver was not reached")
+
+		f.acts.AllowPrivateWebhooks = true
+		res, err := f.acts.Webhook(f.ctx, in)
+		require.NoError(t, err, u)
+		require.Contains(t, res.Note, "delivered")
+		require.Equal(t, int32(1), hits.Swap(0))
+	}
 }
 
 // TestChargePeriodPricesAndDates: one period at the product's current price,

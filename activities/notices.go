@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/mail"
 	"github.com/tempobill/billing/notices"
+	"github.com/tempobill/billing/sms"
+	"github.com/tempobill/billing/zoneinfo"
 )
 
 // NoticeRequest asks for the notice of one milestone.
@@ -39,16 +42,28 @@ type SendNoticesInput struct {
 	SuspendReason  string
 }
 
-// SendNoticesResult counts what happened.
+// SendNoticesResult counts what happened. Deferred notices failed, their
+// outcome is unknown, or no time was left: the redelivery sends them again.
 type SendNoticesResult struct {
-	Sent, AlreadySent, Skipped int
+	Sent, AlreadySent, Skipped, Deferred int
 }
+
+// Bounds of one send: at most perSend, and none is started with less than
+// minSend left of the activity, so every send records its outcome in time.
+const (
+	perSend = 20 * time.Second
+	minSend = 5 * time.Second
+)
 
 // SendNotices sends each notice by email to every user of the customer and
 // by SMS to users with a phone, once per (subscription, period, notice,
 // channel, recipient): a retried activity finds the earlier sends and skips
-// them. Failed sends make the activity fail, so only they are retried.
+// them. A send that fails, or whose outcome is unknown, is recorded for the
+// redelivery schedule (RedeliverNotices) and the activity goes on: a mail
+// server that misbehaves never holds up billing. Only a database error
+// fails the activity.
 func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (SendNoticesResult, error) {
+	defer heartbeat(ctx)()
 	var res SendNoticesResult
 	users, err := a.Store.Users(ctx, in.CustomerID)
 	if err != nil {
@@ -66,7 +81,6 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 	if err != nil {
 		return res, err
 	}
-	var failures []error
 	for _, req := range in.Notices {
 		if req.OnlyIfBalanceBelow > 0 && balance.Of(in.Plan.Currency) >= req.OnlyIfBalanceBelow {
 			res.Skipped++
@@ -88,19 +102,21 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 				sends = append(sends, outgoing{channel: billing.ChannelSMS, to: u.Phone, body: notices.Render(t.smsBody, vars)})
 			}
 			for _, o := range sends {
-				sent, err := a.sendOnce(ctx, in, req, t, o)
+				status, err := a.sendOnce(ctx, in, req, t, o)
 				switch {
 				case err != nil:
-					failures = append(failures, err)
-				case sent:
+					return res, err // the database: retried
+				case status == billing.NoticeSent:
 					res.Sent++
-				default:
+				case status == "":
 					res.AlreadySent++
+				default:
+					res.Deferred++
 				}
 			}
 		}
 	}
-	return res, errors.Join(failures...)
+	return res, nil
 }
 
 type outgoing struct {
@@ -132,38 +148,158 @@ func template(req NoticeRequest, p billing.Product, overrides map[string]billing
 	return noticeTemplate{name: name, email: true, sms: t.SMSBody != "", subject: t.Subject, body: t.Body, smsBody: t.SMSBody}, ok
 }
 
-// sendOnce claims the notice's deduplication key, sends, and records the outcome.
-func (a *Activities) sendOnce(ctx context.Context, in SendNoticesInput, req NoticeRequest, t noticeTemplate, o outgoing) (bool, error) {
+// sendOnce claims the notice's deduplication key, sends, and records the
+// outcome. It returns the notice's status ("" if it was not claimed: sent or
+// settled before); its error is only the database's.
+func (a *Activities) sendOnce(ctx context.Context, in SendNoticesInput, req NoticeRequest, t noticeTemplate, o outgoing) (string, error) {
 	key := fmt.Sprintf("subscription:%d:period:%d:%s:%s:%s", in.SubscriptionID, in.Period, req.Key, o.channel, o.to)
 	sub := in.SubscriptionID
+	until := retryUntil(req.Milestone, in, time.Now())
 	n, claimed, err := a.Store.ClaimNotice(ctx, key, billing.Notice{SubscriptionID: &sub, CustomerID: in.CustomerID,
-		Period: in.Period, Milestone: req.Milestone, Channel: o.channel, Recipient: o.to, Template: t.name, Subject: o.subject})
+		Period: in.Period, Milestone: req.Milestone, Channel: o.channel, Recipient: o.to, Template: t.name, Subject: o.subject,
+		Body: o.body, SenderName: t.senderName, ReplyTo: t.replyTo, RetryUntil: &until})
 	if err != nil || !claimed {
-		return false, err
+		return "", err
 	}
-	var id string
-	if o.channel == billing.ChannelEmail {
-		from := a.MailFrom
-		id, err = a.Mail.Send(ctx, mail.Message{ID: key, FromName: t.senderName, From: from, ReplyTo: t.replyTo,
-			To: o.to, Subject: o.subject, Body: o.body})
-	} else {
-		id, err = a.SMS.Send(ctx, o.to, o.body)
-	}
-	if err != nil {
-		if ferr := a.Store.FinishNotice(ctx, n.ID, billing.NoticeFailed, "", err.Error()); ferr != nil {
-			return false, ferr
+	n.Key = key
+	return a.deliver(ctx, n)
+}
+
+// deliver sends a claimed notice, bounded by ctx, and records its outcome
+// with a context of its own, so that a send cut off by its deadline still
+// says how it ended.
+func (a *Activities) deliver(ctx context.Context, n billing.Notice) (string, error) {
+	status, id, sendErr := billing.NoticeFailed, "", "no time left in this attempt; sent again later"
+	if left := timeLeft(ctx); left >= minSend {
+		sendCtx, cancel := context.WithTimeout(ctx, min(perSend, left-2*time.Second))
+		var err error
+		if n.Channel == billing.ChannelEmail {
+			id, err = a.Mail.Send(sendCtx, mail.Message{ID: n.Key, FromName: n.SenderName, From: a.MailFrom, ReplyTo: n.ReplyTo,
+				To: n.Recipient, Subject: n.Subject, Body: n.Body})
+		} else {
+			id, err = a.SMS.Send(sendCtx, n.Recipient, n.Body)
 		}
-		return false, fmt.Errorf("%s to %s: %w", o.channel, o.to, err)
+		cancel()
+		status, sendErr = deliveryStatus(err), ""
+		if err != nil {
+			sendErr = err.Error()
+		}
 	}
-	return true, a.Store.FinishNotice(ctx, n.ID, billing.NoticeSent, id, "")
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := a.Store.FinishNotice(rctx, n.ID, status, id, sendErr); err != nil {
+		return status, err
+	}
+	if status != billing.NoticeSent && a.Log != nil {
+		a.Log.Warn("notice not delivered yet", "notice", n.ID, "channel", n.Channel, "status", status, "error", sendErr)
+	}
+	return status, nil
+}
+
+// deliveryStatus is the notice status a send's error means (the rules are
+// in the mail and sms packages and the README's "Notices").
+func deliveryStatus(err error) string {
+	var mr *mail.RejectedError
+	var mu *mail.UnknownError
+	var sr *sms.RejectedError
+	var su *sms.UnknownError
+	switch {
+	case err == nil:
+		return billing.NoticeSent
+	case errors.As(err, &mr), errors.As(err, &sr):
+		return billing.NoticeRejected
+	case errors.As(err, &mu), errors.As(err, &su):
+		return billing.NoticeUnknown
+	}
+	return billing.NoticeFailed
+}
+
+// timeLeft is how long ctx has (a minute if it has no deadline).
+func timeLeft(ctx context.Context) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		return time.Until(dl)
+	}
+	return time.Minute
+}
+
+// retryUntil is how long a notice that failed is sent again: while what it
+// announces is still ahead (the renewal for incoming and low-balance notices,
+// the deletion for "will be deleted soon"), else for a day.
+func retryUntil(milestone string, in SendNoticesInput, now time.Time) time.Time {
+	switch milestone {
+	case billing.MilestoneIncoming, billing.MilestoneLowMoney, billing.MilestoneExpiring:
+		return in.PaidUntil
+	case billing.MilestoneDeleteSoon, billing.MilestoneSuspended:
+		if !in.DeleteAt.IsZero() {
+			return in.DeleteAt
+		}
+	}
+	return now.Add(24 * time.Hour)
+}
+
+// RedeliverInput bounds one redelivery run.
+type RedeliverInput struct {
+	Limit int
+	// CustomerID, if not 0, keeps the run to one customer's notices.
+	CustomerID int64
+}
+
+// RedeliverResult counts what one redelivery run did.
+type RedeliverResult struct {
+	Settled, Claimed, Sent, Deferred int
+}
+
+// staleSending is how long a claimed notice may stay "sending" before its
+// attempt counts as dead: well beyond any activity's time limit.
+const staleSending = 10 * time.Minute
+
+// RedeliverNotices sends again the notices that are due: those that failed
+// and emails whose outcome is unknown (with the same Message-ID), until
+// their horizon; those past it are expired (not sent late). The redelivery
+// schedule runs it every minute.
+func (a *Activities) RedeliverNotices(ctx context.Context, in RedeliverInput) (RedeliverResult, error) {
+	defer heartbeat(ctx)()
+	var res RedeliverResult
+	settled, err := a.Store.SettleStaleNotices(ctx, staleSending, in.CustomerID)
+	if err != nil {
+		return res, err
+	}
+	res.Settled = int(settled)
+	due, err := a.Store.ClaimDueNotices(ctx, cmp.Or(in.Limit, 100), staleSending, in.CustomerID)
+	if err != nil {
+		return res, err
+	}
+	res.Claimed = len(due)
+	for i, n := range due {
+		if timeLeft(ctx) < minSend {
+			// Hand the rest back for the next run.
+			for _, rest := range due[i:] {
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				err := a.Store.FinishNotice(rctx, rest.ID, billing.NoticeFailed, "", "no time left in this run; sent again later")
+				cancel()
+				if err != nil {
+					return res, err
+				}
+				res.Deferred++
+			}
+			break
+		}
+		status, err := a.deliver(ctx, n)
+		if err != nil {
+			return res, err
+		}
+		if status == billing.NoticeSent {
+			res.Sent++
+		} else {
+			res.Deferred++
+		}
+	}
+	return res, nil
 }
 
 // variables are the values of the template variables for one recipient.
 func (a *Activities) variables(in SendNoticesInput, req NoticeRequest, u billing.User, b billing.Balance) map[string]string {
-	loc, err := time.LoadLocation(in.Plan.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := zoneinfo.Load(in.Plan.TimeZone)
 	date := func(t time.Time) string {
 		if t.IsZero() {
 			return ""

@@ -7,11 +7,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tempobill/billing/webhook"
 )
 
 // Step is a custom lifecycle step: an activity that runs at some milestones
@@ -55,17 +60,25 @@ type StepsForResult struct {
 // WebhookStep is the built-in step that POSTs to the product's webhook URL.
 const WebhookStep = "Webhook"
 
+// ErrWebhookRefused is the type of the non-retryable error of a webhook
+// whose URL leads to a loopback, private or other non-public address.
+const ErrWebhookRefused = "WebhookRefused"
+
 // StepsFor reads the product's steps now, so that adding a step to a product
 // takes effect at the next milestone without changing running histories.
 func (a *Activities) StepsFor(ctx context.Context, in StepsForInput) (StepsForResult, error) {
+	defer heartbeat(ctx)()
 	res := StepsForResult{Activities: []string{}}
+	// Errors stay retryable here: the workflow can't go on without the answer,
+	// and a failed workflow would stop billing the service; a retrying
+	// activity shows the problem in the Temporal UI until someone fixes it.
 	sub, err := a.Store.Subscription(ctx, in.SubscriptionID)
 	if err != nil {
-		return res, nonRetryableIfPermanent(err)
+		return res, err
 	}
 	p, err := a.Store.Product(ctx, sub.ProductID)
 	if err != nil {
-		return res, nonRetryableIfPermanent(err)
+		return res, err
 	}
 	for _, s := range a.Steps {
 		if slices.Contains(p.Steps, s.Name) && slices.Contains(s.Milestones, in.Milestone) {
@@ -93,7 +106,9 @@ type WebhookEvent struct {
 // Webhook POSTs the milestone as JSON to the product's webhook URL, signed
 // with HMAC-SHA256 of the body under the product's secret in the header
 // X-Billing-Signature (sha256=<hex>). The event ID is the same on every
-// retry, so the receiver can drop repeats.
+// retry, so the receiver can drop repeats. Unless AllowPrivateWebhooks, it
+// connects only to public addresses, checked at every connection (see
+// package webhook): a refusal is not retried.
 func (a *Activities) Webhook(ctx context.Context, in StepInput) (StepResult, error) {
 	p, err := a.Store.Product(ctx, in.ProductID)
 	if err != nil {
@@ -116,11 +131,14 @@ func (a *Activities) Webhook(ctx context.Context, in StepInput) (StepResult, err
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Billing-Event-ID", ev.ID)
 	req.Header.Set("X-Billing-Signature", "sha256="+Sign(p.WebhookSecret, body))
-	client := a.HTTP
-	if client == nil {
-		client = &http.Client{Timeout: 20 * time.Second}
+	res, err := webhook.NewClient(a.AllowPrivateWebhooks).Do(req)
+	var refused *webhook.RefusedError
+	if errors.As(err, &refused) {
+		// Retrying won't change where the URL leads; staff must change it.
+		return StepResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("webhook of product %d refused: %s; webhooks reach only public addresses unless WEBHOOK_ALLOW_PRIVATE=true",
+				p.ID, refused), ErrWebhookRefused, nil)
 	}
-	res, err := client.Do(req)
 	if err != nil {
 		return StepResult{}, err
 	}

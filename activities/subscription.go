@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/store"
+	"github.com/tempobill/billing/zoneinfo"
 )
 
 // Plan is what a subscription is billed by: its product's price and
@@ -51,15 +53,27 @@ type ChargePeriodInput struct {
 	Period         int
 	ProductID      int64
 	From           time.Time
+	// AnchorDay is the day of the month the service is billed on; 0 takes
+	// From's day (the order, or the first charge after an extension).
+	AnchorDay int
+	// Announced, if set and for the same product, is the plan the period's
+	// notices named: its price and currency are charged, not today's.
+	Announced *Plan
+	// MaxUnpaidOrders, for an order (period 1), bounds how many of the
+	// customer's orders may wait for a payment (0: no limit).
+	MaxUnpaidOrders int
 }
 
 // ChargePeriodResult is the charge, the plan it was made at and the new
-// paid-until date. A refusal is an application error of type
-// ErrInsufficientFunds or ErrChargeDeclined whose details hold the Plan.
+// paid-until date. A refusal, or a failure that retrying can't fix, is an
+// application error of type ErrInsufficientFunds or ErrChargeDeclined whose
+// details hold the Plan, if it could be read.
 type ChargePeriodResult struct {
 	EntryID   int64
 	Plan      Plan
 	PaidUntil time.Time
+	// AnchorDay is the anchor the period was computed with (0 unless monthly).
+	AnchorDay int
 }
 
 // ChargePeriod charges one period at the product's current price and moves
@@ -68,27 +82,86 @@ type ChargePeriodResult struct {
 // (subscription, period): a retry, a replay or a second caller never charges
 // the period twice.
 func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (ChargePeriodResult, error) {
+	defer heartbeat(ctx)()
 	plan, err := a.plan(ctx, in.SubscriptionID, in.ProductID)
 	if err != nil {
-		return ChargePeriodResult{}, nonRetryableIfPermanent(err)
+		return ChargePeriodResult{}, chargeError(err, nil)
 	}
-	loc, err := time.LoadLocation(plan.TimeZone)
-	if err != nil {
-		loc = time.UTC
+	if in.Announced != nil && in.Announced.ProductID == plan.ProductID {
+		plan.Price, plan.Currency = in.Announced.Price, in.Announced.Currency
 	}
-	until := billing.AddPeriods(in.From.In(loc), plan.PeriodUnit, plan.PeriodCount).UTC()
+	loc := zoneinfo.Load(plan.TimeZone) // the zones the workflow computes with
+	from, anchor := in.From.In(loc), 0
+	if plan.PeriodUnit == billing.PeriodMonth {
+		anchor = cmp.Or(in.AnchorDay, from.Day())
+	}
+	until := billing.AddPeriodsAnchored(from, plan.PeriodUnit, plan.PeriodCount, anchor).UTC()
 	e, err := a.Store.ChargePeriod(ctx, store.PeriodCharge{
-		SubscriptionID: in.SubscriptionID, ProductID: plan.ProductID, PaidUntil: until,
+		SubscriptionID: in.SubscriptionID, ProductID: plan.ProductID, PaidUntil: until, AnchorDay: anchor,
 		Charge: billing.Charge{CustomerID: in.CustomerID, Amount: plan.Price, Currency: plan.Currency,
 			Reason:         billing.ReasonCharge,
 			Reference:      fmt.Sprintf("subscription %d, period %d: %s", in.SubscriptionID, in.Period, plan.ProductName),
 			IdempotencyKey: PeriodChargeKey(in.SubscriptionID, in.Period)},
 	})
 	if err != nil {
+		if code := billing.ErrorCode(err); in.Period == 1 && (code == billing.EINSUFFICIENT || code == billing.EDECLINED || code == billing.EINVALID) {
+			// An order that can't be paid now waits for a payment: it counts
+			// towards the customer's unpaid orders from now on, if there is room.
+			ok, merr := a.Store.MarkAwaitingPayment(ctx, in.SubscriptionID, in.CustomerID, in.MaxUnpaidOrders)
+			if merr != nil {
+				return ChargePeriodResult{}, merr
+			}
+			if !ok {
+				return ChargePeriodResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+					"the customer already has %d orders waiting for a payment", in.MaxUnpaidOrders), ErrTooManyUnpaid, err, plan)
+			}
+		}
 		return ChargePeriodResult{}, chargeError(err, plan)
 	}
-	return ChargePeriodResult{EntryID: e.ID, Plan: plan, PaidUntil: until}, nil
+	return ChargePeriodResult{EntryID: e.ID, Plan: plan, PaidUntil: until, AnchorDay: anchor}, nil
 }
+
+// RefundPeriodInput refunds the charge of period Period of a subscription.
+type RefundPeriodInput struct {
+	SubscriptionID int64
+	CustomerID     int64
+	Period         int
+}
+
+// RefundPeriodResult is the refund's ledger entry (0 if nothing was charged).
+type RefundPeriodResult struct {
+	EntryID int64
+	Amount  int64
+}
+
+// RefundPeriod credits back what the period was charged, once (keyed by the
+// charge's key): an order cancelled while its payment was being taken.
+func (a *Activities) RefundPeriod(ctx context.Context, in RefundPeriodInput) (RefundPeriodResult, error) {
+	defer heartbeat(ctx)()
+	e, err := a.Store.Refund(ctx, in.CustomerID, PeriodChargeKey(in.SubscriptionID, in.Period),
+		fmt.Sprintf("subscription %d, period %d: refund, cancelled before it began", in.SubscriptionID, in.Period))
+	if err != nil {
+		return RefundPeriodResult{}, nonRetryableIfPermanent(err)
+	}
+	return RefundPeriodResult{EntryID: e.ID, Amount: e.Amount}, nil
+}
+
+// ReadPlanInput names a subscription and, if not 0, the product it moves to.
+type ReadPlanInput struct {
+	SubscriptionID int64
+	ProductID      int64
+}
+
+// ReadPlan reads the plan a subscription's next period will be charged at.
+// Its errors stay retryable: the workflow can't go on without the answer.
+func (a *Activities) ReadPlan(ctx context.Context, in ReadPlanInput) (Plan, error) {
+	defer heartbeat(ctx)()
+	return a.plan(ctx, in.SubscriptionID, in.ProductID)
+}
+
+// ErrTooManyUnpaid is the type of a refused order's error when the customer
+// already has the most orders waiting for a payment: it may not wait.
+const ErrTooManyUnpaid = "TooManyUnpaidOrders"
 
 // PeriodChargeKey is the idempotency key of a subscription's charge for a period.
 func PeriodChargeKey(subscriptionID int64, period int) string {
@@ -102,19 +175,15 @@ type SetStatusInput struct {
 	Reason         string
 	PaidUntil      *time.Time
 	AutoRenew      bool
+	// AnchorDay is the day of the month the service is billed on (0: not
+	// monthly), written if AnchorKnown (workflows from before anchors don't say).
+	AnchorDay   int
+	AnchorKnown bool
 }
 
 // SetStatus writes a subscription's status, reason, paid-until date and
 // automatic-renewal flag.
 func (a *Activities) SetStatus(ctx context.Context, in SetStatusInput) error {
-	return nonRetryableIfPermanent(a.Store.SetSubscriptionState(ctx, in.SubscriptionID, in.Status, in.Reason, in.PaidUntil, in.AutoRenew))
-}
-
-// nonRetryableIfPermanent marks errors that retrying can't fix.
-func nonRetryableIfPermanent(err error) error {
-	switch billing.ErrorCode(err) {
-	case "", billing.EINTERNAL, billing.EUNAVAILABLE:
-		return err
-	}
-	return temporal.NewNonRetryableApplicationError(billing.ErrorMessage(err), billing.ErrorCode(err), nil)
+	defer heartbeat(ctx)()
+	return nonRetryableIfPermanent(a.Store.SetSubscriptionState(ctx, in.SubscriptionID, in.Status, in.Reason, in.PaidUntil, in.AutoRenew, in.AnchorDay, in.AnchorKnown))
 }

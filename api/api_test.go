@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -87,10 +88,14 @@ type bundle struct {
 	token string // an admin's session; do sends it
 }
 
-func setup(t *testing.T) *bundle {
+func setup(t *testing.T, with ...func(*api.Options)) *bundle {
 	t.Helper()
 	st := store.New(dbtest.Pool(t))
-	s := api.New(st, temporalClient, slog.New(slog.DiscardHandler), api.Options{StepNames: worker.StepNames(worker.Steps())})
+	opts := api.Options{StepNames: worker.StepNames(worker.Steps())}
+	for _, f := range with {
+		f(&opts)
+	}
+	s := api.New(st, temporalClient, slog.New(slog.DiscardHandler), opts)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	b := &bundle{t: t, srv: srv, api: s, store: st}
@@ -142,26 +147,15 @@ func (b *bundle) doAs(token, method, path, body string) (int, map[string]any) {
 
 func (b *bundle) request(token, method, path, body string, headers map[string]string) (int, map[string]any) {
 	b.t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(b.t.Context(), method, b.srv.URL+path, r)
-	require.NoError(b.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(b.t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(b.t, err)
+	h := map[string]string{"Content-Type": "application/json"}
+	maps.Copy(h, headers)
+	res, raw := b.send(token, method, path, body, h)
 	var out map[string]any
-	if len(raw) > 0 {
+	switch {
+	case len(raw) == 0:
+	case strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain"):
+		out = map[string]any{"text": string(raw)} // the metrics
+	default:
 		require.NoError(b.t, json.Unmarshal(raw, &out), "body: %s", raw)
 	}
 	return res.StatusCode, out

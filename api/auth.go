@@ -63,17 +63,24 @@ func (s *Server) login(c echo.Context, kind string) error {
 	ctx := c.Request().Context()
 	ip := c.RealIP()
 	loginKey, ipKey := "login:"+kind+":"+strings.ToLower(in.Login), "ip:"+ip
-	if wait, err := s.lockout(ctx, loginKey, ipKey); err != nil {
+	// Count the attempt before checking the password, in one atomic step, so
+	// that parallel guesses are counted one by one. A locked login is refused
+	// unchecked; a slowed-down address still gets its password checked, so
+	// that one attacker behind a shared address can't lock everyone out.
+	var loginWait, ipWait time.Duration
+	_, admitted, err := s.store.CountLoginAttempt(ctx, []string{loginKey, ipKey}, func(f []store.LoginFailures) bool {
+		loginWait, ipWait = lockout(f[0], freeLoginFailures), lockout(f[1], freeIPFailures)
+		return loginWait <= 0
+	})
+	if err != nil {
 		return err
-	} else if wait > 0 {
-		secs := int((wait + time.Second - 1) / time.Second)
-		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-		return billing.Errorf(billing.ETOOMANY, "too many failed sign-ins; try again in %d seconds", secs)
+	}
+	if !admitted {
+		return tooMany(c, loginWait)
 	}
 
 	sess := store.Session{Kind: kind, IP: ip, ExpiresAt: time.Now().Add(SessionTTL)}
 	var hash string
-	var err error
 	if kind == billing.ActorStaff {
 		var st billing.Staff
 		st, hash, err = s.store.StaffCredentials(ctx, in.Login)
@@ -90,17 +97,17 @@ func (s *Server) login(c echo.Context, kind string) error {
 		hash = dummyHash
 	}
 	if !password.Verify(in.Password, hash) || err != nil {
-		if err := s.store.RecordLoginFailure(ctx, loginKey, ipKey); err != nil {
-			return err
-		}
 		e := billing.NewAuditEntry(billing.Principal{Kind: billing.ActorAnonymous}, "loginFailed", ip)
 		e.Details["login"], e.Details["as"] = in.Login, kind
 		if err := s.store.Audit(ctx, e); err != nil {
 			return err
 		}
+		if ipWait > 0 {
+			return tooMany(c, ipWait)
+		}
 		return billing.Errorf(billing.EUNAUTHORIZED, "the login or the password is wrong")
 	}
-	if err := s.store.ClearLoginFailures(ctx, loginKey); err != nil {
+	if err := s.store.LoginSucceeded(ctx, loginKey, ipKey); err != nil {
 		return err
 	}
 	p := billing.Principal{Kind: kind, StaffID: sess.StaffID, UserID: sess.UserID, CustomerID: sess.CustomerID}
@@ -109,24 +116,22 @@ func (s *Server) login(c echo.Context, kind string) error {
 	return s.startSession(c, billing.WithAudit(ctx, e), sess)
 }
 
-// lockout returns how long the caller must wait before the next sign-in.
-func (s *Server) lockout(ctx context.Context, loginKey, ipKey string) (time.Duration, error) {
-	wait := time.Duration(0)
-	for _, k := range []struct {
-		key  string
-		free int
-	}{{loginKey, freeLoginFailures}, {ipKey, freeIPFailures}} {
-		n, last, err := s.store.LoginFailures(ctx, k.key)
-		if err != nil {
-			return 0, err
-		}
-		if n < k.free {
-			continue
-		}
-		delay := min(time.Second<<min(n-k.free, 20), maxLockout)
-		wait = max(wait, time.Until(last.Add(delay)))
+// lockout returns how long after the last failure under a key the next
+// attempt must wait: nothing for the first free failures, then one second,
+// doubling with each failure, up to maxLockout.
+func lockout(f store.LoginFailures, free int) time.Duration {
+	if f.Failures < free {
+		return 0
 	}
-	return wait, nil
+	delay := min(time.Second<<min(f.Failures-free, 20), maxLockout)
+	return time.Until(f.Last.Add(delay))
+}
+
+// tooMany answers 429 with a Retry-After of wait, rounded up to seconds.
+func tooMany(c echo.Context, wait time.Duration) error {
+	secs := max(int((wait+time.Second-1)/time.Second), 1)
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	return billing.Errorf(billing.ETOOMANY, "too many failed sign-ins; try again in %d seconds", secs)
 }
 
 // startSession creates the session and answers with its token.

@@ -112,7 +112,7 @@ func TestExpiredAndBadTokens(t *testing.T) {
 	status, _ := b.doAs(live, "GET", "/api/v1/customers", "")
 	require.Equal(t, http.StatusOK, status)
 	disabled := billing.StaffDisabled
-	_, err = b.store.UpdateStaff(t.Context(), staff.ID, billing.StaffUpdate{Status: &disabled}, "")
+	_, err = b.store.UpdateStaff(t.Context(), billing.Principal{Kind: billing.ActorSystem, Role: billing.RoleAdmin}, staff.ID, billing.StaffUpdate{Status: &disabled}, "")
 	require.NoError(t, err)
 	status, _ = b.doAs(live, "GET", "/api/v1/customers", "")
 	require.Equal(t, http.StatusUnauthorized, status, "disabling a staff member ends their sessions")

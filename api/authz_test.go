@@ -164,6 +164,7 @@ func matrixCells() map[string]cell {
 	return map[string]cell{
 		"GET /healthz":             {fixed("/healthz"), none, everyone(ok)},
 		"GET /readyz":              {fixed("/readyz"), none, everyone(ok)},
+		"GET /metrics":             {fixed("/metrics"), none, anyStaff(ok)},
 		"GET /api/v1/openapi.json": {fixed("/api/v1/openapi.json"), none, everyone(ok)},
 		"POST /api/v1/auth/login": {fixed("/api/v1/auth/login"), func(f *fixture) string {
 			return `{"login": "` + f.userA.Login + `", "password": "` + matrixPassword + `"}`
@@ -286,6 +287,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			if (caller == "client A" || caller == "client B") && key != "GET /api/v1/openapi.json" && strings.Contains(raw, `"attitude"`) {
 				leak("the staff-only attitude")
+			}
+			if (caller == "client A" || caller == "client B") && key != "GET /api/v1/openapi.json" &&
+				regexp.MustCompile(`"(webhook_url|webhook_secret\w*|steps|payment_states)"`).MatchString(raw) {
+				leak("a product's staff-only settings (webhook, steps, notice texts)")
 			}
 		}
 	}

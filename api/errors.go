@@ -3,10 +3,12 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store"
 )
 
 // statusOf maps domain error codes to HTTP statuses: the one place that does.
@@ -22,20 +24,26 @@ var statusOf = map[string]int{
 	billing.EINTERNAL:     http.StatusInternalServerError,
 	billing.EINSUFFICIENT: http.StatusConflict,
 	billing.EDECLINED:     http.StatusConflict,
+
+	billing.EMETHOD:          http.StatusMethodNotAllowed,
+	billing.ETOOLARGE:        http.StatusRequestEntityTooLarge,
+	billing.EMEDIATYPE:       http.StatusUnsupportedMediaType,
+	billing.EHEADERSTOOLARGE: http.StatusRequestHeaderFieldsTooLarge,
 }
 
-// codeOf maps the statuses Echo itself answers with (unknown route, wrong
-// method, body too large) back to error codes.
+// codeOf maps the statuses of echo.HTTPErrors (Echo answers an unknown route,
+// a wrong method and a body too large with them) back to error codes.
 var codeOf = map[int]string{
-	http.StatusNotFound:              billing.ENOTFOUND,
-	http.StatusMethodNotAllowed:      billing.ENOTFOUND,
-	http.StatusRequestEntityTooLarge: billing.EINVALID,
-	http.StatusUnsupportedMediaType:  billing.EMALFORMED,
-	http.StatusBadRequest:            billing.EMALFORMED,
-	http.StatusUnauthorized:          billing.EUNAUTHORIZED,
-	http.StatusForbidden:             billing.EFORBIDDEN,
-	http.StatusTooManyRequests:       billing.ETOOMANY,
-	http.StatusServiceUnavailable:    billing.EUNAVAILABLE,
+	http.StatusNotFound:                    billing.ENOTFOUND,
+	http.StatusMethodNotAllowed:            billing.EMETHOD,
+	http.StatusRequestEntityTooLarge:       billing.ETOOLARGE,
+	http.StatusUnsupportedMediaType:        billing.EMEDIATYPE,
+	http.StatusRequestHeaderFieldsTooLarge: billing.EHEADERSTOOLARGE,
+	http.StatusBadRequest:                  billing.EMALFORMED,
+	http.StatusUnauthorized:                billing.EUNAUTHORIZED,
+	http.StatusForbidden:                   billing.EFORBIDDEN,
+	http.StatusTooManyRequests:             billing.ETOOMANY,
+	http.StatusServiceUnavailable:          billing.EUNAVAILABLE,
 }
 
 // ErrorBody is the one JSON shape of every error answer.
@@ -55,10 +63,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := s.errorBody(err, c)
-	if c.Request().Method == http.MethodHead {
-		_ = c.NoContent(status)
-		return
-	}
 	_ = c.JSON(status, body)
 }
 
@@ -72,10 +76,10 @@ func (s *Server) errorBody(err error, c echo.Context) (int, ErrorBody) {
 		msg := http.StatusText(he.Code)
 		switch he.Code {
 		case http.StatusNotFound:
-			msg = "no such route: " + c.Request().Method + " " + c.Request().URL.Path
+			msg = "no such route: " + method(c) + " " + c.Request().URL.Path
 		case http.StatusMethodNotAllowed:
-			msg = "no such route: " + c.Request().Method + " " + c.Request().URL.Path
-			return http.StatusMethodNotAllowed, ErrorBody{ErrorDetail{Code: code, Message: msg}}
+			msg = c.Request().URL.Path + " does not take " + method(c) + "; it takes " +
+				strings.TrimPrefix(withHead(c.Response().Header().Get(echo.HeaderAllow)), "OPTIONS, ")
 		case http.StatusRequestEntityTooLarge:
 			msg = "the request body is too large (at most 1 MiB)"
 		}
@@ -85,6 +89,11 @@ func (s *Server) errorBody(err error, c echo.Context) (int, ErrorBody) {
 		return he.Code, ErrorBody{ErrorDetail{Code: code, Message: msg}}
 	}
 	code := billing.ErrorCode(err)
+	if code == billing.EINTERNAL && store.Unreachable(err) {
+		// A lost database connection is an outage, not a bug: 503, and it passes.
+		err = &billing.Error{Code: billing.EUNAVAILABLE, Message: "the database can't be reached; nothing was changed, try again shortly", Cause: err}
+		code = billing.EUNAVAILABLE
+	}
 	if code == billing.EUNAVAILABLE {
 		s.log.Warn("dependency unavailable", "method", c.Request().Method, "path", c.Path(), "err", err)
 	}

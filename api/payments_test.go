@@ -1,10 +1,14 @@
 package api_test
 
 import (
+	"crypto/rand"
+	"fmt"
 	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tempobill/billing"
 )
 
 func TestProducts(t *testing.T) {
@@ -122,4 +126,58 @@ func TestPaymentsCreditTheBalanceOnce(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	status, _ = b.do("POST", "/api/v1/payments/"+other+"/paid", "")
 	require.Equal(t, http.StatusConflict, status, "a cancelled payment can't be paid")
+}
+
+// seedLedger writes n entries of amount straight into the customer's ledger:
+// quicker than n requests, and able to build what a ledger written before
+// balances were capped may hold.
+func (b *bundle) seedLedger(customerID, kind string, n int, amount int64, currency string) {
+	b.t.Helper()
+	_, err := b.store.Pool().Exec(b.t.Context(), `INSERT INTO ledger_entries (customer_id, kind, amount, currency,
+		reason, reference, idempotency_key) SELECT $1::bigint, $2, $3, $4, 'adjustment', 'seed', $5 || g
+		FROM generate_series(1, $6::int) g`, customerID, kind, amount, currency, "seed:"+rand.Text()+":", n)
+	require.NoError(b.t, err)
+}
+
+// TestBalanceCapThroughTheAPI: a payment marked paid or an adjustment that
+// would take a balance past the cap answers 422 and writes nothing, and a
+// balance at the cap reads.
+func TestBalanceCapThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id, _ := b.newCustomer()
+	b.seedLedger(id, billing.Credit, 999, billing.MaxAmount, "EUR")
+	pay := func(amount int64) (int, map[string]any) {
+		status, body := b.do("POST", "/api/v1/payments", fmt.Sprintf(`{"customer_id": %s, "method": "wire_transfer", "amount": %d, "currency": "EUR"}`, id, amount))
+		require.Equal(t, http.StatusCreated, status, "%v", body)
+		return b.do("POST", "/api/v1/payments/"+jsonID(body)+"/paid", "")
+	}
+	status, body := pay(billing.MaxAmount)
+	require.Equal(t, http.StatusOK, status, "up to the cap: %v", body)
+	balance := func() {
+		t.Helper()
+		status, body := b.do("GET", "/api/v1/customers/"+id+"/balance", "")
+		require.Equal(t, http.StatusOK, status, "%v", body)
+		require.Equal(t, []any{map[string]any{"amount": float64(billing.MaxBalance), "currency": "EUR"}}, body["balances"])
+	}
+	balance()
+
+	status, body = pay(1)
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+	code, msg, _ := errorOf(t, body)
+	require.Equal(t, billing.EINVALID, code)
+	require.Contains(t, msg, "above 10000000000000000.00 EUR")
+	status, body = b.do("GET", "/api/v1/payments?customer_id="+id+"&status=new", "")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, 1.0, body["total"], "the refused payment stays new")
+
+	status, body = b.do("POST", "/api/v1/customers/"+id+"/ledger", `{"kind": "credit", "amount": 1, "currency": "EUR", "reference": "goodwill", "idempotency_key": "cap-`+id+`"}`)
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+	code, msg, _ = errorOf(t, body)
+	require.Equal(t, billing.EINVALID, code)
+	require.Contains(t, msg, "EUR")
+	status, body = b.do("GET", "/api/v1/customers/"+id+"/ledger", "")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, 1000.0, body["total"], "nothing written past the cap")
+	balance()
 }

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/webhook"
 )
 
 func (s *Server) createProduct(c echo.Context) error {
@@ -13,7 +15,7 @@ func (s *Server) createProduct(c echo.Context) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	if err := in.Validate(s.stepNames); err != nil {
+	if err := s.validateProduct(c.Request().Context(), &in); err != nil {
 		return err
 	}
 	p, err := s.store.CreateProduct(c.Request().Context(), in.Product())
@@ -23,10 +25,13 @@ func (s *Server) createProduct(c echo.Context) error {
 	return c.JSON(http.StatusCreated, p)
 }
 
+// listProducts answers staff with whole products and clients with the
+// catalogue: active products, as clients see them.
 func (s *Server) listProducts(c echo.Context) error {
 	q := query{c: c}
 	status := q.oneOf("status", billing.ProductActive, billing.ProductArchived)
-	if principalOf(c).IsClient() {
+	client := principalOf(c).IsClient()
+	if client {
 		status = billing.ProductActive // clients see the catalogue, not retired products
 	}
 	pr := q.page()
@@ -36,6 +41,14 @@ func (s *Server) listProducts(c echo.Context) error {
 	page, err := s.store.Products(c.Request().Context(), status, pr.Limit, pr.Offset)
 	if err != nil {
 		return err
+	}
+	if client {
+		out := billing.Page[billing.ProductForClient]{Items: make([]billing.ProductForClient, 0, len(page.Items)),
+			Total: page.Total, Limit: page.Limit, Offset: page.Offset}
+		for _, p := range page.Items {
+			out.Items = append(out.Items, p.ForClient(s.policy.GraceDays))
+		}
+		return c.JSON(http.StatusOK, out)
 	}
 	return c.JSON(http.StatusOK, page)
 }
@@ -49,8 +62,11 @@ func (s *Server) getProduct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if principalOf(c).IsClient() && p.Status != billing.ProductActive {
-		return billing.NotFound("product", id)
+	if principalOf(c).IsClient() {
+		if p.Status != billing.ProductActive {
+			return billing.NotFound("product", id)
+		}
+		return c.JSON(http.StatusOK, p.ForClient(s.policy.GraceDays))
 	}
 	return c.JSON(http.StatusOK, p)
 }
@@ -64,7 +80,7 @@ func (s *Server) updateProduct(c echo.Context) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	if err := in.Validate(s.stepNames); err != nil {
+	if err := s.validateProduct(c.Request().Context(), &in); err != nil {
 		return err
 	}
 	p, err := s.store.UpdateProduct(c.Request().Context(), id, in.Product())
@@ -72,4 +88,23 @@ func (s *Server) updateProduct(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, p)
+}
+
+// validateProduct checks in, and that its webhook URL leads to a public
+// address unless private ones are allowed: the worker checks again when it
+// sends, since a name can resolve elsewhere later.
+func (s *Server) validateProduct(ctx context.Context, in *billing.ProductInput) error {
+	if err := in.Validate(s.stepNames); err != nil {
+		return err
+	}
+	if in.WebhookURL == "" || s.allowPrivateWebhooks {
+		return nil
+	}
+	if err := webhook.CheckURL(ctx, in.WebhookURL); err != nil {
+		var v billing.Validator
+		v.Check(false, "webhook_url", "must lead to a public internet address: "+err.Error()+
+			"; webhooks to loopback or private networks need WEBHOOK_ALLOW_PRIVATE=true on the API and the worker")
+		return v.Err()
+	}
+	return nil
 }

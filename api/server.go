@@ -4,8 +4,11 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -27,6 +30,10 @@ type Server struct {
 	stepNames []string
 	policy    workflows.Policy
 	taskQueue string
+	// open lists the public routes ("GET /readyz"): they never look at a token.
+	open map[string]bool
+	// allowPrivateWebhooks lets webhook URLs lead to private addresses.
+	allowPrivateWebhooks bool
 }
 
 // Options configure a Server.
@@ -37,6 +44,11 @@ type Options struct {
 	Policy workflows.Policy
 	// StepNames are the custom lifecycle steps the worker registered.
 	StepNames []string
+	// AllowPrivateWebhooks lets product webhook URLs lead to loopback and
+	// private addresses (WEBHOOK_ALLOW_PRIVATE); otherwise saving one answers 422.
+	AllowPrivateWebhooks bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
 }
 
 // New returns a Server with every route registered.
@@ -48,32 +60,47 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 		opts.Policy = workflows.DefaultPolicy
 	}
 	s := &Server{store: st, temporal: tc, log: log, echo: echo.New(), taskQueue: opts.TaskQueue,
-		policy: opts.Policy, stepNames: opts.StepNames}
+		policy: opts.Policy, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	// The client address is the peer's: X-Forwarded-For is not trusted, so the
-	// sign-in slow-down per address can't be dodged by sending that header.
-	e.IPExtractor = echo.ExtractIPDirect()
-	e.Use(middleware.Recover(), middleware.BodyLimit("1M"), s.requestLog, s.authenticate, s.audit)
+	e.IPExtractor = clientIP(opts.TrustedProxies)
+	e.Use(middleware.Recover(), limitHeaders, allowHead, middleware.BodyLimit("1M"), s.requestLog, s.authenticate, s.audit, refuseBody)
 	s.routes()
 	return s
 }
 
+// clientIP finds the client's address: the TCP peer's, unless the peer is one
+// of the trusted proxies; then X-Forwarded-For is read from the right, past
+// every trusted proxy, to the first address that isn't one. Without trusted
+// proxies the header is ignored, so the sign-in slow-down per address can't
+// be dodged by sending it.
+func clientIP(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
 // routes is the whole API, one line a route, each with who may call it:
-// public, signedIn, staffOnly(permission), ownCustomer(permission) (a client
+// s.public(...) (anyone; the token is not looked at), signedIn, staffOnly(permission), ownCustomer(permission) (a client
 // for their own customer, or staff with the permission), clientOrStaff(permission)
 // (the handler keeps a client to their own objects).
 func (s *Server) routes() {
 	e := s.echo
-	e.GET("/healthz", s.health, public)
-	e.GET("/readyz", s.ready, public)
+	s.public(e.GET("/healthz", s.health))
+	s.public(e.GET("/readyz", s.ready))
+	e.GET("/metrics", s.metrics, staffOnly(""))
 
 	v1 := e.Group("/api/v1")
-	v1.GET("/openapi.json", s.openAPI, public)
+	s.public(v1.GET("/openapi.json", s.openAPI))
 
-	v1.POST("/auth/login", s.clientLogin, public)
-	v1.POST("/auth/staff/login", s.staffLogin, public)
+	s.public(v1.POST("/auth/login", s.clientLogin))
+	s.public(v1.POST("/auth/staff/login", s.staffLogin))
 	v1.POST("/auth/logout", s.logout, signedIn)
 	v1.GET("/auth/me", s.me, signedIn)
 	v1.POST("/auth/return", s.returnToStaff, signedIn)
@@ -81,7 +108,7 @@ func (s *Server) routes() {
 	v1.GET("/staff", s.listStaff, staffOnly(billing.PermStaffManage))
 	v1.POST("/staff", s.createStaff, staffOnly(billing.PermStaffManage))
 	v1.GET("/staff/:id", s.getStaff, staffOnly(billing.PermStaffManage))
-	v1.PATCH("/staff/:id", s.updateStaff, staffOnly(billing.PermStaffManage))
+	v1.PATCH("/staff/:id", s.updateStaff, staffOnly("")) // others: staff.manage, checked in the handler
 	v1.GET("/api-keys", s.listAPIKeys, staffOnly(""))
 	v1.POST("/api-keys", s.createAPIKey, staffOnly(""))
 	v1.DELETE("/api-keys/:id", s.revokeAPIKey, staffOnly(""))
@@ -140,9 +167,9 @@ func (s *Server) routes() {
 	s.actions = actionNames(e.Routes())
 }
 
-// ServeHTTP makes the Server an http.Handler.
+// ServeHTTP makes the Server an http.Handler. HEAD is answered on every GET route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.echo.ServeHTTP(w, r)
+	s.echo.ServeHTTP(w, headAsGet(r))
 }
 
 // Routes lists the registered routes (method and path) for documentation checks.
@@ -157,7 +184,7 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		s.log.LogAttrs(c.Request().Context(), slog.LevelDebug, "request",
-			slog.String("method", c.Request().Method), slog.String("path", c.Request().URL.Path),
+			slog.String("method", method(c)), slog.String("path", c.Request().URL.Path),
 			slog.Int("status", c.Response().Status))
 		return nil
 	}
@@ -172,13 +199,36 @@ func (s *Server) ready(c echo.Context) error {
 	ctx := c.Request().Context()
 	checks := map[string]string{"postgres": "ok", "temporal": "ok"}
 	status := http.StatusOK
+	// Anyone may ask, so the answer names the dependency and nothing about
+	// it (no host, user or database); the log has the error.
 	if err := s.store.Ping(ctx); err != nil {
-		checks["postgres"], status = "unreachable: "+err.Error(), http.StatusServiceUnavailable
+		checks["postgres"], status = "unreachable", http.StatusServiceUnavailable
+		s.log.Warn("not ready: PostgreSQL unreachable", "err", err)
 	}
 	if err := s.temporalHealth(ctx); err != nil {
-		checks["temporal"], status = "unreachable: "+err.Error(), http.StatusServiceUnavailable
+		checks["temporal"], status = "unreachable", http.StatusServiceUnavailable
+		s.log.Warn("not ready: Temporal unreachable", "err", err)
 	}
 	return c.JSON(status, checks)
+}
+
+// metrics answers in Prometheus' text format how many notices are in each
+// status, so that failed, unknown and expired notices can be graphed and
+// alerted on. (One gauge: the format is written here rather than pulling in
+// the Prometheus client library for it.) Any staff session or API key may
+// scrape it.
+func (s *Server) metrics(c echo.Context) error {
+	counts, err := s.store.NoticeCounts(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("# HELP billing_notices Notices by delivery status.\n# TYPE billing_notices gauge\n")
+	for _, st := range []string{billing.NoticeSending, billing.NoticeSent, billing.NoticeFailed, billing.NoticeUnknown,
+		billing.NoticeRejected, billing.NoticeExpired} {
+		fmt.Fprintf(&b, "billing_notices{status=%q} %d\n", st, counts[st])
+	}
+	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(b.String()))
 }
 
 func (s *Server) temporalHealth(ctx context.Context) error {

@@ -32,6 +32,9 @@ func (s *Server) createStaff(c echo.Context) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
+	if err := principalOf(c).MayCreateStaff(in); err != nil {
+		return err
+	}
 	var res StaffResult
 	hash, generated, err := password.HashOrGenerate(in.Password)
 	if err != nil {
@@ -65,8 +68,14 @@ func (s *Server) updateStaff(c echo.Context) error {
 	if err := bind(c, &up); err != nil {
 		return err
 	}
-	if id == principalOf(c).StaffID && ((up.Status != nil && *up.Status != billing.StaffActive) || (up.Role != nil && *up.Role != billing.RoleAdmin && principalOf(c).Role == billing.RoleAdmin)) {
+	p := principalOf(c)
+	if id == p.StaffID && ((up.Status != nil && *up.Status != billing.StaffActive) || (up.Role != nil && *up.Role != billing.RoleAdmin && p.Role == billing.RoleAdmin)) {
 		return billing.Errorf(billing.ECONFLICT, "you can't disable yourself or take away your own admin role; ask another admin")
+	}
+	if id != p.StaffID {
+		if err := requireStaff(p, billing.PermStaffManage); err != nil {
+			return err
+		}
 	}
 	hash := ""
 	if up.Password != nil && len(*up.Password) >= billing.MinPasswordLength && len(*up.Password) <= 4*billing.MaxPasswordLength {
@@ -74,7 +83,9 @@ func (s *Server) updateStaff(c echo.Context) error {
 			return err
 		}
 	}
-	st, err := s.store.UpdateStaff(c.Request().Context(), id, up, hash)
+	// Who may change what is checked by the store under the row lock, so a
+	// concurrent promotion of the target can't slip between check and write.
+	st, err := s.store.UpdateStaff(c.Request().Context(), p, id, up, hash)
 	if err != nil {
 		return err
 	}
@@ -131,7 +142,19 @@ func (s *Server) revokeAPIKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := s.store.RevokeAPIKey(c.Request().Context(), id, keyOwner(principalOf(c)))
+	p := principalOf(c)
+	ctx := c.Request().Context()
+	if owner := keyOwner(p); owner == nil {
+		// Revoking another member's key is changing that member: the same rules hold.
+		st, err := s.store.APIKeyOwner(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := p.MayChangeStaff(st, billing.StaffUpdate{}); err != nil {
+			return err
+		}
+	}
+	k, err := s.store.RevokeAPIKey(ctx, id, keyOwner(p))
 	if err != nil {
 		return err
 	}

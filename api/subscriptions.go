@@ -47,14 +47,12 @@ func (s *Server) createSubscription(c echo.Context) error {
 		return billing.NotFound("customer", in.CustomerID)
 	}
 	ctx := c.Request().Context()
-	order, err := s.store.CreateSubscription(ctx, in, key)
+	order, err := s.store.CreateSubscription(ctx, in, key, s.policy.MaxUnpaidOrders)
 	if err != nil {
 		return err
 	}
 	if err := s.startSubscription(ctx, order.Subscription, order.Product); err != nil {
-		if order.Created {
-			s.removeUnstarted(context.WithoutCancel(ctx), order.Subscription)
-		}
+		s.removeUnstarted(context.WithoutCancel(ctx), order.Subscription)
 		return err
 	}
 	status := http.StatusCreated
@@ -72,7 +70,7 @@ func (s *Server) removeUnstarted(ctx context.Context, sub billing.Subscription) 
 	_, err := s.temporal.DescribeWorkflowExecution(ctx, sub.WorkflowID, "")
 	var notFound *serviceerror.NotFound
 	if !errors.As(err, &notFound) {
-		s.log.Warn("order kept: its workflow may have started", "subscription", sub.ID, "err", err)
+		s.log.Warn("order kept for the reconciler: its workflow may have started", "subscription", sub.ID, "err", err)
 		return
 	}
 	if err := s.store.DeleteUnstartedSubscription(ctx, sub.ID); err != nil {
@@ -80,10 +78,71 @@ func (s *Server) removeUnstarted(ctx context.Context, sub billing.Subscription) 
 	}
 }
 
+// ReconcileAfter is how old an order without a known workflow must be before
+// Reconcile looks at it: older than any request that may still be starting it.
+const ReconcileAfter = 2 * time.Minute
+
+// Reconcile settles the orders whose workflow start failed or was never
+// confirmed (Temporal was unreachable): an order whose workflow runs is
+// marked started; one whose workflow never started is removed, as its client
+// was told the order failed (503). It stops at the first Temporal error:
+// Temporal is still away, and the next run tries again. No order row lives
+// without its workflow for longer than Temporal's outage plus a run.
+func (s *Server) Reconcile(ctx context.Context, age time.Duration) (started, removed int, err error) {
+	subs, err := s.store.UnstartedSubscriptions(ctx, age)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, sub := range subs {
+		_, err := s.temporal.DescribeWorkflowExecution(ctx, sub.WorkflowID, "")
+		var notFound *serviceerror.NotFound
+		switch {
+		case err == nil:
+			if err := s.store.MarkWorkflowStarted(ctx, sub.ID); err != nil {
+				return started, removed, err
+			}
+			started++
+		case errors.As(err, &notFound):
+			e := billing.NewAuditEntry(billing.Principal{Kind: billing.ActorSystem}, "removeUnstartedOrder", "")
+			e.SetObject("subscription", sub.ID, sub.CustomerID)
+			if err := s.store.DeleteUnstartedSubscription(ctx, sub.ID); err != nil {
+				return started, removed, err
+			}
+			if err := s.store.Audit(ctx, e); err != nil {
+				s.log.Warn("removal of an unstarted order not audited", "subscription", sub.ID, "err", err)
+			}
+			removed++
+		default:
+			return started, removed, temporalError(err)
+		}
+	}
+	return started, removed, nil
+}
+
+// RunReconciler runs Reconcile every interval until ctx ends.
+func (s *Server) RunReconciler(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		started, removed, err := s.Reconcile(ctx, ReconcileAfter)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("orders not reconciled yet", "err", err)
+		}
+		if started+removed > 0 {
+			s.log.Info("orders reconciled", "started", started, "removed", removed)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // startSubscription starts the workflow; starting one that runs (or ran) is a no-op.
 func (s *Server) startSubscription(ctx context.Context, sub billing.Subscription, p billing.Product) error {
 	opts := client.StartWorkflowOptions{
-		ID:                       workflows.SubscriptionWorkflowID(sub.ID),
+		ID:                       billing.SubscriptionWorkflowID(sub.ID),
 		TaskQueue:                s.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -159,12 +218,34 @@ func (s *Server) getSubscription(c echo.Context) error {
 			var sched workflows.Schedule
 			if err := v.Get(&sched); err == nil {
 				view.Schedule = &sched
+				if err := s.nextPrice(c, sub, &sched); err != nil {
+					return err
+				}
 			}
 		} else {
 			s.log.Warn("schedule query failed", "subscription", sub.ID, "err", err)
 		}
 	}
 	return c.JSON(http.StatusOK, view)
+}
+
+// nextPrice shows, until the next period is announced, the price it will be
+// charged at: its product's price now (the workflow reads it only at the
+// period's first notice).
+func (s *Server) nextPrice(c echo.Context, sub billing.Subscription, sched *workflows.Schedule) error {
+	if sched.PriceAnnounced {
+		return nil
+	}
+	id := sub.ProductID
+	if sched.NextProductID != 0 {
+		id = sched.NextProductID
+	}
+	p, err := s.store.Product(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	sched.Price, sched.Currency = p.Price, p.Currency
+	return nil
 }
 
 func (s *Server) listNotices(c echo.Context) error {
@@ -217,11 +298,9 @@ func (s *Server) resumeSubscription(c echo.Context) error {
 }
 
 func (s *Server) cancelSubscription(c echo.Context) error {
-	var in CancelRequest
-	if c.Request().ContentLength != 0 {
-		if err := bind(c, &in); err != nil {
-			return err
-		}
+	var in CancelRequest // the body is optional: none cancels now
+	if err := bind(c, &in); err != nil {
+		return err
 	}
 	return s.act(c, workflows.UpdateCancel, workflows.CancelInput{AtPeriodEnd: in.AtPeriodEnd})
 }
@@ -388,7 +467,7 @@ func (s *Server) paymentReceived(ctx context.Context, customerID, paymentID int6
 		return
 	}
 	for _, id := range ids {
-		err := s.temporal.SignalWorkflow(ctx, workflows.SubscriptionWorkflowID(id), "", workflows.SignalPaymentReceived,
+		err := s.temporal.SignalWorkflow(ctx, billing.SubscriptionWorkflowID(id), "", workflows.SignalPaymentReceived,
 			workflows.PaymentReceived{PaymentID: paymentID})
 		if err != nil {
 			s.log.Warn("payment not signalled to subscription", "subscription", id, "err", err)

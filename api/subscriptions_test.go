@@ -3,10 +3,16 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+
+	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/activities"
+	"github.com/tempobill/billing/workflows"
 )
 
 // product creates a monthly product and returns its ID.
@@ -143,4 +149,184 @@ func TestOrderIdempotencyKey(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	status, _ = order(p2, "k-2")
 	require.Equal(t, http.StatusConflict, status, "an archived product can't be ordered")
+}
+
+// refusedCharge waits until the subscription's workflow records a charge
+// refused with an application error of errType.
+func (b *bundle) refusedCharge(sid, errType string) {
+	b.t.Helper()
+	require.Eventually(b.t, func() bool {
+		iter := temporalClient.GetWorkflowHistory(b.t.Context(), billing.SubscriptionWorkflowID(mustID(b.t, sid)), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for iter.HasNext() {
+			ev, err := iter.Next()
+			if err != nil {
+				return false
+			}
+			if f := ev.GetActivityTaskFailedEventAttributes().GetFailure(); f.GetApplicationFailureInfo().GetType() == errType {
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 50*time.Millisecond, "subscription %s: no charge refused as %s", sid, errType)
+}
+
+// TestOrderAtTheBalanceCapCanBeCancelled: an order whose charge would take
+// the balance past the cap, or whose customer's ledger (written before the
+// cap) sums beyond int64, is declined at once instead of retried forever:
+// it waits for a payment, and it can be cancelled.
+func TestOrderAtTheBalanceCapCanBeCancelled(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	pid := b.product(1500)
+	for name, tc := range map[string]struct {
+		debits      int
+		postPaid    bool
+		balanceCode int
+	}{
+		"post-paid at the cap":  {debits: 1000, postPaid: true, balanceCode: http.StatusOK},
+		"beyond int64, pre-cap": {debits: 9300, balanceCode: http.StatusConflict},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := *b
+			b.t = t
+			cid, _ := b.newCustomer()
+			if tc.postPaid {
+				_, err := b.store.Pool().Exec(t.Context(), `UPDATE customers SET post_paid = true WHERE id = $1`, cid)
+				require.NoError(t, err)
+			}
+			b.seedLedger(cid, billing.Debit, tc.debits, billing.MaxAmount, "EUR")
+			status, body := b.do("POST", "/api/v1/subscriptions", `{"customer_id": `+cid+`, "product_id": `+pid+`}`)
+			require.Equal(t, http.StatusCreated, status, "%v", body)
+			sid := jsonID(body)
+			b.refusedCharge(sid, activities.ErrChargeDeclined)
+			got := b.waitFor(sid, "unpaid")
+			require.Equal(t, true, got["schedule"].(map[string]any)["waiting_for_payment"])
+
+			status, body = b.do("POST", "/api/v1/subscriptions/"+sid+"/cancel", "")
+			require.Equal(t, http.StatusOK, status, "%v", body)
+			require.Equal(t, "cancelled", body["schedule"].(map[string]any)["status"])
+			status, body = b.do("GET", "/api/v1/customers/"+cid+"/ledger", "")
+			require.Equal(t, http.StatusOK, status)
+			require.Equal(t, float64(tc.debits), body["total"], "nothing charged")
+			status, body = b.do("GET", "/api/v1/customers/"+cid+"/balance", "")
+			require.Equal(t, tc.balanceCode, status, "a clear answer, never a 500: %v", body)
+		})
+	}
+}
+
+// TestScheduleShowsTheNextPrice: until the next period is announced, the
+// schedule's price is what its product costs now, as the renewal will charge.
+func TestScheduleShowsTheNextPrice(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	cust, _ := b.newCustomer()
+	product := b.product(0) // free: the order activates at once
+	status, body := b.do("POST", "/api/v1/subscriptions", `{"customer_id": `+cust+`, "product_id": `+product+`}`)
+	require.Equal(t, http.StatusCreated, status, "%v", body)
+	id := jsonID(body)
+	got := b.waitFor(id, billing.SubscriptionActive)
+	require.Equal(t, 0.0, got["schedule"].(map[string]any)["price"])
+	status, body = b.do("PUT", "/api/v1/products/"+product, `{"name": "VPS", "price": 1500, "currency": "EUR", "period_unit": "month"}`)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	_, got = b.do("GET", "/api/v1/subscriptions/"+id, "")
+	sched := got["schedule"].(map[string]any)
+	require.Equal(t, 1500.0, sched["price"], "the next period costs the new price")
+	require.Equal(t, false, sched["price_announced"])
+}
+
+// TestUnpaidOrdersAreBounded: a customer has at most five orders waiting for
+// a payment. Ten sent together without funds are all accepted, but only five
+// may wait: the others are cancelled at once, saying why; a further order is
+// a 409. A customer who can pay orders as many as they like at once.
+func TestUnpaidOrdersAreBounded(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	order := func(cust, product string, n int) []string {
+		ids := make([]string, n)
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Go(func() {
+				status, body := b.do("POST", "/api/v1/subscriptions", `{"customer_id": `+cust+`, "product_id": `+product+`}`)
+				require.Equal(t, http.StatusCreated, status, "%v", body)
+				ids[i] = jsonID(body)
+			})
+		}
+		wg.Wait()
+		return ids
+	}
+	max := workflows.DefaultPolicy.MaxUnpaidOrders
+	cust, _ := b.newCustomer()
+	ids := order(cust, b.product(500), 10) // no funds: each order's charge is refused
+	count := map[string]int{}
+	require.Eventually(t, func() bool {
+		count = map[string]int{}
+		for _, id := range ids {
+			_, got := b.do("GET", "/api/v1/subscriptions/"+id, "")
+			count[fmt.Sprint(got["status"], " ", got["suspend_reason"])]++
+		}
+		return count["unpaid "]+count["cancelled too many orders waiting for a payment"] == 10 && count["unpaid "] == max
+	}, 30*time.Second, 100*time.Millisecond, "five wait, five are cancelled: %v", count)
+	status, body := b.do("POST", "/api/v1/subscriptions", `{"customer_id": `+cust+`, "product_id": `+b.product(500)+`}`)
+	require.Equal(t, http.StatusConflict, status)
+	_, msg, _ := errorOf(t, body)
+	require.Contains(t, msg, fmt.Sprint(max, " unpaid orders"))
+
+	funded, _ := b.newCustomer()
+	for _, id := range order(funded, b.product(0), 10) { // free: each activates at once
+		b.waitFor(id, billing.SubscriptionActive)
+	}
+}
+
+// TestCancelAtTheBoundaryOnARealServer races a cancel against the end of a
+// period on the real Temporal server, many times: services renewed every 2
+// seconds are cancelled at, just before and just after the renewal. Each
+// cancel is answered, the service ends cancelled in its schedule and row,
+// and "cancelled" is sent once.
+func TestCancelAtTheBoundaryOnARealServer(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	status, body := b.do("POST", "/api/v1/products", `{"name": "Boundary", "price": 1, "currency": "EUR", "period_unit": "second",
+		"period_count": 2, "incoming_days": 1, "payment_states": {"incoming": {"email": true, "subject": "incoming", "body": "b"},
+		"approved": {"email": true, "subject": "approved", "body": "b"}}}`)
+	require.Equal(t, http.StatusCreated, status, "%v", body)
+	product := jsonID(body)
+	offsets := []time.Duration{-40 * time.Millisecond, -10 * time.Millisecond, 0, 5 * time.Millisecond, 15 * time.Millisecond,
+		30 * time.Millisecond, 60 * time.Millisecond, 100 * time.Millisecond}
+	var wg sync.WaitGroup
+	for i, offset := range offsets {
+		wg.Go(func() {
+			cust, _ := b.newCustomer()
+			status, body := b.do("POST", "/api/v1/customers/"+cust+"/ledger", `{"kind": "credit", "amount": 1000, "currency": "EUR",
+				"reference": "top-up", "idempotency_key": "boundary-`+cust+`"}`)
+			require.Equal(t, http.StatusCreated, status, "%v", body)
+			status, body = b.do("POST", "/api/v1/subscriptions", `{"customer_id": `+cust+`, "product_id": `+product+`}`)
+			require.Equal(t, http.StatusCreated, status, "%v", body)
+			id := jsonID(body)
+			got := b.waitFor(id, billing.SubscriptionActive)
+			paidUntil, err := time.Parse(time.RFC3339Nano, got["schedule"].(map[string]any)["paid_until"].(string))
+			require.NoError(t, err)
+			time.Sleep(time.Until(paidUntil.Add(offset)))
+			status, body = b.do("POST", "/api/v1/subscriptions/"+id+"/cancel", `{}`)
+			require.Contains(t, []int{http.StatusOK, http.StatusAccepted}, status, "cancel %d at %v: %v", i, offset, body)
+			require.Eventually(t, func() bool {
+				_, got := b.do("GET", "/api/v1/subscriptions/"+id, "")
+				return got["status"] == billing.SubscriptionCancelled
+			}, 30*time.Second, 50*time.Millisecond, "cancel %d at %v: the row says cancelled", i, offset)
+			sub, err := b.store.Subscription(t.Context(), mustID(t, id))
+			require.NoError(t, err)
+			require.Eventually(t, func() bool {
+				notices, err := b.store.Notices(t.Context(), sub.ID)
+				require.NoError(t, err)
+				n := 0
+				for _, nt := range notices {
+					if nt.Milestone == "cancelled" && nt.Channel == "email" && nt.Status == "sent" {
+						n++
+					}
+				}
+				return n == 1
+			}, 30*time.Second, 50*time.Millisecond, "cancel %d at %v: \"cancelled\" sent once", i, offset)
+		})
+	}
+	wg.Wait()
 }

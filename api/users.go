@@ -92,7 +92,7 @@ func (s *Server) updateUser(c echo.Context) error {
 			return err
 		}
 	}
-	u, err := s.store.UpdateUser(c.Request().Context(), id, userID, up, hash)
+	u, err := s.store.UpdateUser(c.Request().Context(), id, userID, up, hash, p.SessionID)
 	if err != nil {
 		return err
 	}

@@ -6,11 +6,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	gomail "github.com/wneessen/go-mail"
 )
@@ -77,14 +79,48 @@ func NewSMTP(addr, username, password, tls string) (*SMTP, error) {
 	return &SMTP{Host: host, Port: p, Username: username, Password: password, TLS: tls}, nil
 }
 
-// Send delivers m and returns its Message-ID.
+// What a send's error means (the rules of the README's "Notices"):
+//   - nil: the server answered 250 to the end of DATA. The message is
+//     delivered, whatever happens after (a dropped connection before the
+//     reply to RSET or QUIT is not an error);
+//   - *RejectedError: the server refused the message for good (5xx): sending
+//     it again won't help;
+//   - *UnknownError: the connection was lost, or the context ended, after the
+//     whole message was sent and before the server's reply: it may have been
+//     taken. Sent again, it carries the same Message-ID, so that mail systems
+//     that deduplicate show one;
+//   - any other error: the message was not taken (refused connection, a 4xx,
+//     a connection lost before the end of DATA): send it again later.
+
+// RejectedError is a message the server refused for good.
+type RejectedError struct{ Err error }
+
+func (e *RejectedError) Error() string { return "rejected: " + e.Err.Error() }
+func (e *RejectedError) Unwrap() error { return e.Err }
+
+// UnknownError is a send whose outcome is unknown: the server may have the message.
+type UnknownError struct{ Err error }
+
+func (e *UnknownError) Error() string { return "outcome unknown: " + e.Err.Error() }
+func (e *UnknownError) Unwrap() error { return e.Err }
+
+// Send delivers m and returns its Message-ID. The whole conversation is
+// bounded by ctx: when it ends, the connection is closed.
 func (s *SMTP) Send(ctx context.Context, m Message) (string, error) {
 	msg, id, err := m.build()
 	if err != nil {
-		return "", err
+		return "", &RejectedError{Err: err}
+	}
+	timeout := 15 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
+	}
+	if timeout <= 0 {
+		return "", fmt.Errorf("no time left to send: %w", context.DeadlineExceeded)
 	}
 	policy := map[string]gomail.TLSPolicy{"none": gomail.NoTLS, "opportunistic": gomail.TLSOpportunistic, "mandatory": gomail.TLSMandatory}[s.TLS]
-	opts := []gomail.Option{gomail.WithTLSPolicy(policy), gomail.WithPort(s.Port)}
+	opts := []gomail.Option{gomail.WithTLSPolicy(policy), gomail.WithPort(s.Port), gomail.WithTimeout(timeout),
+		gomail.WithDialContextFunc(boundedDial(ctx))}
 	if s.Username != "" {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(s.Username), gomail.WithPassword(s.Password))
 	}
@@ -92,11 +128,62 @@ func (s *SMTP) Send(ctx context.Context, m Message) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
-		return "", err
+	err = c.DialAndSendWithContext(ctx, msg)
+	if msg.IsDelivered() {
+		return id, nil // 250 after DATA: delivered, whatever came after
 	}
-	return id, nil
+	return "", outcome(err)
 }
+
+// outcome classifies a failed send (see the rules above Send).
+func outcome(err error) error {
+	var se *gomail.SendError
+	if !errors.As(err, &se) {
+		return err // dialing, greeting, TLS or auth: nothing was sent
+	}
+	code := se.ErrorCode()
+	switch {
+	case code >= 500:
+		return &RejectedError{Err: err}
+	case code >= 400:
+		return err
+	case se.Reason == gomail.ErrSMTPDataClose:
+		return &UnknownError{Err: err} // the end of DATA went out, its reply never came
+	}
+	return err
+}
+
+// boundedDial dials connections that end with ctx: every read and write has
+// ctx's deadline at the latest, and the connection is closed when ctx ends.
+func boundedDial(ctx context.Context) gomail.DialContextFunc {
+	return func(dialCtx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := (&net.Dialer{}).DialContext(dialCtx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		stop := context.AfterFunc(ctx, func() { conn.Close() })
+		dl, _ := ctx.Deadline()
+		return &boundedConn{Conn: conn, deadline: dl, stop: stop}, nil
+	}
+}
+
+type boundedConn struct {
+	net.Conn
+	deadline time.Time
+	stop     func() bool
+}
+
+func (c *boundedConn) bound(t time.Time) time.Time {
+	if !c.deadline.IsZero() && (t.IsZero() || t.After(c.deadline)) {
+		return c.deadline
+	}
+	return t
+}
+
+func (c *boundedConn) SetDeadline(t time.Time) error      { return c.Conn.SetDeadline(c.bound(t)) }
+func (c *boundedConn) SetReadDeadline(t time.Time) error  { return c.Conn.SetReadDeadline(c.bound(t)) }
+func (c *boundedConn) SetWriteDeadline(t time.Time) error { return c.Conn.SetWriteDeadline(c.bound(t)) }
+func (c *boundedConn) Close() error                       { c.stop(); return c.Conn.Close() }
 
 // Dir writes each message as an .eml file into a folder, for development
 // without a mail server: open them with any mail program.

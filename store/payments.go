@@ -65,7 +65,9 @@ func (s *Store) Payments(ctx context.Context, f billing.PaymentFilter) (billing.
 
 // MarkPaymentPaid marks a new payment paid and credits the customer's ledger,
 // both in one transaction. Marking a paid payment again changes nothing and
-// credits nothing; a cancelled payment can't be paid.
+// credits nothing; a cancelled payment can't be paid. A credit that would take
+// the customer's balance above MaxBalance is refused (EINVALID) and the
+// payment stays new.
 func (s *Store) MarkPaymentPaid(ctx context.Context, id int64) (billing.Payment, error) {
 	var p billing.Payment
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -80,13 +82,18 @@ func (s *Store) MarkPaymentPaid(ctx context.Context, id int64) (billing.Payment,
 		case billing.PaymentCancelled:
 			return billing.Errorf(billing.ECONFLICT, "payment %d is cancelled and can't be marked paid", id)
 		}
+		// The ledger's writers lock the customer (after the payment here), so
+		// that the balance capped is the balance credited.
+		if _, err := tx.Exec(ctx, `SELECT FROM customers WHERE id = $1 FOR UPDATE`, p.CustomerID); err != nil {
+			return err
+		}
 		p, err = scanPayment(tx.QueryRow(ctx, `UPDATE payments SET status = 'paid', paid_at = now()
 			WHERE id = $1 RETURNING `+paymentColumns, id))
 		if err != nil {
 			return err
 		}
 		auditObject(ctx, "payment", p.ID, p.CustomerID)
-		_, _, err = appendEntry(ctx, tx, billing.LedgerEntry{CustomerID: p.CustomerID,
+		_, err = appendEntry(ctx, tx, billing.LedgerEntry{CustomerID: p.CustomerID,
 			Kind: billing.Credit, Amount: p.Amount, Currency: p.Currency, Reason: billing.ReasonPayment,
 			Reference: fmt.Sprintf("payment %d", p.ID), IdempotencyKey: fmt.Sprintf("payment:%d", p.ID)})
 		return err

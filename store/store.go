@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -82,7 +84,29 @@ func dbError(err error, kind string, id any) error {
 		}
 		return billing.Errorf(billing.ECONFLICT, "%s already exists", kind)
 	}
+	if Unreachable(err) {
+		return &billing.Error{Code: billing.EUNAVAILABLE, Message: "the database can't be reached; nothing was changed, try again shortly",
+			Cause: fmt.Errorf("store: %s: %w", kind, err)}
+	}
 	return fmt.Errorf("store: %s: %w", kind, err)
+}
+
+// Unreachable reports whether err means the database could not be reached or
+// is going away (connection refused or lost, a server shutting down or
+// starting up), as opposed to a query that failed: the caller may try again.
+func Unreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne):
+		return true
+	case errors.As(err, &pe):
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED):
+		return true
+	}
+	return pgconn.SafeToRetry(err) || pgconn.Timeout(err)
 }
 
 // clampPage applies the list defaults: 50 items, at most 200.
@@ -131,8 +155,6 @@ func auditObject(ctx context.Context, kind string, id, customerID int64) {
 
 // Pool returns the pool, for tests that need to reach under the store.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // OpenPool connects to url. Unless the URL sets pool_max_conns, the pool
 // holds up to 16 connections: an API serving many requests at once needs

@@ -223,7 +223,7 @@ func TestMainUserSwitch(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, u.Main)
 	yes := true
-	u, err = b.store.UpdateUser(b.ctx, c.ID, u.ID, billing.UserUpdate{Main: &yes}, "")
+	u, err = b.store.UpdateUser(b.ctx, c.ID, u.ID, billing.UserUpdate{Main: &yes}, "", 0)
 	require.NoError(t, err)
 	require.True(t, u.Main)
 	users, err := b.store.Users(b.ctx, c.ID)
@@ -249,28 +249,44 @@ func TestChargeOnceAndNeverOverdraw(t *testing.T) {
 	// 20 charges of 300 under 10 keys, each key tried twice at once: 3 keys fit in 1000.
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	charged, refused := map[string]bool{}, 0
+	charged, refused := map[string]int{}, map[string]int{}
+	entries := map[int64]bool{}
 	for i := range 20 {
 		key := fmt.Sprintf("sub:%d:period:%d", c.ID, i/2)
 		wg.Go(func() {
-			_, err := b.store.Charge(b.ctx, billing.Charge{CustomerID: c.ID, Amount: 300, Currency: "EUR", Reason: billing.ReasonCharge, IdempotencyKey: key})
+			e, err := b.store.Charge(b.ctx, billing.Charge{CustomerID: c.ID, Amount: 300, Currency: "EUR", Reason: billing.ReasonCharge, IdempotencyKey: key})
 			mu.Lock()
 			defer mu.Unlock()
 			switch billing.ErrorCode(err) {
 			case billing.EINSUFFICIENT:
-				refused++
+				refused[key]++
 			case "":
-				charged[key] = true
+				charged[key]++
+				entries[e.ID] = true
 			default:
 				t.Errorf("charge %s: %v", key, err)
 			}
 		})
 	}
 	wg.Wait()
-	require.Len(t, charged, 3)
+	// A key charged answers both of its calls with the one entry; a key
+	// refused is refused both times, since the balance only goes down.
+	require.Len(t, charged, 3, "three charges of 3.00 fit in 10.00")
+	require.Len(t, entries, 3, "each charged key wrote one entry, whichever call came first")
+	for key, n := range charged {
+		require.Equal(t, 2, n, "both calls of %s answer the charge", key)
+		require.Zero(t, refused[key], "%s was not refused too", key)
+	}
+	require.Len(t, refused, 7, "the other seven keys are refused")
+	for key, n := range refused {
+		require.Equal(t, 2, n, "both calls of %s are refused", key)
+	}
 	bal, err := b.store.Balance(b.ctx, c.ID)
 	require.NoError(t, err)
 	require.Equal(t, int64(100), bal.Of("EUR"))
+	ledger, err := b.store.Ledger(b.ctx, c.ID, 100, 0)
+	require.NoError(t, err)
+	require.Equal(t, 4, ledger.Total, "one top-up and three charges")
 }
 
 func TestChargePostPaidGoesNegative(t *testing.T) {

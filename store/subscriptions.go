@@ -9,13 +9,13 @@ import (
 	"github.com/tempobill/billing"
 )
 
-const subscriptionColumns = `id, customer_id, product_id, status, paid_until, auto_renew, suspend_reason, created_at, updated_at`
+const subscriptionColumns = `id, customer_id, product_id, status, paid_until, anchor_day, auto_renew, suspend_reason, created_at, updated_at`
 
 func scanSubscription(row pgx.Row) (billing.Subscription, error) {
 	var s billing.Subscription
-	err := row.Scan(&s.ID, &s.CustomerID, &s.ProductID, &s.Status, &s.PaidUntil, &s.AutoRenew,
+	err := row.Scan(&s.ID, &s.CustomerID, &s.ProductID, &s.Status, &s.PaidUntil, &s.AnchorDay, &s.AutoRenew,
 		&s.SuspendReason, &s.CreatedAt, &s.UpdatedAt)
-	s.WorkflowID = "subscription-" + itoa(s.ID)
+	s.WorkflowID = billing.SubscriptionWorkflowID(s.ID)
 	return s, err
 }
 
@@ -31,7 +31,9 @@ type Order struct {
 // CreateSubscription stores an order of an active product for an active
 // customer; automatic renewal defaults to the product's setting. With an
 // idempotency key that the customer already used, it returns that order.
-func (s *Store) CreateSubscription(ctx context.Context, in billing.SubscriptionCreate, idempotencyKey string) (Order, error) {
+// A customer with maxUnpaid unpaid orders (0: no limit) can't order more
+// (ECONFLICT); the count is taken under the customer's row lock.
+func (s *Store) CreateSubscription(ctx context.Context, in billing.SubscriptionCreate, idempotencyKey string, maxUnpaid int) (Order, error) {
 	var o Order
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := activeCustomer(ctx, tx, in.CustomerID); err != nil {
@@ -58,6 +60,17 @@ func (s *Store) CreateSubscription(ctx context.Context, in billing.SubscriptionC
 		}
 		if o.Product.Status != billing.ProductActive {
 			return billing.Errorf(billing.ECONFLICT, "product %d is archived and can't be ordered", in.ProductID)
+		}
+		if maxUnpaid > 0 {
+			var unpaid int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM subscriptions WHERE customer_id = $1 AND status = 'unpaid' AND awaiting_payment`,
+				in.CustomerID).Scan(&unpaid); err != nil {
+				return err
+			}
+			if unpaid >= maxUnpaid {
+				return billing.Errorf(billing.ECONFLICT, "customer %d has %d unpaid orders, the most allowed at once; pay or cancel one first",
+					in.CustomerID, unpaid)
+			}
 		}
 		autoRenew := o.Product.AutoRenew
 		if in.AutoRenew != nil {
@@ -120,7 +133,15 @@ type PeriodCharge struct {
 	SubscriptionID int64
 	ProductID      int64
 	PaidUntil      time.Time
+	AnchorDay      int // 0: not a monthly service
 	Charge         billing.Charge
+}
+
+func nullDay(d int) any {
+	if d == 0 {
+		return nil
+	}
+	return d
 }
 
 // ChargePeriod charges a period and marks the subscription active and paid
@@ -133,8 +154,10 @@ func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.Ledg
 			return err
 		}
 		tag, err := tx.Exec(ctx, `UPDATE subscriptions SET status = 'active', suspend_reason = '',
-			paid_until = greatest(paid_until, $2), product_id = $3, updated_at = now() WHERE id = $1`,
-			pc.SubscriptionID, pc.PaidUntil, pc.ProductID)
+			paid_until = greatest(paid_until, $2), product_id = $3, anchor_day = $4,
+			workflow_started_at = coalesce(workflow_started_at, now()),
+			updated_at = now() WHERE id = $1`,
+			pc.SubscriptionID, pc.PaidUntil, pc.ProductID, nullDay(pc.AnchorDay))
 		if err == nil && tag.RowsAffected() == 0 {
 			return billing.NotFound("subscription", pc.SubscriptionID) // rolls the charge back
 		}
@@ -143,12 +166,17 @@ func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.Ledg
 	return out, dbError(err, "charge", pc.Charge.IdempotencyKey)
 }
 
-// SetSubscriptionState mirrors a workflow's state into the subscription's row.
-func (s *Store) SetSubscriptionState(ctx context.Context, id int64, status, reason string, paidUntil *time.Time, autoRenew bool) error {
+// SetSubscriptionState mirrors a workflow's state into the subscription's
+// row. anchorDay is written only if anchorKnown (0: none, the plan is not
+// monthly); a workflow from before anchors leaves the row's.
+func (s *Store) SetSubscriptionState(ctx context.Context, id int64, status, reason string, paidUntil *time.Time, autoRenew bool,
+	anchorDay int, anchorKnown bool) error {
 	return dbError(s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE subscriptions SET status = $2, suspend_reason = $3,
-			paid_until = coalesce($4, paid_until), auto_renew = $5, updated_at = now() WHERE id = $1`,
-			id, status, reason, paidUntil, autoRenew)
+			paid_until = coalesce($4, paid_until), auto_renew = $5,
+			anchor_day = CASE WHEN $7 THEN $6 ELSE anchor_day END, updated_at = now(),
+			workflow_started_at = coalesce(workflow_started_at, now()) WHERE id = $1`,
+			id, status, reason, paidUntil, autoRenew, nullDay(anchorDay), anchorKnown)
 		if err == nil && tag.RowsAffected() == 0 {
 			return billing.NotFound("subscription", id)
 		}
@@ -160,8 +188,53 @@ func (s *Store) SetSubscriptionState(ctx context.Context, id int64, status, reas
 // could not be started, so a failed request leaves nothing behind.
 func (s *Store) DeleteUnstartedSubscription(ctx context.Context, id int64) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM subscriptions WHERE id = $1 AND status = 'unpaid'
-		AND NOT EXISTS (SELECT 1 FROM notices WHERE subscription_id = $1)`, id)
+		AND workflow_started_at IS NULL AND NOT EXISTS (SELECT 1 FROM notices WHERE subscription_id = $1)`, id)
 	return dbError(err, "subscription", id)
+}
+
+// MarkAwaitingPayment records that an order's first charge was refused: it
+// waits for a payment and counts towards the customer's unpaid orders. With
+// max orders of the customer already waiting (0: no limit), it marks nothing
+// and answers false: the order may not wait. Counted under the customer's
+// row lock, so a burst of orders can't pass the limit.
+func (s *Store) MarkAwaitingPayment(ctx context.Context, id, customerID int64, max int) (bool, error) {
+	ok := false
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM customers WHERE id = $1 FOR UPDATE`, customerID); err != nil {
+			return err
+		}
+		var waiting, already int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE id <> $2), count(*) FILTER (WHERE id = $2)
+			FROM subscriptions WHERE customer_id = $1 AND status = 'unpaid' AND awaiting_payment`, customerID, id).Scan(&waiting, &already); err != nil {
+			return err
+		}
+		if already > 0 || max <= 0 || waiting < max {
+			ok = true
+			_, err := tx.Exec(ctx, `UPDATE subscriptions SET awaiting_payment = true,
+				workflow_started_at = coalesce(workflow_started_at, now()) WHERE id = $1 AND status = 'unpaid'`, id)
+			return err
+		}
+		return nil
+	})
+	return ok, dbError(err, "subscription", id)
+}
+
+// MarkWorkflowStarted records that the subscription's workflow is running.
+func (s *Store) MarkWorkflowStarted(ctx context.Context, id int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE subscriptions SET workflow_started_at = coalesce(workflow_started_at, now()) WHERE id = $1`, id)
+	return dbError(err, "subscription", id)
+}
+
+// UnstartedSubscriptions lists orders older than age whose workflow was
+// never known to start.
+func (s *Store) UnstartedSubscriptions(ctx context.Context, age time.Duration) ([]billing.Subscription, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
+		WHERE workflow_started_at IS NULL AND created_at < now() - make_interval(secs => $1) ORDER BY id LIMIT 500`, age.Seconds())
+	if err != nil {
+		return nil, dbError(err, "subscription", "")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.Subscription, error) { return scanSubscription(r) })
+	return out, dbError(err, "subscription", "")
 }
 
 // SubscriptionPlan reads, in one query, what a subscription is billed by:

@@ -78,8 +78,10 @@ func (s *Store) User(ctx context.Context, customerID, id int64) (billing.User, e
 }
 
 // UpdateUser applies up to a user. newPasswordHash, if not empty, replaces the
-// password. Making a user main unsets the previous main user.
-func (s *Store) UpdateUser(ctx context.Context, customerID, id int64, up billing.UserUpdate, newPasswordHash string) (billing.User, error) {
+// password and ends every session of the user but keepSession (the one that
+// made the change, if it is theirs). Making a user main unsets the previous
+// main user.
+func (s *Store) UpdateUser(ctx context.Context, customerID, id int64, up billing.UserUpdate, newPasswordHash string, keepSession int64) (billing.User, error) {
 	var out billing.User
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := activeCustomer(ctx, tx, customerID); err != nil {
@@ -105,7 +107,10 @@ func (s *Store) UpdateUser(ctx context.Context, customerID, id int64, up billing
 			password_hash = coalesce(nullif($9, ''), password_hash), updated_at = now()
 			WHERE id = $1 RETURNING `+userColumns, id, u.Email, u.Phone, u.FirstName, u.LastName,
 			u.Language, u.EmailVerified, u.Main, newPasswordHash))
-		return err
+		if err != nil || newPasswordHash == "" {
+			return err
+		}
+		return revokeSessions(ctx, tx, "user_id", id, keepSession)
 	})
 	return out, dbError(err, "user", id)
 }

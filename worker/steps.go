@@ -1,8 +1,8 @@
 package worker
 
 import (
+	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
-	"github.com/tempobill/billing/workflows"
 )
 
 // Steps is the one place custom lifecycle steps are registered: a name
@@ -13,7 +13,7 @@ import (
 func Steps() []activities.Step {
 	return []activities.Step{
 		{Name: "LogStep", Description: "writes each milestone to the worker's log (an example to copy)",
-			Milestones: workflows.ServiceMilestones},
+			Milestones: billing.ServiceMilestones},
 	}
 }
 

@@ -3,10 +3,15 @@
 package worker
 
 import (
+	"context"
+	"errors"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/tempobill/billing/activities"
@@ -42,6 +47,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts Op
 		StickyScheduleToStartTimeout:           StickyScheduleToStartTimeout,
 	})
 	w.RegisterWorkflow(workflows.SubscriptionWorkflow)
+	w.RegisterWorkflow(workflows.RedeliverNoticesWorkflow)
 	w.RegisterActivity(acts)
 	for _, s := range acts.Steps {
 		if s.Run != nil {
@@ -49,4 +55,25 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts Op
 		}
 	}
 	return w
+}
+
+// EnsureRedeliverySchedule creates the schedule that sends due notices again
+// every minute (workflows.RedeliveryScheduleID), unless it exists: staff may
+// pause it in the Temporal UI, and a restart leaves it as they set it.
+func EnsureRedeliverySchedule(ctx context.Context, c client.Client, taskQueue string) error {
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:      workflows.RedeliveryScheduleID,
+		Spec:    client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: workflows.RedeliveryInterval}}},
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Action: &client.ScheduleWorkflowAction{
+			ID:        workflows.RedeliveryScheduleID,
+			Workflow:  workflows.RedeliverNoticesWorkflow,
+			Args:      []any{workflows.RedeliverNoticesInput{}},
+			TaskQueue: taskQueue,
+		},
+	})
+	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return nil
+	}
+	return err
 }

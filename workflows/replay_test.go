@@ -65,10 +65,11 @@ func recordHistories(t *testing.T) {
 	w := worker.New(tc, workflows.TaskQueue, acts, worker.Options{})
 	require.NoError(t, w.Start())
 	defer w.Stop()
-	policy := workflows.Policy{LowMoneyDays: []int{2, 1, 0}, NearDeleteDays: []int{3, 1}, GraceDays: 4, SuspendAfterDays: 1}
+	policy := workflows.Policy{LowMoneyDays: []int{2, 1, 0}, NearDeleteDays: []int{3, 1}, GraceDays: 4, SuspendAfterDays: 1,
+		UnpaidOrderDays: 3}
 
 	start := func(h *harness) (string, string) {
-		id := workflows.SubscriptionWorkflowID(h.sub.ID) + "-" + strings.ToLower(h.customer.Name)
+		id := billing.SubscriptionWorkflowID(h.sub.ID) + "-" + strings.ToLower(h.customer.Name)
 		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
 			workflows.SubscriptionWorkflow, workflows.SubscriptionInput{SubscriptionID: h.sub.ID, CustomerID: h.customer.ID,
 				AutoRenew: h.sub.AutoRenew, Policy: policy})
@@ -123,6 +124,52 @@ func recordHistories(t *testing.T) {
 	require.NoError(t, err)
 	waitDone(t, tc, id)
 	writeHistory(t, tc, id, run, "staff_actions_and_added_step.json")
+
+	// 4. An order never paid expires (3 "days" of a product billed in seconds).
+	expiring := setup(t, secondly)
+	id, _ = start(expiring)
+	waitDone(t, tc, id)
+	writeHistory(t, tc, id, "", "unpaid_order_expires.json")
+
+	// 5. A price change before the period is announced: the notices and the
+	// renewal use the new price, read once at the first notice.
+	o = secondly
+	o.count = 10
+	repriced := setup(t, o)
+	repriced.credit(1000)
+	id, run = start(repriced)
+	time.Sleep(3 * time.Second)
+	repriced.setPrice(repriced.product.ID, 150)
+	waitRun(t, tc, id, run)
+	writeHistory(t, tc, id, run, "price_change_announced.json")
+
+	// 6. A cancel crossing the payment of an unpaid order: refunded if the
+	// charge came first.
+	crossing := setup(t, secondly)
+	id, _ = start(crossing)
+	time.Sleep(time.Second)
+	crossing.credit(100)
+	require.NoError(t, tc.SignalWorkflow(ctx, id, "", workflows.SignalPaymentReceived, workflows.PaymentReceived{PaymentID: 1}))
+	_, err = tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateCancel,
+		Args: []any{workflows.CancelInput{}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	require.NoError(t, err)
+	waitDone(t, tc, id)
+	writeHistory(t, tc, id, "", "cancel_crossing_payment.json")
+
+	// 7. Paid in grace after the old period would have ended: renewed from
+	// the payment.
+	o = secondly
+	o.count = 2
+	grace = 10
+	o.grace = &grace
+	late := setup(t, o)
+	late.credit(100)
+	id, run = start(late)
+	time.Sleep(8 * time.Second)
+	late.credit(100)
+	require.NoError(t, tc.SignalWorkflow(ctx, id, "", workflows.SignalPaymentReceived, workflows.PaymentReceived{PaymentID: 2}))
+	waitRun(t, tc, id, run)
+	writeHistory(t, tc, id, run, "late_payment_in_grace.json")
 }
 
 func waitRun(t *testing.T, tc client.Client, id, run string) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
+	"github.com/tempobill/billing/zoneinfo"
 )
 
 // event is one milestone the workflow will handle, at At. Notices are
@@ -22,12 +23,13 @@ type event struct {
 
 // Event keys of the milestones that change the service.
 const (
-	keyRenewal = "renewal"
-	keySuspend = "suspend"
-	keyExpire  = "expire"
-	keyCancel  = "cancel"
-	keyDelete  = "delete"
-	keyOrder   = "order"
+	keyRenewal     = "renewal"
+	keySuspend     = "suspend"
+	keyExpire      = "expire"
+	keyCancel      = "cancel"
+	keyDelete      = "delete"
+	keyOrder       = "order"
+	keyExpireOrder = "expire_order"
 )
 
 // addDays moves t by n "days" of the plan. For products billed in seconds or
@@ -39,11 +41,27 @@ func addDays(p activities.Plan, t time.Time, n int) time.Time {
 	case billing.PeriodSecond, billing.PeriodMinute:
 		return billing.AddPeriods(t, p.PeriodUnit, n)
 	}
-	loc, err := time.LoadLocation(p.TimeZone)
-	if err != nil {
-		loc = time.UTC
+	return t.In(location(p)).AddDate(0, 0, n).UTC()
+}
+
+// anchorOf is the day of the month t falls on in the customer's time zone,
+// for monthly plans (0 for others): the anchor of periods that start at t.
+func anchorOf(p activities.Plan, t time.Time) int {
+	if p.PeriodUnit != billing.PeriodMonth {
+		return 0
 	}
-	return t.In(loc).AddDate(0, 0, n).UTC()
+	return t.In(location(p)).Day()
+}
+
+// periodEnd is when a period of p that starts at from, on anchor, ends.
+func periodEnd(p activities.Plan, from time.Time, anchor int) time.Time {
+	return billing.AddPeriodsAnchored(from.In(location(p)), p.PeriodUnit, max(p.PeriodCount, 1), anchor).UTC()
+}
+
+// location is the customer's time zone (UTC if unknown), from the zone
+// database embedded in the binary (package zoneinfo).
+func location(p activities.Plan) *time.Location {
+	return zoneinfo.Load(p.TimeZone)
 }
 
 // graceDays is how long a suspended service is kept before deletion.
@@ -72,32 +90,34 @@ func (s *SubscriptionState) events(policy Policy) []event {
 	d := s.PaidUntil
 	switch {
 	case s.Status == billing.SubscriptionActive && s.renewsAutomatically():
-		add(event{Key: MilestoneIncoming, Milestone: MilestoneIncoming, At: addDays(s.Plan, d, -s.Plan.IncomingDays), Days: s.Plan.IncomingDays, notice: true})
+		add(event{Key: billing.MilestoneIncoming, Milestone: billing.MilestoneIncoming, At: addDays(s.Plan, d, -s.Plan.IncomingDays), Days: s.Plan.IncomingDays, notice: true})
 		if !s.Plan.PostPaid && s.Plan.Price > 0 {
 			for _, n := range policy.LowMoneyDays {
-				add(event{Key: fmt.Sprintf("%s:%d", MilestoneLowMoney, n), Milestone: MilestoneLowMoney, At: addDays(s.Plan, d, -n), Days: n, notice: true, order: 1})
+				add(event{Key: fmt.Sprintf("%s:%d", billing.MilestoneLowMoney, n), Milestone: billing.MilestoneLowMoney, At: addDays(s.Plan, d, -n), Days: n, notice: true, order: 1})
 			}
 		}
-		add(event{Key: keyRenewal, Milestone: MilestoneRenewal, At: d, order: 2})
+		add(event{Key: keyRenewal, Milestone: billing.MilestoneRenewal, At: d, order: 2})
 		if s.RenewalFailed {
-			add(event{Key: keySuspend, Milestone: MilestoneSuspended, At: addDays(s.Plan, d, policy.SuspendAfterDays), order: 3})
+			add(event{Key: keySuspend, Milestone: billing.MilestoneSuspended, At: addDays(s.Plan, d, policy.SuspendAfterDays), order: 3})
 		}
 	case s.Status == billing.SubscriptionActive && s.CancelAtPeriodEnd:
-		add(event{Key: keyCancel, Milestone: MilestoneCancelled, At: d, order: 3})
+		add(event{Key: keyCancel, Milestone: billing.MilestoneCancelled, At: d, order: 3})
 	case s.Status == billing.SubscriptionActive:
 		for _, n := range policy.LowMoneyDays {
-			add(event{Key: fmt.Sprintf("%s:%d", MilestoneExpiring, n), Milestone: MilestoneExpiring, At: addDays(s.Plan, d, -n), Days: n, notice: true, order: 1})
+			add(event{Key: fmt.Sprintf("%s:%d", billing.MilestoneExpiring, n), Milestone: billing.MilestoneExpiring, At: addDays(s.Plan, d, -n), Days: n, notice: true, order: 1})
 		}
-		add(event{Key: keyExpire, Milestone: MilestoneSuspended, At: d, order: 3})
+		add(event{Key: keyExpire, Milestone: billing.MilestoneSuspended, At: d, order: 3})
+	case s.Status == billing.SubscriptionUnpaid && policy.UnpaidOrderDays > 0 && !s.OrderedAt.IsZero():
+		add(event{Key: keyExpireOrder, Milestone: billing.MilestoneOrderExpired, At: addDays(s.Plan, s.OrderedAt, policy.UnpaidOrderDays), order: 3})
 	case s.Status == billing.SubscriptionSuspended && !s.SuspendedByStaff:
 		deleteAt := s.deleteAt(policy)
 		for _, n := range policy.NearDeleteDays {
 			at := addDays(s.Plan, deleteAt, -n)
 			if at.After(s.SuspendedAt) {
-				add(event{Key: fmt.Sprintf("%s:%d", MilestoneDeleteSoon, n), Milestone: MilestoneDeleteSoon, At: at, Days: n, notice: true})
+				add(event{Key: fmt.Sprintf("%s:%d", billing.MilestoneDeleteSoon, n), Milestone: billing.MilestoneDeleteSoon, At: at, Days: n, notice: true})
 			}
 		}
-		add(event{Key: keyDelete, Milestone: MilestoneDeleted, At: deleteAt, order: 3})
+		add(event{Key: keyDelete, Milestone: billing.MilestoneDeleted, At: deleteAt, order: 3})
 	}
 	slices.SortStableFunc(out, func(a, b event) int {
 		if c := a.At.Compare(b.At); c != 0 {

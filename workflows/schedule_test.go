@@ -46,6 +46,6 @@ func TestEventsSkipNoticesBeforeThePeriod(t *testing.T) {
 	st := SubscriptionState{Status: billing.SubscriptionActive, AutoRenew: true, PeriodStart: start, PaidUntil: start.Add(10 * time.Second),
 		Plan: activities.Plan{Price: 100, PeriodUnit: billing.PeriodSecond, PeriodCount: 10, IncomingDays: 30, TimeZone: "UTC"}}
 	events := st.events(DefaultPolicy)
-	require.Equal(t, MilestoneLowMoney, events[0].Milestone, "incoming 30 s before a 10 s period is skipped")
+	require.Equal(t, billing.MilestoneLowMoney, events[0].Milestone, "incoming 30 s before a 10 s period is skipped")
 	require.Equal(t, keyRenewal, events[len(events)-1].Key)
 }

@@ -38,6 +38,20 @@ type subscription struct {
 	changed bool
 	// renewed is set when a period was charged in this run: time to continue as new.
 	renewed bool
+	// pending counts the updates accepted and not yet applied. With
+	// updatesFirst, the main loop lets them go first at each step, so an
+	// action applies to the state it was accepted for (a cancel of an unpaid
+	// order is not overtaken by the order's charge and its notices).
+	pending      int
+	updatesFirst bool
+	// announces: the plan of the next period is read once, at its first
+	// notice, and the renewal charges what was announced (see nextPlan).
+	announces bool
+	// chargeFromNow: a late renewal whose period would already be over is
+	// charged from now instead of from the old paid-until date (see renew).
+	chargeFromNow bool
+	// ordersExpire: an unpaid order expires after Policy.UnpaidOrderDays.
+	ordersExpire bool
 }
 
 // newSubscription validates the input and registers the query and updates
@@ -60,9 +74,13 @@ func newSubscription(ctx workflow.Context, in SubscriptionInput) (*subscription,
 }
 
 func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
+	// One change ID for this round of lifecycle changes: runs recorded before
+	// it replay with the old behaviour (DefaultVersion).
+	lifecycle := workflow.GetVersion(ctx, "lifecycle-2", workflow.DefaultVersion, 1)
+	w.updatesFirst, w.announces, w.chargeFromNow, w.ordersExpire = lifecycle >= 1, lifecycle >= 1, lifecycle >= 1, lifecycle >= 1
 	for {
 		// Notices and custom steps queued by the last action, also by an update.
-		if err := w.locked(ctx, func() error { return w.runFollowups(ctx) }); err != nil {
+		if err := w.step(ctx, func() error { return w.runFollowups(ctx) }); err != nil {
 			return SubscriptionResult{}, err
 		}
 		w.takePayments()
@@ -70,7 +88,7 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 			return w.finish(ctx)
 		}
 		if w.renewed {
-			return SubscriptionResult{}, w.continueAsNew(ctx)
+			return w.continueAsNew(ctx)
 		}
 		if w.st.PaymentPending {
 			if err := w.onPayment(ctx); err != nil {
@@ -79,7 +97,7 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 			continue
 		}
 		if w.st.Status == billing.SubscriptionUnpaid && !slices.Contains(w.st.Done, keyOrder) {
-			if err := w.locked(ctx, func() error {
+			if err := w.step(ctx, func() error {
 				w.st.Done = append(w.st.Done, keyOrder)
 				return w.order(ctx)
 			}); err != nil {
@@ -97,7 +115,7 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 		}
 		// An update may have changed the state while we waited for the
 		// mutex: decide again under it.
-		if err := w.locked(ctx, func() error {
+		if err := w.step(ctx, func() error {
 			if w.renewed || w.final() {
 				return nil
 			}
@@ -140,6 +158,19 @@ func (w *subscription) takePayments() {
 	}
 }
 
+// step runs one step of the main loop under the mutex, after the updates
+// already accepted: an action a caller sent before a milestone applies
+// before it (a cancel at period end sent while the last notices go out
+// comes before the renewal).
+func (w *subscription) step(ctx workflow.Context, fn func() error) error {
+	if w.updatesFirst {
+		if err := workflow.Await(ctx, func() bool { return w.pending == 0 }); err != nil {
+			return err
+		}
+	}
+	return w.locked(ctx, fn)
+}
+
 // locked runs fn under the workflow's mutex: the main loop and the update
 // handlers never change the state at once.
 func (w *subscription) locked(ctx workflow.Context, fn func() error) error {
@@ -166,6 +197,12 @@ func (w *subscription) handle(ctx workflow.Context, e event) error {
 		return w.suspend(ctx, reasonExpired, suspendedExpired)
 	case keyCancel:
 		return w.cancel(ctx)
+	case keyExpireOrder:
+		// A last try first: a payment signal may have been lost.
+		if err := w.order(ctx); err != nil || w.st.Status != billing.SubscriptionUnpaid {
+			return err
+		}
+		return w.expireOrder(ctx, "not paid in time")
 	case keyDelete:
 		if !w.st.Expired {
 			if renewed, err := w.tryRenew(ctx); renewed || err != nil {
@@ -175,13 +212,17 @@ func (w *subscription) handle(ctx workflow.Context, e event) error {
 		return w.delete(ctx)
 	}
 	req := activities.NoticeRequest{Milestone: e.Milestone, Key: w.cycleKey(e.Key), Days: e.Days}
-	if e.Milestone == MilestoneIncoming {
+	if e.Milestone == billing.MilestoneIncoming {
 		req.ProductState = true
 	}
-	if e.Milestone == MilestoneLowMoney {
-		req.OnlyIfBalanceBelow = w.st.Plan.Price
+	plan, err := w.nextPlan(ctx)
+	if err != nil {
+		return err
 	}
-	w.follow(e.Milestone, false, req)
+	if e.Milestone == billing.MilestoneLowMoney {
+		req.OnlyIfBalanceBelow = plan.Price
+	}
+	w.followAt(e.Milestone, plan, req)
 	return nil
 }
 
@@ -201,20 +242,33 @@ func (w *subscription) order(ctx workflow.Context) error {
 		return nil // cancelled meanwhile
 	}
 	start := workflow.Now(ctx)
-	res, refused, err := w.charge(ctx, 0, 1, start)
+	if w.ordersExpire && w.st.OrderedAt.IsZero() {
+		w.st.OrderedAt = start
+	}
+	productID := int64(0)
+	if w.announces {
+		productID = w.st.NextProductID // changed while the order waited for a payment
+	}
+	res, refused, err := w.charge(ctx, productID, 1, start, 0)
 	if err != nil {
 		return err
+	}
+	if refused != nil && refused.Type() == activities.ErrTooManyUnpaid {
+		return w.expireOrder(ctx, "too many orders waiting for a payment")
 	}
 	if refused != nil {
 		w.setDetails(ctx, "ordered, waiting for a payment: "+refused.Message())
 		return nil
 	}
 	w.st.Plan = res.Plan
-	w.st.Period, w.st.PaidUntil, w.st.PeriodStart = 1, res.PaidUntil, start
+	w.st.Period, w.st.PaidUntil, w.st.PeriodStart, w.st.AnchorDay = 1, res.PaidUntil, start, res.AnchorDay
 	w.st.Status = billing.SubscriptionActive
 	w.st.Done = nil
+	if w.announces {
+		w.st.NextProductID, w.st.NextPlan = 0, nil
+	}
 	w.publish(ctx, true)
-	w.follow(MilestoneActivated, w.stepsAfterCharge(ctx, res.Plan), w.noticeOf(MilestoneActivated))
+	w.follow(billing.MilestoneActivated, w.stepsAfterCharge(ctx, res.Plan), w.noticeOf(billing.MilestoneActivated))
 	return nil
 }
 
@@ -225,7 +279,23 @@ func (w *subscription) order(ctx workflow.Context) error {
 // nothing and is returned.
 func (w *subscription) renew(ctx workflow.Context, scheduled bool) error {
 	period := w.st.Period + 1
-	res, refused, err := w.charge(ctx, w.st.NextProductID, period, w.st.PaidUntil)
+	from, anchor := w.st.PaidUntil, w.st.AnchorDay
+	if w.chargeFromNow {
+		// Paid late (in grace, say): renew from the old date only if that
+		// period still ends in the future; else from now, and the days the
+		// service was suspended are not billed.
+		p := w.st.Plan
+		if w.st.NextProductID != 0 || w.st.NextPlan != nil {
+			var err error // judge by the product the period will be charged for
+			if p, err = w.nextPlan(ctx); err != nil {
+				return err
+			}
+		}
+		if now := workflow.Now(ctx); !periodEnd(p, from, anchor).After(now) {
+			from, anchor = now, anchorOf(p, now)
+		}
+	}
+	res, refused, err := w.charge(ctx, w.st.NextProductID, period, from, anchor)
 	if err != nil {
 		return err
 	}
@@ -234,26 +304,32 @@ func (w *subscription) renew(ctx workflow.Context, scheduled bool) error {
 			return refused
 		}
 		w.st.RenewalFailed = true
-		state := MilestoneNSF
+		state := billing.MilestoneNSF
 		if refused.Type() == activities.ErrChargeDeclined {
-			state = MilestoneDeclined
+			state = billing.MilestoneDeclined
 		}
 		w.setDetails(ctx, "renewal failed, waiting for a payment: "+refused.Message())
-		w.follow(state, false, activities.NoticeRequest{Milestone: state, Key: w.cycleKey(state), ProductState: true})
+		req := activities.NoticeRequest{Milestone: state, Key: w.cycleKey(state), ProductState: true}
+		var tried activities.Plan
+		if w.announces && refused.HasDetails() && refused.Details(&tried) == nil && tried.ProductID != 0 {
+			w.followAt(state, tried, req) // the plan the charge was refused at
+		} else {
+			w.follow(state, false, req)
+		}
 		return nil
 	}
 	wasSuspended := w.st.Status == billing.SubscriptionSuspended
 	w.st.Plan = res.Plan
-	w.st.Period, w.st.PaidUntil = period, res.PaidUntil
+	w.st.Period, w.st.PaidUntil, w.st.AnchorDay = period, res.PaidUntil, res.AnchorDay
 	w.st.Status, w.st.SuspendReason, w.st.SuspendedAt, w.st.RenewalFailed = billing.SubscriptionActive, "", time.Time{}, false
 	w.st.SuspendedByStaff, w.st.Expired = false, false
-	w.st.NextProductID = 0
+	w.st.NextProductID, w.st.NextPlan = 0, nil
 	w.publish(ctx, true)
 	steps := w.stepsAfterCharge(ctx, res.Plan)
-	w.follow(MilestoneRenewed, steps, activities.NoticeRequest{Milestone: MilestoneApproved, Key: MilestoneApproved, ProductState: true},
-		w.noticeOf(MilestoneRenewed))
+	w.follow(billing.MilestoneRenewed, steps, activities.NoticeRequest{Milestone: billing.MilestoneApproved, Key: billing.MilestoneApproved, ProductState: true},
+		w.noticeOf(billing.MilestoneRenewed))
 	if wasSuspended {
-		w.follow(MilestoneResumed, steps)
+		w.follow(billing.MilestoneResumed, steps)
 	}
 	w.renewed = true
 	return nil
@@ -288,7 +364,7 @@ func (w *subscription) tryRenew(ctx workflow.Context) (bool, error) {
 // by the client's "renew now", not by any payment.
 func (w *subscription) onPayment(ctx workflow.Context) error {
 	w.st.PaymentPending = false
-	return w.locked(ctx, func() error {
+	return w.step(ctx, func() error {
 		switch {
 		case w.st.Status == billing.SubscriptionUnpaid:
 			return w.order(ctx)
@@ -301,6 +377,15 @@ func (w *subscription) onPayment(ctx workflow.Context) error {
 	})
 }
 
+// expireOrder cancels an unpaid order, for reason, with the "order expired"
+// notice: it was never charged.
+func (w *subscription) expireOrder(ctx workflow.Context, reason string) error {
+	w.st.Status, w.st.SuspendReason = billing.SubscriptionCancelled, reason
+	w.publish(ctx, false)
+	w.follow(billing.MilestoneOrderExpired, false, w.noticeOf(billing.MilestoneOrderExpired))
+	return nil
+}
+
 func (w *subscription) suspend(ctx workflow.Context, reason string, kind int) error {
 	w.st.Status, w.st.SuspendReason = billing.SubscriptionSuspended, reason
 	w.st.SuspendedByStaff, w.st.Expired = kind == suspendedByStaff, kind == suspendedExpired
@@ -308,21 +393,21 @@ func (w *subscription) suspend(ctx workflow.Context, reason string, kind int) er
 	w.st.Cycle++
 	w.st.Done = slices.DeleteFunc(w.st.Done, func(k string) bool { return k == keyDelete })
 	w.publish(ctx, false)
-	w.follow(MilestoneSuspended, true, w.noticeOf(MilestoneSuspended))
+	w.follow(billing.MilestoneSuspended, true, w.noticeOf(billing.MilestoneSuspended))
 	return nil
 }
 
 func (w *subscription) cancel(ctx workflow.Context) error {
 	w.st.Status = billing.SubscriptionCancelled
 	w.publish(ctx, false)
-	w.follow(MilestoneCancelled, true, w.noticeOf(MilestoneCancelled))
+	w.follow(billing.MilestoneCancelled, true, w.noticeOf(billing.MilestoneCancelled))
 	return nil
 }
 
 func (w *subscription) delete(ctx workflow.Context) error {
 	w.st.Status = billing.SubscriptionDeleted
 	w.publish(ctx, false)
-	w.follow(MilestoneDeleted, true, w.noticeOf(MilestoneDeleted))
+	w.follow(billing.MilestoneDeleted, true, w.noticeOf(billing.MilestoneDeleted))
 	return nil
 }
 
@@ -330,43 +415,77 @@ func (w *subscription) final() bool {
 	return w.st.Status == billing.SubscriptionCancelled || w.st.Status == billing.SubscriptionDeleted
 }
 
+// drain lets running update handlers end and runs the follow-ups they and
+// the main loop queued, again and again until, under the mutex, no handler
+// runs and nothing is queued. An update accepted while a follow-up runs (a
+// cancel while the renewal's notices go out) is thus completed, answered,
+// notified and written before the run ends. Nothing can be accepted between
+// the last check and the end of the run: the workflow doesn't yield there.
+func (w *subscription) drain(ctx workflow.Context) error {
+	if !w.updatesFirst { // runs recorded before the lifecycle-2 change
+		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			return err
+		}
+		return w.runFollowups(ctx)
+	}
+	for {
+		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			return err
+		}
+		empty := false
+		if err := w.locked(ctx, func() error {
+			if err := w.runFollowups(ctx); err != nil {
+				return err
+			}
+			empty = workflow.AllHandlersFinished(ctx) && len(w.st.Followups) == 0
+			return nil
+		}); err != nil {
+			return err
+		}
+		if empty && workflow.AllHandlersFinished(ctx) && len(w.st.Followups) == 0 {
+			return nil
+		}
+	}
+}
+
 // finish lets running handlers end, sends the last notices and completes the workflow.
 func (w *subscription) finish(ctx workflow.Context) (SubscriptionResult, error) {
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return SubscriptionResult{}, err
-	}
-	if err := w.runFollowups(ctx); err != nil {
+	if err := w.drain(ctx); err != nil {
 		return SubscriptionResult{}, err
 	}
 	w.setDetails(ctx, "finished: "+w.st.Status)
 	return SubscriptionResult{Status: w.st.Status, Periods: w.st.Period}, nil
 }
 
-// continueAsNew starts the next period with a fresh history, after letting
-// running handlers finish and taking in payments signalled meanwhile, so
-// nothing that arrives at the boundary is lost.
-func (w *subscription) continueAsNew(ctx workflow.Context) error {
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return err
+// continueAsNew starts the next period with a fresh history, after draining
+// handlers and follow-ups and taking in payments signalled meanwhile, so
+// nothing that arrives at the boundary is lost. An update drained here may
+// have ended the service (a cancel): then the workflow finishes instead.
+func (w *subscription) continueAsNew(ctx workflow.Context) (SubscriptionResult, error) {
+	if err := w.drain(ctx); err != nil {
+		return SubscriptionResult{}, err
 	}
-	if err := w.runFollowups(ctx); err != nil {
-		return err
+	if w.updatesFirst && w.final() {
+		return w.finish(ctx)
 	}
 	w.takePayments()
 	next := w.in
 	st := *w.st
 	st.Done, st.PeriodStart, st.Cycle = nil, workflow.Now(ctx), 0
 	next.State = &st
-	return workflow.NewContinueAsNewError(ctx, SubscriptionWorkflow, next)
+	return SubscriptionResult{}, workflow.NewContinueAsNewError(ctx, SubscriptionWorkflow, next)
 }
 
 // schedule answers QuerySchedule: the live state and the coming milestones.
 func (w *subscription) schedule() (Schedule, error) {
-	s := Schedule{Status: w.st.Status, Period: w.st.Period, AutoRenew: w.st.AutoRenew,
+	s := Schedule{Status: w.st.Status, Period: w.st.Period, AutoRenew: w.st.AutoRenew, AnchorDay: w.st.AnchorDay,
 		CancelAtPeriodEnd: w.st.CancelAtPeriodEnd, SuspendReason: w.st.SuspendReason,
 		WaitingForPayment: w.st.Status == billing.SubscriptionUnpaid || w.st.RenewalFailed ||
 			(w.st.Status == billing.SubscriptionSuspended && !w.st.SuspendedByStaff && !w.st.Expired),
 		NextProductID: w.st.NextProductID, Price: w.st.Plan.Price, Currency: w.st.Plan.Currency, Next: []ScheduledStep{}}
+	if w.st.NextPlan != nil {
+		s.Price, s.Currency, s.PriceAnnounced = w.st.NextPlan.Price, w.st.NextPlan.Currency, true
+	}
 	if !w.st.PaidUntil.IsZero() {
 		d := w.st.PaidUntil
 		s.PaidUntil = &d

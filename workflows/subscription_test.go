@@ -91,6 +91,7 @@ type harness struct {
 type options struct {
 	price     int64
 	unit      string
+	count     int // periods of unit per billing period (1 when 0)
 	autoRenew bool
 	incoming  int
 	postPaid  bool
@@ -119,17 +120,17 @@ func setup(t *testing.T, o options) *harness {
 	c, _, err := st.CreateCustomer(ctx, in, "x")
 	require.NoError(t, err)
 	price := o.price
-	pin := billing.ProductInput{Name: "VPS", Price: &price, Currency: "EUR", PeriodUnit: o.unit, AutoRenew: &o.autoRenew,
+	pin := billing.ProductInput{Name: "VPS", Price: &price, Currency: "EUR", PeriodUnit: o.unit, PeriodCount: o.count, AutoRenew: &o.autoRenew,
 		IncomingDays: &o.incoming, GraceDays: o.grace,
 		PaymentStates: map[string]billing.NoticeSetting{
 			billing.StateIncoming:           {Email: true, Subject: "incoming [PAYMENT_AMOUNT]", Body: "b"},
 			billing.StateApproved:           {Email: true, Subject: "approved", Body: "b"},
-			billing.StateNonSufficientFunds: {Email: true, SMS: true, Subject: "nsf", Body: "b", SMSBody: "nsf sms"},
+			billing.StateNonSufficientFunds: {Email: true, SMS: true, Subject: "nsf [PAYMENT_AMOUNT]", Body: "b", SMSBody: "nsf sms"},
 			billing.StateDeclined:           {Email: true, Subject: "declined", Body: "b"},
 		}}
 	p, err := st.CreateProduct(ctx, pin.Product())
 	require.NoError(t, err)
-	order, err := st.CreateSubscription(ctx, billing.SubscriptionCreate{CustomerID: c.ID, ProductID: p.ID, AutoRenew: &o.autoRenew}, "")
+	order, err := st.CreateSubscription(ctx, billing.SubscriptionCreate{CustomerID: c.ID, ProductID: p.ID, AutoRenew: &o.autoRenew}, "", 0)
 	require.NoError(t, err)
 	sub := order.Subscription
 	out := &outbox{}
@@ -201,17 +202,30 @@ func (h *harness) renewFor(in workflows.SubscriptionInput, n int) workflows.Subs
 }
 
 // TestRenews36Months charges the order and 36 monthly renewals, each once,
-// calendar-correct from 31 January, with an exact ledger.
+// on the 31st of every month that has one (the last day of the others), with
+// an exact ledger.
 func TestRenews36Months(t *testing.T) {
 	t.Parallel()
 	h := setup(t, options{price: 1299, autoRenew: true, incoming: 3, timeZone: "Europe/Berlin"})
 	h.credit(37 * 1299)
-	in := h.renewFor(h.input(), 36) // each run ends at a renewal; the first also holds the order
-
-	require.Equal(t, 37, in.State.Period)
 	berlin, _ := time.LoadLocation("Europe/Berlin")
-	want := billing.AddPeriods(time.Date(2026, 1, 31, 10, 0, 0, 0, berlin), billing.PeriodMonth, 37).UTC()
-	require.Equal(t, want, in.State.PaidUntil, "31 January + 37 months, clamped month by month from the 31st")
+	// The 31st of each month at 10:00 in Berlin, or the month's last day:
+	// every date is checked, not only the last, which falls in February.
+	paidUntil := func(months int) time.Time {
+		first := time.Date(2026, time.January+time.Month(months), 1, 10, 0, 0, 0, berlin)
+		last := time.Date(2026, time.January+time.Month(months)+1, 0, 10, 0, 0, 0, berlin).Day()
+		return first.AddDate(0, 0, min(31, last)-1).UTC()
+	}
+	in := h.input()
+	for i := range 36 { // each run ends at a renewal; the first also holds the order
+		next, res, err := h.run(in, nil)
+		require.NoError(t, err)
+		require.NotNil(t, next, "run %d ended instead of continuing as new: %+v", i, res)
+		in = *next
+		require.Equal(t, paidUntil(i+2), in.State.PaidUntil, "after renewal %d", i+1)
+	}
+	require.Equal(t, 37, in.State.Period)
+	want := paidUntil(37)
 	require.Equal(t, int64(0), h.balance(), "exactly 37 charges of 12.99 EUR")
 	ledger, err := h.store.Ledger(h.ctx, h.customer.ID, 200, 0)
 	require.NoError(t, err)
@@ -257,7 +271,7 @@ func TestUnpaidOrderThroughSuspensionToDeletion(t *testing.T) {
 			s := schedule(t, env)
 			require.Equal(t, billing.SubscriptionSuspended, s.Status)
 			require.Equal(t, "unpaid", s.SuspendReason)
-			require.Equal(t, workflows.MilestoneDeleted, s.Next[len(s.Next)-1].Milestone, "staff can see when it will be deleted")
+			require.Equal(t, billing.MilestoneDeleted, s.Next[len(s.Next)-1].Milestone, "staff can see when it will be deleted")
 		}, 48*time.Hour+(31+2)*24*time.Hour)
 	})
 	require.NoError(t, err)
@@ -296,7 +310,7 @@ func TestNSFThenPayment(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, next)
 	require.Equal(t, 2, next.State.Period)
-	sameTime(t, billing.AddPeriods(d, billing.PeriodMonth, 1), next.State.PaidUntil, "renewed from the old date")
+	sameTime(t, day(2026, 3, 31), next.State.PaidUntil, "renewed from the old date (28 February), on the anchor: 31 March")
 	require.Equal(t, int64(200), h.balance())
 	require.Equal(t, 1, h.out.count("nsf", "email"))
 	require.Equal(t, 1, h.out.count("approved"))
@@ -389,7 +403,7 @@ func TestPaymentDuringGrace(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, next)
 	require.Equal(t, billing.SubscriptionActive, next.State.Status)
-	sameTime(t, billing.AddPeriods(d, billing.PeriodMonth, 1), next.State.PaidUntil, "renewed from the old date, not from the payment")
+	sameTime(t, day(2026, 3, 31), next.State.PaidUntil, "renewed from the old date (28 February), on the anchor, not from the payment")
 	require.Equal(t, int64(0), h.balance())
 	sub, err := h.store.Subscription(h.ctx, h.sub.ID)
 	require.NoError(t, err)
@@ -436,6 +450,7 @@ func TestStaffUpdates(t *testing.T) {
 	h.credit(1000)
 	var o, o2, o3 *outcome
 	var paidUntil time.Time
+	lastStep := false
 	next, res, err := h.run(h.input(), func(env *testsuite.TestWorkflowEnvironment) {
 		steps(env, 24*time.Hour,
 			func() {
@@ -476,17 +491,22 @@ func TestStaffUpdates(t *testing.T) {
 			func() {
 				require.NoError(t, o.err)
 				require.False(t, o.schedule.AutoRenew)
-				require.Equal(t, workflows.MilestoneExpiring, o.schedule.Next[0].Milestone)
+				require.Equal(t, billing.MilestoneExpiring, o.schedule.Next[0].Milestone)
 				o = send(env, workflows.UpdateRenewNow, workflows.RenewNowInput{})
-			},
-			func() {
-				require.NoError(t, o.err)
-				require.Equal(t, 2, o.schedule.Period, "renewed now")
+				lastStep = true
 			},
 		)
 	})
 	require.NoError(t, err)
+	require.True(t, lastStep, "every step ran before the run ended")
+	// Renew now ends the run at once (continue-as-new), so its answer is
+	// checked here: it was answered before the run ended.
+	require.True(t, o.done, "renew now was answered")
+	require.NoError(t, o.rejected)
+	require.NoError(t, o.err)
+	require.Equal(t, 2, o.schedule.Period, "renewed now")
 	require.NotNil(t, next, "renew now ends the period: continue as new (%+v)", res)
+	require.Equal(t, 2, next.State.Period)
 	require.Equal(t, int64(800), h.balance())
 	require.Equal(t, 1, h.out.count("email", "is suspended"))
 	require.Equal(t, 1, h.out.count("sms", "is suspended: abuse report"))
@@ -500,7 +520,7 @@ func TestStaffUpdates(t *testing.T) {
 				require.NoError(t, o.rejected)
 				require.NoError(t, o.err)
 				require.True(t, o.schedule.CancelAtPeriodEnd)
-				require.Equal(t, workflows.MilestoneCancelled, o.schedule.Next[len(o.schedule.Next)-1].Milestone)
+				require.Equal(t, billing.MilestoneCancelled, o.schedule.Next[len(o.schedule.Next)-1].Milestone)
 			})
 	})
 	require.NoError(t, err)

@@ -1,16 +1,10 @@
 package workflows
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/tempobill/billing/activities"
 )
-
-// SubscriptionWorkflowID is the workflow ID of subscription id.
-func SubscriptionWorkflowID(id int64) string {
-	return fmt.Sprintf("subscription-%d", id)
-}
 
 // Names of the subscription workflow's signal, query and updates.
 const (
@@ -24,30 +18,6 @@ const (
 	UpdateSetAutoRenew    = "set-auto-renew"
 	UpdateExtend          = "extend"
 )
-
-// Milestones of a subscription's life. Notices, custom steps and the
-// deduplication of sends are keyed by them.
-const (
-	MilestoneActivated  = "activated"
-	MilestoneIncoming   = "incoming"             // product payment state (seed 002)
-	MilestoneLowMoney   = "insufficient_funds"   // auto-renewing, balance below the price
-	MilestoneExpiring   = "expiring"             // no automatic renewal, the period ends soon
-	MilestoneRenewal    = "renewal"              // the charge for the next period
-	MilestoneApproved   = "approved"             // product payment state: charged
-	MilestoneNSF        = "non_sufficient_funds" // product payment state: not enough balance
-	MilestoneDeclined   = "declined"             // product payment state: refused otherwise
-	MilestoneRenewed    = "renewed"
-	MilestoneSuspended  = "suspended"
-	MilestoneResumed    = "resumed"
-	MilestoneDeleteSoon = "delete_soon"
-	MilestoneDeleted    = "deleted"
-	MilestoneCancelled  = "cancelled"
-)
-
-// ServiceMilestones are the milestones whose notices use the service
-// templates (built-in defaults staff can replace), and where custom steps can run.
-var ServiceMilestones = []string{MilestoneActivated, MilestoneLowMoney, MilestoneExpiring, MilestoneRenewed,
-	MilestoneSuspended, MilestoneResumed, MilestoneDeleteSoon, MilestoneDeleted, MilestoneCancelled}
 
 // Policy holds the system-wide settings a subscription runs with, fixed at
 // its start so that its workflow stays deterministic.
@@ -64,10 +34,20 @@ type Policy struct {
 	// SuspendAfterDays: days after a failed renewal before suspension; a
 	// payment in between renews the service.
 	SuspendAfterDays int
+	// UnpaidOrderDays: days an order waits for its first payment before it
+	// expires (cancelled, with a notice); 0: it waits for ever (subscriptions
+	// started before the setting existed).
+	UnpaidOrderDays int
+	// MaxUnpaidOrders: how many orders of a customer may wait for a payment
+	// at once (0: no limit). An order refused its first charge beyond it is
+	// cancelled at once; the API refuses new orders at it (409).
+	MaxUnpaidOrders int
 }
 
-// DefaultPolicy is BILLmanager's defaults: 5 4 3 2 1 0, 7 5 3 1, and 14 days of grace.
-var DefaultPolicy = Policy{LowMoneyDays: []int{5, 4, 3, 2, 1, 0}, NearDeleteDays: []int{7, 5, 3, 1}, GraceDays: 14, SuspendAfterDays: 1}
+// DefaultPolicy is BILLmanager's defaults: 5 4 3 2 1 0, 7 5 3 1, 14 days of
+// grace; and unpaid orders expire after 3 days.
+var DefaultPolicy = Policy{LowMoneyDays: []int{5, 4, 3, 2, 1, 0}, NearDeleteDays: []int{7, 5, 3, 1}, GraceDays: 14, SuspendAfterDays: 1,
+	UnpaidOrderDays: 3, MaxUnpaidOrders: 5}
 
 // SubscriptionInput starts a subscription's workflow, or continues it as
 // new with State carried over.
@@ -87,8 +67,11 @@ type SubscriptionState struct {
 	Period int
 	// PeriodStart is when the current period began to be tracked; notices
 	// due before it are skipped.
-	PeriodStart       time.Time
-	PaidUntil         time.Time
+	PeriodStart time.Time
+	PaidUntil   time.Time
+	// AnchorDay is the day of the month a monthly service is billed on, set
+	// by its first charge (and moved by an extension); 0 before that.
+	AnchorDay         int
 	AutoRenew         bool
 	CancelAtPeriodEnd bool
 	NextProductID     int64
@@ -103,6 +86,9 @@ type SubscriptionState struct {
 	Cycle int
 	// Followups are notices and custom steps an action left to do.
 	Followups []Followup
+	// OrderedAt is when the order was first tried; an unpaid order expires
+	// Policy.UnpaidOrderDays after it.
+	OrderedAt time.Time
 	// RenewalFailed is set when the charge at PaidUntil failed: the service
 	// waits for a payment until suspension.
 	RenewalFailed bool
@@ -110,6 +96,9 @@ type SubscriptionState struct {
 	Done           []string
 	PaymentPending bool
 	Plan           activities.Plan
+	// NextPlan is the plan of the next period, read at its first notice and
+	// charged at its renewal; nil until then (and after a change of product).
+	NextPlan *activities.Plan
 }
 
 // SubscriptionResult is how a subscription ended.
@@ -120,17 +109,22 @@ type SubscriptionResult struct {
 
 // Schedule is the live view of a subscription, answered by QuerySchedule.
 type Schedule struct {
-	Status            string          `json:"status"`
-	Period            int             `json:"period"`
-	PaidUntil         *time.Time      `json:"paid_until"`
-	AutoRenew         bool            `json:"auto_renew"`
-	CancelAtPeriodEnd bool            `json:"cancel_at_period_end"`
-	SuspendReason     string          `json:"suspend_reason,omitempty"`
-	WaitingForPayment bool            `json:"waiting_for_payment"`
-	NextProductID     int64           `json:"next_product_id,omitempty"`
-	Price             int64           `json:"price"`
-	Currency          string          `json:"currency"`
-	Next              []ScheduledStep `json:"next"`
+	Status            string     `json:"status"`
+	Period            int        `json:"period"`
+	PaidUntil         *time.Time `json:"paid_until"`
+	AnchorDay         int        `json:"anchor_day,omitempty"`
+	AutoRenew         bool       `json:"auto_renew"`
+	CancelAtPeriodEnd bool       `json:"cancel_at_period_end"`
+	SuspendReason     string     `json:"suspend_reason,omitempty"`
+	WaitingForPayment bool       `json:"waiting_for_payment"`
+	NextProductID     int64      `json:"next_product_id,omitempty"`
+	Price             int64      `json:"price"`
+	Currency          string     `json:"currency"`
+	// PriceAnnounced: Price is the next period's, as its notices named it;
+	// otherwise it is the current period's, and the product's price now is
+	// what the next period will cost.
+	PriceAnnounced bool            `json:"price_announced"`
+	Next           []ScheduledStep `json:"next"`
 }
 
 // ScheduledStep is a milestone the workflow will reach, and when.

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -56,6 +57,8 @@ func (w *subscription) requireLive() error {
 // after runs fn under the mutex, re-checking the validator (the state may
 // have moved while the handler waited for the mutex), then answers the schedule.
 func (w *subscription) after(ctx workflow.Context, validate func() error, fn func() error) (Schedule, error) {
+	w.pending++
+	defer func() { w.pending-- }()
 	err := w.locked(ctx, func() error {
 		if err := validate(); err != nil {
 			return err
@@ -104,7 +107,7 @@ func (w *subscription) onResume(ctx workflow.Context, in ResumeInput) (Schedule,
 		w.st.PeriodStart = workflow.Now(ctx)
 		w.st.Cycle++
 		w.publish(ctx, false)
-		w.follow(MilestoneResumed, true, w.noticeOf(MilestoneResumed))
+		w.follow(billing.MilestoneResumed, true, w.noticeOf(billing.MilestoneResumed))
 		return nil
 	})
 }
@@ -119,13 +122,61 @@ func (w *subscription) validateCancel(in CancelInput) error {
 	return nil
 }
 
+// onCancel ends the service now or at the end of its period. A cancel acts
+// on the state it was accepted for. A charge made while it waited for the
+// mutex (an unpaid order's payment, or the renewal of the next period) was
+// not the customer's wish: it is refunded, its notices are dropped if not
+// sent yet, and the service is cancelled now (the period the customer meant
+// is over).
 func (w *subscription) onCancel(ctx workflow.Context, in CancelInput) (Schedule, error) {
+	acceptedUnpaid := w.st.Status == billing.SubscriptionUnpaid
+	accepted := *w.st // the state the cancel was accepted for
 	return w.after(ctx, func() error { return w.validateCancel(in) }, func() error {
+		chargedMeanwhile := w.st.Status == billing.SubscriptionActive && w.st.Period > accepted.Period &&
+			(acceptedUnpaid || w.updatesFirst)
+		if chargedMeanwhile && acceptedUnpaid && workflow.GetVersion(ctx, "cancel-order-refunds", workflow.DefaultVersion, 1) == 1 {
+			if err := w.refundPeriod(ctx, w.st.Period); err != nil {
+				return err
+			}
+			return w.cancel(ctx)
+		}
+		if chargedMeanwhile && !acceptedUnpaid {
+			// A renewal (scheduled, renew now, a payment) charged while the
+			// cancel waited: give it back, go back to the state the cancel
+			// was accepted for, and apply the cancel to that.
+			if err := w.refundPeriod(ctx, w.st.Period); err != nil {
+				return err
+			}
+			w.rollBack(accepted)
+			w.publish(ctx, false)
+		}
+		w.dropRenewalNotices()
 		if in.AtPeriodEnd {
 			w.st.CancelAtPeriodEnd = true
 			return nil
 		}
 		return w.cancel(ctx)
+	})
+}
+
+// rollBack returns the billing state to a, after the charge made since was
+// refunded; what actions queued (notices, steps) stays, less the charge's.
+func (w *subscription) rollBack(a SubscriptionState) {
+	w.st.Period, w.st.PaidUntil, w.st.AnchorDay, w.st.Plan = a.Period, a.PaidUntil, a.AnchorDay, a.Plan
+	w.st.NextProductID, w.st.NextPlan = a.NextProductID, a.NextPlan
+	w.st.Status, w.st.SuspendReason, w.st.SuspendedAt = a.Status, a.SuspendReason, a.SuspendedAt
+	w.st.SuspendedByStaff, w.st.Expired, w.st.RenewalFailed = a.SuspendedByStaff, a.Expired, a.RenewalFailed
+	w.renewed = false // nothing was renewed after all: the run goes on
+}
+
+// dropRenewalNotices drops the queued notices asking the customer to pay for
+// a renewal they have just cancelled (non-sufficient funds, declined).
+func (w *subscription) dropRenewalNotices() {
+	if !w.updatesFirst {
+		return
+	}
+	w.st.Followups = slices.DeleteFunc(w.st.Followups, func(f Followup) bool {
+		return f.Milestone == billing.MilestoneNSF || f.Milestone == billing.MilestoneDeclined
 	})
 }
 
@@ -143,8 +194,12 @@ func (w *subscription) validateRenewNow(in RenewNowInput) error {
 }
 
 // onRenewNow charges the next period now; without funds it fails and
-// changes nothing.
+// changes nothing. Without a period named, it charges the period that was
+// next when it was accepted: a double click charges once.
 func (w *subscription) onRenewNow(ctx workflow.Context, in RenewNowInput) (Schedule, error) {
+	if in.Period == 0 && w.updatesFirst {
+		in.Period = w.st.Period + 1
+	}
 	return w.after(ctx, func() error { return w.validateRenewNow(in) }, func() error {
 		return w.renew(ctx, false)
 	})
@@ -159,9 +214,13 @@ func (w *subscription) validateChangeProduct(in ChangeProductInput) error {
 
 func (w *subscription) onChangeProduct(ctx workflow.Context, in ChangeProductInput) (Schedule, error) {
 	return w.after(ctx, func() error { return w.validateChangeProduct(in) }, func() error {
+		before := w.st.NextProductID
 		w.st.NextProductID = in.ProductID
-		if in.ProductID == w.st.Plan.ProductID {
+		if in.ProductID == w.st.Plan.ProductID && w.st.Status != billing.SubscriptionUnpaid {
 			w.st.NextProductID = 0
+		}
+		if w.announces && w.st.NextProductID != before {
+			w.st.NextPlan = nil // read again, for the new product, at the next notice or the renewal
 		}
 		return nil
 	})
@@ -189,18 +248,20 @@ func (w *subscription) validateExtend(in ExtendInput) error {
 	return nil
 }
 
-// onExtend moves the paid-until date on for free. A service suspended for
-// debt whose new date is still ahead becomes active again.
+// onExtend moves the paid-until date on for free; the new date's day becomes
+// the anchor of the periods after it. A service suspended for debt whose new
+// date is still ahead becomes active again.
 func (w *subscription) onExtend(ctx workflow.Context, in ExtendInput) (Schedule, error) {
 	return w.after(ctx, func() error { return w.validateExtend(in) }, func() error {
 		now := workflow.Now(ctx)
 		w.st.PaidUntil = addDays(w.st.Plan, w.st.PaidUntil, in.Days)
+		w.st.AnchorDay = anchorOf(w.st.Plan, w.st.PaidUntil)
 		w.st.RenewalFailed = false
 		w.st.Done, w.st.PeriodStart = nil, now
 		w.st.Cycle++
 		if w.st.Status == billing.SubscriptionSuspended && !w.st.SuspendedByStaff && w.st.PaidUntil.After(now) {
 			w.st.Status, w.st.SuspendReason, w.st.SuspendedAt, w.st.Expired = billing.SubscriptionActive, "", time.Time{}, false
-			w.follow(MilestoneResumed, true, w.noticeOf(MilestoneResumed))
+			w.follow(billing.MilestoneResumed, true, w.noticeOf(billing.MilestoneResumed))
 		}
 		w.publish(ctx, false)
 		return nil

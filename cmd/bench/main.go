@@ -57,7 +57,9 @@ func main() {
 	concurrency := flag.Int("concurrency", 32, "concurrent starters")
 	pollers := flag.Int("pollers", 2, "task pollers of each worker (billing and bare alike; 2 is the SDK default)")
 	only := flag.String("only", "", "run one phase only: starts, history or burst")
+	cache := flag.Int("cache", 0, "workflows each worker keeps in memory between tasks (WORKFLOW_CACHE_SIZE; 0, the default, is none)")
 	flag.Parse()
+	sdkworker.SetStickyWorkflowCacheSize(*cache) // as billing worker does, before any worker starts
 	if err := run(*n, *starts, *cycles, *concurrency, *pollers, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -385,11 +387,11 @@ func (b *bench) historyPerCycle(cycles int) (float64, int, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	order, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[0], ProductID: p.ID}, "")
+	order, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[0], ProductID: p.ID}, "", 0)
 	if err != nil {
 		return 0, 0, err
 	}
-	id := workflows.SubscriptionWorkflowID(order.Subscription.ID)
+	id := billing.SubscriptionWorkflowID(order.Subscription.ID)
 	_, err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}, workflows.SubscriptionWorkflow,
 		workflows.SubscriptionInput{SubscriptionID: order.Subscription.ID, CustomerID: ids[0], AutoRenew: true, Policy: b.policy})
 	if err != nil {
@@ -508,13 +510,13 @@ func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
 		PeriodCount: p.PeriodCount, IncomingDays: p.IncomingDays, AutoRenew: true, TimeZone: "UTC"}
 	runs := make([]client.WorkflowRun, n)
 	err = parallel(n, concurrency, func(i int) error {
-		order, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[i], ProductID: p.ID}, "")
+		order, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[i], ProductID: p.ID}, "", 0)
 		if err != nil {
 			return err
 		}
 		state := &workflows.SubscriptionState{Status: billing.SubscriptionActive, Period: 1, PeriodStart: time.Now(), PaidUntil: at,
 			AutoRenew: true, Plan: plan, Done: []string{"incoming", "insufficient_funds:1", "insufficient_funds:0"}}
-		runs[i], err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: workflows.SubscriptionWorkflowID(order.Subscription.ID), TaskQueue: workflows.TaskQueue},
+		runs[i], err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: billing.SubscriptionWorkflowID(order.Subscription.ID), TaskQueue: workflows.TaskQueue},
 			workflows.SubscriptionWorkflow, workflows.SubscriptionInput{SubscriptionID: order.Subscription.ID, CustomerID: ids[i], AutoRenew: true, Policy: b.policy, State: state})
 		return err
 	})

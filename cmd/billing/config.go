@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,6 +36,11 @@ import (
 //	NEAR_DELETE_PERIOD  days before deletion of "deleted soon" notices (7 5 3 1)
 //	GRACE_DAYS          days a suspended service is kept unless its product says (14)
 //	SUSPEND_AFTER_DAYS  days after a failed renewal before suspension (1)
+//	TRUSTED_PROXIES     CIDRs of reverse proxies whose X-Forwarded-For is believed (none)
+//	UNPAID_ORDER_DAYS   days an order waits for its first payment before it expires (3)
+//	MAX_UNPAID_ORDERS   unpaid orders a customer may have at once (5)
+//	WORKFLOW_CACHE_SIZE workflows a worker keeps in memory between tasks (0: none; see worker.CacheSize)
+//	WEBHOOK_ALLOW_PRIVATE  true lets webhook URLs lead to loopback and private addresses (false)
 //
 // Used by "billing dev" only:
 //
@@ -63,6 +69,11 @@ type Config struct {
 	TwilioFrom        string
 	SMSLog            string
 	Policy            workflows.Policy
+	TrustedProxies    []*net.IPNet
+	WorkflowCacheSize int
+	// WebhookAllowPrivate lets product webhooks reach loopback and private
+	// networks; off, they reach only public addresses (server-side request forgery).
+	WebhookAllowPrivate bool
 }
 
 // LoadConfig reads the configuration from the environment, with defaults.
@@ -102,13 +113,50 @@ func LoadConfig() (Config, error) {
 		return c, fmt.Errorf("SUSPEND_AFTER_DAYS must be one whole number of days")
 	}
 	c.Policy.GraceDays, c.Policy.SuspendAfterDays = grace[0], suspend[0]
+	unpaid, err := days("UNPAID_ORDER_DAYS", []int{c.Policy.UnpaidOrderDays})
+	if err != nil || len(unpaid) != 1 || unpaid[0] < 1 {
+		return c, fmt.Errorf("UNPAID_ORDER_DAYS must be one whole number of days, at least 1")
+	}
+	c.Policy.UnpaidOrderDays = unpaid[0]
+	if c.WorkflowCacheSize, err = strconv.Atoi(env("WORKFLOW_CACHE_SIZE", "0")); err != nil || c.WorkflowCacheSize < 0 {
+		return c, fmt.Errorf("WORKFLOW_CACHE_SIZE must be a whole number, 0 or more")
+	}
+	if c.Policy.MaxUnpaidOrders, err = strconv.Atoi(env("MAX_UNPAID_ORDERS", "5")); err != nil || c.Policy.MaxUnpaidOrders < 1 {
+		return c, fmt.Errorf("MAX_UNPAID_ORDERS must be a whole number, at least 1")
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	if c.TrustedProxies, err = cidrs("TRUSTED_PROXIES"); err != nil {
+		return c, err
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.LogFormat)
 	}
+	if c.WebhookAllowPrivate, err = strconv.ParseBool(env("WEBHOOK_ALLOW_PRIVATE", "false")); err != nil {
+		return c, fmt.Errorf("WEBHOOK_ALLOW_PRIVATE must be true or false")
+	}
 	return c, nil
+}
+
+// cidrs reads a list of CIDRs such as "10.0.0.0/8, 192.0.2.7" (a bare address is one host).
+func cidrs(name string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.FieldsFunc(env(name, ""), func(r rune) bool { return r == ' ' || r == ',' }) {
+		if !strings.Contains(f, "/") {
+			if ip := net.ParseIP(f); ip != nil && ip.To4() != nil {
+				f += "/32"
+			} else {
+				f += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s must list addresses or CIDRs such as \"10.0.0.0/8, 192.0.2.7\", not %q", name, f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // days reads a list of day counts such as "5 4 3 2 1 0" (commas allowed).

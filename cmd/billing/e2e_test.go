@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -19,8 +20,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+	tclient "go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 
 	"github.com/tempobill/billing/store/dbtest"
+	"github.com/tempobill/billing/workflows"
 )
 
 // TestDevEndToEnd builds the binary and runs "billing dev" the way the README
@@ -32,7 +36,7 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 	t.Parallel()
 	bin := buildBinary(t)
-	env, apiURL, _ := devEnv(t)
+	env, apiURL, temporalAddr := devEnv(t)
 	uiPort := envValue(env, "TEMPORAL_UI_PORT")
 
 	stop, out := startDev(t, bin, env, apiURL)
@@ -71,6 +75,30 @@ func TestDevEndToEnd(t *testing.T) {
 	// The other customer's real ID: an ID guessed as ID+1 might not exist and answer 404 anyway.
 	call(t, client, "GET", apiURL+fmt.Sprintf("/api/v1/customers/%d", other.Customer.ID), "", http.StatusNotFound, nil)
 	call(t, "", "GET", apiURL+"/api/v1/customers/"+id, "", http.StatusUnauthorized, nil)
+
+	// The notice redelivery runs as a Temporal schedule: there, and its run works.
+	tc, err := tclient.Dial(tclient.Options{HostPort: temporalAddr, Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	require.NoError(t, err)
+	defer tc.Close()
+	sched := tc.ScheduleClient().GetHandle(t.Context(), workflows.RedeliveryScheduleID)
+	var desc *tclient.ScheduleDescription
+	require.Eventually(t, func() bool {
+		desc, err = sched.Describe(t.Context())
+		return err == nil
+	}, 30*time.Second, 100*time.Millisecond, "billing dev creates the redelivery schedule")
+	action, ok := desc.Schedule.Action.(*tclient.ScheduleWorkflowAction)
+	require.True(t, ok)
+	require.Equal(t, "RedeliverNoticesWorkflow", action.Workflow)
+	require.NoError(t, sched.Trigger(t.Context(), tclient.ScheduleTriggerOptions{}))
+	require.Eventually(t, func() bool {
+		desc, err := sched.Describe(t.Context())
+		if err != nil || len(desc.Info.RecentActions) == 0 {
+			return false
+		}
+		run := desc.Info.RecentActions[len(desc.Info.RecentActions)-1].StartWorkflowResult
+		return tc.GetWorkflow(t.Context(), run.WorkflowID, run.FirstExecutionRunID).Get(t.Context(), nil) == nil
+	}, time.Minute, 200*time.Millisecond, "a redelivery run completes")
+	call(t, admin, "GET", apiURL+"/metrics", "", http.StatusOK, nil)
 	stop()
 
 	// "billing admin create" adds another admin from the command line.

@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
 	_ "time/tzdata" // customers' time zones must resolve on any machine
 
 	"github.com/tempobill/billing/activities"
@@ -115,11 +116,19 @@ func withDeps(ctx context.Context, cfg Config, log *slog.Logger, fn func(deps) e
 
 // serveAPI serves the REST API until ctx ends, then drains requests.
 func serveAPI(ctx context.Context, cfg Config, d deps) error {
+	handler := api.New(d.store, d.temporal, d.log, api.Options{TaskQueue: cfg.TaskQueue, Policy: cfg.Policy,
+		StepNames: worker.StepNames(worker.Steps()), TrustedProxies: cfg.TrustedProxies,
+		AllowPrivateWebhooks: cfg.WebhookAllowPrivate})
+	// Orders whose workflow start failed while Temporal was away are started
+	// or removed when it is back (see api.Server.Reconcile).
+	go handler.RunReconciler(ctx, 30*time.Second)
 	srv := &http.Server{
-		Addr: cfg.HTTPAddr,
-		Handler: api.New(d.store, d.temporal, d.log, api.Options{TaskQueue: cfg.TaskQueue, Policy: cfg.Policy,
-			StepNames: worker.StepNames(worker.Steps())}),
+		Addr:              cfg.HTTPAddr,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		// Well above api.MaxHeaderBytes, so that the API answers 431 in JSON;
+		// only beyond this does net/http cut a request off in plain text.
+		MaxHeaderBytes: 16 * api.MaxHeaderBytes,
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -144,20 +153,41 @@ func runWorker(ctx context.Context, cfg Config, d deps) error {
 	if err != nil {
 		return err
 	}
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize) // process-wide, before the worker starts
 	w := worker.New(d.temporal, cfg.TaskQueue, acts, worker.Options{})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("temporal worker: %w", err)
 	}
+	go ensureRedeliverySchedule(ctx, cfg, d)
 	d.log.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", cfg.TemporalAddress)
 	<-ctx.Done()
 	w.Stop()
 	return nil
 }
 
+// ensureRedeliverySchedule creates the notice redelivery schedule, trying
+// again every 10 seconds until it exists or the worker stops: a Temporal
+// server that is slow to answer at start must not stop the worker.
+func ensureRedeliverySchedule(ctx context.Context, cfg Config, d deps) {
+	for {
+		err := worker.EnsureRedeliverySchedule(ctx, d.temporal, cfg.TaskQueue)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		d.log.Warn("notice redelivery schedule not created yet; trying again", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Second):
+		}
+	}
+}
+
 // newActivities wires the activities to their outside services: SMTP or a
 // folder of .eml files, Twilio or a log file.
 func newActivities(cfg Config, d deps) (*activities.Activities, error) {
-	acts := &activities.Activities{Store: d.store, MailFrom: cfg.MailFrom, Steps: worker.Steps(), Log: d.log}
+	acts := &activities.Activities{Store: d.store, MailFrom: cfg.MailFrom, Steps: worker.Steps(), Log: d.log,
+		AllowPrivateWebhooks: cfg.WebhookAllowPrivate}
 	if cfg.SMTPAddr != "" {
 		m, err := mail.NewSMTP(cfg.SMTPAddr, cfg.SMTPUsername, cfg.SMTPPassword, cfg.SMTPTLS)
 		if err != nil {
