@@ -20,9 +20,9 @@ import (
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
+	"github.com/tempobill/billing/internal/dbtest"
 	"github.com/tempobill/billing/mail"
 	"github.com/tempobill/billing/store"
-	"github.com/tempobill/billing/store/dbtest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }

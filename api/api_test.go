@@ -25,11 +25,11 @@ import (
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
 	"github.com/tempobill/billing/api"
+	"github.com/tempobill/billing/internal/dbtest"
 	"github.com/tempobill/billing/internal/temporaltest"
 	"github.com/tempobill/billing/mail"
 	"github.com/tempobill/billing/sms"
 	"github.com/tempobill/billing/store"
-	"github.com/tempobill/billing/store/dbtest"
 	"github.com/tempobill/billing/worker"
 	"github.com/tempobill/billing/workflows"
 )

@@ -19,8 +19,8 @@ import (
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/api"
+	"github.com/tempobill/billing/internal/dbtest"
 	"github.com/tempobill/billing/store"
-	"github.com/tempobill/billing/store/dbtest"
 	"github.com/tempobill/billing/worker"
 )
 

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/internal/dbtest"
 	"github.com/tempobill/billing/store"
-	"github.com/tempobill/billing/store/dbtest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }

@@ -21,9 +21,9 @@ import (
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
+	"github.com/tempobill/billing/internal/dbtest"
 	"github.com/tempobill/billing/internal/temporaltest"
 	"github.com/tempobill/billing/store"
-	"github.com/tempobill/billing/store/dbtest"
 	"github.com/tempobill/billing/worker"
 	"github.com/tempobill/billing/workflows"
 )

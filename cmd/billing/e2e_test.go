@@ -23,7 +23,7 @@ import (
 	tclient "go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
-	"github.com/tempobill/billing/store/dbtest"
+	"github.com/tempobill/billing/internal/dbtest"
 	"github.com/tempobill/billing/workflows"
 )
 

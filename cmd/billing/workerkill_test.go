@@ -21,10 +21,10 @@ import (
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/api"
+	"github.com/tempobill/billing/internal/dbtest"
 	"github.com/tempobill/billing/internal/smtptest"
 	"github.com/tempobill/billing/internal/temporaltest"
 	"github.com/tempobill/billing/store"
-	"github.com/tempobill/billing/store/dbtest"
 	"github.com/tempobill/billing/worker"
 	"github.com/tempobill/billing/workflows"
 )

@@ -1,0 +1,74 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/activities"
+)
+
+// charge charges period number period of the product (0: the current one)
+// at its current price, from the date from. A refusal (insufficient funds
+// or declined) is returned as refused, with the plan it was tried at.
+func (w *subscription) charge(ctx workflow.Context, productID int64, period int, from time.Time, anchor int) (res activities.ChargePeriodResult, refused *temporal.ApplicationError, err error) {
+	summary := fmt.Sprintf("charge period %d", period)
+	in := activities.ChargePeriodInput{
+		SubscriptionID: w.in.SubscriptionID, CustomerID: w.in.CustomerID, Period: period, ProductID: productID, From: from,
+		AnchorDay: anchor, Announced: w.st.NextPlan, // charged only if it is the same product
+	}
+	if period == 1 && w.ordersExpire {
+		in.MaxUnpaidOrders = w.in.Policy.MaxUnpaidOrders
+	}
+	err = workflow.ExecuteActivity(activityOptions(ctx, summary), a.ChargePeriod, in).Get(ctx, &res)
+	if errors.As(err, &refused) {
+		var plan activities.Plan
+		if refused.HasDetails() && refused.Details(&plan) == nil && w.st.Plan.ProductID == 0 {
+			w.st.Plan = plan // an unpaid order: show what it waits for
+		}
+		return res, refused, nil
+	}
+	return res, nil, err
+}
+
+// nextPlan is the plan the next period will be charged at: read once, at the
+// period's first notice, so that every notice of the period and the renewal
+// name and charge the same price and product. Runs recorded before this
+// replay with the current period's plan.
+func (w *subscription) nextPlan(ctx workflow.Context) (activities.Plan, error) {
+	if !w.announces {
+		return w.st.Plan, nil
+	}
+	if w.st.NextPlan == nil {
+		var p activities.Plan
+		err := workflow.ExecuteActivity(activityOptions(ctx, "read the next period's plan"), a.ReadPlan,
+			activities.ReadPlanInput{SubscriptionID: w.in.SubscriptionID, ProductID: w.st.NextProductID}).Get(ctx, &p)
+		if err != nil {
+			return activities.Plan{}, err
+		}
+		w.st.NextPlan = &p
+	}
+	return *w.st.NextPlan, nil
+}
+
+// refundPeriod gives back the charge of a period that a cancel, accepted
+// before it, overtook (an order's first period, or a renewal), and drops the
+// notices and steps of that charge if they have not run yet: the period was
+// never the customer's.
+func (w *subscription) refundPeriod(ctx workflow.Context, period int) error {
+	err := workflow.ExecuteActivity(activityOptions(ctx, fmt.Sprintf("refund period %d", period)), a.RefundPeriod, activities.RefundPeriodInput{
+		SubscriptionID: w.in.SubscriptionID, CustomerID: w.in.CustomerID, Period: period,
+	}).Get(ctx, nil)
+	if err != nil {
+		return err
+	}
+	w.st.Followups = slices.DeleteFunc(w.st.Followups, func(f Followup) bool {
+		return f.Period == period && (f.Milestone == billing.MilestoneActivated || f.Milestone == billing.MilestoneRenewed || f.Milestone == billing.MilestoneResumed)
+	})
+	return nil
+}
