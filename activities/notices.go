@@ -5,14 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/mail"
 	"github.com/tempobill/billing/notices"
 	"github.com/tempobill/billing/sms"
-	"github.com/tempobill/billing/zoneinfo"
 )
 
 // NoticeRequest asks for the notice of one milestone.
@@ -92,7 +90,7 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 			continue
 		}
 		for _, u := range users {
-			vars := a.variables(in, req, u, balance)
+			vars := facts(in, req, u, balance).Values()
 			sends := []outgoing{}
 			if t.email {
 				sends = append(sends, outgoing{channel: billing.ChannelEmail, to: u.Email,
@@ -297,31 +295,10 @@ func (a *Activities) RedeliverNotices(ctx context.Context, in RedeliverInput) (R
 	return res, nil
 }
 
-// variables are the values of the template variables for one recipient.
-func (a *Activities) variables(in SendNoticesInput, req NoticeRequest, u billing.User, b billing.Balance) map[string]string {
-	loc := zoneinfo.Load(in.Plan.TimeZone)
-	date := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(loc).Format("2006-01-02 15:04 MST")
-	}
-	reason := in.SuspendReason
-	if reason == "" {
-		reason = "-"
-	}
-	return map[string]string{
-		"[LOGIN]":           u.Login,
-		"[USER_NAME]":       u.FirstName,
-		"[USER_LASTNAME]":   u.LastName,
-		"[ACCOUNT_STATE]":   billing.Money{Amount: b.Of(in.Plan.Currency), Currency: in.Plan.Currency}.String(),
-		"[DATE_OF_PAYMENT]": date(in.PaidUntil),
-		"[PAYMENT_NAME]":    in.Plan.ProductName,
-		"[PAYMENT_AMOUNT]":  billing.Money{Amount: in.Plan.Price, Currency: in.Plan.Currency}.String(),
-		"[SERVICE_ID]":      strconv.FormatInt(in.SubscriptionID, 10),
-		"[PAID_UNTIL]":      date(in.PaidUntil),
-		"[DELETE_DATE]":     date(in.DeleteAt),
-		"[DAYS]":            strconv.Itoa(req.Days),
-		"[SUSPEND_REASON]":  reason,
-	}
+// facts are what the variables of req's notice to u are made of.
+func facts(in SendNoticesInput, req NoticeRequest, u billing.User, b billing.Balance) notices.Facts {
+	return notices.Facts{User: u, Balance: billing.Money{Amount: b.Of(in.Plan.Currency), Currency: in.Plan.Currency},
+		Price: billing.Money{Amount: in.Plan.Price, Currency: in.Plan.Currency}, ProductName: in.Plan.ProductName,
+		SubscriptionID: in.SubscriptionID, PaidUntil: in.PaidUntil, DeleteAt: in.DeleteAt, Days: req.Days,
+		SuspendReason: in.SuspendReason, TimeZone: in.Plan.TimeZone}
 }

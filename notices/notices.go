@@ -2,26 +2,7 @@
 // of service notices (which staff can replace) and the variables of seed 002.
 package notices
 
-import (
-	"strings"
-
-	"github.com/tempobill/billing"
-)
-
-// Variables a subject or body may use. The first seven are seed 002's.
-var Variables = []string{"[LOGIN]", "[USER_NAME]", "[USER_LASTNAME]", "[ACCOUNT_STATE]", "[DATE_OF_PAYMENT]",
-	"[PAYMENT_NAME]", "[PAYMENT_AMOUNT]", "[SERVICE_ID]", "[PAID_UNTIL]", "[DELETE_DATE]", "[DAYS]", "[SUSPEND_REASON]"}
-
-// Render replaces the variables in text with their values; unknown ones stay.
-func Render(text string, vars map[string]string) string {
-	pairs := make([]string, 0, 2*len(vars))
-	for _, name := range Variables {
-		if v, ok := vars[name]; ok {
-			pairs = append(pairs, name, v)
-		}
-	}
-	return strings.NewReplacer(pairs...).Replace(text)
-}
+import "github.com/tempobill/billing"
 
 // Defaults are the built-in texts of the service notices, by milestone.
 var Defaults = map[string]billing.NoticeTemplate{
