@@ -5,14 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/mail"
 	"github.com/tempobill/billing/notices"
 	"github.com/tempobill/billing/sms"
-	"github.com/tempobill/billing/zoneinfo"
 )
 
 // NoticeRequest asks for the notice of one milestone.
@@ -86,22 +84,13 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 			res.Skipped++
 			continue
 		}
-		t, ok := template(req, product, overrides)
+		t, ok := notices.Pick(notices.Request{Milestone: req.Milestone, ProductState: req.ProductState}, product, overrides)
 		if !ok {
 			res.Skipped++
 			continue
 		}
 		for _, u := range users {
-			vars := a.variables(in, req, u, balance)
-			sends := []outgoing{}
-			if t.email {
-				sends = append(sends, outgoing{channel: billing.ChannelEmail, to: u.Email,
-					subject: notices.Render(t.subject, vars), body: notices.Render(t.body, vars)})
-			}
-			if t.sms && u.Phone != "" {
-				sends = append(sends, outgoing{channel: billing.ChannelSMS, to: u.Phone, body: notices.Render(t.smsBody, vars)})
-			}
-			for _, o := range sends {
+			for _, o := range t.Messages(facts(in, req, u, balance)) {
 				status, err := a.sendOnce(ctx, in, req, t, o)
 				switch {
 				case err != nil:
@@ -119,45 +108,16 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 	return res, nil
 }
 
-type outgoing struct {
-	channel, to, subject, body string
-}
-
-// noticeTemplate is what to send for one notice, whichever its source.
-type noticeTemplate struct {
-	name                   string
-	email, sms             bool
-	subject, body, smsBody string
-	senderName, replyTo    string
-}
-
-// template picks the product's payment-state settings, or the service
-// notice's text (staff's replacement or the built-in one).
-func template(req NoticeRequest, p billing.Product, overrides map[string]billing.NoticeTemplate) (noticeTemplate, bool) {
-	if req.ProductState {
-		s := p.PaymentStates[req.Milestone]
-		return noticeTemplate{name: "product:" + req.Milestone, email: s.Email, sms: s.SMS, subject: s.Subject,
-			body: s.Body, smsBody: s.SMSBody, senderName: s.SenderName, replyTo: s.ReplyTo}, s.Email || s.SMS
-	}
-	t, ok := overrides[req.Milestone]
-	name := "custom:" + req.Milestone
-	if !ok {
-		t, ok = notices.Defaults[req.Milestone]
-		name = "default:" + req.Milestone
-	}
-	return noticeTemplate{name: name, email: true, sms: t.SMSBody != "", subject: t.Subject, body: t.Body, smsBody: t.SMSBody}, ok
-}
-
 // sendOnce claims the notice's deduplication key, sends, and records the
 // outcome. It returns the notice's status ("" if it was not claimed: sent or
 // settled before); its error is only the database's.
-func (a *Activities) sendOnce(ctx context.Context, in SendNoticesInput, req NoticeRequest, t noticeTemplate, o outgoing) (string, error) {
-	key := fmt.Sprintf("subscription:%d:period:%d:%s:%s:%s", in.SubscriptionID, in.Period, req.Key, o.channel, o.to)
+func (a *Activities) sendOnce(ctx context.Context, in SendNoticesInput, req NoticeRequest, t notices.Template, o notices.Message) (string, error) {
+	key := fmt.Sprintf("subscription:%d:period:%d:%s:%s:%s", in.SubscriptionID, in.Period, req.Key, o.Channel, o.To)
 	sub := in.SubscriptionID
 	until := retryUntil(req.Milestone, in, time.Now())
 	n, claimed, err := a.Store.ClaimNotice(ctx, key, billing.Notice{SubscriptionID: &sub, CustomerID: in.CustomerID,
-		Period: in.Period, Milestone: req.Milestone, Channel: o.channel, Recipient: o.to, Template: t.name, Subject: o.subject,
-		Body: o.body, SenderName: t.senderName, ReplyTo: t.replyTo, RetryUntil: &until})
+		Period: in.Period, Milestone: req.Milestone, Channel: o.Channel, Recipient: o.To, Template: t.Name, Subject: o.Subject,
+		Body: o.Body, SenderName: t.SenderName, ReplyTo: t.ReplyTo, RetryUntil: &until})
 	if err != nil || !claimed {
 		return "", err
 	}
@@ -297,31 +257,10 @@ func (a *Activities) RedeliverNotices(ctx context.Context, in RedeliverInput) (R
 	return res, nil
 }
 
-// variables are the values of the template variables for one recipient.
-func (a *Activities) variables(in SendNoticesInput, req NoticeRequest, u billing.User, b billing.Balance) map[string]string {
-	loc := zoneinfo.Load(in.Plan.TimeZone)
-	date := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(loc).Format("2006-01-02 15:04 MST")
-	}
-	reason := in.SuspendReason
-	if reason == "" {
-		reason = "-"
-	}
-	return map[string]string{
-		"[LOGIN]":           u.Login,
-		"[USER_NAME]":       u.FirstName,
-		"[USER_LASTNAME]":   u.LastName,
-		"[ACCOUNT_STATE]":   billing.Money{Amount: b.Of(in.Plan.Currency), Currency: in.Plan.Currency}.String(),
-		"[DATE_OF_PAYMENT]": date(in.PaidUntil),
-		"[PAYMENT_NAME]":    in.Plan.ProductName,
-		"[PAYMENT_AMOUNT]":  billing.Money{Amount: in.Plan.Price, Currency: in.Plan.Currency}.String(),
-		"[SERVICE_ID]":      strconv.FormatInt(in.SubscriptionID, 10),
-		"[PAID_UNTIL]":      date(in.PaidUntil),
-		"[DELETE_DATE]":     date(in.DeleteAt),
-		"[DAYS]":            strconv.Itoa(req.Days),
-		"[SUSPEND_REASON]":  reason,
-	}
+// facts are what the variables of req's notice to u are made of.
+func facts(in SendNoticesInput, req NoticeRequest, u billing.User, b billing.Balance) notices.Facts {
+	return notices.Facts{User: u, Balance: billing.Money{Amount: b.Of(in.Plan.Currency), Currency: in.Plan.Currency},
+		Price: billing.Money{Amount: in.Plan.Price, Currency: in.Plan.Currency}, ProductName: in.Plan.ProductName,
+		SubscriptionID: in.SubscriptionID, PaidUntil: in.PaidUntil, DeleteAt: in.DeleteAt, Days: req.Days,
+		SuspendReason: in.SuspendReason, TimeZone: in.Plan.TimeZone}
 }

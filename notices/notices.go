@@ -1,60 +1,70 @@
-// Package notices renders the messages sent to clients: the built-in texts
-// of service notices (which staff can replace) and the variables of seed 002.
+// Package notices is where a notice is chosen and rendered: given what a
+// milestone asks for, the product, staff's replacements of the service texts
+// and the recipient's facts, it says what to send by email and by SMS, or
+// that nothing is sent. Activities claim, send and record what it returns;
+// the API lists and replaces the service texts through it.
 package notices
 
-import (
-	"strings"
+import "github.com/tempobill/billing"
 
-	"github.com/tempobill/billing"
-)
-
-// Variables a subject or body may use. The first seven are seed 002's.
-var Variables = []string{"[LOGIN]", "[USER_NAME]", "[USER_LASTNAME]", "[ACCOUNT_STATE]", "[DATE_OF_PAYMENT]",
-	"[PAYMENT_NAME]", "[PAYMENT_AMOUNT]", "[SERVICE_ID]", "[PAID_UNTIL]", "[DELETE_DATE]", "[DAYS]", "[SUSPEND_REASON]"}
-
-// Render replaces the variables in text with their values; unknown ones stay.
-func Render(text string, vars map[string]string) string {
-	pairs := make([]string, 0, 2*len(vars))
-	for _, name := range Variables {
-		if v, ok := vars[name]; ok {
-			pairs = append(pairs, name, v)
-		}
-	}
-	return strings.NewReplacer(pairs...).Replace(text)
+// Request is the notice a milestone asks for.
+type Request struct {
+	Milestone string
+	// ProductState: the notice is one of the product's payment states (seed
+	// 002), sent as the product configures; otherwise a service notice.
+	ProductState bool
 }
 
-// Defaults are the built-in texts of the service notices, by milestone.
-var Defaults = map[string]billing.NoticeTemplate{
-	billing.MilestoneActivated: {Subject: "Your service [PAYMENT_NAME] is active",
-		Body: "Hello [USER_NAME],\n\nyour service [PAYMENT_NAME] (#[SERVICE_ID]) is active and paid until [PAID_UNTIL].\n" +
-			"[PAYMENT_AMOUNT] was charged from your balance, which is now [ACCOUNT_STATE].\n",
-		SMSBody: "[PAYMENT_NAME] is active, paid until [PAID_UNTIL]."},
-	billing.MilestoneLowMoney: {Subject: "Insufficient funds to renew [PAYMENT_NAME]",
-		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) renews automatically on [DATE_OF_PAYMENT] for [PAYMENT_AMOUNT], " +
-			"but your balance is [ACCOUNT_STATE]. Please add funds so that the service is not suspended.\n",
-		SMSBody: "Add funds: [PAYMENT_NAME] renews on [DATE_OF_PAYMENT] for [PAYMENT_AMOUNT], balance [ACCOUNT_STATE]."},
-	billing.MilestoneExpiring: {Subject: "[PAYMENT_NAME] is going to expire",
-		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) is paid until [PAID_UNTIL] and is not renewed automatically. " +
-			"Renew it before then to keep it.\n",
-		SMSBody: "[PAYMENT_NAME] expires on [PAID_UNTIL]; renew it to keep it."},
-	billing.MilestoneRenewed: {Subject: "[PAYMENT_NAME] was renewed",
-		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) was renewed for [PAYMENT_AMOUNT] and is paid until [PAID_UNTIL]. " +
-			"Your balance is [ACCOUNT_STATE].\n"},
-	billing.MilestoneSuspended: {Subject: "[PAYMENT_NAME] is suspended",
-		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) is suspended: [SUSPEND_REASON].\n" +
-			"It will be deleted on [DELETE_DATE] unless it is paid: [PAYMENT_AMOUNT], your balance is [ACCOUNT_STATE].\n",
-		SMSBody: "[PAYMENT_NAME] is suspended: [SUSPEND_REASON]."},
-	billing.MilestoneResumed: {Subject: "[PAYMENT_NAME] is active again",
-		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) is active again and paid until [PAID_UNTIL].\n"},
-	billing.MilestoneDeleteSoon: {Subject: "[PAYMENT_NAME] will be deleted soon",
-		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) will be deleted on [DELETE_DATE], in [DAYS] days, with its data. " +
-			"Pay [PAYMENT_AMOUNT] to keep it; your balance is [ACCOUNT_STATE].\n",
-		SMSBody: "[PAYMENT_NAME] will be deleted on [DELETE_DATE]. Pay [PAYMENT_AMOUNT] to keep it."},
-	billing.MilestoneDeleted: {Subject: "[PAYMENT_NAME] was deleted",
-		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) was deleted.\n"},
-	billing.MilestoneCancelled: {Subject: "[PAYMENT_NAME] was cancelled",
-		Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) was cancelled.\n"},
-	billing.MilestoneOrderExpired: {Subject: "Your order of [PAYMENT_NAME] was cancelled",
-		Body: "Hello [USER_NAME],\n\nyour order of [PAYMENT_NAME] (#[SERVICE_ID]) was cancelled: [SUSPEND_REASON]. " +
-			"[PAYMENT_AMOUNT] was needed, your balance is [ACCOUNT_STATE]. Nothing was charged; order it again whenever you like.\n"},
+// Template is the text of one notice and the channels it goes by, whichever
+// its source.
+type Template struct {
+	// Name says where the text came from ("product:<state>",
+	// "custom:<milestone>" or "default:<milestone>"); every notice sent
+	// records it.
+	Name                   string
+	Email, SMS             bool
+	Subject, Body, SMSBody string
+	SenderName, ReplyTo    string
+}
+
+// Pick chooses the template of req: the product's payment-state settings,
+// or the service notice's text (staff's replacement in overrides, else the
+// built-in one). It reports false when nothing is sent: a payment state the
+// product sends by neither channel, or a milestone with no service notice.
+func Pick(req Request, p billing.Product, overrides map[string]billing.NoticeTemplate) (Template, bool) {
+	if req.ProductState {
+		s := p.PaymentStates[req.Milestone]
+		return Template{Name: "product:" + req.Milestone, Email: s.Email, SMS: s.SMS, Subject: s.Subject,
+			Body: s.Body, SMSBody: s.SMSBody, SenderName: s.SenderName, ReplyTo: s.ReplyTo}, s.Email || s.SMS
+	}
+	t, custom, ok := service(req.Milestone, overrides)
+	name := "default:" + req.Milestone
+	if custom {
+		name = "custom:" + req.Milestone
+	}
+	// A service notice goes by email, and by SMS when its text has one.
+	return Template{Name: name, Email: true, SMS: t.SMSBody != "", Subject: t.Subject, Body: t.Body, SMSBody: t.SMSBody}, ok
+}
+
+// Message is a notice rendered for one channel and recipient.
+type Message struct {
+	Channel string // billing.ChannelEmail or billing.ChannelSMS
+	To      string // an email address or a phone number
+	Subject string // email only
+	Body    string
+}
+
+// Messages renders t for the recipient f.User: an email if t goes by email,
+// then an SMS if it goes by SMS and the user has a phone.
+func (t Template) Messages(f Facts) []Message {
+	vars := f.Values()
+	var out []Message
+	if t.Email {
+		out = append(out, Message{Channel: billing.ChannelEmail, To: f.User.Email,
+			Subject: Render(t.Subject, vars), Body: Render(t.Body, vars)})
+	}
+	if t.SMS && f.User.Phone != "" {
+		out = append(out, Message{Channel: billing.ChannelSMS, To: f.User.Phone, Body: Render(t.SMSBody, vars)})
+	}
+	return out
 }

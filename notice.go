@@ -1,0 +1,72 @@
+package billing
+
+import "time"
+
+// Notice is the record of one message sent (or tried) to one recipient.
+type Notice struct {
+	ID                int64  `json:"id"`
+	SubscriptionID    *int64 `json:"subscription_id"`
+	CustomerID        int64  `json:"customer_id"`
+	Period            int    `json:"period"`
+	Milestone         string `json:"milestone"`
+	Channel           string `json:"channel"`
+	Recipient         string `json:"recipient"`
+	Template          string `json:"template"`
+	Subject           string `json:"subject"`
+	Status            string `json:"status"`
+	ProviderMessageID string `json:"provider_message_id"`
+	Error             string `json:"error"`
+	Attempts          int    `json:"attempts"`
+	// RetryUntil is how long a notice that failed is sent again: until the
+	// moment it is about (a renewal, a deletion), else a day.
+	RetryUntil *time.Time `json:"retry_until"`
+	CreatedAt  time.Time  `json:"created_at"`
+	// Key, Body, SenderName and ReplyTo are kept to send it again (with the
+	// same Message-ID, made from Key); not shown.
+	Key        string `json:"-"`
+	Body       string `json:"-"`
+	SenderName string `json:"-"`
+	ReplyTo    string `json:"-"`
+}
+
+// Notice channels and statuses (the README's "Notices" says what each means).
+const (
+	ChannelEmail = "email"
+	ChannelSMS   = "sms"
+	// NoticeSending: claimed by an attempt that has not recorded its outcome
+	// yet; one that stays so (a crashed worker) is treated as unknown.
+	NoticeSending = "sending"
+	// NoticeSent: the server took it (250 after DATA; Twilio created it).
+	NoticeSent = "sent"
+	// NoticeFailed: not taken (refused connection, 4xx, no time left): sent
+	// again until its retry horizon.
+	NoticeFailed = "failed"
+	// NoticeUnknown: the connection was lost after the whole message went
+	// out: an email is sent again with the same Message-ID; an SMS is not
+	// (Twilio can't deduplicate), it stays unknown.
+	NoticeUnknown = "unknown"
+	// NoticeRejected: refused for good (5xx, an invalid number): not sent again.
+	NoticeRejected = "rejected"
+	// NoticeExpired: not delivered before its moment passed: not sent late.
+	NoticeExpired = "expired"
+)
+
+// NoticeTemplate is the text of a service notice (activated, renewed, ...).
+// Built-in defaults exist for each; staff can replace them.
+type NoticeTemplate struct {
+	Milestone string `json:"milestone"`
+	Subject   string `json:"subject"`
+	Body      string `json:"body"`
+	SMSBody   string `json:"sms_body"`
+	Custom    bool   `json:"custom"` // false: the built-in default
+}
+
+// Validate reports every invalid field of t.
+func (t *NoticeTemplate) Validate() error {
+	var v Validator
+	v.Text("subject", t.Subject, 300)
+	v.LongText("body", t.Body, 20000)
+	v.Check(t.Body != "", "body", "is required")
+	v.LongText("sms_body", t.SMSBody, 1600)
+	return v.Err()
+}
