@@ -58,7 +58,8 @@ type listQuery struct {
 	args  []any
 }
 
-// filter adds the condition cond, whose %s stand for args in order.
+// filter adds the condition cond, whose %s stand for args in order (a LIKE
+// pattern's % goes in its argument, not in cond).
 func (q *listQuery) filter(cond string, args ...any) {
 	marks := make([]any, len(args))
 	for i, a := range args {
