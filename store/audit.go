@@ -2,87 +2,91 @@ package store
 
 import (
 	"context"
-	"fmt"
-	"strings"
-
-	"github.com/jackc/pgx/v5"
+	"encoding/json"
+	"time"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store/dbsqlc"
 )
 
-func insertAudit(ctx context.Context, q querier, e *billing.AuditEntry) error {
+func insertAudit(ctx context.Context, q *dbsqlc.Queries, e *billing.AuditEntry) error {
 	if e.Details == nil {
 		e.Details = map[string]any{}
 	}
-	return q.QueryRow(ctx, `INSERT INTO audit_log (actor_kind, staff_id, user_id, api_key_id, customer_id,
-		action, object_type, object_id, ip, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		RETURNING id, at`, e.ActorKind, e.StaffID, e.UserID, e.APIKeyID, e.CustomerID, e.Action,
-		e.ObjectType, e.ObjectID, nullIP(e.IP), e.Details).Scan(&e.ID, &e.At)
+	details, err := json.Marshal(e.Details)
+	if err != nil {
+		return err
+	}
+	row, err := q.AuditInsert(ctx, dbsqlc.AuditInsertParams{ActorKind: e.ActorKind, StaffID: e.StaffID, UserID: e.UserID,
+		APIKeyID: e.APIKeyID, CustomerID: e.CustomerID, Action: e.Action, ObjectType: e.ObjectType,
+		ObjectID: e.ObjectID, IP: e.IP, Details: details})
+	if err != nil {
+		return err
+	}
+	e.ID, e.At = row.ID, row.At
+	return nil
 }
 
 // Audit writes an entry on its own, for events that change no other row
 // (a sign-in, a refused sign-in).
 func (s *Store) Audit(ctx context.Context, e *billing.AuditEntry) error {
-	return dbError(insertAudit(ctx, s.pool, e), "audit entry", "")
+	return dbError(insertAudit(ctx, s.q, e), "audit entry", "")
 }
 
+// auditColumns are the columns of an auditRow.
 const auditColumns = `id, at, actor_kind, staff_id, user_id, api_key_id, customer_id, action,
-	object_type, object_id, coalesce(host(ip), ''), details`
+	object_type, object_id, coalesce(host(ip), '') AS ip, details`
 
-// AuditEntries lists the audit log, newest first.
+// auditRow is a row of the audit list, scanned by column name.
+type auditRow struct {
+	ID         int64          `db:"id"`
+	At         time.Time      `db:"at"`
+	ActorKind  string         `db:"actor_kind"`
+	StaffID    *int64         `db:"staff_id"`
+	UserID     *int64         `db:"user_id"`
+	APIKeyID   *int64         `db:"api_key_id"`
+	CustomerID *int64         `db:"customer_id"`
+	Action     string         `db:"action"`
+	ObjectType string         `db:"object_type"`
+	ObjectID   string         `db:"object_id"`
+	IP         string         `db:"ip"`
+	Details    map[string]any `db:"details"`
+}
+
+func auditFromRow(r auditRow) billing.AuditEntry {
+	return billing.AuditEntry{ID: r.ID, At: r.At, ActorKind: r.ActorKind, StaffID: r.StaffID, UserID: r.UserID,
+		APIKeyID: r.APIKeyID, CustomerID: r.CustomerID, Action: r.Action, ObjectType: r.ObjectType,
+		ObjectID: r.ObjectID, IP: r.IP, Details: r.Details}
+}
+
+// AuditEntries lists the audit log, newest first. Its filters are chosen at
+// run time, so that each list uses the index that fits it.
 func (s *Store) AuditEntries(ctx context.Context, f billing.AuditFilter) (billing.Page[billing.AuditEntry], error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var q listQuery
 	if f.ActorKind != "" {
-		where = append(where, "actor_kind = "+arg(f.ActorKind))
+		q.filter("actor_kind = %s", f.ActorKind)
 	}
 	if f.StaffID != nil {
-		where = append(where, "staff_id = "+arg(*f.StaffID))
+		q.filter("staff_id = %s", *f.StaffID)
 	}
 	if f.CustomerID != nil {
-		where = append(where, "customer_id = "+arg(*f.CustomerID))
+		q.filter("customer_id = %s", *f.CustomerID)
 	}
 	if f.Action != "" {
-		where = append(where, "action = "+arg(f.Action))
+		q.filter("action = %s", f.Action)
 	}
 	if f.ObjectType != "" {
-		where = append(where, "object_type = "+arg(f.ObjectType))
+		q.filter("object_type = %s", f.ObjectType)
 	}
 	if f.ObjectID != "" {
-		where = append(where, "object_id = "+arg(f.ObjectID))
+		q.filter("object_id = %s", f.ObjectID)
 	}
 	if f.Since != nil {
-		where = append(where, "at >= "+arg(*f.Since))
+		q.filter("at >= %s", *f.Since)
 	}
 	if f.Until != nil {
-		where = append(where, "at < "+arg(*f.Until))
+		q.filter("at < %s", *f.Until)
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
-	page := billing.Page[billing.AuditEntry]{Items: []billing.AuditEntry{}}
-	page.Limit, page.Offset = clampPage(f.Limit, f.Offset)
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log`+cond, args...).Scan(&page.Total); err != nil {
-		return page, dbError(err, "audit entry", "")
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+auditColumns+` FROM audit_log`+cond+
-		` ORDER BY id DESC LIMIT `+arg(page.Limit)+` OFFSET `+arg(page.Offset), args...)
-	if err != nil {
-		return page, dbError(err, "audit entry", "")
-	}
-	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.AuditEntry, error) {
-		var e billing.AuditEntry
-		err := r.Scan(&e.ID, &e.At, &e.ActorKind, &e.StaffID, &e.UserID, &e.APIKeyID, &e.CustomerID,
-			&e.Action, &e.ObjectType, &e.ObjectID, &e.IP, &e.Details)
-		return e, err
-	})
-	if items != nil {
-		page.Items = items
-	}
-	return page, dbError(err, "audit entry", "")
+	p, err := listPage(ctx, s.pool, "audit_log", auditColumns, q, "id DESC", f.PageRequest, auditFromRow)
+	return p, dbError(err, "audit entry", "")
 }

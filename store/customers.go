@@ -3,31 +3,26 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store/dbsqlc"
 )
 
-const customerColumns = `id, account_type, name, contact_person, country, language, time_zone,
-	registered_at, coalesce(host(registration_ip), ''), verified_phone, note, attitude, post_paid,
-	customer_group, project, status, company_legal_name, company_registration_number,
-	company_tax_id, company_address, company_website, created_at, updated_at`
-
-func scanCustomer(row pgx.Row) (billing.Customer, error) {
-	var c billing.Customer
-	var legal, reg, tax, addr, web *string
-	err := row.Scan(&c.ID, &c.AccountType, &c.Name, &c.ContactPerson, &c.Country, &c.Language,
-		&c.TimeZone, &c.RegisteredAt, &c.RegistrationIP, &c.VerifiedPhone, &c.Note, &c.Attitude,
-		&c.PostPaid, &c.Group, &c.Project, &c.Status, &legal, &reg, &tax, &addr, &web,
-		&c.CreatedAt, &c.UpdatedAt)
-	if legal != nil {
-		c.Company = &billing.CompanyDetails{LegalName: *legal, RegistrationNumber: deref(reg),
-			TaxID: deref(tax), Address: deref(addr), Website: deref(web)}
+// customerFromRow converts a customer row. The queries of customers.sql read
+// the same columns; their rows convert to dbsqlc.CustomerGetRow, and the
+// compiler says so if one of them drifts.
+func customerFromRow(r dbsqlc.CustomerGetRow) billing.Customer {
+	c := billing.Customer{ID: r.ID, AccountType: r.AccountType, Name: r.Name, ContactPerson: r.ContactPerson,
+		Country: r.Country, Language: r.Language, TimeZone: r.TimeZone, RegisteredAt: r.RegisteredAt,
+		RegistrationIP: r.RegistrationIP, VerifiedPhone: r.VerifiedPhone, Note: r.Note, Attitude: r.Attitude,
+		PostPaid: r.PostPaid, Group: r.CustomerGroup, Project: r.Project, Status: r.Status,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if r.CompanyLegalName != nil {
+		c.Company = &billing.CompanyDetails{LegalName: *r.CompanyLegalName, RegistrationNumber: deref(r.CompanyRegistrationNumber),
+			TaxID: deref(r.CompanyTaxID), Address: deref(r.CompanyAddress), Website: deref(r.CompanyWebsite)}
 	}
-	return c, err
+	return c
 }
 
 func deref(s *string) string {
@@ -37,19 +32,14 @@ func deref(s *string) string {
 	return *s
 }
 
-// companyArgs returns the company columns, all NULL for a non-company.
-func companyArgs(c *billing.CompanyDetails) []any {
-	if c == nil {
-		return []any{nil, nil, nil, nil, nil}
-	}
-	return []any{c.LegalName, c.RegistrationNumber, c.TaxID, c.Address, c.Website}
-}
+// companyColumns are the company columns, all NULL for a non-company.
+type companyColumns struct{ legalName, registrationNumber, taxID, address, website *string }
 
-func nullIP(ip string) any {
-	if ip == "" {
-		return nil
+func companyArgs(c *billing.CompanyDetails) companyColumns {
+	if c == nil {
+		return companyColumns{}
 	}
-	return ip
+	return companyColumns{&c.LegalName, &c.RegistrationNumber, &c.TaxID, &c.Address, &c.Website}
 }
 
 // CreateCustomer registers a customer and its main user in one transaction.
@@ -57,21 +47,19 @@ func nullIP(ip string) any {
 func (s *Store) CreateCustomer(ctx context.Context, in billing.CustomerCreate, passwordHash string) (billing.Customer, billing.User, error) {
 	var c billing.Customer
 	var u billing.User
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		args := append([]any{in.AccountType, in.Name, in.ContactPerson, in.Country, in.Language,
-			in.TimeZone, nullIP(in.RegistrationIP), in.VerifiedPhone, in.Note, in.Attitude,
-			in.PostPaid, in.Group, in.Project}, companyArgs(in.Company)...)
-		var err error
-		c, err = scanCustomer(tx.QueryRow(ctx, `INSERT INTO customers (account_type, name,
-			contact_person, country, language, time_zone, registration_ip, verified_phone, note,
-			attitude, post_paid, customer_group, project, company_legal_name,
-			company_registration_number, company_tax_id, company_address, company_website)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-			RETURNING `+customerColumns, args...))
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		co := companyArgs(in.Company)
+		row, err := q.CustomerInsert(ctx, dbsqlc.CustomerInsertParams{AccountType: in.AccountType, Name: in.Name,
+			ContactPerson: in.ContactPerson, Country: in.Country, Language: in.Language, TimeZone: in.TimeZone,
+			RegistrationIP: in.RegistrationIP, VerifiedPhone: in.VerifiedPhone, Note: in.Note, Attitude: in.Attitude,
+			PostPaid: in.PostPaid, CustomerGroup: in.Group, Project: in.Project, CompanyLegalName: co.legalName,
+			CompanyRegistrationNumber: co.registrationNumber, CompanyTaxID: co.taxID, CompanyAddress: co.address,
+			CompanyWebsite: co.website})
 		if err != nil {
 			return err
 		}
-		u, err = insertUser(ctx, tx, c.ID, in.User, passwordHash, true)
+		c = customerFromRow(dbsqlc.CustomerGetRow(row))
+		u, err = insertUser(ctx, q, c.ID, in.User, passwordHash, true)
 		auditObject(ctx, "customer", c.ID, c.ID)
 		return prefixFields(err, "user.")
 	})
@@ -97,19 +85,20 @@ func prefixFields(err error, prefix string) error {
 
 // Customer returns the customer with id, deleted or not.
 func (s *Store) Customer(ctx context.Context, id int64) (billing.Customer, error) {
-	c, err := scanCustomer(s.pool.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = $1`, id))
-	return c, dbError(err, "customer", id)
+	row, err := s.q.CustomerGet(ctx, id)
+	return customerFromRow(row), dbError(err, "customer", id)
 }
 
 // UpdateCustomer applies up to the customer with id under a row lock, so two
 // concurrent updates don't lose each other's fields.
 func (s *Store) UpdateCustomer(ctx context.Context, id int64, up billing.CustomerUpdate) (billing.Customer, error) {
 	var out billing.Customer
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		c, err := scanCustomer(tx.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = $1 FOR UPDATE`, id))
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		row, err := q.CustomerGetForUpdate(ctx, id)
 		if err != nil {
 			return err
 		}
+		c := customerFromRow(dbsqlc.CustomerGetRow(row))
 		if c.Status == billing.CustomerDeleted {
 			return billing.Errorf(billing.ECONFLICT, "customer %d is deleted and can't be changed", id)
 		}
@@ -117,16 +106,14 @@ func (s *Store) UpdateCustomer(ctx context.Context, id int64, up billing.Custome
 		if err != nil {
 			return err
 		}
-		args := append([]any{id, c.AccountType, c.Name, c.ContactPerson, c.Country, c.Language,
-			c.TimeZone, c.RegisteredAt, nullIP(c.RegistrationIP), c.VerifiedPhone, c.Note,
-			c.Attitude, c.PostPaid, c.Group, c.Project}, companyArgs(c.Company)...)
-		out, err = scanCustomer(tx.QueryRow(ctx, `UPDATE customers SET account_type = $2, name = $3,
-			contact_person = $4, country = $5, language = $6, time_zone = $7, registered_at = $8,
-			registration_ip = $9, verified_phone = $10, note = $11, attitude = $12, post_paid = $13,
-			customer_group = $14, project = $15, company_legal_name = $16,
-			company_registration_number = $17, company_tax_id = $18, company_address = $19,
-			company_website = $20, updated_at = now()
-			WHERE id = $1 RETURNING `+customerColumns, args...))
+		co := companyArgs(c.Company)
+		updated, err := q.CustomerUpdate(ctx, dbsqlc.CustomerUpdateParams{ID: id, AccountType: c.AccountType, Name: c.Name,
+			ContactPerson: c.ContactPerson, Country: c.Country, Language: c.Language, TimeZone: c.TimeZone,
+			RegisteredAt: c.RegisteredAt, RegistrationIP: c.RegistrationIP, VerifiedPhone: c.VerifiedPhone, Note: c.Note,
+			Attitude: c.Attitude, PostPaid: c.PostPaid, CustomerGroup: c.Group, Project: c.Project,
+			CompanyLegalName: co.legalName, CompanyRegistrationNumber: co.registrationNumber, CompanyTaxID: co.taxID,
+			CompanyAddress: co.address, CompanyWebsite: co.website})
+		out = customerFromRow(dbsqlc.CustomerGetRow(updated))
 		return err
 	})
 	return out, dbError(err, "customer", id)
@@ -136,29 +123,33 @@ func (s *Store) UpdateCustomer(ctx context.Context, id int64, up billing.Custome
 // customer with active services can't be deleted.
 func (s *Store) DeleteCustomer(ctx context.Context, id int64) (billing.Customer, error) {
 	var out billing.Customer
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		c, err := scanCustomer(tx.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = $1 FOR UPDATE`, id))
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		row, err := q.CustomerGetForUpdate(ctx, id)
 		if err != nil {
 			return err
 		}
-		if c.Status == billing.CustomerDeleted {
-			out = c
+		if out = customerFromRow(dbsqlc.CustomerGetRow(row)); out.Status == billing.CustomerDeleted {
 			return nil
 		}
-		var active int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM subscriptions WHERE customer_id = $1
-			AND status IN ('unpaid', 'active', 'suspended')`, id).Scan(&active); err != nil {
+		active, err := q.CustomerCountLiveSubscriptions(ctx, id)
+		if err != nil {
 			return err
 		}
 		if active > 0 {
 			return billing.Errorf(billing.ECONFLICT, "customer %d has %d services that are not deleted yet; cancel them first", id, active)
 		}
-		out, err = scanCustomer(tx.QueryRow(ctx, `UPDATE customers SET status = 'deleted',
-			updated_at = now() WHERE id = $1 RETURNING `+customerColumns, id))
+		deleted, err := q.CustomerMarkDeleted(ctx, id)
+		out = customerFromRow(dbsqlc.CustomerGetRow(deleted))
 		return err
 	})
 	return out, dbError(err, "customer", id)
 }
+
+// customerColumns are the columns of customers.sql's rows, for the list.
+const customerColumns = `id, account_type, name, contact_person, country, language, time_zone,
+	registered_at, coalesce(host(registration_ip), '') AS registration_ip, verified_phone, note, attitude,
+	post_paid, customer_group, project, status, company_legal_name, company_registration_number,
+	company_tax_id, company_address, company_website, created_at, updated_at`
 
 var customerSorts = map[string]string{
 	"id": "id", "-id": "id DESC",
@@ -174,57 +165,35 @@ func ValidCustomerSort(sort string) bool {
 
 // Customers lists the customers that match f, one page at a time.
 func (s *Store) Customers(ctx context.Context, f billing.CustomerFilter) (billing.Page[billing.Customer], error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var q listQuery
 	if f.ID != nil {
-		where = append(where, "id = "+arg(*f.ID))
+		q.filter("id = %s", *f.ID)
 	}
 	if f.Name != "" {
-		where = append(where, "name ILIKE '%' || "+arg(escapeLike(f.Name))+" || '%'")
+		q.filter("name ILIKE %s", "%"+escapeLike(f.Name)+"%")
 	}
 	if f.Project != "" {
-		where = append(where, "project = "+arg(f.Project))
+		q.filter("project = %s", f.Project)
 	}
 	if f.Group != "" {
-		where = append(where, "customer_group = "+arg(f.Group))
+		q.filter("customer_group = %s", f.Group)
 	}
 	if f.Status != "" {
-		where = append(where, "status = "+arg(f.Status))
+		q.filter("status = %s", f.Status)
 	}
 	if f.HasActiveServices != nil {
 		not := ""
 		if !*f.HasActiveServices {
 			not = "NOT "
 		}
-		where = append(where, not+`EXISTS (SELECT 1 FROM subscriptions s WHERE s.customer_id = customers.id AND s.status = 'active')`)
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
+		q.filter(not + `EXISTS (SELECT 1 FROM subscriptions s WHERE s.customer_id = customers.id AND s.status = 'active')`)
 	}
 	order, ok := customerSorts[f.Sort]
 	if !ok {
 		order = "id"
 	}
-	page := billing.Page[billing.Customer]{Items: []billing.Customer{}}
-	page.Limit, page.Offset = clampPage(f.Limit, f.Offset)
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM customers`+cond, args...).Scan(&page.Total); err != nil {
-		return page, dbError(err, "customer", "")
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+customerColumns+` FROM customers`+cond+
-		` ORDER BY `+order+` LIMIT `+arg(page.Limit)+` OFFSET `+arg(page.Offset), args...)
-	if err != nil {
-		return page, dbError(err, "customer", "")
-	}
-	page.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.Customer, error) { return scanCustomer(r) })
-	if page.Items == nil {
-		page.Items = []billing.Customer{}
-	}
-	return page, dbError(err, "customer", "")
+	p, err := listPage(ctx, s.pool, "customers", customerColumns, q, order, f.PageRequest, customerFromRow)
+	return p, dbError(err, "customer", "")
 }
 
 // escapeLike makes s match literally inside a LIKE pattern.

@@ -5,35 +5,27 @@ import (
 	"math"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store/dbsqlc"
 )
 
-const ledgerColumns = `id, customer_id, kind, amount, currency, reason, reference, idempotency_key, created_at`
-
-func scanEntry(row pgx.Row) (billing.LedgerEntry, error) {
-	var e billing.LedgerEntry
-	err := row.Scan(&e.ID, &e.CustomerID, &e.Kind, &e.Amount, &e.Currency, &e.Reason,
-		&e.Reference, &e.IdempotencyKey, &e.CreatedAt)
-	return e, err
+func entryFromRow(r dbsqlc.LedgerEntry) billing.LedgerEntry {
+	return billing.LedgerEntry{ID: r.ID, CustomerID: r.CustomerID, Kind: r.Kind, Amount: r.Amount, Currency: r.Currency,
+		Reason: r.Reason, Reference: r.Reference, IdempotencyKey: r.IdempotencyKey, CreatedAt: r.CreatedAt}
 }
 
-// balanceSum is a balance summed from the ledger: credits minus debits.
-// PostgreSQL sums bigint into numeric, so the sum itself can't overflow; it
-// is never cast to bigint in SQL but converted in Go, where a sum beyond
-// int64 is an error we choose rather than a failed cast.
-const balanceSum = `sum(CASE kind WHEN 'credit' THEN amount ELSE -amount END)`
+// Balances are summed from the ledger in numeric (see ledger.sql) and
+// converted to int64 here.
 
 // lockedBalance returns the customer's balance in currency, for a write in
 // tx that holds the customer's row lock. Within the cap a balance always fits
 // in int64; one written before the cap that doesn't saturates at the nearest
 // int64 bound, which keeps every check of a write right: an entry that takes
 // it back towards zero passes, one that takes it further is refused.
-func lockedBalance(ctx context.Context, tx pgx.Tx, customerID int64, currency string) (int64, error) {
-	var n pgtype.Numeric
-	if err := tx.QueryRow(ctx, `SELECT coalesce(`+balanceSum+`, 0) FROM ledger_entries
-		WHERE customer_id = $1 AND currency = $2`, customerID, currency).Scan(&n); err != nil {
+func lockedBalance(ctx context.Context, q *dbsqlc.Queries, customerID int64, currency string) (int64, error) {
+	n, err := q.LedgerBalance(ctx, dbsqlc.LedgerBalanceParams{CustomerID: customerID, Currency: currency})
+	if err != nil {
 		return 0, err
 	}
 	v, err := n.Int64Value()
@@ -53,12 +45,12 @@ func lockedBalance(ctx context.Context, tx pgx.Tx, customerID int64, currency st
 // a conflict, so a bug can't silently swallow a charge. The caller holds the
 // customer's row lock (see insertEntry); a replay of a written entry is never
 // refused by the balance cap.
-func appendEntry(ctx context.Context, tx pgx.Tx, e billing.LedgerEntry) (billing.LedgerEntry, error) {
-	prior, err := entryByKey(ctx, tx, e)
+func appendEntry(ctx context.Context, q *dbsqlc.Queries, e billing.LedgerEntry) (billing.LedgerEntry, error) {
+	prior, err := entryByKey(ctx, q, e)
 	if err != pgx.ErrNoRows {
 		return prior, err
 	}
-	return insertEntry(ctx, tx, e, nil)
+	return insertEntry(ctx, q, e, nil)
 }
 
 // insertEntry writes e, whose idempotency key the caller found unused. The
@@ -66,8 +58,8 @@ func appendEntry(ctx context.Context, tx pgx.Tx, e billing.LedgerEntry) (billing
 // balance written to: e must keep the customer's balance in its currency
 // within ±MaxBalance, then pass allow (if not nil), which sees that balance.
 // A refusal writes nothing.
-func insertEntry(ctx context.Context, tx pgx.Tx, e billing.LedgerEntry, allow func(balance int64) error) (billing.LedgerEntry, error) {
-	balance, err := lockedBalance(ctx, tx, e.CustomerID, e.Currency)
+func insertEntry(ctx context.Context, q *dbsqlc.Queries, e billing.LedgerEntry, allow func(balance int64) error) (billing.LedgerEntry, error) {
+	balance, err := lockedBalance(ctx, q, e.CustomerID, e.Currency)
 	if err != nil {
 		return billing.LedgerEntry{}, err
 	}
@@ -79,21 +71,19 @@ func insertEntry(ctx context.Context, tx pgx.Tx, e billing.LedgerEntry, allow fu
 			return billing.LedgerEntry{}, err
 		}
 	}
-	out, err := scanEntry(tx.QueryRow(ctx, `INSERT INTO ledger_entries (customer_id, kind, amount,
-		currency, reason, reference, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (idempotency_key) DO NOTHING RETURNING `+ledgerColumns,
-		e.CustomerID, e.Kind, e.Amount, e.Currency, e.Reason, e.Reference, e.IdempotencyKey))
+	row, err := q.LedgerInsert(ctx, dbsqlc.LedgerInsertParams{CustomerID: e.CustomerID, Kind: e.Kind, Amount: e.Amount,
+		Currency: e.Currency, Reason: e.Reason, Reference: e.Reference, IdempotencyKey: e.IdempotencyKey})
 	if err == pgx.ErrNoRows { // the key was taken meanwhile, under another customer's lock
-		return entryByKey(ctx, tx, e)
+		return entryByKey(ctx, q, e)
 	}
-	return out, err
+	return entryFromRow(row), err
 }
 
 // entryByKey returns the entry that holds e's idempotency key, pgx.ErrNoRows
 // if none does, and a conflict if it holds a different entry.
-func entryByKey(ctx context.Context, q querier, e billing.LedgerEntry) (billing.LedgerEntry, error) {
-	out, err := scanEntry(q.QueryRow(ctx, `SELECT `+ledgerColumns+` FROM ledger_entries
-		WHERE idempotency_key = $1`, e.IdempotencyKey))
+func entryByKey(ctx context.Context, q *dbsqlc.Queries, e billing.LedgerEntry) (billing.LedgerEntry, error) {
+	row, err := q.LedgerGetByKey(ctx, e.IdempotencyKey)
+	out := entryFromRow(row)
 	if err != nil {
 		return out, err
 	}
@@ -108,12 +98,12 @@ func entryByKey(ctx context.Context, q querier, e billing.LedgerEntry) (billing.
 // (EINVALID).
 func (s *Store) Adjust(ctx context.Context, customerID int64, a billing.Adjustment) (billing.LedgerEntry, error) {
 	var out billing.LedgerEntry
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := activeCustomer(ctx, tx, customerID); err != nil {
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		if err := activeCustomer(ctx, q, customerID); err != nil {
 			return err
 		}
 		var err error
-		out, err = appendEntry(ctx, tx, billing.LedgerEntry{CustomerID: customerID, Kind: a.Kind,
+		out, err = appendEntry(ctx, q, billing.LedgerEntry{CustomerID: customerID, Kind: a.Kind,
 			Amount: a.Amount, Currency: a.Currency, Reason: billing.ReasonAdjustment,
 			Reference: a.Reference, IdempotencyKey: "adjustment:" + a.IdempotencyKey})
 		auditObject(ctx, "ledger_entry", out.ID, customerID)
@@ -127,19 +117,18 @@ func (s *Store) Adjust(ctx context.Context, customerID int64, a billing.Adjustme
 // written refunds nothing (a zero entry and no error).
 func (s *Store) Refund(ctx context.Context, customerID int64, chargeKey, reference string) (billing.LedgerEntry, error) {
 	var out billing.LedgerEntry
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM customers WHERE id = $1 FOR UPDATE`, customerID); err != nil {
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		if err := q.CustomerLock(ctx, customerID); err != nil {
 			return err
 		}
-		charged, err := scanEntry(tx.QueryRow(ctx, `SELECT `+ledgerColumns+` FROM ledger_entries
-			WHERE idempotency_key = $1 AND customer_id = $2 AND kind = 'debit'`, chargeKey, customerID))
+		charged, err := q.LedgerGetDebit(ctx, dbsqlc.LedgerGetDebitParams{IdempotencyKey: chargeKey, CustomerID: customerID})
 		if err == pgx.ErrNoRows {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		out, err = appendEntry(ctx, tx, billing.LedgerEntry{CustomerID: customerID, Kind: billing.Credit,
+		out, err = appendEntry(ctx, q, billing.LedgerEntry{CustomerID: customerID, Kind: billing.Credit,
 			Amount: charged.Amount, Currency: charged.Currency, Reason: billing.ReasonRefund,
 			Reference: reference, IdempotencyKey: "refund:" + chargeKey})
 		return err
@@ -155,52 +144,37 @@ func (s *Store) Balance(ctx context.Context, customerID int64) (billing.Balance,
 	if _, err := s.Customer(ctx, customerID); err != nil {
 		return b, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT currency, `+balanceSum+`
-		FROM ledger_entries WHERE customer_id = $1 GROUP BY currency ORDER BY currency`, customerID)
+	rows, err := s.q.LedgerBalances(ctx, customerID)
 	if err != nil {
 		return b, dbError(err, "balance", customerID)
 	}
-	b.Balances, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.Money, error) {
-		var m billing.Money
-		var sum pgtype.Numeric
-		if err := r.Scan(&m.Currency, &sum); err != nil {
-			return m, err
-		}
-		v, err := sum.Int64Value()
+	for _, r := range rows {
+		v, err := r.Balance.Int64Value()
 		if err != nil {
-			return m, billing.Errorf(billing.ECONFLICT, "the %s balance of customer %d is beyond what an amount can hold (±%d minor units): "+
-				"it was written before balances were capped at ±%s; bring it back within the cap with ledger adjustments",
-				m.Currency, customerID, int64(math.MaxInt64), billing.Money{Amount: billing.MaxBalance, Currency: m.Currency})
+			return billing.Balance{CustomerID: customerID, Balances: []billing.Money{}}, billing.Errorf(billing.ECONFLICT,
+				"the %s balance of customer %d is beyond what an amount can hold (±%d minor units): "+
+					"it was written before balances were capped at ±%s; bring it back within the cap with ledger adjustments",
+				r.Currency, customerID, int64(math.MaxInt64), billing.Money{Amount: billing.MaxBalance, Currency: r.Currency})
 		}
-		m.Amount = v.Int64
-		return m, nil
-	})
-	if b.Balances == nil {
-		b.Balances = []billing.Money{}
+		b.Balances = append(b.Balances, billing.Money{Amount: v.Int64, Currency: r.Currency})
 	}
-	return b, dbError(err, "balance", customerID)
+	return b, nil
 }
 
 // Ledger lists a customer's entries, newest first.
 func (s *Store) Ledger(ctx context.Context, customerID int64, limit, offset int) (billing.Page[billing.LedgerEntry], error) {
-	page := billing.Page[billing.LedgerEntry]{Items: []billing.LedgerEntry{}}
-	page.Limit, page.Offset = clampPage(limit, offset)
 	if _, err := s.Customer(ctx, customerID); err != nil {
-		return page, err
+		p := billing.Page[billing.LedgerEntry]{Items: []billing.LedgerEntry{}}
+		p.Limit, p.Offset = clampPage(limit, offset)
+		return p, err
 	}
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM ledger_entries WHERE customer_id = $1`, customerID).Scan(&page.Total); err != nil {
-		return page, dbError(err, "ledger", customerID)
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+ledgerColumns+` FROM ledger_entries WHERE customer_id = $1
-		ORDER BY id DESC LIMIT $2 OFFSET $3`, customerID, page.Limit, page.Offset)
-	if err != nil {
-		return page, dbError(err, "ledger", customerID)
-	}
-	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.LedgerEntry, error) { return scanEntry(r) })
-	if items != nil {
-		page.Items = items
-	}
-	return page, dbError(err, "ledger", customerID)
+	req := billing.PageRequest{Limit: limit, Offset: offset}
+	p, err := page(req, func() (int64, error) { return s.q.LedgerCount(ctx, customerID) },
+		func(limit, offset int64) ([]billing.LedgerEntry, error) {
+			rows, err := s.q.LedgerList(ctx, dbsqlc.LedgerListParams{CustomerID: customerID, Limit: limit, Offset: offset})
+			return fromRows(rows, entryFromRow), err
+		})
+	return p, dbError(err, "ledger", customerID)
 }
 
 // Charge debits c from the customer's balance in one transaction under the
@@ -212,28 +186,27 @@ func (s *Store) Ledger(ctx context.Context, customerID int64, limit, offset int)
 // -MaxBalance (EINVALID).
 func (s *Store) Charge(ctx context.Context, c billing.Charge) (billing.LedgerEntry, error) {
 	var out billing.LedgerEntry
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
 		var err error
-		out, err = charge(ctx, tx, c)
+		out, err = charge(ctx, q, c)
 		return err
 	})
 	return out, dbError(err, "charge", c.IdempotencyKey)
 }
 
-func charge(ctx context.Context, tx pgx.Tx, c billing.Charge) (billing.LedgerEntry, error) {
+func charge(ctx context.Context, q *dbsqlc.Queries, c billing.Charge) (billing.LedgerEntry, error) {
 	if c.Amount == 0 {
 		return billing.LedgerEntry{}, nil // a free product: nothing to write
 	}
-	var postPaid bool
-	var status string
-	var creditLimit *int64
-	if err := tx.QueryRow(ctx, `SELECT post_paid, status, credit_limit FROM customers WHERE id = $1 FOR UPDATE`,
-		c.CustomerID).Scan(&postPaid, &status, &creditLimit); err != nil {
+	terms, err := q.CustomerChargeTermsForUpdate(ctx, c.CustomerID)
+	if err != nil {
 		return billing.LedgerEntry{}, dbError(err, "customer", c.CustomerID)
 	}
+	postPaid, status, creditLimit := terms.PostPaid, terms.Status, terms.CreditLimit
 	// A replay returns the charge made, even if the price changed since: a
 	// period is charged once, at the price of its first attempt.
-	prior, err := scanEntry(tx.QueryRow(ctx, `SELECT `+ledgerColumns+` FROM ledger_entries WHERE idempotency_key = $1`, c.IdempotencyKey))
+	row, err := q.LedgerGetByKey(ctx, c.IdempotencyKey)
+	prior := entryFromRow(row)
 	if err != pgx.ErrNoRows {
 		return prior, err
 	}
@@ -241,7 +214,7 @@ func charge(ctx context.Context, tx pgx.Tx, c billing.Charge) (billing.LedgerEnt
 		return prior, billing.Errorf(billing.EDECLINED, "customer %d is %s", c.CustomerID, status)
 	}
 	money := func(a int64) billing.Money { return billing.Money{Amount: a, Currency: c.Currency} }
-	return insertEntry(ctx, tx, billing.LedgerEntry{CustomerID: c.CustomerID, Kind: billing.Debit,
+	return insertEntry(ctx, q, billing.LedgerEntry{CustomerID: c.CustomerID, Kind: billing.Debit,
 		Amount: c.Amount, Currency: c.Currency, Reason: c.Reason, Reference: c.Reference,
 		IdempotencyKey: c.IdempotencyKey}, func(balance int64) error {
 		switch {

@@ -2,29 +2,22 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store/dbsqlc"
 )
 
-const noticeColumns = `id, subscription_id, customer_id, period, milestone, channel, recipient, template,
-	subject, status, provider_message_id, error, attempts, retry_until, created_at, dedup_key, body, sender_name, reply_to`
-
-func scanNotice(row pgx.Row) (billing.Notice, error) {
-	var n billing.Notice
-	err := row.Scan(&n.ID, &n.SubscriptionID, &n.CustomerID, &n.Period, &n.Milestone, &n.Channel,
-		&n.Recipient, &n.Template, &n.Subject, &n.Status, &n.ProviderMessageID, &n.Error, &n.Attempts,
-		&n.RetryUntil, &n.CreatedAt, &n.Key, &n.Body, &n.SenderName, &n.ReplyTo)
-	return n, err
+func noticeFromRow(r dbsqlc.Notice) billing.Notice {
+	return billing.Notice{ID: r.ID, SubscriptionID: r.SubscriptionID, CustomerID: r.CustomerID, Period: r.Period,
+		Milestone: r.Milestone, Channel: r.Channel, Recipient: r.Recipient, Template: r.Template, Subject: r.Subject,
+		Status: r.Status, ProviderMessageID: r.ProviderMessageID, Error: r.Error, Attempts: r.Attempts,
+		RetryUntil: r.RetryUntil, CreatedAt: r.CreatedAt, Key: r.DedupKey, Body: r.Body, SenderName: r.SenderName,
+		ReplyTo: r.ReplyTo}
 }
-
-// sendable is when a notice may be claimed again: it failed, or, for an
-// email, its outcome is unknown (sent again with the same Message-ID); and
-// its retry horizon has not passed. ClaimNotice spells it out for its table.
-const sendable = `(status = 'failed' OR (status = 'unknown' AND channel = 'email'))
-	AND (retry_until IS NULL OR retry_until > now())`
 
 // ClaimNotice records that n is about to be sent under dedupKey and reports
 // whether the caller should send it: false if it was sent, rejected, is being
@@ -32,29 +25,21 @@ const sendable = `(status = 'failed' OR (status = 'unknown' AND channel = 'email
 // passed). A notice that failed, or an email whose outcome is unknown, is
 // claimed again.
 func (s *Store) ClaimNotice(ctx context.Context, dedupKey string, n billing.Notice) (billing.Notice, bool, error) {
-	out, err := scanNotice(s.pool.QueryRow(ctx, `INSERT INTO notices (dedup_key, subscription_id, customer_id,
-		period, milestone, channel, recipient, template, subject, status, body, sender_name, reply_to, attempts, retry_until)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'sending', $10, $11, $12, 1, $13)
-		ON CONFLICT (dedup_key) DO UPDATE SET status = 'sending', attempts = notices.attempts + 1, updated_at = now(),
-			subject = EXCLUDED.subject, body = EXCLUDED.body, sender_name = EXCLUDED.sender_name, reply_to = EXCLUDED.reply_to
-			WHERE (notices.status = 'failed' OR (notices.status = 'unknown' AND notices.channel = 'email'))
-				AND (notices.retry_until IS NULL OR notices.retry_until > now())
-		RETURNING `+noticeColumns, dedupKey, n.SubscriptionID, n.CustomerID, n.Period, n.Milestone,
-		n.Channel, n.Recipient, n.Template, n.Subject, n.Body, n.SenderName, n.ReplyTo, n.RetryUntil))
-	if err == pgx.ErrNoRows {
+	row, err := s.q.NoticeClaim(ctx, dbsqlc.NoticeClaimParams{DedupKey: dedupKey, SubscriptionID: n.SubscriptionID,
+		CustomerID: n.CustomerID, Period: n.Period, Milestone: n.Milestone, Channel: n.Channel, Recipient: n.Recipient,
+		Template: n.Template, Subject: n.Subject, Body: n.Body, SenderName: n.SenderName, ReplyTo: n.ReplyTo,
+		RetryUntil: n.RetryUntil})
+	if errors.Is(err, pgx.ErrNoRows) {
 		return n, false, nil
 	}
-	return out, err == nil, dbError(err, "notice", dedupKey)
+	return noticeFromRow(row), err == nil, dbError(err, "notice", dedupKey)
 }
 
 // FinishNotice records how an attempt to send a claimed notice ended. A
 // notice that failed, or whose outcome is unknown, is due again after a
 // back-off: one minute, doubling with each attempt, at most 30 minutes.
 func (s *Store) FinishNotice(ctx context.Context, id int64, status, providerID, sendErr string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE notices SET status = $2, provider_message_id = $3, error = $4,
-		next_attempt_at = CASE WHEN $2 IN ('failed', 'unknown')
-			THEN now() + least(interval '1 minute' * power(2, least(attempts, 10) - 1), interval '30 minutes') END,
-		updated_at = now() WHERE id = $1`, id, status, providerID, sendErr)
+	err := s.q.NoticeFinish(ctx, dbsqlc.NoticeFinishParams{ID: id, Status: status, ProviderMessageID: providerID, Error: sendErr})
 	return dbError(err, "notice", id)
 }
 
@@ -64,20 +49,12 @@ func (s *Store) FinishNotice(ctx context.Context, id int64, status, providerID, 
 // until FinishNotice; another redelivery skips them.
 // customerID, if not 0, keeps to one customer's notices.
 func (s *Store) ClaimDueNotices(ctx context.Context, limit int, stale time.Duration, customerID int64) ([]billing.Notice, error) {
-	rows, err := s.pool.Query(ctx, `UPDATE notices SET status = 'sending', attempts = attempts + 1, updated_at = now()
-		WHERE id IN (SELECT id FROM notices WHERE
-			((`+sendable+` AND next_attempt_at <= now())
-			 OR (status = 'sending' AND channel = 'email' AND updated_at < now() - make_interval(secs => $2)
-			     AND (retry_until IS NULL OR retry_until > now())))
-			AND body <> '' -- rows from before bodies were kept can't be sent again
-			AND ($3::bigint = 0 OR customer_id = $3)
-			ORDER BY next_attempt_at NULLS FIRST, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-		RETURNING `+noticeColumns, limit, stale.Seconds(), customerID)
+	rows, err := s.q.NoticeClaimDue(ctx, dbsqlc.NoticeClaimDueParams{Limit: int64(limit), StaleSeconds: stale.Seconds(),
+		CustomerID: customerID})
 	if err != nil {
 		return nil, dbError(err, "notice", "")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.Notice, error) { return scanNotice(r) })
-	return out, dbError(err, "notice", "")
+	return fromRows(rows, noticeFromRow), nil
 }
 
 // SettleStaleNotices closes what can't be sent any more: a failed notice
@@ -86,81 +63,57 @@ func (s *Store) ClaimDueNotices(ctx context.Context, limit int, stale time.Durat
 // "sending" past its horizon is unknown. A customerID other than 0 limits
 // it to that customer's notices. It returns how many it changed.
 func (s *Store) SettleStaleNotices(ctx context.Context, stale time.Duration, customerID int64) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE notices SET updated_at = now(), next_attempt_at = NULL,
-		status = CASE WHEN status = 'failed' THEN 'expired' ELSE 'unknown' END,
-		error = CASE WHEN status = 'failed' THEN 'not sent: its moment passed; last error: ' || error
-			ELSE 'the attempt ended without an outcome; not sent again' END
-		WHERE ((status = 'failed' AND retry_until <= now())
-		   OR (status = 'sending' AND updated_at < now() - make_interval(secs => $1)
-		       AND (channel = 'sms' OR retry_until <= now() OR body = '')))
-		  AND ($2::bigint = 0 OR customer_id = $2)`, stale.Seconds(), customerID)
-	return tag.RowsAffected(), dbError(err, "notice", "")
+	n, err := s.q.NoticeSettleStale(ctx, dbsqlc.NoticeSettleStaleParams{StaleSeconds: stale.Seconds(), CustomerID: customerID})
+	return n, dbError(err, "notice", "")
 }
 
 // NoticeCounts counts notices by status, for the notification metrics.
 func (s *Store) NoticeCounts(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT status, count(*) FROM notices GROUP BY status`)
+	rows, err := s.q.NoticeCountByStatus(ctx)
 	if err != nil {
 		return nil, dbError(err, "notice", "")
 	}
 	out := map[string]int64{}
-	for rows.Next() {
-		var status string
-		var n int64
-		if err := rows.Scan(&status, &n); err != nil {
-			return nil, err
-		}
-		out[status] = n
+	for _, r := range rows {
+		out[r.Status] = r.Count
 	}
-	return out, dbError(rows.Err(), "notice", "")
+	return out, nil
 }
 
 // Notices lists the notices of a subscription, oldest first.
 func (s *Store) Notices(ctx context.Context, subscriptionID int64) ([]billing.Notice, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+noticeColumns+` FROM notices WHERE subscription_id = $1 ORDER BY id`, subscriptionID)
+	rows, err := s.q.NoticeList(ctx, subscriptionID)
 	if err != nil {
-		return nil, err
+		return nil, dbError(err, "notice", "")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.Notice, error) { return scanNotice(r) })
-	if out == nil {
-		out = []billing.Notice{}
-	}
-	return out, dbError(err, "notice", "")
+	return fromRows(rows, noticeFromRow), nil
 }
 
 // NoticeTemplateOverrides returns the service-notice texts staff replaced, by milestone.
 func (s *Store) NoticeTemplateOverrides(ctx context.Context) (map[string]billing.NoticeTemplate, error) {
-	rows, err := s.pool.Query(ctx, `SELECT milestone, subject, body, sms_body FROM notice_templates`)
+	rows, err := s.q.NoticeTemplateList(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[string]billing.NoticeTemplate{}
-	for rows.Next() {
-		var t billing.NoticeTemplate
-		if err := rows.Scan(&t.Milestone, &t.Subject, &t.Body, &t.SMSBody); err != nil {
-			return nil, err
-		}
-		t.Custom = true
-		out[t.Milestone] = t
+	for _, r := range rows {
+		out[r.Milestone] = billing.NoticeTemplate{Milestone: r.Milestone, Subject: r.Subject, Body: r.Body,
+			SMSBody: r.SMSBody, Custom: true}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // SetNoticeTemplate replaces the text of a service notice.
 func (s *Store) SetNoticeTemplate(ctx context.Context, t billing.NoticeTemplate) error {
-	return dbError(s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO notice_templates (milestone, subject, body, sms_body) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (milestone) DO UPDATE SET subject = $2, body = $3, sms_body = $4, updated_at = now()`,
-			t.Milestone, t.Subject, t.Body, t.SMSBody)
-		return err
+	return dbError(s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		return q.NoticeTemplateUpsert(ctx, dbsqlc.NoticeTemplateUpsertParams{Milestone: t.Milestone,
+			Subject: t.Subject, Body: t.Body, SMSBody: t.SMSBody})
 	}), "notice template", t.Milestone)
 }
 
 // ResetNoticeTemplate goes back to the built-in text of a service notice.
 func (s *Store) ResetNoticeTemplate(ctx context.Context, milestone string) error {
-	return dbError(s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM notice_templates WHERE milestone = $1`, milestone)
-		return err
+	return dbError(s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		return q.NoticeTemplateDelete(ctx, milestone)
 	}), "notice template", milestone)
 }

@@ -4,33 +4,26 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store/dbsqlc"
 )
 
-const paymentColumns = `id, customer_id, method, amount, currency, status, description,
-	external_id, created_at, paid_at, cancelled_at`
-
-func scanPayment(row pgx.Row) (billing.Payment, error) {
-	var p billing.Payment
-	err := row.Scan(&p.ID, &p.CustomerID, &p.Method, &p.Amount, &p.Currency, &p.Status,
-		&p.Description, &p.ExternalID, &p.CreatedAt, &p.PaidAt, &p.CancelledAt)
-	return p, err
+func paymentFromRow(r dbsqlc.Payment) billing.Payment {
+	return billing.Payment{ID: r.ID, CustomerID: r.CustomerID, Method: r.Method, Amount: r.Amount, Currency: r.Currency,
+		Status: r.Status, Description: r.Description, ExternalID: r.ExternalID, CreatedAt: r.CreatedAt,
+		PaidAt: r.PaidAt, CancelledAt: r.CancelledAt}
 }
 
 // CreatePayment records a new, unpaid payment of an active customer.
 func (s *Store) CreatePayment(ctx context.Context, in billing.PaymentCreate) (billing.Payment, error) {
 	var p billing.Payment
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := activeCustomer(ctx, tx, in.CustomerID); err != nil {
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		if err := activeCustomer(ctx, q, in.CustomerID); err != nil {
 			return err
 		}
-		var err error
-		p, err = scanPayment(tx.QueryRow(ctx, `INSERT INTO payments (customer_id, method, amount,
-			currency, description, external_id) VALUES ($1, $2, $3, $4, $5, $6)
-			RETURNING `+paymentColumns, in.CustomerID, in.Method, in.Amount, in.Currency,
-			in.Description, in.ExternalID))
+		row, err := q.PaymentInsert(ctx, dbsqlc.PaymentInsertParams{CustomerID: in.CustomerID, Method: in.Method,
+			Amount: in.Amount, Currency: in.Currency, Description: in.Description, ExternalID: in.ExternalID})
+		p = paymentFromRow(row)
 		auditObject(ctx, "payment", p.ID, in.CustomerID)
 		return err
 	})
@@ -39,28 +32,20 @@ func (s *Store) CreatePayment(ctx context.Context, in billing.PaymentCreate) (bi
 
 // Payment returns a payment.
 func (s *Store) Payment(ctx context.Context, id int64) (billing.Payment, error) {
-	p, err := scanPayment(s.pool.QueryRow(ctx, `SELECT `+paymentColumns+` FROM payments WHERE id = $1`, id))
-	return p, dbError(err, "payment", id)
+	row, err := s.q.PaymentGet(ctx, id)
+	return paymentFromRow(row), dbError(err, "payment", id)
 }
 
 // Payments lists payments that match f, newest first.
 func (s *Store) Payments(ctx context.Context, f billing.PaymentFilter) (billing.Page[billing.Payment], error) {
-	page := billing.Page[billing.Payment]{Items: []billing.Payment{}}
-	page.Limit, page.Offset = clampPage(f.Limit, f.Offset)
-	cond := `WHERE ($1::bigint IS NULL OR customer_id = $1) AND ($2 = '' OR status = $2)`
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM payments `+cond, f.CustomerID, f.Status).Scan(&page.Total); err != nil {
-		return page, dbError(err, "payment", "")
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+paymentColumns+` FROM payments `+cond+`
-		ORDER BY id DESC LIMIT $3 OFFSET $4`, f.CustomerID, f.Status, page.Limit, page.Offset)
-	if err != nil {
-		return page, dbError(err, "payment", "")
-	}
-	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.Payment, error) { return scanPayment(r) })
-	if items != nil {
-		page.Items = items
-	}
-	return page, dbError(err, "payment", "")
+	p, err := page(f.PageRequest, func() (int64, error) {
+		return s.q.PaymentCount(ctx, dbsqlc.PaymentCountParams{CustomerID: f.CustomerID, Status: f.Status})
+	}, func(limit, offset int64) ([]billing.Payment, error) {
+		rows, err := s.q.PaymentList(ctx, dbsqlc.PaymentListParams{CustomerID: f.CustomerID, Status: f.Status,
+			Limit: limit, Offset: offset})
+		return fromRows(rows, paymentFromRow), err
+	})
+	return p, dbError(err, "payment", "")
 }
 
 // MarkPaymentPaid marks a new payment paid and credits the customer's ledger,
@@ -70,9 +55,9 @@ func (s *Store) Payments(ctx context.Context, f billing.PaymentFilter) (billing.
 // payment stays new.
 func (s *Store) MarkPaymentPaid(ctx context.Context, id int64) (billing.Payment, error) {
 	var p billing.Payment
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		p, err = scanPayment(tx.QueryRow(ctx, `SELECT `+paymentColumns+` FROM payments WHERE id = $1 FOR UPDATE`, id))
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		row, err := q.PaymentGetForUpdate(ctx, id)
+		p = paymentFromRow(row)
 		if err != nil {
 			return dbError(err, "payment", id)
 		}
@@ -84,16 +69,16 @@ func (s *Store) MarkPaymentPaid(ctx context.Context, id int64) (billing.Payment,
 		}
 		// The ledger's writers lock the customer (after the payment here), so
 		// that the balance capped is the balance credited.
-		if _, err := tx.Exec(ctx, `SELECT FROM customers WHERE id = $1 FOR UPDATE`, p.CustomerID); err != nil {
+		if err := q.CustomerLock(ctx, p.CustomerID); err != nil {
 			return err
 		}
-		p, err = scanPayment(tx.QueryRow(ctx, `UPDATE payments SET status = 'paid', paid_at = now()
-			WHERE id = $1 RETURNING `+paymentColumns, id))
+		row, err = q.PaymentMarkPaid(ctx, id)
+		p = paymentFromRow(row)
 		if err != nil {
 			return err
 		}
 		auditObject(ctx, "payment", p.ID, p.CustomerID)
-		_, err = appendEntry(ctx, tx, billing.LedgerEntry{CustomerID: p.CustomerID,
+		_, err = appendEntry(ctx, q, billing.LedgerEntry{CustomerID: p.CustomerID,
 			Kind: billing.Credit, Amount: p.Amount, Currency: p.Currency, Reason: billing.ReasonPayment,
 			Reference: fmt.Sprintf("payment %d", p.ID), IdempotencyKey: fmt.Sprintf("payment:%d", p.ID)})
 		return err
@@ -105,9 +90,9 @@ func (s *Store) MarkPaymentPaid(ctx context.Context, id int64) (billing.Payment,
 // refund is a new ledger entry.
 func (s *Store) CancelPayment(ctx context.Context, id int64) (billing.Payment, error) {
 	var p billing.Payment
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		p, err = scanPayment(tx.QueryRow(ctx, `SELECT `+paymentColumns+` FROM payments WHERE id = $1 FOR UPDATE`, id))
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		row, err := q.PaymentGetForUpdate(ctx, id)
+		p = paymentFromRow(row)
 		if err != nil {
 			return dbError(err, "payment", id)
 		}
@@ -118,8 +103,8 @@ func (s *Store) CancelPayment(ctx context.Context, id int64) (billing.Payment, e
 			return billing.Errorf(billing.ECONFLICT, "payment %d is paid and can't be cancelled; refund it with a ledger adjustment", id)
 		}
 		auditObject(ctx, "payment", p.ID, p.CustomerID)
-		p, err = scanPayment(tx.QueryRow(ctx, `UPDATE payments SET status = 'cancelled',
-			cancelled_at = now() WHERE id = $1 RETURNING `+paymentColumns, id))
+		row, err = q.PaymentMarkCancelled(ctx, id)
+		p = paymentFromRow(row)
 		return err
 	})
 	return p, dbError(err, "payment", id)

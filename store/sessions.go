@@ -5,32 +5,25 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store/dbsqlc"
 )
 
 // StaffCredentials returns the active staff member with login and their password hash.
 func (s *Store) StaffCredentials(ctx context.Context, login string) (billing.Staff, string, error) {
-	var hash string
-	var st billing.Staff
-	err := s.pool.QueryRow(ctx, `SELECT `+staffColumns+`, password_hash FROM staff
-		WHERE lower(login) = lower($1) AND status = 'active'`, login).Scan(&st.ID, &st.Login, &st.Email,
-		&st.Name, &st.Role, &st.Permissions, &st.Status, &st.CreatedAt, &st.UpdatedAt, &hash)
-	return st, hash, dbError(err, "staff member", login)
+	r, err := s.q.StaffCredentials(ctx, login)
+	st := billing.Staff{ID: r.ID, Login: r.Login, Email: r.Email, Name: r.Name, Role: r.Role,
+		Permissions: r.Permissions, Status: r.Status, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return st, r.PasswordHash, dbError(err, "staff member", login)
 }
 
 // UserCredentials returns the user with login, if their customer is active, and the password hash.
 func (s *Store) UserCredentials(ctx context.Context, login string) (billing.User, string, error) {
-	var hash string
-	var u billing.User
-	err := s.pool.QueryRow(ctx, `SELECT u.id, u.customer_id, u.login, u.email, u.phone, u.first_name,
-		u.last_name, u.language, u.email_verified, u.main, u.created_at, u.updated_at, u.password_hash
-		FROM users u JOIN customers c ON c.id = u.customer_id
-		WHERE lower(u.login) = lower($1) AND c.status = 'active'`, login).Scan(&u.ID, &u.CustomerID,
-		&u.Login, &u.Email, &u.Phone, &u.FirstName, &u.LastName, &u.Language, &u.EmailVerified, &u.Main,
-		&u.CreatedAt, &u.UpdatedAt, &hash)
-	return u, hash, dbError(err, "user", login)
+	r, err := s.q.UserCredentials(ctx, login)
+	u := billing.User{ID: r.ID, CustomerID: r.CustomerID, Login: r.Login, Email: r.Email, Phone: r.Phone,
+		FirstName: r.FirstName, LastName: r.LastName, Language: r.Language, EmailVerified: r.EmailVerified,
+		Main: r.Main, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return u, r.PasswordHash, dbError(err, "user", login)
 }
 
 // Session is a signed-in session to create.
@@ -44,21 +37,15 @@ type Session struct {
 	ExpiresAt       time.Time
 }
 
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
 // CreateSession stores a session under the SHA-256 of its token.
 func (s *Store) CreateSession(ctx context.Context, sess Session, tokenHash []byte) (int64, error) {
 	var id int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `INSERT INTO sessions (token_hash, kind, staff_id, user_id, customer_id,
-			parent_session_id, ip, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			tokenHash, sess.Kind, nullID(sess.StaffID), nullID(sess.UserID), nullID(sess.CustomerID),
-			nullID(sess.ParentSessionID), nullIP(sess.IP), sess.ExpiresAt).Scan(&id)
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		var err error
+		id, err = q.SessionInsert(ctx, dbsqlc.SessionInsertParams{TokenHash: tokenHash, Kind: sess.Kind,
+			StaffID: sess.StaffID, UserID: sess.UserID, CustomerID: sess.CustomerID,
+			ParentSessionID: sess.ParentSessionID, IP: sess.IP, ExpiresAt: sess.ExpiresAt})
+		return err
 	})
 	return id, dbError(err, "session", "")
 }
@@ -68,55 +55,36 @@ func (s *Store) CreateSession(ctx context.Context, sess Session, tokenHash []byt
 // is not found; so is an impersonation whose parent session has ended or
 // whose staff member no longer holds the impersonate permission.
 func (s *Store) PrincipalBySession(ctx context.Context, tokenHash []byte) (billing.Principal, error) {
-	var p billing.Principal
-	var staffID, userID, customerID *int64
-	var role *string
-	var perms []string
-	var expires time.Time
-	err := s.pool.QueryRow(ctx, `SELECT s.id, s.kind, s.staff_id, s.user_id, s.customer_id, s.expires_at,
-			st.role, coalesce(st.permissions, '{}')
-		FROM sessions s
-		LEFT JOIN staff st ON st.id = s.staff_id
-		LEFT JOIN customers c ON c.id = s.customer_id
-		LEFT JOIN sessions parent ON parent.id = s.parent_session_id
-		WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
-		  AND (s.staff_id IS NULL OR st.status = 'active')
-		  AND (s.customer_id IS NULL OR c.status = 'active')
-		  AND (s.kind <> 'impersonation' OR (parent.revoked_at IS NULL AND parent.expires_at > now()
-		       AND (st.role = 'admin' OR 'impersonate' = ANY(st.permissions))))`, tokenHash).Scan(&p.SessionID, &p.Kind,
-		&staffID, &userID, &customerID, &expires, &role, &perms)
+	r, err := s.q.SessionPrincipal(ctx, tokenHash)
 	if err != nil {
-		return p, dbError(err, "session", "")
+		return billing.Principal{}, dbError(err, "session", "")
 	}
-	p.ExpiresAt = &expires
-	if staffID != nil {
-		p.StaffID = *staffID
+	p := billing.Principal{SessionID: r.ID, Kind: r.Kind, ExpiresAt: &r.ExpiresAt}
+	if r.StaffID != nil {
+		p.StaffID = *r.StaffID
 	}
-	if userID != nil {
-		p.UserID = *userID
+	if r.UserID != nil {
+		p.UserID = *r.UserID
 	}
-	if customerID != nil {
-		p.CustomerID = *customerID
+	if r.CustomerID != nil {
+		p.CustomerID = *r.CustomerID
 	}
-	if p.Kind == billing.ActorStaff && role != nil {
-		p.Role, p.Permissions = *role, perms
+	if p.Kind == billing.ActorStaff && r.Role != nil {
+		p.Role, p.Permissions = *r.Role, r.Permissions
 	}
 	return p, nil
 }
 
 // RevokeSession ends a session now, and the impersonations started from it.
 func (s *Store) RevokeSession(ctx context.Context, id int64) error {
-	return dbError(s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = now()
-			WHERE (id = $1 OR parent_session_id = $1) AND revoked_at IS NULL`, id)
-		return err
+	return dbError(s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		return q.SessionRevoke(ctx, id)
 	}), "session", id)
 }
 
 // ParentSession returns the id of the session an impersonation session was started from.
 func (s *Store) ParentSession(ctx context.Context, id int64) (int64, error) {
-	var parent *int64
-	err := s.pool.QueryRow(ctx, `SELECT parent_session_id FROM sessions WHERE id = $1`, id).Scan(&parent)
+	parent, err := s.q.SessionParent(ctx, id)
 	if err != nil || parent == nil {
 		return 0, dbError(err, "session", id)
 	}
@@ -140,18 +108,12 @@ type LoginFailures struct {
 func (s *Store) CountLoginAttempt(ctx context.Context, keys []string, admit func([]LoginFailures) bool) ([]LoginFailures, bool, error) {
 	var out []LoginFailures
 	admitted := false
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
 		sorted := slices.Sorted(slices.Values(keys)) // one lock order for every caller: no deadlocks
-		if _, err := tx.Exec(ctx, `INSERT INTO login_failures (key, failures, last_failure_at)
-			SELECT k, 0, now() FROM unnest($1::text[]) k ON CONFLICT (key) DO NOTHING`, sorted); err != nil {
+		if err := q.LoginFailureInit(ctx, sorted); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT key, CASE WHEN last_failure_at > now() - interval '1 hour' THEN failures ELSE 0 END,
-			last_failure_at FROM login_failures WHERE key = ANY($1) ORDER BY key FOR UPDATE`, sorted)
-		if err != nil {
-			return err
-		}
-		got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[LoginFailures])
+		got, err := q.LoginFailureListForUpdate(ctx, sorted)
 		if err != nil {
 			return err
 		}
@@ -160,26 +122,17 @@ func (s *Store) CountLoginAttempt(ctx context.Context, keys []string, admit func
 			out[i] = LoginFailures{Key: k}
 			for _, g := range got {
 				if g.Key == k {
-					out[i] = g
+					out[i] = LoginFailures{Key: g.Key, Failures: g.Failures, Last: g.LastFailureAt}
 				}
 			}
 		}
 		if admitted = admit(out); !admitted {
 			return nil
 		}
-		if _, err = tx.Exec(ctx, `INSERT INTO login_failures (key, failures, last_failure_at)
-			SELECT k, 1, now() FROM unnest($1::text[]) k
-			ON CONFLICT (key) DO UPDATE SET last_failure_at = now(), failures = CASE
-				WHEN login_failures.last_failure_at > now() - interval '1 hour' THEN login_failures.failures + 1 ELSE 1 END`,
-			sorted); err != nil {
+		if err := q.LoginFailureCount(ctx, sorted); err != nil {
 			return err
 		}
-		// Forget failures older than an hour, a few at a time, so that
-		// anonymous attempts with ever new logins can't grow the table.
-		_, err = tx.Exec(ctx, `DELETE FROM login_failures WHERE key IN (SELECT key FROM login_failures
-			WHERE last_failure_at < now() - interval '1 hour' ORDER BY last_failure_at LIMIT 100
-			FOR UPDATE SKIP LOCKED)`) // rows another sign-in holds are left for later: no deadlock
-		return err
+		return q.LoginFailurePrune(ctx)
 	})
 	return out, admitted, err
 }
@@ -187,11 +140,30 @@ func (s *Store) CountLoginAttempt(ctx context.Context, keys []string, admit func
 // LoginSucceeded takes back the failure CountLoginAttempt counted: the
 // login's failures are forgotten, the address's count goes down by one.
 func (s *Store) LoginSucceeded(ctx context.Context, loginKey, ipKey string) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, loginKey); err != nil {
+	return s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		if err := q.LoginFailureDelete(ctx, loginKey); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE login_failures SET failures = greatest(failures - 1, 0) WHERE key = $1`, ipKey)
-		return err
+		return q.LoginFailureDecrement(ctx, ipKey)
 	})
+}
+
+// revokeStaffSessions ends every live session of staff member id but the
+// session keep, and the impersonations started from them.
+func revokeStaffSessions(ctx context.Context, q *dbsqlc.Queries, id, keep int64) error {
+	ended, err := q.SessionRevokeOfStaff(ctx, dbsqlc.SessionRevokeOfStaffParams{StaffID: id, Keep: keep})
+	if err != nil {
+		return err
+	}
+	return q.SessionRevokeChildren(ctx, ended)
+}
+
+// revokeUserSessions ends every live session of user id but the session
+// keep, and the impersonations started from them.
+func revokeUserSessions(ctx context.Context, q *dbsqlc.Queries, id, keep int64) error {
+	ended, err := q.SessionRevokeOfUser(ctx, dbsqlc.SessionRevokeOfUserParams{UserID: id, Keep: keep})
+	if err != nil {
+		return err
+	}
+	return q.SessionRevokeChildren(ctx, ended)
 }

@@ -4,26 +4,25 @@ import (
 	"context"
 	"slices"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store/dbsqlc"
 )
 
-const staffColumns = `id, login, email, name, role, permissions, status, created_at, updated_at`
-
-func scanStaff(row pgx.Row) (billing.Staff, error) {
-	var s billing.Staff
-	err := row.Scan(&s.ID, &s.Login, &s.Email, &s.Name, &s.Role, &s.Permissions, &s.Status, &s.CreatedAt, &s.UpdatedAt)
-	return s, err
+// staffFromRow converts a staff row. The queries that read a staff member
+// (staff.sql, APIKeyOwner) read the same columns; their rows convert to
+// dbsqlc.StaffGetRow.
+func staffFromRow(r dbsqlc.StaffGetRow) billing.Staff {
+	return billing.Staff{ID: r.ID, Login: r.Login, Email: r.Email, Name: r.Name, Role: r.Role,
+		Permissions: r.Permissions, Status: r.Status, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // CreateStaff adds a staff member.
 func (s *Store) CreateStaff(ctx context.Context, in billing.StaffCreate, passwordHash string) (billing.Staff, error) {
 	var out billing.Staff
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		out, err = scanStaff(tx.QueryRow(ctx, `INSERT INTO staff (login, email, name, password_hash, role, permissions)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+staffColumns, in.Login, in.Email, in.Name, passwordHash, in.Role, in.Permissions))
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		row, err := q.StaffInsert(ctx, dbsqlc.StaffInsertParams{Login: in.Login, Email: in.Email, Name: in.Name,
+			PasswordHash: passwordHash, Role: in.Role, Permissions: in.Permissions})
+		out = staffFromRow(dbsqlc.StaffGetRow(row))
 		if e := billing.AuditFrom(ctx); e != nil && err == nil {
 			e.SetObject("staff", out.ID, 0)
 		}
@@ -34,28 +33,23 @@ func (s *Store) CreateStaff(ctx context.Context, in billing.StaffCreate, passwor
 
 // CountStaff returns how many staff members exist.
 func (s *Store) CountStaff(ctx context.Context) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM staff`).Scan(&n)
-	return n, err
+	n, err := s.q.StaffCount(ctx)
+	return int(n), err
 }
 
 // StaffMember returns a staff member.
 func (s *Store) StaffMember(ctx context.Context, id int64) (billing.Staff, error) {
-	st, err := scanStaff(s.pool.QueryRow(ctx, `SELECT `+staffColumns+` FROM staff WHERE id = $1`, id))
-	return st, dbError(err, "staff member", id)
+	row, err := s.q.StaffGet(ctx, id)
+	return staffFromRow(row), dbError(err, "staff member", id)
 }
 
 // StaffList lists the staff.
 func (s *Store) StaffList(ctx context.Context) ([]billing.Staff, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+staffColumns+` FROM staff ORDER BY id`)
+	rows, err := s.q.StaffList(ctx)
 	if err != nil {
-		return nil, err
+		return nil, dbError(err, "staff member", "")
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.Staff, error) { return scanStaff(r) })
-	if list == nil {
-		list = []billing.Staff{}
-	}
-	return list, dbError(err, "staff member", "")
+	return fromRows(rows, func(r dbsqlc.StaffListRow) billing.Staff { return staffFromRow(dbsqlc.StaffGetRow(r)) }), nil
 }
 
 // UpdateStaff applies up on behalf of by, if by may make the change
@@ -68,22 +62,22 @@ func (s *Store) StaffList(ctx context.Context) ([]billing.Staff, error) {
 // impersonations for good.
 func (s *Store) UpdateStaff(ctx context.Context, by billing.Principal, id int64, up billing.StaffUpdate, newPasswordHash string) (billing.Staff, error) {
 	var out billing.Staff
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT id FROM staff WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
-			[]int64{id, by.StaffID}); err != nil {
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		if err := q.StaffLock(ctx, []int64{id, by.StaffID}); err != nil {
 			return err
 		}
 		if by.StaffID != 0 && by.StaffID != id {
-			caller, err := scanStaff(tx.QueryRow(ctx, `SELECT `+staffColumns+` FROM staff WHERE id = $1`, by.StaffID))
+			caller, err := q.StaffGet(ctx, by.StaffID)
 			if err != nil || caller.Status != billing.StaffActive {
 				return billing.Errorf(billing.EUNAUTHORIZED, "your staff account is no longer active; sign in again")
 			}
 			by.Role, by.Permissions = caller.Role, caller.Permissions
 		}
-		before, err := scanStaff(tx.QueryRow(ctx, `SELECT `+staffColumns+` FROM staff WHERE id = $1`, id))
+		row, err := q.StaffGet(ctx, id)
 		if err != nil {
 			return dbError(err, "staff member", id)
 		}
+		before := staffFromRow(row)
 		if by.StaffID == id {
 			by.Role, by.Permissions = before.Role, before.Permissions
 		}
@@ -94,26 +88,24 @@ func (s *Store) UpdateStaff(ctx context.Context, by billing.Principal, id int64,
 		if err := by.MayChangeStaff(before, up); err != nil {
 			return err
 		}
-		out, err = scanStaff(tx.QueryRow(ctx, `UPDATE staff SET name = $2, email = $3, role = $4,
-			permissions = $5, status = $6, password_hash = coalesce(nullif($7, ''), password_hash),
-			updated_at = now() WHERE id = $1 RETURNING `+staffColumns, id, st.Name, st.Email, st.Role,
-			st.Permissions, st.Status, newPasswordHash))
+		updated, err := q.StaffUpdate(ctx, dbsqlc.StaffUpdateParams{ID: id, Name: st.Name, Email: st.Email, Role: st.Role,
+			Permissions: st.Permissions, Status: st.Status, PasswordHash: newPasswordHash})
 		if err != nil {
 			return err
 		}
+		out = staffFromRow(dbsqlc.StaffGetRow(updated))
 		if st.Status == billing.StaffDisabled {
-			if _, err := tx.Exec(ctx, `UPDATE api_keys SET revoked_at = now() WHERE staff_id = $1 AND revoked_at IS NULL`, id); err != nil {
+			if err := q.APIKeyRevokeOfStaff(ctx, id); err != nil {
 				return err
 			}
 		}
 		if mayImpersonate(before) && !mayImpersonate(out) {
-			if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = now()
-				WHERE staff_id = $1 AND kind = 'impersonation' AND revoked_at IS NULL`, id); err != nil {
+			if err := q.SessionRevokeImpersonationsOfStaff(ctx, id); err != nil {
 				return err
 			}
 		}
 		if st.Status == billing.StaffDisabled || newPasswordHash != "" {
-			return revokeSessions(ctx, tx, "staff_id", id, by.SessionID)
+			return revokeStaffSessions(ctx, q, id, by.SessionID)
 		}
 		return nil
 	})
@@ -122,21 +114,4 @@ func (s *Store) UpdateStaff(ctx context.Context, by billing.Principal, id int64,
 
 func mayImpersonate(st billing.Staff) bool {
 	return st.Role == billing.RoleAdmin || slices.Contains(st.Permissions, billing.PermImpersonate)
-}
-
-// revokeSessions ends every live session whose column (staff_id or user_id)
-// is id, except the session keep, and the impersonations started from them.
-func revokeSessions(ctx context.Context, tx pgx.Tx, column string, id, keep int64) error {
-	rows, err := tx.Query(ctx, `UPDATE sessions SET revoked_at = now()
-		WHERE `+column+` = $1 AND id <> $2 AND revoked_at IS NULL RETURNING id`, id, keep)
-	if err != nil {
-		return err
-	}
-	ended, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `UPDATE sessions SET revoked_at = now()
-		WHERE parent_session_id = ANY($1) AND revoked_at IS NULL`, ended)
-	return err
 }

@@ -16,16 +16,19 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store/dbsqlc"
 )
 
-// Store is the PostgreSQL-backed store. It is safe for concurrent use.
+// Store is the PostgreSQL-backed store. It is safe for concurrent use. Its
+// queries live in queries/*.sql; sqlc generates their Go in dbsqlc.
 type Store struct {
 	pool *pgxpool.Pool
+	q    *dbsqlc.Queries // outside a transaction
 }
 
 // New returns a Store on pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool}
+	return &Store{pool: pool, q: dbsqlc.New(pool)}
 }
 
 // Ping reports whether the database answers.
@@ -33,23 +36,17 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.pool.Ping(ctx)
 }
 
-// querier is what both the pool and a transaction offer.
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-// inTx runs fn in one transaction: committed if fn returns nil, rolled back
-// otherwise. The audit entry ctx carries, if any, is written in the same
-// transaction, so a change and its record land together or not at all.
-func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+// inTx runs fn with the queries of one transaction: committed if fn returns
+// nil, rolled back otherwise. The audit entry ctx carries, if any, is written
+// in the same transaction, so a change and its record land together or not at all.
+func (s *Store) inTx(ctx context.Context, fn func(q *dbsqlc.Queries) error) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := fn(tx); err != nil {
+		q := dbsqlc.New(tx)
+		if err := fn(q); err != nil {
 			return err
 		}
 		if e := billing.AuditFrom(ctx); e != nil && e.ID == 0 {
-			return insertAudit(ctx, tx, e)
+			return insertAudit(ctx, q, e)
 		}
 		return nil
 	})
@@ -107,14 +104,6 @@ func Unreachable(err error) bool {
 		return true
 	}
 	return pgconn.SafeToRetry(err) || pgconn.Timeout(err)
-}
-
-// clampPage applies the list defaults: 50 items, at most 200.
-func clampPage(limit, offset int) (int, int) {
-	if limit <= 0 {
-		limit = 50
-	}
-	return min(limit, 200), max(offset, 0)
 }
 
 // CreateDatabase creates the database that url names if it does not exist,

@@ -1,0 +1,83 @@
+-- name: SubscriptionInsert :one
+INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key)
+VALUES (@customer_id, @product_id, @auto_renew, @idempotency_key)
+RETURNING *;
+
+-- name: SubscriptionGet :one
+SELECT * FROM subscriptions WHERE id = $1;
+
+-- name: SubscriptionGetByIdempotencyKey :one
+SELECT * FROM subscriptions WHERE customer_id = @customer_id AND idempotency_key = @idempotency_key::text;
+
+-- name: SubscriptionCount :one
+SELECT count(*) FROM subscriptions
+WHERE (sqlc.narg('customer_id')::bigint IS NULL OR customer_id = sqlc.narg('customer_id'))
+  AND (sqlc.narg('product_id')::bigint IS NULL OR product_id = sqlc.narg('product_id'))
+  AND (@status::text = '' OR status = @status);
+
+-- name: SubscriptionList :many
+SELECT * FROM subscriptions
+WHERE (sqlc.narg('customer_id')::bigint IS NULL OR customer_id = sqlc.narg('customer_id'))
+  AND (sqlc.narg('product_id')::bigint IS NULL OR product_id = sqlc.narg('product_id'))
+  AND (@status::text = '' OR status = @status)
+ORDER BY id DESC
+LIMIT sqlc.arg('limit')::bigint OFFSET sqlc.arg('offset')::bigint;
+
+-- SubscriptionLiveIDs lists the subscriptions whose workflows still run.
+-- name: SubscriptionLiveIDs :many
+SELECT id FROM subscriptions
+WHERE customer_id = $1 AND status IN ('unpaid', 'active', 'suspended')
+ORDER BY id;
+
+-- name: SubscriptionCountAwaitingPayment :one
+SELECT count(*) FROM subscriptions WHERE customer_id = $1 AND status = 'unpaid' AND awaiting_payment;
+
+-- SubscriptionAwaitingPayment counts the customer's orders waiting for a
+-- payment other than order id, and whether order id is one of them.
+-- name: SubscriptionAwaitingPayment :one
+SELECT count(*) FILTER (WHERE id <> @id) AS waiting, count(*) FILTER (WHERE id = @id) AS already
+FROM subscriptions
+WHERE customer_id = @customer_id AND status = 'unpaid' AND awaiting_payment;
+
+-- name: SubscriptionMarkAwaitingPayment :exec
+UPDATE subscriptions SET awaiting_payment = true, workflow_started_at = coalesce(workflow_started_at, now())
+WHERE id = $1 AND status = 'unpaid';
+
+-- name: SubscriptionMarkCharged :execrows
+UPDATE subscriptions SET status = 'active', suspend_reason = '',
+    paid_until = greatest(paid_until, @paid_until::timestamptz), product_id = @product_id, anchor_day = @anchor_day,
+    workflow_started_at = coalesce(workflow_started_at, now()), updated_at = now()
+WHERE id = @id;
+
+-- SubscriptionSetState leaves paid_until alone when the parameter is NULL,
+-- and anchor_day unless anchor_known.
+-- name: SubscriptionSetState :execrows
+UPDATE subscriptions SET status = @status, suspend_reason = @suspend_reason,
+    paid_until = coalesce(sqlc.narg('paid_until')::timestamptz, paid_until), auto_renew = @auto_renew,
+    anchor_day = CASE WHEN @anchor_known::boolean THEN sqlc.narg('anchor_day')::smallint ELSE anchor_day END,
+    updated_at = now(), workflow_started_at = coalesce(workflow_started_at, now())
+WHERE id = @id;
+
+-- name: SubscriptionDeleteUnstarted :exec
+DELETE FROM subscriptions
+WHERE subscriptions.id = $1 AND status = 'unpaid' AND workflow_started_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM notices WHERE notices.subscription_id = $1);
+
+-- name: SubscriptionMarkWorkflowStarted :exec
+UPDATE subscriptions SET workflow_started_at = coalesce(workflow_started_at, now()) WHERE id = $1;
+
+-- name: SubscriptionListUnstarted :many
+SELECT * FROM subscriptions
+WHERE workflow_started_at IS NULL AND created_at < now() - make_interval(secs => @age_seconds)
+ORDER BY id
+LIMIT 500;
+
+-- SubscriptionPlan is what a subscription is billed by: its product (or
+-- product_id's, when not 0) and its customer's time zone and post-paid flag.
+-- name: SubscriptionPlan :one
+SELECT p.id, p.name, p.price, p.currency, p.period_unit, p.period_count, p.auto_renew,
+    p.incoming_days, p.grace_days, p.steps, p.webhook_url, c.time_zone, c.post_paid
+FROM subscriptions s
+JOIN products p ON p.id = coalesce(nullif(@product_id::bigint, 0), s.product_id)
+JOIN customers c ON c.id = s.customer_id
+WHERE s.id = @subscription_id;
