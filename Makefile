@@ -1,5 +1,5 @@
 # The three commands of the README. `make test` is what CI runs (.ci/run).
-.PHONY: setup dev test
+.PHONY: setup dev test generate
 
 setup:
 	@scripts/setup
@@ -9,3 +9,7 @@ dev: setup
 
 test: setup
 	scripts/test
+
+# Regenerates store/dbsqlc from store/queries/*.sql and the migrations.
+generate: setup
+	"$${HOME}/.cache/billing/bin/sqlc" generate
