@@ -45,6 +45,7 @@ func TestCheck(t *testing.T) {
 		{"HEAD", "HEAD", "/healthz", "", 200, "application/json", ``, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			req := httptest.NewRequest(tc.method, "http://127.0.0.1:8080"+tc.path, strings.NewReader(tc.reqBody))
 			req.Header.Set("Content-Type", "application/json")
 			res := &http.Response{StatusCode: tc.status, Header: http.Header{"Content-Type": {tc.contentType}}}
