@@ -103,9 +103,7 @@ func TestExpiredAndBadTokens(t *testing.T) {
 	req, err := http.NewRequest("GET", b.srv.URL+"/api/v1/customers", nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Basic YWRtaW46YWRtaW4=")
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	res.Body.Close()
+	res, _ := b.exchange(req, "")
 	require.Equal(t, http.StatusUnauthorized, res.StatusCode)
 
 	live := b.session(store.Session{Kind: billing.ActorStaff, StaffID: staff.ID})
@@ -237,13 +235,12 @@ func TestSignInSlowDown(t *testing.T) {
 	var lastFailure time.Time // when the request of the latest failure was sent
 	attempt := func(path, login, pw string) (int, http.Header) {
 		t.Helper()
-		req, err := http.NewRequest("POST", b.srv.URL+path, stringsReader(mustJSON(map[string]string{"login": login, "password": pw})))
+		body := mustJSON(map[string]string{"login": login, "password": pw})
+		req, err := http.NewRequest("POST", b.srv.URL+path, stringsReader(body))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")
 		sent := time.Now()
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		res.Body.Close()
+		res, _ := b.exchange(req, body)
 		if res.StatusCode == http.StatusUnauthorized {
 			lastFailure = sent
 		}

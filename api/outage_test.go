@@ -165,15 +165,12 @@ func TestOrderWhileTemporalIsDown(t *testing.T) {
 	b.srv = offline
 	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "POST", offline.URL+"/api/v1/subscriptions",
-		strings.NewReader(`{"customer_id": `+cust+`, "product_id": `+product+`}`))
+	order := `{"customer_id": ` + cust + `, "product_id": ` + product + `}`
+	req, err := http.NewRequestWithContext(ctx, "POST", offline.URL+"/api/v1/subscriptions", strings.NewReader(order))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+b.token)
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	raw, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	res, raw := b.exchange(req, order)
 	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode, "%s", raw)
 	require.Contains(t, string(raw), `"unavailable"`)
 	b.srv = online

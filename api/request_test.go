@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tempobill/billing/internal/apitest"
 )
 
 // send is a raw request: no header but those given (not even Content-Type),
@@ -26,11 +28,21 @@ func (b *bundle) send(token, method, path, body string, header map[string]string
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
+	return b.exchange(req, body)
+}
+
+// exchange sends req, whose body is body, and returns the answer with its
+// whole body. Every request of the package's tests goes through here, and
+// each exchange is checked against the OpenAPI document: the response always,
+// the request when it was answered 2xx (see apitest).
+func (b *bundle) exchange(req *http.Request, body string) (*http.Response, []byte) {
+	b.t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(b.t, err)
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	require.NoError(b.t, err)
+	apitest.Verify(b.t, req, []byte(body), res, raw)
 	return res, raw
 }
 

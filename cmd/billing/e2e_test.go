@@ -23,6 +23,7 @@ import (
 	tclient "go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
+	"github.com/tempobill/billing/internal/apitest"
 	"github.com/tempobill/billing/internal/dbtest"
 	"github.com/tempobill/billing/workflows"
 )
@@ -260,6 +261,7 @@ func callWith(t *testing.T, token, method, url, body string, headers map[string]
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
+	apitest.Verify(t, req, []byte(body), res, raw)
 	require.Equal(t, want, res.StatusCode, "%s %s: %s", method, url, raw)
 	if out != nil {
 		require.NoError(t, json.Unmarshal(raw, out))

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/api"
+	"github.com/tempobill/billing/internal/apitest"
 	"github.com/tempobill/billing/internal/dbtest"
 	"github.com/tempobill/billing/internal/smtptest"
 	"github.com/tempobill/billing/internal/temporaltest"
@@ -117,12 +119,15 @@ func TestWorkerKillDuringRenewals(t *testing.T) {
 	errs := make(chan error, n)
 	for _, cid := range customers {
 		wg.Go(func() {
-			req, _ := http.NewRequest("POST", srv.URL+"/api/v1/subscriptions", strings.NewReader(fmt.Sprintf(`{"customer_id": %d, "product_id": %d}`, cid, product.ID)))
+			order := fmt.Sprintf(`{"customer_id": %d, "product_id": %d}`, cid, product.ID)
+			req, _ := http.NewRequest("POST", srv.URL+"/api/v1/subscriptions", strings.NewReader(order))
 			req.Header.Set("Authorization", "Bearer "+token)
 			req.Header.Set("Content-Type", "application/json")
 			res, err := http.DefaultClient.Do(req)
 			if err == nil {
+				raw, _ := io.ReadAll(res.Body)
 				res.Body.Close()
+				apitest.Verify(t, req, []byte(order), res, raw)
 				if res.StatusCode != http.StatusCreated {
 					err = fmt.Errorf("order: %s", res.Status)
 				}
