@@ -328,11 +328,7 @@ func TestDeclinedBeyondCreditLimit(t *testing.T) {
 	require.NoError(t, err)
 	d := billing.AddPeriods(h.now, billing.PeriodMonth, 1)
 	next, _, err := h.run(h.input(), func(env *testsuite.TestWorkflowEnvironment) {
-		env.RegisterDelayedCallback(func() {
-			env.UpdateWorkflow(workflows.UpdateCancel, "", &testsuite.TestUpdateCallback{
-				OnAccept: func() {}, OnReject: func(err error) { t.Errorf("cancel rejected: %v", err) }, OnComplete: func(any, error) {},
-			}, workflows.CancelInput{})
-		}, d.Sub(h.now)+time.Hour)
+		cancelAt(t, env, d.Sub(h.now)+time.Hour)
 	})
 	require.NoError(t, err)
 	require.Nil(t, next)
@@ -340,6 +336,15 @@ func TestDeclinedBeyondCreditLimit(t *testing.T) {
 	require.Equal(t, 1, h.out.count("email", "declined"))
 	require.Equal(t, 0, h.out.count("nsf"))
 	require.Equal(t, 0, h.out.count("Insufficient funds"), "post-paid customers get no low-balance notices")
+}
+
+// cancelAt cancels the service after the delay; the cancel must be accepted.
+func cancelAt(t *testing.T, env *testsuite.TestWorkflowEnvironment, delay time.Duration) {
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.UpdateCancel, "", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("cancel rejected: %v", err) }, OnComplete: func(any, error) {},
+		}, workflows.CancelInput{})
+	}, delay)
 }
 
 // TestRefusedRenewalNotice: a refused renewal sends the declined notice for a
@@ -367,11 +372,7 @@ func TestRefusedRenewalNotice(t *testing.T) {
 						}
 						return activities.ChargePeriodResult{}, temporal.NewNonRetryableApplicationError("refused", tc.errType, nil)
 					})
-				env.RegisterDelayedCallback(func() {
-					env.UpdateWorkflow(workflows.UpdateCancel, "", &testsuite.TestUpdateCallback{
-						OnAccept: func() {}, OnReject: func(err error) { t.Errorf("cancel rejected: %v", err) }, OnComplete: func(any, error) {},
-					}, workflows.CancelInput{})
-				}, d.Sub(h.now)+time.Hour)
+				cancelAt(t, env, d.Sub(h.now)+time.Hour)
 			})
 			require.NoError(t, err)
 			require.Nil(t, next)
