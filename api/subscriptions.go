@@ -30,10 +30,8 @@ func (s *Server) createSubscription(c echo.Context) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	key := c.Request().Header.Get("Idempotency-Key")
-	var v billing.Validator
-	v.OptionalText("Idempotency-Key", key, 200)
-	if err := v.Err(); err != nil {
+	key, err := idempotencyKey(c)
+	if err != nil {
 		return err
 	}
 	p := principalOf(c)
@@ -45,15 +43,18 @@ func (s *Server) createSubscription(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.startSubscription(ctx, order.Subscription, order.Product); err != nil {
-		s.removeUnstarted(context.WithoutCancel(ctx), order.Subscription)
+	sub := order.Subscription
+	// Starting a workflow that runs (or ran) is a no-op: a repeated order finds it.
+	if _, err := s.workflows.Start(ctx, workflows.SubscriptionInput{SubscriptionID: sub.ID, CustomerID: sub.CustomerID,
+		AutoRenew: sub.AutoRenew, Policy: s.policy}, order.Product); err != nil {
+		s.removeUnstarted(context.WithoutCancel(ctx), sub)
 		return err
 	}
 	status := http.StatusCreated
 	if !order.Created {
 		status = http.StatusOK
 	}
-	return c.JSON(status, SubscriptionView{Subscription: order.Subscription})
+	return c.JSON(status, SubscriptionView{Subscription: sub})
 }
 
 // removeUnstarted deletes the row of an order whose workflow did not start,
@@ -69,6 +70,14 @@ func (s *Server) removeUnstarted(ctx context.Context, sub billing.Subscription) 
 	if err := s.store.DeleteUnstartedSubscription(ctx, sub.ID); err != nil {
 		s.log.Error("unstarted subscription not removed", "subscription", sub.ID, "err", err)
 	}
+}
+
+// idempotencyKey reads the request's optional Idempotency-Key header.
+func idempotencyKey(c echo.Context) (string, error) {
+	key := c.Request().Header.Get("Idempotency-Key")
+	var v billing.Validator
+	v.OptionalText("Idempotency-Key", key, 200)
+	return key, v.Err()
 }
 
 // ReconcileAfter is how old an order without a known workflow must be before
@@ -129,13 +138,6 @@ func (s *Server) RunReconciler(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
-}
-
-// startSubscription starts the workflow; starting one that runs (or ran) is a no-op.
-func (s *Server) startSubscription(ctx context.Context, sub billing.Subscription, p billing.Product) error {
-	_, err := s.workflows.Start(ctx, workflows.SubscriptionInput{
-		SubscriptionID: sub.ID, CustomerID: sub.CustomerID, AutoRenew: sub.AutoRenew, Policy: s.policy}, p)
-	return err
 }
 
 func (s *Server) listSubscriptions(c echo.Context) error {
@@ -344,10 +346,8 @@ func (s *Server) act(c echo.Context, action workflows.Action) error {
 		return err
 	}
 	// The same Idempotency-Key is the same action: Temporal runs it once.
-	key := c.Request().Header.Get("Idempotency-Key")
-	var v billing.Validator
-	v.OptionalText("Idempotency-Key", key, 200)
-	if err := v.Err(); err != nil {
+	key, err := idempotencyKey(c)
+	if err != nil {
 		return err
 	}
 	sched, err := s.workflows.Act(c.Request().Context(), sub.ID, action, key)
