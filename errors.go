@@ -5,6 +5,7 @@ package billing
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -27,6 +28,17 @@ const (
 	EMEDIATYPE       = "unsupported_media_type" // a body that is not application/json (415)
 	EHEADERSTOOLARGE = "headers_too_large"      // request line and headers over the limit (431)
 )
+
+// Codes returns every error code, those of refused charges (EINSUFFICIENT,
+// EDECLINED) too. Activities and workflows fail with them as the types of
+// Temporal application errors, so that a code crosses Temporal unchanged.
+func Codes() []string {
+	return []string{ECONFLICT, EINTERNAL, EINVALID, EMALFORMED, ENOTFOUND, EUNAUTHORIZED, EFORBIDDEN, ETOOMANY,
+		EUNAVAILABLE, EMETHOD, ETOOLARGE, EMEDIATYPE, EHEADERSTOOLARGE, EINSUFFICIENT, EDECLINED}
+}
+
+// IsCode says whether s is one of the error codes.
+func IsCode(s string) bool { return slices.Contains(Codes(), s) }
 
 // Error is an error a person can act on: a code, a message, and for invalid
 // input the offending fields with what is wrong with each.

@@ -233,5 +233,8 @@ func TestChargePeriodPricesAndDates(t *testing.T) {
 	_, err = f.st.Adjust(f.ctx, f.cust.ID, billing.Adjustment{Kind: billing.Debit, Amount: 700, Currency: "EUR", Reference: "x", IdempotencyKey: rand.Text()})
 	require.NoError(t, err)
 	_, err = f.acts.ChargePeriod(f.ctx, in)
-	require.ErrorContains(t, err, "InsufficientFunds")
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, activities.ErrInsufficientFunds, appErr.Type())
+	require.True(t, appErr.NonRetryable())
 }

@@ -61,11 +61,27 @@ func permanentError(err error, errType string, details ...any) error {
 }
 
 // Error types of charges that retrying can't fix: the workflow tells them
-// apart to send the non-sufficient-funds or the declined notice.
+// apart to send the non-sufficient-funds or the declined notice. They are
+// the domain's error codes, so that a refusal reaches the API as it is.
 const (
-	ErrInsufficientFunds = "InsufficientFunds"
-	ErrChargeDeclined    = "ChargeDeclined"
+	ErrInsufficientFunds = billing.EINSUFFICIENT
+	ErrChargeDeclined    = billing.EDECLINED
 )
+
+// The types the same refusals had before they were error codes. Committed
+// histories and running workflows carry them: the workflow and the client
+// must go on reading them (see IsDeclined and workflows.Client).
+const (
+	LegacyInsufficientFunds = "InsufficientFunds"
+	LegacyChargeDeclined    = "ChargeDeclined"
+)
+
+// IsDeclined says whether errType, the type of a refused charge's error, is
+// ErrChargeDeclined, under its legacy name too; any other refusal is a lack
+// of funds.
+func IsDeclined(errType string) bool {
+	return errType == ErrChargeDeclined || errType == LegacyChargeDeclined
+}
 
 // chargeError turns a refused charge into a non-retryable application error
 // carrying details (the plan of a period charge), and leaves errors that may

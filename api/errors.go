@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -89,6 +90,11 @@ func (s *Server) errorBody(err error, c echo.Context) (int, ErrorBody) {
 		return he.Code, ErrorBody{ErrorDetail{Code: code, Message: msg}}
 	}
 	code := billing.ErrorCode(err)
+	if _, ok := statusOf[code]; !ok {
+		// A code without a status is a bug: a 500, logged, its text not shown.
+		err = fmt.Errorf("error code %q has no HTTP status: %w", code, err)
+		code = billing.EINTERNAL
+	}
 	if code == billing.EINTERNAL && store.Unreachable(err) {
 		// A lost database connection is an outage, not a bug: 503, and it passes.
 		err = &billing.Error{Code: billing.EUNAVAILABLE, Message: "the database can't be reached; nothing was changed, try again shortly", Cause: err}
@@ -100,10 +106,10 @@ func (s *Server) errorBody(err error, c echo.Context) (int, ErrorBody) {
 	if code == billing.EINTERNAL {
 		s.log.Error("internal error", "method", c.Request().Method, "path", c.Path(), "err", err)
 	}
+	detail := ErrorDetail{Code: code, Message: "internal error"}
 	var be *billing.Error
-	detail := ErrorDetail{Code: code, Message: billing.ErrorMessage(err)}
-	if errors.As(err, &be) {
-		detail.Fields = be.Fields
+	if errors.As(err, &be) && be.Code == code {
+		detail.Message, detail.Fields = be.Message, be.Fields
 	}
 	return statusOf[code], ErrorBody{detail}
 }

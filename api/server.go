@@ -3,7 +3,6 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,15 +20,14 @@ import (
 
 // Server holds what the handlers need. Its methods are the handlers.
 type Server struct {
-	store    *store.Store
-	temporal client.Client
-	log      *slog.Logger
-	echo     *echo.Echo
-	actions  map[string]string // "METHOD /path" -> action name for the audit log
+	store     *store.Store
+	workflows *workflows.Client
+	log       *slog.Logger
+	echo      *echo.Echo
+	actions   map[string]string // "METHOD /path" -> action name for the audit log
 	// stepNames are the custom lifecycle steps products may name.
 	stepNames []string
 	policy    workflows.Policy
-	taskQueue string
 	// open lists the public routes ("GET /readyz"): they never look at a token.
 	open map[string]bool
 	// allowPrivateWebhooks lets webhook URLs lead to private addresses.
@@ -59,7 +57,7 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 	if opts.Policy.LowMoneyDays == nil && opts.Policy.NearDeleteDays == nil {
 		opts.Policy = workflows.DefaultPolicy
 	}
-	s := &Server{store: st, temporal: tc, log: log, echo: echo.New(), taskQueue: opts.TaskQueue,
+	s := &Server{store: st, workflows: workflows.NewClient(tc, opts.TaskQueue), log: log, echo: echo.New(),
 		policy: opts.Policy, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
@@ -205,7 +203,7 @@ func (s *Server) ready(c echo.Context) error {
 		checks["postgres"], status = "unreachable", http.StatusServiceUnavailable
 		s.log.Warn("not ready: PostgreSQL unreachable", "err", err)
 	}
-	if err := s.temporalHealth(ctx); err != nil {
+	if err := s.workflows.CheckHealth(ctx); err != nil {
 		checks["temporal"], status = "unreachable", http.StatusServiceUnavailable
 		s.log.Warn("not ready: Temporal unreachable", "err", err)
 	}
@@ -229,9 +227,4 @@ func (s *Server) metrics(c echo.Context) error {
 		fmt.Fprintf(&b, "billing_notices{status=%q} %d\n", st, counts[st])
 	}
 	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(b.String()))
-}
-
-func (s *Server) temporalHealth(ctx context.Context) error {
-	_, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
-	return err
 }

@@ -5,17 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/tempobill/billing"
-	"github.com/tempobill/billing/activities"
 	"github.com/tempobill/billing/workflows"
 )
 
@@ -36,10 +30,8 @@ func (s *Server) createSubscription(c echo.Context) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	key := c.Request().Header.Get("Idempotency-Key")
-	var v billing.Validator
-	v.OptionalText("Idempotency-Key", key, 200)
-	if err := v.Err(); err != nil {
+	key, err := idempotencyKey(c)
+	if err != nil {
 		return err
 	}
 	p := principalOf(c)
@@ -51,15 +43,18 @@ func (s *Server) createSubscription(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.startSubscription(ctx, order.Subscription, order.Product); err != nil {
-		s.removeUnstarted(context.WithoutCancel(ctx), order.Subscription)
+	sub := order.Subscription
+	// Starting a workflow that runs (or ran) is a no-op: a repeated order finds it.
+	if _, err := s.workflows.Start(ctx, workflows.SubscriptionInput{SubscriptionID: sub.ID, CustomerID: sub.CustomerID,
+		AutoRenew: sub.AutoRenew, Policy: s.policy}, order.Product); err != nil {
+		s.removeUnstarted(context.WithoutCancel(ctx), sub)
 		return err
 	}
 	status := http.StatusCreated
 	if !order.Created {
 		status = http.StatusOK
 	}
-	return c.JSON(status, SubscriptionView{Subscription: order.Subscription})
+	return c.JSON(status, SubscriptionView{Subscription: sub})
 }
 
 // removeUnstarted deletes the row of an order whose workflow did not start,
@@ -67,15 +62,22 @@ func (s *Server) createSubscription(c echo.Context) error {
 // reached Temporal after all, the row stays: a retry with the same
 // Idempotency-Key then finds it.
 func (s *Server) removeUnstarted(ctx context.Context, sub billing.Subscription) {
-	_, err := s.temporal.DescribeWorkflowExecution(ctx, sub.WorkflowID, "")
-	var notFound *serviceerror.NotFound
-	if !errors.As(err, &notFound) {
+	started, err := s.workflows.Started(ctx, sub.ID)
+	if started || err != nil {
 		s.log.Warn("order kept for the reconciler: its workflow may have started", "subscription", sub.ID, "err", err)
 		return
 	}
 	if err := s.store.DeleteUnstartedSubscription(ctx, sub.ID); err != nil {
 		s.log.Error("unstarted subscription not removed", "subscription", sub.ID, "err", err)
 	}
+}
+
+// idempotencyKey reads the request's optional Idempotency-Key header.
+func idempotencyKey(c echo.Context) (string, error) {
+	key := c.Request().Header.Get("Idempotency-Key")
+	var v billing.Validator
+	v.OptionalText("Idempotency-Key", key, 200)
+	return key, v.Err()
 }
 
 // ReconcileAfter is how old an order without a known workflow must be before
@@ -94,15 +96,16 @@ func (s *Server) Reconcile(ctx context.Context, age time.Duration) (started, rem
 		return 0, 0, err
 	}
 	for _, sub := range subs {
-		_, err := s.temporal.DescribeWorkflowExecution(ctx, sub.WorkflowID, "")
-		var notFound *serviceerror.NotFound
+		ok, err := s.workflows.Started(ctx, sub.ID)
 		switch {
-		case err == nil:
+		case err != nil:
+			return started, removed, err
+		case ok:
 			if err := s.store.MarkWorkflowStarted(ctx, sub.ID); err != nil {
 				return started, removed, err
 			}
 			started++
-		case errors.As(err, &notFound):
+		default:
 			e := billing.NewAuditEntry(billing.Principal{Kind: billing.ActorSystem}, "removeUnstartedOrder", "")
 			e.SetObject("subscription", sub.ID, sub.CustomerID)
 			if err := s.store.DeleteUnstartedSubscription(ctx, sub.ID); err != nil {
@@ -112,8 +115,6 @@ func (s *Server) Reconcile(ctx context.Context, age time.Duration) (started, rem
 				s.log.Warn("removal of an unstarted order not audited", "subscription", sub.ID, "err", err)
 			}
 			removed++
-		default:
-			return started, removed, temporalError(err)
 		}
 	}
 	return started, removed, nil
@@ -137,31 +138,6 @@ func (s *Server) RunReconciler(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
-}
-
-// startSubscription starts the workflow; starting one that runs (or ran) is a no-op.
-func (s *Server) startSubscription(ctx context.Context, sub billing.Subscription, p billing.Product) error {
-	opts := client.StartWorkflowOptions{
-		ID:                       billing.SubscriptionWorkflowID(sub.ID),
-		TaskQueue:                s.taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		StaticSummary:            fmt.Sprintf("Subscription %d: %s for customer %d", sub.ID, p.Name, sub.CustomerID),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchCustomerID.ValueSet(sub.CustomerID),
-			workflows.SearchProductID.ValueSet(sub.ProductID),
-			workflows.SearchStatus.ValueSet(sub.Status)),
-	}
-	_, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.SubscriptionWorkflow, workflows.SubscriptionInput{
-		SubscriptionID: sub.ID, CustomerID: sub.CustomerID, AutoRenew: sub.AutoRenew, Policy: s.policy})
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return nil
-	}
-	if err != nil {
-		return temporalError(err)
-	}
-	return nil
 }
 
 func (s *Server) listSubscriptions(c echo.Context) error {
@@ -213,17 +189,14 @@ func (s *Server) getSubscription(c echo.Context) error {
 	}
 	view := SubscriptionView{Subscription: sub}
 	if sub.Status != billing.SubscriptionCancelled && sub.Status != billing.SubscriptionDeleted {
-		v, err := s.temporal.QueryWorkflow(c.Request().Context(), sub.WorkflowID, "", workflows.QuerySchedule)
-		if err == nil {
-			var sched workflows.Schedule
-			if err := v.Get(&sched); err == nil {
-				view.Schedule = &sched
-				if err := s.nextPrice(c, sub, &sched); err != nil {
-					return err
-				}
-			}
-		} else {
+		sched, err := s.workflows.Schedule(c.Request().Context(), sub.ID)
+		if err != nil {
 			s.log.Warn("schedule query failed", "subscription", sub.ID, "err", err)
+		} else {
+			view.Schedule = &sched
+			if err := s.nextPrice(c, sub, &sched); err != nil {
+				return err
+			}
 		}
 	}
 	return c.JSON(http.StatusOK, view)
@@ -290,11 +263,11 @@ func (s *Server) suspendSubscription(c echo.Context) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	return s.act(c, workflows.UpdateSuspend, workflows.SuspendInput{Reason: in.Reason})
+	return s.act(c, workflows.SuspendInput{Reason: in.Reason})
 }
 
 func (s *Server) resumeSubscription(c echo.Context) error {
-	return s.act(c, workflows.UpdateResume, workflows.ResumeInput{})
+	return s.act(c, workflows.ResumeInput{})
 }
 
 func (s *Server) cancelSubscription(c echo.Context) error {
@@ -302,7 +275,7 @@ func (s *Server) cancelSubscription(c echo.Context) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	return s.act(c, workflows.UpdateCancel, workflows.CancelInput{AtPeriodEnd: in.AtPeriodEnd})
+	return s.act(c, workflows.CancelInput{AtPeriodEnd: in.AtPeriodEnd})
 }
 
 // renewSubscription charges the next period now. It names the period, so a
@@ -312,15 +285,11 @@ func (s *Server) renewSubscription(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.temporal.QueryWorkflow(c.Request().Context(), sub.WorkflowID, "", workflows.QuerySchedule)
+	sched, err := s.workflows.Schedule(c.Request().Context(), sub.ID)
 	if err != nil {
-		return updateError(err, sub)
-	}
-	var sched workflows.Schedule
-	if err := v.Get(&sched); err != nil {
 		return err
 	}
-	return s.act(c, workflows.UpdateRenewNow, workflows.RenewNowInput{Period: sched.Period + 1})
+	return s.act(c, workflows.RenewNowInput{Period: sched.Period + 1})
 }
 
 func (s *Server) changeProduct(c echo.Context) error {
@@ -340,7 +309,7 @@ func (s *Server) changeProduct(c echo.Context) error {
 	if p.Status != billing.ProductActive {
 		return billing.Errorf(billing.ECONFLICT, "product %d is archived", p.ID)
 	}
-	return s.act(c, workflows.UpdateChangeProduct, workflows.ChangeProductInput{ProductID: in.ProductID})
+	return s.act(c, workflows.ChangeProductInput{ProductID: in.ProductID})
 }
 
 func (s *Server) setAutoRenew(c echo.Context) error {
@@ -353,7 +322,7 @@ func (s *Server) setAutoRenew(c echo.Context) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	return s.act(c, workflows.UpdateSetAutoRenew, workflows.SetAutoRenewInput{Enabled: *in.Enabled})
+	return s.act(c, workflows.SetAutoRenewInput{Enabled: *in.Enabled})
 }
 
 func (s *Server) extendSubscription(c echo.Context) error {
@@ -366,51 +335,32 @@ func (s *Server) extendSubscription(c echo.Context) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	return s.act(c, workflows.UpdateExtend, workflows.ExtendInput{Days: in.Days})
+	return s.act(c, workflows.ExtendInput{Days: in.Days})
 }
 
-// act sends a staff action to the subscription's workflow as an update and
+// act sends a staff or client action to the subscription's workflow and
 // answers with the new schedule. A rejected action leaves no trace.
-func (s *Server) act(c echo.Context, update string, arg any) error {
+func (s *Server) act(c echo.Context, action workflows.Action) error {
 	sub, err := s.subscriptionOf(c)
 	if err != nil {
 		return err
 	}
-	// The same Idempotency-Key is the same update: Temporal runs it once.
-	key := c.Request().Header.Get("Idempotency-Key")
-	var v billing.Validator
-	v.OptionalText("Idempotency-Key", key, 200)
-	if err := v.Err(); err != nil {
+	// The same Idempotency-Key is the same action: Temporal runs it once.
+	key, err := idempotencyKey(c)
+	if err != nil {
 		return err
 	}
-	if key == "" {
-		if r, ok := arg.(workflows.RenewNowInput); ok {
-			key = fmt.Sprintf("renew-period-%d", r.Period)
-		}
+	sched, err := s.workflows.Act(c.Request().Context(), sub.ID, action, key)
+	if errors.Is(err, workflows.ErrActionRunning) {
+		// Accepted and still running: say so instead of inviting a retry.
+		return c.JSON(http.StatusAccepted, map[string]string{"status": "accepted",
+			"message": "the action was accepted and is still running; see GET /api/v1/subscriptions/" + fmt.Sprint(sub.ID)})
 	}
-	if key != "" {
-		key = update + ":" + key
-	}
-	h, err := s.temporal.UpdateWorkflow(c.Request().Context(), client.UpdateWorkflowOptions{
-		UpdateID: key, WorkflowID: sub.WorkflowID, UpdateName: update, Args: []any{arg},
-		WaitForStage: client.WorkflowUpdateStageAccepted,
-	})
 	if err != nil {
-		return updateError(err, sub)
-	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 30*time.Second)
-	defer cancel()
-	var sched workflows.Schedule
-	if err := h.Get(ctx, &sched); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			// Accepted and still running: say so instead of inviting a retry.
-			return c.JSON(http.StatusAccepted, map[string]string{"status": "accepted",
-				"message": "the action was accepted and is still running; see GET /api/v1/subscriptions/" + fmt.Sprint(sub.ID)})
-		}
-		return updateError(err, sub)
+		return err
 	}
 	if e := billing.AuditFrom(c.Request().Context()); e != nil {
-		e.Details["update"] = update
+		e.Details["update"] = action.UpdateName()
 		if err := s.store.Audit(c.Request().Context(), e); err != nil {
 			return err
 		}
@@ -420,39 +370,6 @@ func (s *Server) act(c echo.Context, update string, arg any) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, SubscriptionView{Subscription: sub, Schedule: &sched})
-}
-
-// updateError turns a rejected or failed update into an error a person can act on.
-func updateError(err error, sub billing.Subscription) error {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		if _, ok := statusOf[appErr.Type()]; ok { // an activity's *billing.Error, by code
-			return billing.Errorf(appErr.Type(), "%s", appErr.Message())
-		}
-		switch appErr.Type() {
-		case workflows.ErrInvalid:
-			return billing.Errorf(billing.EINVALID, "%s", appErr.Message())
-		case activities.ErrInsufficientFunds:
-			return billing.Errorf(billing.EINSUFFICIENT, "%s", appErr.Message())
-		case activities.ErrChargeDeclined:
-			return billing.Errorf(billing.EDECLINED, "%s", appErr.Message())
-		default:
-			return billing.Errorf(billing.ECONFLICT, "%s", appErr.Message())
-		}
-	}
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) || strings.Contains(err.Error(), "workflow execution already completed") {
-		return billing.Errorf(billing.ECONFLICT, "subscription %d is %s; its workflow has ended", sub.ID, sub.Status)
-	}
-	return temporalError(err)
-}
-
-// temporalError hides Temporal's internals behind an unavailable error.
-func temporalError(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return billing.Errorf(billing.EUNAVAILABLE, "the workflow service did not answer in time; try again")
-	}
-	return fmt.Errorf("%w: %w", billing.Errorf(billing.EUNAVAILABLE, "the workflow service is unavailable; try again"), err)
 }
 
 // paymentReceived tells every live subscription of the customer that money
@@ -467,9 +384,7 @@ func (s *Server) paymentReceived(ctx context.Context, customerID, paymentID int6
 		return
 	}
 	for _, id := range ids {
-		err := s.temporal.SignalWorkflow(ctx, billing.SubscriptionWorkflowID(id), "", workflows.SignalPaymentReceived,
-			workflows.PaymentReceived{PaymentID: paymentID})
-		if err != nil {
+		if err := s.workflows.PaymentReceived(ctx, id, paymentID); err != nil {
 			s.log.Warn("payment not signalled to subscription", "subscription", id, "err", err)
 		}
 	}

@@ -58,7 +58,7 @@ type subscription struct {
 // before anything can block.
 func newSubscription(ctx workflow.Context, in SubscriptionInput) (*subscription, error) {
 	if in.SubscriptionID <= 0 || in.CustomerID <= 0 {
-		return nil, temporal.NewNonRetryableApplicationError("subscription and customer IDs are required", "InvalidInput", nil)
+		return nil, temporal.NewNonRetryableApplicationError("subscription and customer IDs are required", billing.EINVALID, nil)
 	}
 	w := &subscription{in: in, st: in.State, payments: workflow.GetSignalChannel(ctx, SignalPaymentReceived), mu: workflow.NewMutex(ctx)}
 	if w.st == nil {
@@ -305,7 +305,7 @@ func (w *subscription) renew(ctx workflow.Context, scheduled bool) error {
 		}
 		w.st.RenewalFailed = true
 		state := billing.MilestoneNSF
-		if refused.Type() == activities.ErrChargeDeclined {
+		if activities.IsDeclined(refused.Type()) {
 			state = billing.MilestoneDeclined
 		}
 		w.setDetails(ctx, "renewal failed, waiting for a payment: "+refused.Message())

@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -326,11 +328,7 @@ func TestDeclinedBeyondCreditLimit(t *testing.T) {
 	require.NoError(t, err)
 	d := billing.AddPeriods(h.now, billing.PeriodMonth, 1)
 	next, _, err := h.run(h.input(), func(env *testsuite.TestWorkflowEnvironment) {
-		env.RegisterDelayedCallback(func() {
-			env.UpdateWorkflow(workflows.UpdateCancel, "", &testsuite.TestUpdateCallback{
-				OnAccept: func() {}, OnReject: func(err error) { t.Errorf("cancel rejected: %v", err) }, OnComplete: func(any, error) {},
-			}, workflows.CancelInput{})
-		}, d.Sub(h.now)+time.Hour)
+		cancelAt(t, env, d.Sub(h.now)+time.Hour)
 	})
 	require.NoError(t, err)
 	require.Nil(t, next)
@@ -338,6 +336,50 @@ func TestDeclinedBeyondCreditLimit(t *testing.T) {
 	require.Equal(t, 1, h.out.count("email", "declined"))
 	require.Equal(t, 0, h.out.count("nsf"))
 	require.Equal(t, 0, h.out.count("Insufficient funds"), "post-paid customers get no low-balance notices")
+}
+
+// cancelAt cancels the service after the delay; the cancel must be accepted.
+func cancelAt(t *testing.T, env *testsuite.TestWorkflowEnvironment, delay time.Duration) {
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.UpdateCancel, "", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("cancel rejected: %v", err) }, OnComplete: func(any, error) {},
+		}, workflows.CancelInput{})
+	}, delay)
+}
+
+// TestRefusedRenewalNotice: a refused renewal sends the declined notice for a
+// declined charge and the NSF one for any other refusal, under the error
+// types charges fail with and under those that histories recorded before
+// they were error codes carry.
+func TestRefusedRenewalNotice(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ errType, notice, not string }{
+		{activities.ErrChargeDeclined, "declined", "nsf"},
+		{activities.LegacyChargeDeclined, "declined", "nsf"},
+		{activities.ErrInsufficientFunds, "nsf", "declined"},
+		{activities.LegacyInsufficientFunds, "nsf", "declined"},
+	} {
+		t.Run(tc.errType, func(t *testing.T) {
+			t.Parallel()
+			h := setup(t, options{price: 100, autoRenew: true, incoming: 2})
+			h.credit(1000)
+			d := billing.AddPeriods(h.now, billing.PeriodMonth, 1)
+			next, _, err := h.run(h.input(), func(env *testsuite.TestWorkflowEnvironment) {
+				env.OnActivity(h.acts.ChargePeriod, mock.Anything, mock.Anything).Return(
+					func(ctx context.Context, in activities.ChargePeriodInput) (activities.ChargePeriodResult, error) {
+						if in.Period == 1 {
+							return h.acts.ChargePeriod(ctx, in)
+						}
+						return activities.ChargePeriodResult{}, temporal.NewNonRetryableApplicationError("refused", tc.errType, nil)
+					})
+				cancelAt(t, env, d.Sub(h.now)+time.Hour)
+			})
+			require.NoError(t, err)
+			require.Nil(t, next)
+			require.Equal(t, 1, h.out.count("email", tc.notice))
+			require.Equal(t, 0, h.out.count("email", tc.not))
+		})
+	}
 }
 
 // TestPostPaid: charges always go through; the balance goes negative and no

@@ -155,3 +155,32 @@ type (
 	// PaymentReceived is the signal that the customer's balance was credited.
 	PaymentReceived struct{ PaymentID int64 }
 )
+
+// Action is a staff or client action on a subscription, sent to its
+// workflow as the update UpdateName names: SuspendInput, ResumeInput,
+// CancelInput, RenewNowInput, ChangeProductInput, SetAutoRenewInput or
+// ExtendInput.
+type Action interface {
+	UpdateName() string
+}
+
+// UpdateName returns UpdateSuspend.
+func (SuspendInput) UpdateName() string { return UpdateSuspend }
+
+// UpdateName returns UpdateResume.
+func (ResumeInput) UpdateName() string { return UpdateResume }
+
+// UpdateName returns UpdateCancel.
+func (CancelInput) UpdateName() string { return UpdateCancel }
+
+// UpdateName returns UpdateRenewNow.
+func (RenewNowInput) UpdateName() string { return UpdateRenewNow }
+
+// UpdateName returns UpdateChangeProduct.
+func (ChangeProductInput) UpdateName() string { return UpdateChangeProduct }
+
+// UpdateName returns UpdateSetAutoRenew.
+func (SetAutoRenewInput) UpdateName() string { return UpdateSetAutoRenew }
+
+// UpdateName returns UpdateExtend.
+func (ExtendInput) UpdateName() string { return UpdateExtend }

@@ -11,14 +11,10 @@ import (
 	"github.com/tempobill/billing"
 )
 
-// Error types of rejected updates; the API answers 422 and 409 for them.
-const (
-	ErrInvalid  = "Invalid"
-	ErrConflict = "Conflict"
-)
-
-func invalid(msg string) error  { return temporal.NewApplicationError(msg, ErrInvalid) }
-func conflict(msg string) error { return temporal.NewApplicationError(msg, ErrConflict) }
+// A rejected update fails with an application error whose type is the
+// domain's error code; workflows.Client turns it back into a *billing.Error.
+func invalid(msg string) error  { return temporal.NewApplicationError(msg, billing.EINVALID) }
+func conflict(msg string) error { return temporal.NewApplicationError(msg, billing.ECONFLICT) }
 
 // registerUpdates registers the staff actions. Each validator rejects what
 // the current state forbids, before anything is written to history; each

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/password"
@@ -15,7 +14,7 @@ import (
 
 // adminCreate is "billing admin create --login L --email E [--name N] [--password P]":
 // it creates an admin and prints the password if it generated one.
-func adminCreate(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+func adminCreate(ctx context.Context, m *Main, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("billing admin create", flag.ContinueOnError)
 	var in billing.StaffCreate
 	fs.StringVar(&in.Login, "login", "", "login of the new admin (required)")
@@ -29,21 +28,22 @@ func adminCreate(ctx context.Context, cfg Config, log *slog.Logger, args []strin
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	if err := migrate(ctx, cfg, log); err != nil {
+	if err := m.Migrate(ctx); err != nil {
 		return err
 	}
-	return withDeps(ctx, cfg, log, func(d deps) error {
-		_, pw, err := createAdmin(ctx, d.store, in)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "admin %q created", in.Login)
-		if pw != "" {
-			fmt.Fprintf(out, " with password %s (shown once)", pw)
-		}
-		fmt.Fprintln(out)
-		return nil
-	})
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	_, pw, err := createAdmin(ctx, m.Store, in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "admin %q created", in.Login)
+	if pw != "" {
+		fmt.Fprintf(out, " with password %s (shown once)", pw)
+	}
+	fmt.Fprintln(out)
+	return nil
 }
 
 func createAdmin(ctx context.Context, st *store.Store, in billing.StaffCreate) (billing.Staff, string, error) {

@@ -71,6 +71,9 @@ type Config struct {
 	Policy            workflows.Policy
 	TrustedProxies    []*net.IPNet
 	WorkflowCacheSize int
+	// WorkerPollers is how many task polls the worker keeps open (0: the
+	// SDK's default); "billing bench" sets it with -pollers.
+	WorkerPollers int
 	// WebhookAllowPrivate lets product webhooks reach loopback and private
 	// networks; off, they reach only public addresses (server-side request forgery).
 	WebhookAllowPrivate bool

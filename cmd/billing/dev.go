@@ -14,7 +14,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/tempobill/billing/workflows"
 )
@@ -22,35 +21,22 @@ import (
 // runDev runs the whole system on one machine: it migrates the local
 // database, starts a Temporal dev server whose state is a file in DATA_DIR,
 // then the worker and the API, and stops all of them on Ctrl-C.
-func runDev(ctx context.Context, cfg Config, log *slog.Logger) error {
-	if err := migrate(ctx, cfg, log); err != nil {
+func (m *Main) runDev(ctx context.Context) error {
+	cfg := m.Config
+	if err := m.OpenDev(ctx); err != nil {
 		return err
 	}
-	temporal, err := startTemporal(ctx, cfg, log)
+	if err := m.StartWorker(); err != nil {
+		return err
+	}
+	if err := m.StartAPI(); err != nil {
+		return err
+	}
+	adminLine, err := firstAdmin(ctx, m.Store)
 	if err != nil {
 		return err
 	}
-	defer temporal.stop(log)
-	return withDeps(ctx, cfg, log, func(d deps) error {
-		if err := waitForTemporal(ctx, d.temporal, temporal.exited); err != nil {
-			return err
-		}
-		g, gctx := errgroup.WithContext(ctx)
-		g.Go(func() error { return runWorker(gctx, cfg, d) })
-		g.Go(func() error { return serveAPI(gctx, cfg, d) })
-		g.Go(func() error {
-			select {
-			case <-temporal.exited:
-				return errors.New("the Temporal dev server stopped; see " + temporal.logPath)
-			case <-gctx.Done():
-				return nil
-			}
-		})
-		adminLine, err := firstAdmin(ctx, d.store)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, `
+	fmt.Fprintf(os.Stderr, `
 billing is running. Press Ctrl-C to stop.
   REST API      http://%s/api/v1  (OpenAPI: /api/v1/openapi.json, health: /healthz, /readyz)
   Temporal UI   http://127.0.0.1:%s
@@ -58,9 +44,20 @@ billing is running. Press Ctrl-C to stop.
   PostgreSQL    %s
   Temporal log  %s
 %s
-`, displayAddr(cfg.HTTPAddr), cfg.TemporalUIPort, cfg.TemporalAddress, cfg.TemporalNamespace, cfg.TaskQueue, redact(cfg.DatabaseURL), temporal.logPath, adminLine)
-		return g.Wait()
-	})
+`, displayAddr(cfg.HTTPAddr), cfg.TemporalUIPort, cfg.TemporalAddress, cfg.TemporalNamespace, cfg.TaskQueue, redact(cfg.DatabaseURL), m.devTemporal.logPath, adminLine)
+	return m.Wait(ctx)
+}
+
+// OpenDev readies a system of its own on this machine: it creates and
+// migrates the database, opens Main and starts a Temporal dev server.
+func (m *Main) OpenDev(ctx context.Context) error {
+	if err := m.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	return m.StartTemporalDev(ctx)
 }
 
 type devTemporal struct {
@@ -69,30 +66,38 @@ type devTemporal struct {
 	logPath string
 }
 
-// startTemporal starts "temporal server start-dev" in its own process group,
-// with a file store and the search attributes the workflows set.
-func startTemporal(ctx context.Context, cfg Config, log *slog.Logger) (*devTemporal, error) {
+// StartTemporalDev starts "temporal server start-dev" on Config's address,
+// in its own process group, with a file store in DATA_DIR and the search
+// attributes the workflows set, and waits until it answers; Close stops it.
+// Without a TEMPORAL_UI_PORT it runs without its web UI. Open first.
+func (m *Main) StartTemporalDev(ctx context.Context) error {
+	cfg := m.Config
 	cli, err := cfg.temporalCLI()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	host, port, err := net.SplitHostPort(cfg.TemporalAddress)
 	if err != nil {
-		return nil, fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
+		return fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, err
+		return err
 	}
 	logPath := filepath.Join(cfg.DataDir, "temporal.log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	args := []string{"server", "start-dev", "--ip", host, "--port", port, "--ui-port", cfg.TemporalUIPort,
+	args := []string{"server", "start-dev", "--ip", host, "--port", port,
 		"--namespace", cfg.TemporalNamespace,
 		"--db-filename", filepath.Join(cfg.DataDir, "temporal.db"),
 		"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
 		"--log-level", "warn"}
+	if cfg.TemporalUIPort != "" {
+		args = append(args, "--ui-port", cfg.TemporalUIPort)
+	} else {
+		args = append(args, "--headless")
+	}
 	for _, sa := range workflows.SearchAttributes {
 		args = append(args, "--search-attribute", sa.Name+"="+sa.Type)
 	}
@@ -102,16 +107,20 @@ func startTemporal(ctx context.Context, cfg Config, log *slog.Logger) (*devTempo
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return nil, fmt.Errorf("start the Temporal dev server (%s): %w", cli, err)
+		return fmt.Errorf("start the Temporal dev server (%s): %w", cli, err)
 	}
-	log.Info("Temporal dev server starting", "pid", cmd.Process.Pid, "cli", cli)
+	m.Log.Info("Temporal dev server starting", "pid", cmd.Process.Pid, "cli", cli)
 	t := &devTemporal{cmd: cmd, exited: make(chan struct{}), logPath: logPath}
+	m.devTemporal = t
 	go func() {
 		_ = cmd.Wait()
 		logFile.Close()
 		close(t.exited)
+		if m.ctx.Err() == nil {
+			m.failed <- errors.New("the Temporal dev server stopped; see " + logPath)
+		}
 	}()
-	return t, nil
+	return waitForTemporal(ctx, m.Temporal, t.exited)
 }
 
 // stop asks the dev server to stop and waits for it, killing it after 15 s.

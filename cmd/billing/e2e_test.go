@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	tclient "go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
@@ -131,18 +129,17 @@ func TestDevEndToEnd(t *testing.T) {
 // folder; and the API's URL and the Temporal frontend's address.
 func devEnv(t *testing.T) (env []string, apiURL, temporalAddr string) {
 	t.Helper()
-	dbName := "billing_e2e_" + strings.ToLower(rand.Text()[:8])
 	base := os.Getenv("DATABASE_URL")
 	if base == "" {
 		base = dbtest.DefaultURL
 	}
-	cfg, err := pgx.ParseConfig(base)
+	dbURL, err := databaseURL(base, "billing_e2e_"+strings.ToLower(rand.Text()[:8]))
 	require.NoError(t, err)
-	t.Cleanup(func() { dropDatabase(base, dbName) })
-	httpPort, temporalPort, uiPort := freePort(t), freePort(t), freePort(t)
+	t.Cleanup(func() { _ = dropDatabase(context.Background(), dbURL) })
+	httpPort, temporalPort, uiPort := port(t), port(t), port(t)
 	temporalAddr = "127.0.0.1:" + temporalPort
 	env = append(os.Environ(),
-		fmt.Sprintf("DATABASE_URL=postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, dbName),
+		"DATABASE_URL="+dbURL,
 		"HTTP_ADDR=127.0.0.1:"+httpPort,
 		"TEMPORAL_ADDRESS="+temporalAddr,
 		"TEMPORAL_UI_PORT="+uiPort,
@@ -268,20 +265,10 @@ func callWith(t *testing.T, token, method, url, body string, headers map[string]
 	}
 }
 
-func freePort(t *testing.T) string {
+// port is a free port of 127.0.0.1.
+func port(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freePort()
 	require.NoError(t, err)
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-}
-
-func dropDatabase(base, name string) {
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return
-	}
-	defer c.Close(ctx)
-	_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	return p
 }

@@ -6,6 +6,9 @@
 //	billing worker   the Temporal worker
 //	billing migrate  create the database if missing and apply migrations
 //	billing admin create --login L --email E   create an admin
+//	billing bench    measure the system on a Temporal dev server and a database of its own
+//
+// Every command builds the system with Main, as the end-to-end tests do.
 package main
 
 import (
@@ -34,6 +37,7 @@ import (
 	"github.com/tempobill/billing/sms"
 	"github.com/tempobill/billing/store"
 	"github.com/tempobill/billing/worker"
+	"github.com/tempobill/billing/workflows"
 )
 
 const usage = `usage: billing <command>
@@ -45,6 +49,8 @@ commands:
   migrate  create the database if missing and apply migrations
   admin create --login L --email E [--name N] [--password P]
            create an admin (the password is generated and printed if left out)
+  bench [-n N] [-starts N] [-cycles N] [-concurrency N] [-pollers N] [-only starts|history|burst] [-cache N]
+           measure the system on its own Temporal dev server and database (see the README)
 
 Configuration is read from environment variables; see the README.`
 
@@ -59,7 +65,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string) error {
+func run(ctx context.Context, args []string) (err error) {
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
@@ -67,64 +73,147 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := cfg.Logger()
-	slog.SetDefault(log)
+	m := NewMain(cfg)
+	slog.SetDefault(m.Log)
+	defer func() { err = errors.Join(err, m.Close()) }()
 	switch args[0] {
 	case "dev":
-		return runDev(ctx, cfg, log)
+		return m.runDev(ctx)
 	case "api":
-		return withDeps(ctx, cfg, log, func(d deps) error { return serveAPI(ctx, cfg, d) })
+		return m.run(ctx, m.StartAPI)
 	case "worker":
-		return withDeps(ctx, cfg, log, func(d deps) error { return runWorker(ctx, cfg, d) })
+		return m.run(ctx, m.StartWorker)
 	case "migrate":
-		return migrate(ctx, cfg, log)
+		return m.Migrate(ctx)
 	case "admin":
 		if len(args) < 2 || args[1] != "create" {
 			return errors.New(usage)
 		}
-		return adminCreate(ctx, cfg, log, args[2:], os.Stdout)
+		return adminCreate(ctx, m, args[2:], os.Stdout)
+	case "bench":
+		return runBench(ctx, cfg, args[1:])
 	default:
 		return errors.New(usage)
 	}
 }
 
-// deps are the process-wide connections: one pool, one Temporal client.
-type deps struct {
-	log      *slog.Logger
-	pool     *pgxpool.Pool
-	store    *store.Store
-	temporal client.Client
+// Main is the billing system built from a Config: one pool and one Temporal
+// client (Open), and what runs on them: the worker (StartWorker), the REST
+// API (StartAPI), for development a Temporal dev server (StartTemporalDev).
+// The commands, the bench and the end-to-end tests all build the system
+// with it, so it is wired in one place.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+
+	// Set by Open.
+	Pool      *pgxpool.Pool
+	Store     *store.Store
+	Temporal  client.Client
+	Workflows *workflows.Client
+
+	// Set by StartAPI: the API and the URL it is served at.
+	API *api.Server
+	URL string
+
+	ctx         context.Context // ends with Close: the background loops stop
+	cancel      context.CancelFunc
+	worker      sdkworker.Worker
+	http        *http.Server
+	devTemporal *devTemporal
+	failed      chan error // a server Main started that stopped by itself
 }
 
-func withDeps(ctx context.Context, cfg Config, log *slog.Logger, fn func(deps) error) error {
-	pool, err := store.OpenPool(ctx, cfg.DatabaseURL)
+// NewMain returns a Main for cfg, logging as cfg says.
+func NewMain(cfg Config) *Main {
+	return &Main{Config: cfg, Log: cfg.Logger(), failed: make(chan error, 2)}
+}
+
+// run runs the part start starts until ctx ends.
+func (m *Main) run(ctx context.Context, start func() error) error {
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	if err := start(); err != nil {
+		return err
+	}
+	return m.Wait(ctx)
+}
+
+// Open connects the pool and the Temporal client (lazily: neither needs its
+// server up yet). The loops Main starts later run until ctx ends or Close.
+func (m *Main) Open(ctx context.Context) error {
+	m.ctx, m.cancel = context.WithCancel(ctx)
+	pool, err := store.OpenPool(ctx, m.Config.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	defer pool.Close()
+	m.Pool, m.Store = pool, store.New(pool)
 	tc, err := client.NewLazyClient(client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    tlog.NewStructuredLogger(log.With("component", "temporal")),
+		HostPort:  m.Config.TemporalAddress,
+		Namespace: m.Config.TemporalNamespace,
+		Logger:    tlog.NewStructuredLogger(m.Log.With("component", "temporal")),
 	})
 	if err != nil {
 		return fmt.Errorf("temporal client: %w", err)
 	}
-	defer tc.Close()
-	return fn(deps{log: log, pool: pool, store: store.New(pool), temporal: tc})
+	m.Temporal, m.Workflows = tc, workflows.NewClient(tc, m.Config.TaskQueue)
+	return nil
 }
 
-// serveAPI serves the REST API until ctx ends, then drains requests.
-func serveAPI(ctx context.Context, cfg Config, d deps) error {
-	handler := api.New(d.store, d.temporal, d.log, api.Options{TaskQueue: cfg.TaskQueue, Policy: cfg.Policy,
+// Wait waits until ctx ends (nil) or a server Main started stops by itself (why).
+func (m *Main) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-m.failed:
+		return err
+	}
+}
+
+// Close stops what Main started, in order: the API (its requests drain for
+// up to 10 seconds), the worker, the connections, the dev server.
+func (m *Main) Close() error {
+	var err error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = m.http.Shutdown(ctx)
+		cancel()
+		m.http = nil
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	if m.worker != nil {
+		m.worker.Stop()
+		m.worker = nil
+	}
+	if m.Temporal != nil {
+		m.Temporal.Close()
+		m.Temporal = nil
+	}
+	if m.Pool != nil {
+		m.Pool.Close()
+		m.Pool = nil
+	}
+	if m.devTemporal != nil {
+		m.devTemporal.stop(m.Log)
+		m.devTemporal = nil
+	}
+	return err
+}
+
+// StartAPI serves the REST API on Config.HTTPAddr, and reconciles orders
+// whose workflow start failed while Temporal was away (see
+// api.Server.Reconcile). Open first.
+func (m *Main) StartAPI() error {
+	cfg := m.Config
+	m.API = api.New(m.Store, m.Temporal, m.Log, api.Options{TaskQueue: cfg.TaskQueue, Policy: cfg.Policy,
 		StepNames: worker.StepNames(worker.Steps()), TrustedProxies: cfg.TrustedProxies,
 		AllowPrivateWebhooks: cfg.WebhookAllowPrivate})
-	// Orders whose workflow start failed while Temporal was away are started
-	// or removed when it is back (see api.Server.Reconcile).
-	go handler.RunReconciler(ctx, 30*time.Second)
+	go m.API.RunReconciler(m.ctx, 30*time.Second)
 	srv := &http.Server{
-		Addr:              cfg.HTTPAddr,
-		Handler:           handler,
+		Handler:           m.API,
 		ReadHeaderTimeout: 10 * time.Second,
 		// Well above api.MaxHeaderBytes, so that the API answers 431 in JSON;
 		// only beyond this does net/http cut a request off in plain text.
@@ -134,49 +223,55 @@ func serveAPI(ctx context.Context, cfg Config, d deps) error {
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
-	d.log.Info("REST API listening", "addr", ln.Addr().String())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	m.http, m.URL = srv, "http://"+ln.Addr().String()
+	m.Log.Info("REST API listening", "addr", ln.Addr().String())
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			m.failed <- err
+		}
+	}()
+	return nil
 }
 
-// runWorker runs the Temporal worker until ctx ends.
-func runWorker(ctx context.Context, cfg Config, d deps) error {
-	acts, err := newActivities(cfg, d)
+// NewWorker returns a worker on Config.TaskQueue with the activities wired
+// to their outside services, not started. Open first.
+func (m *Main) NewWorker() (sdkworker.Worker, error) {
+	acts, err := m.newActivities()
+	if err != nil {
+		return nil, err
+	}
+	sdkworker.SetStickyWorkflowCacheSize(m.Config.WorkflowCacheSize) // process-wide, before the worker starts
+	return worker.New(m.Temporal, m.Config.TaskQueue, acts, worker.Options{Pollers: m.Config.WorkerPollers}), nil
+}
+
+// StartWorker starts the Temporal worker and makes sure the notice
+// redelivery schedule exists. Open first.
+func (m *Main) StartWorker() error {
+	w, err := m.NewWorker()
 	if err != nil {
 		return err
 	}
-	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize) // process-wide, before the worker starts
-	w := worker.New(d.temporal, cfg.TaskQueue, acts, worker.Options{})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("temporal worker: %w", err)
 	}
-	go ensureRedeliverySchedule(ctx, cfg, d)
-	d.log.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", cfg.TemporalAddress)
-	<-ctx.Done()
-	w.Stop()
+	m.worker = w
+	go m.ensureRedeliverySchedule()
+	m.Log.Info("worker started", "task_queue", m.Config.TaskQueue, "temporal", m.Config.TemporalAddress)
 	return nil
 }
 
 // ensureRedeliverySchedule creates the notice redelivery schedule, trying
-// again every 10 seconds until it exists or the worker stops: a Temporal
-// server that is slow to answer at start must not stop the worker.
-func ensureRedeliverySchedule(ctx context.Context, cfg Config, d deps) {
+// again every 10 seconds until it exists or Main stops: a Temporal server
+// that is slow to answer at start must not stop the worker.
+func (m *Main) ensureRedeliverySchedule() {
 	for {
-		err := worker.EnsureRedeliverySchedule(ctx, d.temporal, cfg.TaskQueue)
-		if err == nil || ctx.Err() != nil {
+		err := worker.EnsureRedeliverySchedule(m.ctx, m.Temporal, m.Config.TaskQueue)
+		if err == nil || m.ctx.Err() != nil {
 			return
 		}
-		d.log.Warn("notice redelivery schedule not created yet; trying again", "err", err)
+		m.Log.Warn("notice redelivery schedule not created yet; trying again", "err", err)
 		select {
-		case <-ctx.Done():
+		case <-m.ctx.Done():
 			return
 		case <-time.After(10 * time.Second):
 		}
@@ -185,38 +280,39 @@ func ensureRedeliverySchedule(ctx context.Context, cfg Config, d deps) {
 
 // newActivities wires the activities to their outside services: SMTP or a
 // folder of .eml files, Twilio or a log file.
-func newActivities(cfg Config, d deps) (*activities.Activities, error) {
-	acts := &activities.Activities{Store: d.store, MailFrom: cfg.MailFrom, Steps: worker.Steps(), Log: d.log,
+func (m *Main) newActivities() (*activities.Activities, error) {
+	cfg := m.Config
+	acts := &activities.Activities{Store: m.Store, MailFrom: cfg.MailFrom, Steps: worker.Steps(), Log: m.Log,
 		AllowPrivateWebhooks: cfg.WebhookAllowPrivate}
 	if cfg.SMTPAddr != "" {
-		m, err := mail.NewSMTP(cfg.SMTPAddr, cfg.SMTPUsername, cfg.SMTPPassword, cfg.SMTPTLS)
+		mailer, err := mail.NewSMTP(cfg.SMTPAddr, cfg.SMTPUsername, cfg.SMTPPassword, cfg.SMTPTLS)
 		if err != nil {
 			return nil, err
 		}
-		acts.Mail = m
-		d.log.Info("mail goes to SMTP", "addr", cfg.SMTPAddr)
+		acts.Mail = mailer
+		m.Log.Info("mail goes to SMTP", "addr", cfg.SMTPAddr)
 	} else {
 		acts.Mail = mail.Dir{Path: cfg.MailDir}
-		d.log.Info("mail goes to a folder of .eml files (set SMTP_ADDR to send)", "dir", cfg.MailDir)
+		m.Log.Info("mail goes to a folder of .eml files (set SMTP_ADDR to send)", "dir", cfg.MailDir)
 	}
 	if cfg.TwilioAccountSID != "" {
 		acts.SMS = sms.NewTwilio(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioFrom, nil)
 	} else {
 		acts.SMS = &sms.Log{Path: cfg.SMSLog}
-		d.log.Info("SMS go to a log file (set TWILIO_ACCOUNT_SID to send)", "file", cfg.SMSLog)
+		m.Log.Info("SMS go to a log file (set TWILIO_ACCOUNT_SID to send)", "file", cfg.SMSLog)
 	}
 	return acts, nil
 }
 
-// migrate creates the database if it is missing and applies the migrations.
-func migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
-	if err := store.CreateDatabase(ctx, cfg.DatabaseURL); err != nil {
+// Migrate creates the database if it is missing and applies the migrations.
+func (m *Main) Migrate(ctx context.Context) error {
+	if err := store.CreateDatabase(ctx, m.Config.DatabaseURL); err != nil {
 		return err
 	}
-	pool, err := store.OpenPool(ctx, cfg.DatabaseURL)
+	pool, err := store.OpenPool(ctx, m.Config.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	return migrations.Up(ctx, pool, log)
+	return migrations.Up(ctx, pool, m.Log)
 }

@@ -2,32 +2,20 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tempobill/billing"
-	"github.com/tempobill/billing/api"
 	"github.com/tempobill/billing/internal/apitest"
 	"github.com/tempobill/billing/internal/dbtest"
 	"github.com/tempobill/billing/internal/smtptest"
 	"github.com/tempobill/billing/internal/temporaltest"
-	"github.com/tempobill/billing/store"
-	"github.com/tempobill/billing/worker"
 	"github.com/tempobill/billing/workflows"
 )
 
@@ -54,10 +42,6 @@ func TestWorkerKillDuringRenewals(t *testing.T) {
 	dbURL, drop, err := dbtest.Create(ctx, base)
 	require.NoError(t, err)
 	t.Cleanup(drop)
-	pool, err := pgxpool.New(ctx, dbURL)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	st := store.New(pool)
 	smtpd, err := smtptest.Start()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = smtpd.Close() })
@@ -80,68 +64,31 @@ func TestWorkerKillDuringRenewals(t *testing.T) {
 	w := startWorker()
 	t.Cleanup(func() { _ = w.Process.Kill(); _ = w.Wait() })
 
+	// The API in this process, on the same database and Temporal server.
+	// No low-balance notices: the third period would send 1,200 of them.
+	m := mustRunMain(t, func(cfg *Config) {
+		cfg.DatabaseURL, cfg.TemporalAddress = dbURL, dev.FrontendHostPort()
+		cfg.Policy = workflows.DefaultPolicy
+		cfg.Policy.LowMoneyDays = []int{}
+	})
+	pool := m.Pool
+
 	// Customers, each with money for exactly two periods, and a product
 	// renewed every 40 seconds with the approved notice on.
-	price := int64(100)
-	incoming := 1
-	pin := billing.ProductInput{Name: "Burst", Price: &price, Currency: "EUR", PeriodUnit: billing.PeriodSecond, PeriodCount: 40,
-		IncomingDays: &incoming, PaymentStates: map[string]billing.NoticeSetting{
-			billing.StateApproved: {Email: true, Subject: "Approved [PAYMENT_AMOUNT]", Body: "ok"}}}
-	product, err := st.CreateProduct(ctx, pin.Product())
+	product, err := createProduct(ctx, m.Store, billing.PeriodSecond, 40, 1)
 	require.NoError(t, err)
-	customers := make([]int64, n)
-	for i := range customers {
-		login := fmt.Sprintf("k%d%s", i, strings.ToLower(rand.Text()[:6]))
-		in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "Burst", Country: "DE",
-			User: billing.UserCreate{Login: login, Email: login + "@example.com"}}
-		in.Defaults()
-		c, _, err := st.CreateCustomer(ctx, in, "x")
-		require.NoError(t, err)
-		_, err = st.Adjust(ctx, c.ID, billing.Adjustment{Kind: billing.Credit, Amount: 2 * price, Currency: "EUR", Reference: "top-up", IdempotencyKey: rand.Text()})
-		require.NoError(t, err)
-		customers[i] = c.ID
-	}
+	customers, err := createCustomers(ctx, m.Store, n, 2*product.Price)
+	require.NoError(t, err)
 
 	// Order through the real API, all at once.
-	// No low-balance notices: the third period would send 1,200 of them.
-	policy := workflows.DefaultPolicy
-	policy.LowMoneyDays = []int{}
-	srv := httptest.NewServer(api.New(st, dev.Client(), slog.New(slog.DiscardHandler),
-		api.Options{Policy: policy, StepNames: worker.StepNames(worker.Steps())}))
-	t.Cleanup(srv.Close)
-	admin, err := st.CreateStaff(ctx, billing.StaffCreate{Login: "burst-admin", Email: "burst@staff.example", Role: billing.RoleAdmin, Permissions: []string{}}, "x")
+	token, err := adminToken(ctx, m.Store, "burst-admin")
 	require.NoError(t, err)
-	token := "bs_" + rand.Text()
-	sum := sha256.Sum256([]byte(token))
-	_, err = st.CreateSession(ctx, store.Session{Kind: billing.ActorStaff, StaffID: admin.ID, ExpiresAt: time.Now().Add(time.Hour)}, sum[:])
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for _, cid := range customers {
-		wg.Go(func() {
-			order := fmt.Sprintf(`{"customer_id": %d, "product_id": %d}`, cid, product.ID)
-			req, _ := http.NewRequest("POST", srv.URL+"/api/v1/subscriptions", strings.NewReader(order))
-			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Content-Type", "application/json")
-			res, err := http.DefaultClient.Do(req)
-			if err == nil {
-				raw, _ := io.ReadAll(res.Body)
-				res.Body.Close()
-				apitest.Verify(t, req, []byte(order), res, raw)
-				if res.StatusCode != http.StatusCreated {
-					err = fmt.Errorf("order: %s", res.Status)
-				}
-			}
-			if err != nil {
-				errs <- err
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
+	// Every order is checked against the OpenAPI document.
+	hc := &http.Client{Transport: apitest.Transport(t, nil)}
+	require.NoError(t, parallel(n, n, func(i int) error {
+		_, err := order(ctx, hc, m.URL, token, customers[i], product.ID)
+		return err
+	}))
 
 	renewals := func() int {
 		var c int

@@ -192,6 +192,46 @@ func Verify(t testing.TB, req *http.Request, reqBody []byte, res *http.Response,
 	}
 }
 
+// Transport is an http.RoundTripper that checks every exchange it carries
+// (with Verify) before handing the response on; next carries them
+// (http.DefaultTransport when nil). It lets code that takes an *http.Client,
+// such as the bench's order helper, be checked in a test.
+func Transport(t testing.TB, next http.RoundTripper) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return verifying{t: t, next: next}
+}
+
+type verifying struct {
+	t    testing.TB
+	next http.RoundTripper
+}
+
+func (v verifying) RoundTrip(req *http.Request) (*http.Response, error) {
+	var reqBody []byte
+	if req.Body != nil {
+		var err error
+		if reqBody, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+		_ = req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
+	res, err := v.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resBody, err := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(resBody))
+	Verify(v.t, req, reqBody, res, resBody)
+	return res, nil
+}
+
 // closeDocument closes the document's object schemas (see Load).
 func closeDocument(doc *openapi3.T) {
 	c := closer{seen: map[*openapi3.Schema]bool{}}

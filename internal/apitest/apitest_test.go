@@ -1,6 +1,8 @@
 package apitest_test
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -57,5 +59,50 @@ func TestCheck(t *testing.T) {
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.wrong)
 		})
+	}
+}
+
+// recorder is a testing.TB that keeps what Verify reports.
+type recorder struct {
+	testing.TB
+	errors []string
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Error(args ...any) {
+	r.errors = append(r.errors, strings.TrimSpace(fmt.Sprint(args...)))
+}
+
+// TestTransport: a client using Transport gets the response it would have
+// got, and an exchange that differs from the document is reported.
+func TestTransport(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("extra") != "" {
+			_, _ = w.Write([]byte(`{"status": "ok", "uptime": 3}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"status": "ok"}`))
+	}))
+	t.Cleanup(srv.Close)
+	rec := &recorder{TB: t}
+	hc := &http.Client{Transport: apitest.Transport(rec, nil)}
+	for _, tc := range []struct {
+		query, wrong string
+	}{{"", ""}, {"?extra=1", `property "uptime" is unsupported`}} {
+		rec.errors = nil
+		res, err := hc.Get(srv.URL + "/healthz" + tc.query)
+		require.NoError(t, err)
+		body, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		require.NoError(t, res.Body.Close())
+		require.Contains(t, string(body), `"status": "ok"`, "the caller still reads the body")
+		if tc.wrong == "" {
+			require.Empty(t, rec.errors)
+			continue
+		}
+		require.Len(t, rec.errors, 1)
+		require.Contains(t, rec.errors[0], tc.wrong)
 	}
 }

@@ -1,4 +1,6 @@
-// Command bench measures the billing system on one Temporal dev server and
+package main
+
+// "billing bench" measures the billing system on one Temporal dev server and
 // one PostgreSQL, and prints a table:
 //
 //   - subscriptions created per second through the API, against bare
@@ -8,20 +10,21 @@
 //   - the time for N subscriptions due at the same second to be charged,
 //     against N bare timer-plus-one-activity workflows (ratio at most 2).
 //
-// Run it with: go run ./cmd/bench (flags: -n, -starts, -cycles, -concurrency).
-package main
+// Run it with: go run ./cmd/billing bench (flags: -n, -starts, -cycles,
+// -concurrency, -pollers, -only, -cache).
 
 import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,100 +33,84 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/testsuite"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
-	"github.com/tempobill/billing/api"
-	"github.com/tempobill/billing/internal/dbtest"
-	"github.com/tempobill/billing/internal/temporaltest"
-	"github.com/tempobill/billing/mail"
-	"github.com/tempobill/billing/sms"
 	"github.com/tempobill/billing/store"
 	"github.com/tempobill/billing/worker"
 	"github.com/tempobill/billing/workflows"
 )
 
-func main() {
-	n := flag.Int("n", 2000, "subscriptions due at the same second")
-	starts := flag.Int("starts", 1000, "workflows started in each round of the start measurement")
-	cycles := flag.Int("cycles", 100, "billing cycles of the history measurement")
-	concurrency := flag.Int("concurrency", 32, "concurrent starters")
-	pollers := flag.Int("pollers", 2, "task pollers of each worker (billing and bare alike; 2 is the SDK default)")
-	only := flag.String("only", "", "run one phase only: starts, history or burst")
-	cache := flag.Int("cache", 0, "workflows each worker keeps in memory between tasks (WORKFLOW_CACHE_SIZE; 0, the default, is none)")
-	flag.Parse()
-	sdkworker.SetStickyWorkflowCacheSize(*cache) // as billing worker does, before any worker starts
-	if err := run(*n, *starts, *cycles, *concurrency, *pollers, *only); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
+// runBench is "billing bench": it builds the system with Main on a Temporal
+// dev server (the file store "billing dev" uses, without its web UI) and a
+// database of its own, both removed afterwards, and runs the measurements.
+func runBench(ctx context.Context, cfg Config, args []string) (err error) {
+	fs := flag.NewFlagSet("billing bench", flag.ContinueOnError)
+	n := fs.Int("n", 2000, "subscriptions due at the same second")
+	starts := fs.Int("starts", 1000, "workflows started in each round of the start measurement")
+	cycles := fs.Int("cycles", 100, "billing cycles of the history measurement")
+	concurrency := fs.Int("concurrency", 32, "concurrent starters")
+	pollers := fs.Int("pollers", 2, "task pollers of each worker (billing and bare alike; 2 is the SDK default)")
+	only := fs.String("only", "", "run one phase only: starts, history or burst")
+	cache := fs.Int("cache", 0, "workflows each worker keeps in memory between tasks (WORKFLOW_CACHE_SIZE; 0, the default, is none)")
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
-}
-
-type bench struct {
-	ctx     context.Context
-	tc      client.Client
-	pool    *pgxpool.Pool
-	st      *store.Store
-	api     *httptest.Server
-	token   string
-	http    *http.Client // keeps a connection per concurrent client, as API clients do
-	policy  workflows.Policy
-	dir     string
-	pollers int
-}
-
-func run(n, starts, cycles, concurrency, pollers int, only string) error {
-	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "billing-bench")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cli, err := temporaltest.CLI()
+	if cfg.DatabaseURL, err = databaseURL(cfg.DatabaseURL, "billing_bench_"+strings.ToLower(rand.Text()[:10])); err != nil {
+		return err
+	}
+	temporalPort, err := freePort()
 	if err != nil {
 		return err
 	}
-	var args []string
-	for _, sa := range workflows.SearchAttributes {
-		args = append(args, "--search-attribute", sa.Name+"="+sa.Type)
-	}
-	// The same file store "billing dev" uses.
-	args = append(args, "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal")
-	dev, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{ExistingPath: cli, LogLevel: "error",
-		DBFilename: filepath.Join(dir, "temporal.db"), ExtraArgs: args, Stdout: io.Discard, Stderr: io.Discard,
-		ClientOptions: &client.Options{Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))}})
-	if err != nil {
-		return err
-	}
-	defer func() { _ = dev.Stop() }()
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = dbtest.DefaultURL
-	}
-	dbURL, drop, err := dbtest.Create(ctx, base)
-	if err != nil {
-		return err
-	}
-	defer drop()
-	pool, err := store.OpenPool(ctx, dbURL)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	b := &bench{ctx: ctx, tc: dev.Client(), pool: pool, st: store.New(pool), dir: dir, pollers: pollers,
-		policy: workflows.Policy{LowMoneyDays: []int{1, 0}, NearDeleteDays: []int{1}, GraceDays: 2, SuspendAfterDays: 1}}
-	if err := b.startAPI(); err != nil {
-		return err
-	}
-	defer b.api.Close()
+	cfg.TemporalAddress, cfg.TemporalUIPort, cfg.TemporalNamespace = "127.0.0.1:"+temporalPort, "", "default"
+	cfg.HTTPAddr, cfg.DataDir = "127.0.0.1:0", dir
+	// Mail and SMS go to files, whatever the environment says.
+	cfg.SMTPAddr, cfg.TwilioAccountSID = "", ""
+	cfg.MailDir, cfg.SMSLog = filepath.Join(dir, "mail"), filepath.Join(dir, "sms.log")
+	cfg.Policy = workflows.Policy{LowMoneyDays: []int{1, 0}, NearDeleteDays: []int{1}, GraceDays: 2, SuspendAfterDays: 1}
+	cfg.WorkerPollers, cfg.WorkflowCacheSize = *pollers, *cache
 
+	m := NewMain(cfg)
+	m.Log = slog.New(slog.DiscardHandler)
+	defer func() { err = errors.Join(err, dropDatabase(context.WithoutCancel(ctx), cfg.DatabaseURL)) }()
+	defer func() { err = errors.Join(err, m.Close()) }()
+	if err := m.OpenDev(ctx); err != nil {
+		return err
+	}
+	if err := m.StartAPI(); err != nil {
+		return err
+	}
+	token, err := adminToken(ctx, m.Store, "bench")
+	if err != nil {
+		return err
+	}
+	b := &bench{ctx: ctx, m: m, tc: m.Temporal, st: m.Store, token: token,
+		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	return b.run(*n, *starts, *cycles, *concurrency, *pollers, *only)
+}
+
+type bench struct {
+	ctx   context.Context
+	m     *Main
+	tc    client.Client
+	st    *store.Store
+	token string
+	http  *http.Client // keeps a connection per concurrent client, as API clients do
+}
+
+func (b *bench) run(n, starts, cycles, concurrency, pollers int, only string) error {
+	var err error
 	fmt.Printf("one Temporal dev server (file store, WAL) and PostgreSQL on this machine; %d concurrent starters, %d pollers per worker\n\n", concurrency, pollers)
 	var bare, viaAPI, perCycle float64
 	var maxRun int
@@ -159,20 +146,6 @@ func run(n, starts, cycles, concurrency, pollers int, only string) error {
 			n, billingBurst.Round(10*time.Millisecond), bareBurst.Round(10*time.Millisecond), billingBurst.Seconds()/bareBurst.Seconds())
 	}
 	return nil
-}
-
-// startAPI serves the real API in-process, with an admin session.
-func (b *bench) startAPI() error {
-	b.http = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
-	b.api = httptest.NewServer(api.New(b.st, b.tc, slog.New(slog.DiscardHandler), api.Options{Policy: b.policy, StepNames: worker.StepNames(worker.Steps())}))
-	admin, err := b.st.CreateStaff(b.ctx, billing.StaffCreate{Login: "bench", Email: "bench@example.com", Role: billing.RoleAdmin, Permissions: []string{}}, "x")
-	if err != nil {
-		return err
-	}
-	b.token = "bs_" + rand.Text()
-	sum := sha256.Sum256([]byte(b.token))
-	_, err = b.st.CreateSession(b.ctx, store.Session{Kind: billing.ActorStaff, StaffID: admin.ID, ExpiresAt: time.Now().Add(24 * time.Hour)}, sum[:])
-	return err
 }
 
 // parallel runs fn(i) for i in [0, n) on concurrency goroutines.
@@ -287,33 +260,13 @@ func (b *bench) terminate(n, concurrency int, id func(i int) string) error {
 	return err
 }
 
-// customers creates n funded customers.
+// customers creates n customers with balance (EUR cents) each.
 func (b *bench) customers(n int, balance int64) ([]int64, error) {
-	ids := make([]int64, n)
-	err := parallel(n, 16, func(i int) error {
-		login := fmt.Sprintf("b%d%s", i, strings.ToLower(rand.Text()[:8]))
-		in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "Bench", Country: "DE",
-			User: billing.UserCreate{Login: login, Email: login + "@example.com"}}
-		in.Defaults()
-		c, _, err := b.st.CreateCustomer(b.ctx, in, "x")
-		if err != nil {
-			return err
-		}
-		ids[i] = c.ID
-		if balance == 0 {
-			return nil
-		}
-		_, err = b.st.Adjust(b.ctx, c.ID, billing.Adjustment{Kind: billing.Credit, Amount: balance, Currency: "EUR", Reference: "bench", IdempotencyKey: rand.Text()})
-		return err
-	})
-	return ids, err
+	return createCustomers(b.ctx, b.st, n, balance)
 }
 
 func (b *bench) product(unit string, count, incoming int) (billing.Product, error) {
-	price := int64(100)
-	in := billing.ProductInput{Name: "Bench " + unit, Price: &price, Currency: "EUR", PeriodUnit: unit, PeriodCount: count, IncomingDays: &incoming,
-		PaymentStates: map[string]billing.NoticeSetting{billing.StateApproved: {Email: true, Subject: "Approved", Body: "ok"}}}
-	return b.st.CreateProduct(b.ctx, in.Product())
+	return createProduct(b.ctx, b.st, unit, count, incoming)
 }
 
 // apiStarts measures POST /api/v1/subscriptions for n new customers: a row,
@@ -327,21 +280,9 @@ func (b *bench) apiStarts(p billing.Product, n, concurrency int) (float64, error
 	workflowIDs := make([]string, n)
 	began := time.Now()
 	err = parallel(n, concurrency, func(i int) error {
-		req, _ := http.NewRequestWithContext(b.ctx, "POST", b.api.URL+"/api/v1/subscriptions",
-			strings.NewReader(fmt.Sprintf(`{"customer_id": %d, "product_id": %d}`, ids[i], p.ID)))
-		req.Header.Set("Authorization", "Bearer "+b.token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := b.http.Do(req)
-		if err != nil {
-			return err
-		}
-		defer res.Body.Close()
-		var sub billing.Subscription
-		if err := json.NewDecoder(res.Body).Decode(&sub); err != nil || res.StatusCode != http.StatusCreated {
-			return fmt.Errorf("order: %s", res.Status)
-		}
+		sub, err := order(b.ctx, b.http, b.m.URL, b.token, ids[i], p.ID)
 		workflowIDs[i] = sub.WorkflowID
-		return nil
+		return err
 	})
 	rate := float64(n) / time.Since(began).Seconds()
 	if err != nil {
@@ -352,11 +293,13 @@ func (b *bench) apiStarts(p billing.Product, n, concurrency int) (float64, error
 
 // newWorker runs the billing worker and the bare workflows' worker.
 func (b *bench) newWorker() (func(), error) {
-	acts := &activities.Activities{Store: b.st, Mail: mail.Dir{Path: filepath.Join(b.dir, "mail")}, SMS: &sms.Log{Path: filepath.Join(b.dir, "sms.log")},
-		MailFrom: "billing@example.com", Steps: worker.Steps(), Log: slog.New(slog.DiscardHandler)}
-	w := worker.New(b.tc, workflows.TaskQueue, acts, worker.Options{Pollers: b.pollers})
+	w, err := b.m.NewWorker()
+	if err != nil {
+		return nil, err
+	}
 	// The bare worker is tuned as the billing worker is.
-	bw := sdkworker.New(b.tc, "bench", sdkworker.Options{MaxConcurrentWorkflowTaskPollers: b.pollers, MaxConcurrentActivityTaskPollers: b.pollers,
+	pollers := b.m.Config.WorkerPollers
+	bw := sdkworker.New(b.tc, "bench", sdkworker.Options{MaxConcurrentWorkflowTaskPollers: pollers, MaxConcurrentActivityTaskPollers: pollers,
 		StickyScheduleToStartTimeout: worker.StickyScheduleToStartTimeout})
 	bw.RegisterWorkflow(BenchSleep)
 	bw.RegisterWorkflow(BenchTimerActivity)
@@ -392,15 +335,15 @@ func (b *bench) historyPerCycle(cycles int) (float64, int, error) {
 		return 0, 0, err
 	}
 	id := billing.SubscriptionWorkflowID(order.Subscription.ID)
-	_, err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}, workflows.SubscriptionWorkflow,
-		workflows.SubscriptionInput{SubscriptionID: order.Subscription.ID, CustomerID: ids[0], AutoRenew: true, Policy: b.policy})
+	_, err = b.m.Workflows.Start(b.ctx, workflows.SubscriptionInput{SubscriptionID: order.Subscription.ID, CustomerID: ids[0],
+		AutoRenew: true, Policy: b.m.Config.Policy}, p)
 	if err != nil {
 		return 0, 0, err
 	}
 	began := time.Now()
 	for {
 		var charged int
-		if err := b.pool.QueryRow(b.ctx, `SELECT count(*) FROM ledger_entries WHERE customer_id = $1 AND kind = 'debit'`, ids[0]).Scan(&charged); err != nil {
+		if err := b.m.Pool.QueryRow(b.ctx, `SELECT count(*) FROM ledger_entries WHERE customer_id = $1 AND kind = 'debit'`, ids[0]).Scan(&charged); err != nil {
 			return 0, 0, err
 		}
 		if charged > cycles {
@@ -469,6 +412,10 @@ func (b *bench) bareBurst(n, concurrency int) (time.Duration, error) {
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL}, BenchTimerActivity, at)
 		return err
 	})
+	executions := make([]execution, n)
+	for i, r := range runs {
+		executions[i] = execution{r.GetID(), r.GetRunID()}
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -484,7 +431,7 @@ func (b *bench) bareBurst(n, concurrency int) (time.Duration, error) {
 	// counts to the last charge's ledger entry: how long waiting took
 	// doesn't count on either side.
 	d := time.Unix(0, lastNoop.Load()).Sub(at)
-	fmt.Printf("bare burst: %d activities ran by %s after their moment%s\n", n, d.Round(time.Millisecond), b.hiccups(runs))
+	fmt.Printf("bare burst: %d activities ran by %s after their moment%s\n", n, d.Round(time.Millisecond), b.hiccups(executions))
 	return d, nil
 }
 
@@ -508,7 +455,7 @@ func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
 	at := time.Now().Add(time.Duration(n/100+20) * time.Second).Truncate(time.Second)
 	plan := activities.Plan{ProductID: p.ID, ProductName: p.Name, Price: p.Price, Currency: p.Currency, PeriodUnit: p.PeriodUnit,
 		PeriodCount: p.PeriodCount, IncomingDays: p.IncomingDays, AutoRenew: true, TimeZone: "UTC"}
-	runs := make([]client.WorkflowRun, n)
+	runs := make([]execution, n)
 	err = parallel(n, concurrency, func(i int) error {
 		order, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[i], ProductID: p.ID}, "", 0)
 		if err != nil {
@@ -516,8 +463,9 @@ func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
 		}
 		state := &workflows.SubscriptionState{Status: billing.SubscriptionActive, Period: 1, PeriodStart: time.Now(), PaidUntil: at,
 			AutoRenew: true, Plan: plan, Done: []string{"incoming", "insufficient_funds:1", "insufficient_funds:0"}}
-		runs[i], err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: billing.SubscriptionWorkflowID(order.Subscription.ID), TaskQueue: workflows.TaskQueue},
-			workflows.SubscriptionWorkflow, workflows.SubscriptionInput{SubscriptionID: order.Subscription.ID, CustomerID: ids[i], AutoRenew: true, Policy: b.policy, State: state})
+		runs[i].id = billing.SubscriptionWorkflowID(order.Subscription.ID)
+		runs[i].run, err = b.m.Workflows.Start(b.ctx, workflows.SubscriptionInput{SubscriptionID: order.Subscription.ID, CustomerID: ids[i],
+			AutoRenew: true, Policy: b.m.Config.Policy, State: state}, p)
 		return err
 	})
 	if err != nil {
@@ -529,7 +477,7 @@ func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
 	var last time.Time
 	for {
 		var charged int
-		if err := b.pool.QueryRow(b.ctx, `SELECT count(*), coalesce(max(created_at), now()) FROM ledger_entries
+		if err := b.m.Pool.QueryRow(b.ctx, `SELECT count(*), coalesce(max(created_at), now()) FROM ledger_entries
 			WHERE idempotency_key LIKE 'subscription:%:period:2' AND customer_id = ANY($1)`, ids).Scan(&charged, &last); err != nil {
 			return 0, err
 		}
@@ -543,12 +491,15 @@ func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
 	return d, nil
 }
 
+// execution names a workflow run.
+type execution struct{ id, run string }
+
 // hiccups reads the histories of runs and names the timeouts and failures in
 // them (a task that timed out and was retried stretches a burst), or "".
-func (b *bench) hiccups(runs []client.WorkflowRun) string {
+func (b *bench) hiccups(runs []execution) string {
 	counts := map[string]int{}
 	for _, r := range runs {
-		it := b.tc.GetWorkflowHistory(b.ctx, r.GetID(), r.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		it := b.tc.GetWorkflowHistory(b.ctx, r.id, r.run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for it.HasNext() {
 			ev, err := it.Next()
 			if err != nil {
@@ -571,4 +522,110 @@ func (b *bench) hiccups(runs []client.WorkflowRun) string {
 		return ""
 	}
 	return fmt.Sprintf(" (in their histories: %v)", counts)
+}
+
+// adminToken creates an admin called login with a session and returns the
+// session's bearer token, without the cost of hashing a password: for the
+// bench and the end-to-end tests.
+func adminToken(ctx context.Context, st *store.Store, login string) (string, error) {
+	admin, err := st.CreateStaff(ctx, billing.StaffCreate{Login: login, Email: login + "@example.com", Role: billing.RoleAdmin,
+		Permissions: []string{}}, "x")
+	if err != nil {
+		return "", err
+	}
+	token := "bs_" + rand.Text()
+	sum := sha256.Sum256([]byte(token))
+	_, err = st.CreateSession(ctx, store.Session{Kind: billing.ActorStaff, StaffID: admin.ID, ExpiresAt: time.Now().Add(24 * time.Hour)}, sum[:])
+	return token, err
+}
+
+// createCustomers creates n customers, 16 at a time, each credited balance
+// EUR cents (nothing for 0), and returns their IDs.
+func createCustomers(ctx context.Context, st *store.Store, n int, balance int64) ([]int64, error) {
+	ids := make([]int64, n)
+	err := parallel(n, 16, func(i int) error {
+		login := fmt.Sprintf("b%d%s", i, strings.ToLower(rand.Text()[:8]))
+		in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "Bench", Country: "DE",
+			User: billing.UserCreate{Login: login, Email: login + "@example.com"}}
+		in.Defaults()
+		c, _, err := st.CreateCustomer(ctx, in, "x")
+		if err != nil {
+			return err
+		}
+		ids[i] = c.ID
+		if balance == 0 {
+			return nil
+		}
+		_, err = st.Adjust(ctx, c.ID, billing.Adjustment{Kind: billing.Credit, Amount: balance, Currency: "EUR", Reference: "bench", IdempotencyKey: rand.Text()})
+		return err
+	})
+	return ids, err
+}
+
+// createProduct creates a product at 1.00 EUR billed every count units,
+// incoming days before renewal, that mails "Approved 1.00 EUR" on each charge.
+func createProduct(ctx context.Context, st *store.Store, unit string, count, incoming int) (billing.Product, error) {
+	price := int64(100)
+	in := billing.ProductInput{Name: "Bench " + unit, Price: &price, Currency: "EUR", PeriodUnit: unit, PeriodCount: count, IncomingDays: &incoming,
+		PaymentStates: map[string]billing.NoticeSetting{billing.StateApproved: {Email: true, Subject: "Approved [PAYMENT_AMOUNT]", Body: "ok"}}}
+	return st.CreateProduct(ctx, in.Product())
+}
+
+// order orders product for customer through the API at apiURL.
+func order(ctx context.Context, hc *http.Client, apiURL, token string, customer, product int64) (billing.Subscription, error) {
+	var sub billing.Subscription
+	req, err := http.NewRequestWithContext(ctx, "POST", apiURL+"/api/v1/subscriptions",
+		strings.NewReader(fmt.Sprintf(`{"customer_id": %d, "product_id": %d}`, customer, product)))
+	if err != nil {
+		return sub, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := hc.Do(req)
+	if err != nil {
+		return sub, err
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(&sub); err != nil || res.StatusCode != http.StatusCreated {
+		return sub, fmt.Errorf("order: %s", res.Status)
+	}
+	return sub, nil
+}
+
+// databaseURL is base with its database replaced by name.
+func databaseURL(base, name string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" {
+		return "", fmt.Errorf("DATABASE_URL must be a URL such as postgres://user@host:5432/db here")
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+// dropDatabase drops the database that dbURL names, connecting to the
+// server's postgres database to do so.
+func dropDatabase(ctx context.Context, dbURL string) error {
+	cfg, err := pgx.ParseConfig(dbURL)
+	if err != nil {
+		return err
+	}
+	name := cfg.Database
+	cfg.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	return err
+}
+
+// freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port), nil
 }
