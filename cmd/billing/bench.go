@@ -66,7 +66,7 @@ func runBench(ctx context.Context, cfg Config, args []string) (err error) {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if cfg.DatabaseURL, err = databaseURL(cfg.DatabaseURL, "billing_bench_"+strings.ToLower(rand.Text()[:10])); err != nil {
+	if cfg.DatabaseURL, err = databaseURL(cfg.DatabaseURL, benchDatabasePrefix+strings.ToLower(rand.Text()[:10])); err != nil {
 		return err
 	}
 	temporalPort, err := freePort()
@@ -592,24 +592,36 @@ func order(ctx context.Context, hc *http.Client, apiURL, token string, customer,
 	return sub, nil
 }
 
-// databaseURL is base with its database replaced by name.
+// databaseURL is base with its database replaced by name. A database named
+// in the query (dbname=, database=), which pgx prefers to the path, is taken
+// out: the bench fills and then drops the database it names.
 func databaseURL(base, name string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil || u.Scheme == "" {
 		return "", fmt.Errorf("DATABASE_URL must be a URL such as postgres://user@host:5432/db here")
 	}
 	u.Path = "/" + name
+	q := u.Query()
+	q.Del("dbname")
+	q.Del("database")
+	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
 
+// benchDatabasePrefix begins the name of every database the bench creates.
+const benchDatabasePrefix = "billing_bench_"
+
 // dropDatabase drops the database that dbURL names, connecting to the
-// server's postgres database to do so.
+// server's postgres database to do so; it refuses a name the bench does not give.
 func dropDatabase(ctx context.Context, dbURL string) error {
 	cfg, err := pgx.ParseConfig(dbURL)
 	if err != nil {
 		return err
 	}
 	name := cfg.Database
+	if !strings.HasPrefix(name, benchDatabasePrefix) {
+		return fmt.Errorf("not dropping database %q: the bench drops only its own (%s...)", name, benchDatabasePrefix)
+	}
 	cfg.Database = "postgres"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBenchDatabaseIsItsOwn: the bench migrates, fills and at the end drops
+// (WITH (FORCE)) the database databaseURL names, so that name must be the
+// bench's own whatever DATABASE_URL looks like. A URL may name its database
+// in the query (dbname=, which pgx, like libpq, prefers to the path): the
+// bench must not be led to the operator's database by it.
+func TestBenchDatabaseIsItsOwn(t *testing.T) {
+	t.Parallel()
+	for _, base := range []string{
+		"postgres://postgres@127.0.0.1:5432/billing?sslmode=disable",
+		"postgres://postgres@127.0.0.1:5432/?dbname=billing&sslmode=disable",
+		"postgres://postgres@127.0.0.1:5432/billing?dbname=billing",
+		"postgres://postgres@127.0.0.1:5432/billing?database=billing",
+	} {
+		got, err := databaseURL(base, "billing_bench_x")
+		require.NoError(t, err, base)
+		cfg, err := pgx.ParseConfig(got)
+		require.NoError(t, err, base)
+		require.Equal(t, "billing_bench_x", cfg.Database, "%s became %s", base, got)
+	}
+}
+
+// TestBenchDropsOnlyItsOwnDatabase: whatever URL reaches dropDatabase, it
+// drops no database the bench did not name.
+func TestBenchDropsOnlyItsOwnDatabase(t *testing.T) {
+	t.Parallel()
+	err := dropDatabase(t.Context(), "postgres://postgres@127.0.0.1:1/billing")
+	require.ErrorContains(t, err, `not dropping database "billing"`)
+}
