@@ -66,7 +66,8 @@ func runBench(ctx context.Context, cfg Config, args []string) (err error) {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if cfg.DatabaseURL, err = databaseURL(cfg.DatabaseURL, benchDatabasePrefix+strings.ToLower(rand.Text()[:10])); err != nil {
+	dbName := "billing_bench_" + strings.ToLower(rand.Text()[:10])
+	if cfg.DatabaseURL, err = databaseURL(cfg.DatabaseURL, dbName); err != nil {
 		return err
 	}
 	temporalPort, err := freePort()
@@ -83,7 +84,7 @@ func runBench(ctx context.Context, cfg Config, args []string) (err error) {
 
 	m := NewMain(cfg)
 	m.Log = slog.New(slog.DiscardHandler)
-	defer func() { err = errors.Join(err, dropDatabase(context.WithoutCancel(ctx), cfg.DatabaseURL)) }()
+	defer func() { err = errors.Join(err, dropDatabase(context.WithoutCancel(ctx), cfg.DatabaseURL, dbName)) }()
 	defer func() { err = errors.Join(err, m.Close()) }()
 	if err := m.OpenDev(ctx); err != nil {
 		return err
@@ -608,19 +609,16 @@ func databaseURL(base, name string) (string, error) {
 	return u.String(), nil
 }
 
-// benchDatabasePrefix begins the name of every database the bench creates.
-const benchDatabasePrefix = "billing_bench_"
-
-// dropDatabase drops the database that dbURL names, connecting to the
-// server's postgres database to do so; it refuses a name the bench does not give.
-func dropDatabase(ctx context.Context, dbURL string) error {
+// dropDatabase drops the database name, which dbURL must name, connecting
+// to the server's postgres database to do so. A URL that leads elsewhere
+// drops nothing: only the database the caller made is ever dropped.
+func dropDatabase(ctx context.Context, dbURL, name string) error {
 	cfg, err := pgx.ParseConfig(dbURL)
 	if err != nil {
 		return err
 	}
-	name := cfg.Database
-	if !strings.HasPrefix(name, benchDatabasePrefix) {
-		return fmt.Errorf("not dropping database %q: the bench drops only its own (%s...)", name, benchDatabasePrefix)
+	if cfg.Database != name {
+		return fmt.Errorf("not dropping database %q: it is not %q, the one made here", cfg.Database, name)
 	}
 	cfg.Database = "postgres"
 	conn, err := pgx.ConnectConfig(ctx, cfg)

@@ -28,10 +28,10 @@ func TestBenchDatabaseIsItsOwn(t *testing.T) {
 	}
 }
 
-// TestBenchDropsOnlyItsOwnDatabase: whatever URL reaches dropDatabase, it
-// drops no database the bench did not name.
+// TestBenchDropsOnlyItsOwnDatabase: a URL that names another database than
+// the one the bench made drops nothing.
 func TestBenchDropsOnlyItsOwnDatabase(t *testing.T) {
 	t.Parallel()
-	err := dropDatabase(t.Context(), "postgres://postgres@127.0.0.1:1/billing")
+	err := dropDatabase(t.Context(), "postgres://postgres@127.0.0.1:1/billing_bench_x?dbname=billing", "billing_bench_x")
 	require.ErrorContains(t, err, `not dropping database "billing"`)
 }

@@ -133,9 +133,10 @@ func devEnv(t *testing.T) (env []string, apiURL, temporalAddr string) {
 	if base == "" {
 		base = dbtest.DefaultURL
 	}
-	dbURL, err := databaseURL(base, "billing_e2e_"+strings.ToLower(rand.Text()[:8]))
+	dbName := "billing_e2e_" + strings.ToLower(rand.Text()[:8])
+	dbURL, err := databaseURL(base, dbName)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = dropDatabase(context.Background(), dbURL) })
+	t.Cleanup(func() { _ = dropDatabase(context.Background(), dbURL, dbName) })
 	httpPort, temporalPort, uiPort := port(t), port(t), port(t)
 	temporalAddr = "127.0.0.1:" + temporalPort
 	env = append(os.Environ(),
