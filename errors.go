@@ -12,15 +12,17 @@ import (
 
 // Error codes. The API maps each one to an HTTP status in one place.
 const (
-	ECONFLICT     = "conflict"     // a duplicate or a state that forbids the action (409)
-	EINTERNAL     = "internal"     // a bug or an outage; details are logged, not shown (500)
-	EINVALID      = "invalid"      // input that fails validation (422)
-	EMALFORMED    = "malformed"    // a body that is not the JSON we expect (400)
-	ENOTFOUND     = "not_found"    // an unknown ID (404)
-	EUNAUTHORIZED = "unauthorized" // no or bad credentials (401)
-	EFORBIDDEN    = "forbidden"    // authenticated but not allowed (403)
-	ETOOMANY      = "too_many"     // slowed down (429)
-	EUNAVAILABLE  = "unavailable"  // a dependency is down (503)
+	ECONFLICT     = "conflict"           // a duplicate or a state that forbids the action (409)
+	EINTERNAL     = "internal"           // a bug or an outage; details are logged, not shown (500)
+	EINVALID      = "invalid"            // input that fails validation (422)
+	EMALFORMED    = "malformed"          // a body that is not the JSON we expect (400)
+	ENOTFOUND     = "not_found"          // an unknown ID (404)
+	EUNAUTHORIZED = "unauthorized"       // no or bad credentials (401)
+	EFORBIDDEN    = "forbidden"          // authenticated but not allowed (403)
+	ETOOMANY      = "too_many"           // slowed down (429)
+	EUNAVAILABLE  = "unavailable"        // a dependency is down (503)
+	EINSUFFICIENT = "insufficient_funds" // a charge refused for lack of funds (409)
+	EDECLINED     = "declined"           // a charge refused for another reason: a customer not active, the balance cap (409)
 
 	// Codes of the HTTP layer: a request's method, size or media type, not its content.
 	EMETHOD          = "method_not_allowed"     // a route that exists, with another method (405)

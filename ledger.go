@@ -96,10 +96,3 @@ type Charge struct {
 	Reference      string `json:"reference"`
 	IdempotencyKey string `json:"idempotency_key"`
 }
-
-// Codes of refused charges: for lack of funds, and for another reason (a
-// post-paid customer's credit limit, a customer that is not active).
-const (
-	EINSUFFICIENT = "insufficient_funds"
-	EDECLINED     = "declined"
-)

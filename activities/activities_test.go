@@ -215,7 +215,7 @@ func TestChargePeriodPricesAndDates(t *testing.T) {
 	f := setup(t, billing.ProductInput{})
 	_, err := f.st.Adjust(f.ctx, f.cust.ID, billing.Adjustment{Kind: billing.Credit, Amount: 1000, Currency: "EUR", Reference: "x", IdempotencyKey: rand.Text()})
 	require.NoError(t, err)
-	in := activities.ChargePeriodInput{SubscriptionID: f.sub.ID, CustomerID: f.cust.ID, Period: 1, From: time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)}
+	in := activities.ChargePeriodInput{SubscriptionID: f.sub.ID, CustomerID: f.cust.ID, Period: 1, ErrorCodes: true, From: time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)}
 	for range 3 {
 		res, err := f.acts.ChargePeriod(f.ctx, in)
 		require.NoError(t, err)

@@ -88,8 +88,9 @@ func IsDeclined(errType string) bool {
 // pass retryable. Lack of funds is ErrInsufficientFunds; anything else that
 // retrying can't fix (a declined customer, the balance cap, a permanent
 // database error) is ErrChargeDeclined, so the workflow waits for a payment
-// or staff, as for any declined charge, instead of retrying forever.
-func chargeError(err error, details any) error {
+// or staff, as for any declined charge, instead of retrying forever. With
+// codes false the types are the legacy ones (see ChargePeriodInput.ErrorCodes).
+func chargeError(err error, details any, codes bool) error {
 	var d []any
 	if details != nil {
 		d = append(d, details)
@@ -98,8 +99,12 @@ func chargeError(err error, details any) error {
 	switch {
 	case !ok:
 		return err
-	case errType == billing.EINSUFFICIENT:
+	case errType == billing.EINSUFFICIENT && codes:
 		return permanentError(err, ErrInsufficientFunds, d...)
+	case errType == billing.EINSUFFICIENT:
+		return permanentError(err, LegacyInsufficientFunds, d...)
+	case codes:
+		return permanentError(err, ErrChargeDeclined, d...)
 	}
-	return permanentError(err, ErrChargeDeclined, d...)
+	return permanentError(err, LegacyChargeDeclined, d...)
 }

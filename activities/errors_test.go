@@ -75,18 +75,24 @@ func TestChargeError(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		err     error
+		codes   bool
 		errType string // "" for retryable
 	}{
-		{"insufficient funds", billing.Errorf(billing.EINSUFFICIENT, "short"), ErrInsufficientFunds},
-		{"declined", billing.Errorf(billing.EDECLINED, "deleted"), ErrChargeDeclined},
-		{"balance cap", billing.Errorf(billing.EINVALID, "the balance cap"), ErrChargeDeclined},
-		{"out of range", &pgconn.PgError{Code: "22003"}, ErrChargeDeclined},
-		{"serialization failure", &pgconn.PgError{Code: "40001"}, ""},
-		{"lost connection", errors.New("unexpected EOF"), ""},
+		{"insufficient funds", billing.Errorf(billing.EINSUFFICIENT, "short"), true, ErrInsufficientFunds},
+		{"declined", billing.Errorf(billing.EDECLINED, "deleted"), true, ErrChargeDeclined},
+		{"balance cap", billing.Errorf(billing.EINVALID, "the balance cap"), true, ErrChargeDeclined},
+		{"out of range", &pgconn.PgError{Code: "22003"}, true, ErrChargeDeclined},
+		{"serialization failure", &pgconn.PgError{Code: "40001"}, true, ""},
+		{"lost connection", errors.New("unexpected EOF"), true, ""},
+		// For workflow code from before the codes: the types it knows.
+		{"insufficient funds, legacy", billing.Errorf(billing.EINSUFFICIENT, "short"), false, LegacyInsufficientFunds},
+		{"declined, legacy", billing.Errorf(billing.EDECLINED, "deleted"), false, LegacyChargeDeclined},
+		{"out of range, legacy", &pgconn.PgError{Code: "22003"}, false, LegacyChargeDeclined},
+		{"lost connection, legacy", errors.New("unexpected EOF"), false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := chargeError(tc.err, plan)
+			got := chargeError(tc.err, plan, tc.codes)
 			if tc.errType == "" {
 				require.Equal(t, tc.err, got)
 				return

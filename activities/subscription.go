@@ -62,6 +62,12 @@ type ChargePeriodInput struct {
 	// MaxUnpaidOrders, for an order (period 1), bounds how many of the
 	// customer's orders may wait for a payment (0: no limit).
 	MaxUnpaidOrders int
+	// ErrorCodes: a refusal's error type is the domain's code
+	// (ErrInsufficientFunds, ErrChargeDeclined). Workflow code from before
+	// leaves it false and gets the legacy types it knows, so a worker of the
+	// old release deciding on a charge made by a new one (or the other way
+	// round) during a rolling upgrade reads the refusal right.
+	ErrorCodes bool
 }
 
 // ChargePeriodResult is the charge, the plan it was made at and the new
@@ -85,7 +91,7 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 	defer heartbeat(ctx)()
 	plan, err := a.plan(ctx, in.SubscriptionID, in.ProductID)
 	if err != nil {
-		return ChargePeriodResult{}, chargeError(err, nil)
+		return ChargePeriodResult{}, chargeError(err, nil, in.ErrorCodes)
 	}
 	if in.Announced != nil && in.Announced.ProductID == plan.ProductID {
 		plan.Price, plan.Currency = in.Announced.Price, in.Announced.Currency
@@ -116,7 +122,7 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 					"the customer already has %d orders waiting for a payment", in.MaxUnpaidOrders), ErrTooManyUnpaid, err, plan)
 			}
 		}
-		return ChargePeriodResult{}, chargeError(err, plan)
+		return ChargePeriodResult{}, chargeError(err, plan, in.ErrorCodes)
 	}
 	return ChargePeriodResult{EntryID: e.ID, Plan: plan, PaidUntil: until, AnchorDay: anchor}, nil
 }

@@ -28,7 +28,7 @@ func TestChargePeriodBeyondTheBalanceCap(t *testing.T) {
 	_, err = f.st.Adjust(f.ctx, f.cust.ID, billing.Adjustment{Kind: billing.Credit, Amount: 100, Currency: "EUR", Reference: "x", IdempotencyKey: rand.Text()})
 	require.NoError(t, err)
 
-	_, err = f.acts.ChargePeriod(f.ctx, activities.ChargePeriodInput{SubscriptionID: f.sub.ID, CustomerID: f.cust.ID, Period: 1, From: time.Now()})
+	_, err = f.acts.ChargePeriod(f.ctx, activities.ChargePeriodInput{SubscriptionID: f.sub.ID, CustomerID: f.cust.ID, Period: 1, ErrorCodes: true, From: time.Now()})
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr), "%v", err)
 	require.True(t, appErr.NonRetryable())

@@ -21,6 +21,7 @@ func (w *subscription) charge(ctx workflow.Context, productID int64, period int,
 	in := activities.ChargePeriodInput{
 		SubscriptionID: w.in.SubscriptionID, CustomerID: w.in.CustomerID, Period: period, ProductID: productID, From: from,
 		AnchorDay: anchor, Announced: w.st.NextPlan, // charged only if it is the same product
+		ErrorCodes: true, // refusals as the domain's codes; IsDeclined reads the legacy types too
 	}
 	if period == 1 && w.ordersExpire {
 		in.MaxUnpaidOrders = w.in.Policy.MaxUnpaidOrders
