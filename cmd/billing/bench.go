@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -632,10 +633,17 @@ func dropDatabase(ctx context.Context, dbURL, name string) error {
 
 // freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
 func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+	// Ports below Linux's ephemeral range (32768-60999): a port the kernel
+	// hands out for "any free port" (to a Temporal dev server's own
+	// services, say) can't be one of ours, freed between the check and the
+	// moment its server binds it.
+	var err error
+	for range 50 {
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 20000+mathrand.IntN(12000))); err == nil {
+			defer ln.Close()
+			return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port), nil
+		}
 	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port), nil
+	return "", err
 }

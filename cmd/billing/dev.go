@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -120,7 +121,20 @@ func (m *Main) StartTemporalDev(ctx context.Context) error {
 			m.failed <- errors.New("the Temporal dev server stopped; see " + logPath)
 		}
 	}()
-	return waitForTemporal(ctx, m.Temporal, t.exited)
+	if err := waitForTemporal(ctx, m.Temporal, t.exited); err != nil {
+		return fmt.Errorf("%w; the end of %s:\n%s", err, logPath, tail(logPath, 10))
+	}
+	return nil
+}
+
+// tail returns the last n lines of the file at path.
+func tail(path string, n int) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // stop asks the dev server to stop and waits for it, killing it after 15 s.
@@ -148,7 +162,7 @@ func waitForTemporal(ctx context.Context, tc client.Client, exited <-chan struct
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-exited:
-			return errors.New("the Temporal dev server exited while starting; see its log in DATA_DIR")
+			return errors.New("the Temporal dev server exited while starting")
 		case <-deadline:
 			return fmt.Errorf("the Temporal dev server did not become ready in 2 minutes: %w", err)
 		case <-time.After(200 * time.Millisecond):
