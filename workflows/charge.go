@@ -23,7 +23,7 @@ func (w *subscription) charge(ctx workflow.Context, productID int64, period int,
 		AnchorDay: anchor, Announced: w.st.NextPlan, // charged only if it is the same product
 	}
 	if period == 1 && w.ordersExpire {
-		in.MaxUnpaidOrders = w.in.Policy.MaxUnpaidOrders
+		in.MaxUnpaidOrders = w.policy().MaxUnpaidOrders
 	}
 	err = workflow.ExecuteActivity(activityOptions(ctx, summary), a.ChargePeriod, in).Get(ctx, &res)
 	if errors.As(err, &refused) {
