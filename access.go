@@ -19,12 +19,13 @@ const (
 	PermSubsRead       = "subscriptions.read"  // see subscriptions and their notices
 	PermSubsWrite      = "subscriptions.write" // order, suspend, resume, cancel, renew, extend, change
 	PermNoticesWrite   = "notices.write"       // replace the texts of service notices
+	PermSettingsManage = "settings.manage"     // change the global settings
 )
 
 // Permissions lists every permission.
 var Permissions = []string{PermCustomersRead, PermCustomersWrite, PermProductsWrite,
 	PermPaymentsRead, PermPaymentsWrite, PermLedgerWrite, PermImpersonate, PermAuditRead, PermStaffManage,
-	PermSubsRead, PermSubsWrite, PermNoticesWrite}
+	PermSubsRead, PermSubsWrite, PermNoticesWrite, PermSettingsManage}
 
 // Staff roles.
 const (

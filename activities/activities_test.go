@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
@@ -64,8 +65,14 @@ type fixture struct {
 
 func setup(t *testing.T, product billing.ProductInput) fixture {
 	t.Helper()
+	return setupOn(t, dbtest.Pool(t), product)
+}
+
+// setupOn is setup on another database than the package's.
+func setupOn(t *testing.T, db *pgxpool.Pool, product billing.ProductInput) fixture {
+	t.Helper()
 	ctx := t.Context()
-	st := store.New(dbtest.Pool(t))
+	st := store.New(db)
 	login := "a" + strings.ToLower(rand.Text()[:10])
 	in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "Acts", Country: "DE",
 		User: billing.UserCreate{Login: login, Email: login + "@example.com", FirstName: "Ann"}}

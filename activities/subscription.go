@@ -80,6 +80,10 @@ type ChargePeriodResult struct {
 	PaidUntil time.Time
 	// AnchorDay is the anchor the period was computed with (0 unless monthly).
 	AnchorDay int
+	// Policy is the policy of the stored global settings, read with the
+	// charge: the period runs with it. Nil while none are stored: the
+	// workflow keeps the policy it was started with.
+	Policy *billing.Policy
 }
 
 // ChargePeriod charges one period at the product's current price and moves
@@ -95,6 +99,16 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 	}
 	if in.Announced != nil && in.Announced.ProductID == plan.ProductID {
 		plan.Price, plan.Currency = in.Announced.Price, in.Announced.Currency
+	}
+	// The period runs with the settings of the moment it is charged.
+	settings, stored, err := a.Store.StoredSettings(ctx)
+	if err != nil {
+		return ChargePeriodResult{}, chargeError(err, plan)
+	}
+	var policy *billing.Policy
+	if stored {
+		p := settings.Policy()
+		policy = &p
 	}
 	loc := zoneinfo.Load(plan.TimeZone) // the zones the workflow computes with
 	from, anchor := in.From.In(loc), 0
@@ -124,7 +138,7 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 		}
 		return ChargePeriodResult{}, chargeError(err, plan, in.ErrorCodes)
 	}
-	return ChargePeriodResult{EntryID: e.ID, Plan: plan, PaidUntil: until, AnchorDay: anchor}, nil
+	return ChargePeriodResult{EntryID: e.ID, Plan: plan, PaidUntil: until, AnchorDay: anchor, Policy: policy}, nil
 }
 
 // RefundPeriodInput refunds the charge of period Period of a subscription.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
+	"github.com/tempobill/billing/internal/dbtest"
 )
 
 // TestChargePeriodBeyondTheBalanceCap: a post-paid customer's charge that
@@ -44,4 +45,25 @@ func TestChargePeriodBeyondTheBalanceCap(t *testing.T) {
 	sub, err := f.st.Subscription(f.ctx, f.sub.ID)
 	require.NoError(t, err)
 	require.Equal(t, billing.SubscriptionUnpaid, sub.Status)
+}
+
+// TestChargePeriodReadsTheSettings: a charge brings the policy of the stored
+// settings along, read at the charge; nil while none are stored.
+func TestChargePeriodReadsTheSettings(t *testing.T) {
+	t.Parallel()
+	free := int64(0)
+	f := setupOn(t, dbtest.OwnPool(t), billing.ProductInput{Price: &free})
+	charge := func(period int) *billing.Policy {
+		res, err := f.acts.ChargePeriod(f.ctx, activities.ChargePeriodInput{SubscriptionID: f.sub.ID, CustomerID: f.cust.ID,
+			Period: period, From: time.Now()})
+		require.NoError(t, err)
+		return res.Policy
+	}
+	require.Nil(t, charge(1), "no settings stored: the workflow keeps its own")
+	grace := 9
+	_, err := f.st.UpdateSettings(f.ctx, billing.DefaultSettings(), billing.SettingsUpdate{GraceDays: &grace, LowMoneyExpirePeriod: &[]int{1, 3}})
+	require.NoError(t, err)
+	want := billing.DefaultSettings().Policy()
+	want.GraceDays, want.LowMoneyDays = 9, []int{3, 1}
+	require.Equal(t, &want, charge(2))
 }

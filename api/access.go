@@ -106,7 +106,7 @@ func objectOf(c echo.Context) (string, string) {
 	segs := strings.Split(strings.TrimPrefix(c.Path(), "/api/v1/"), "/")
 	kind := map[string]string{"customers": "customer", "products": "product", "payments": "payment",
 		"staff": "staff", "api-keys": "api_key", "auth": "session", "subscriptions": "subscription",
-		"notice-templates": "notice_template"}[segs[0]]
+		"notice-templates": "notice_template", "settings": "settings"}[segs[0]]
 	if m := c.Param("milestone"); m != "" {
 		return kind, m
 	}

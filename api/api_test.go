@@ -90,7 +90,15 @@ type bundle struct {
 
 func setup(t *testing.T, with ...func(*api.Options)) *bundle {
 	t.Helper()
-	st := store.New(dbtest.Pool(t))
+	return setupOn(t, dbtest.Pool(t), with...)
+}
+
+// setupOn is setup on another database than the package's (dbtest.OwnPool,
+// for tests that change the global settings). The package's worker doesn't
+// see that database: such tests start no workflow.
+func setupOn(t *testing.T, db *pgxpool.Pool, with ...func(*api.Options)) *bundle {
+	t.Helper()
+	st := store.New(db)
 	opts := api.Options{StepNames: worker.StepNames(worker.Steps())}
 	for _, f := range with {
 		f(&opts)

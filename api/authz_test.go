@@ -238,6 +238,8 @@ func matrixCells() map[string]cell {
 		"GET /api/v1/notice-templates":                  {fixed("/api/v1/notice-templates"), none, anyStaff(ok)},
 		"PUT /api/v1/notice-templates/:milestone":       {fixed("/api/v1/notice-templates/cancelled"), fixed(`{"subject": "Cancelled", "body": "Your service was cancelled."}`), staffOnly(ok)},
 		"DELETE /api/v1/notice-templates/:milestone":    {fixed("/api/v1/notice-templates/cancelled"), none, staffOnly(ok)},
+		"GET /api/v1/settings":                          {fixed("/api/v1/settings"), none, anyStaff(ok)},
+		"PATCH /api/v1/settings":                        {fixed("/api/v1/settings"), fixed(`{"default_language": "en"}`), staffOnly(ok)}, // the defaults: other tests see no change
 		"GET /api/v1/payments/:id":                      {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID) }, none, own(ok)},
 		"POST /api/v1/payments/:id/paid":                {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/paid") }, none, staffOnly(ok)},
 		"POST /api/v1/payments/:id/cancel":              {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/cancel") }, none, staffOnly(ok)},

@@ -43,10 +43,14 @@ func (s *Server) listProducts(c echo.Context) error {
 		return err
 	}
 	if client {
+		settings, err := s.settings(c.Request().Context())
+		if err != nil {
+			return err
+		}
 		out := billing.Page[billing.ProductForClient]{Items: make([]billing.ProductForClient, 0, len(page.Items)),
 			Total: page.Total, Limit: page.Limit, Offset: page.Offset}
 		for _, p := range page.Items {
-			out.Items = append(out.Items, p.ForClient(s.policy.GraceDays))
+			out.Items = append(out.Items, p.ForClient(settings.GraceDays))
 		}
 		return c.JSON(http.StatusOK, out)
 	}
@@ -66,7 +70,11 @@ func (s *Server) getProduct(c echo.Context) error {
 		if p.Status != billing.ProductActive {
 			return billing.NotFound("product", id)
 		}
-		return c.JSON(http.StatusOK, p.ForClient(s.policy.GraceDays))
+		settings, err := s.settings(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, p.ForClient(settings.GraceDays))
 	}
 	return c.JSON(http.StatusOK, p)
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -27,7 +28,8 @@ type Server struct {
 	actions   map[string]string // "METHOD /path" -> action name for the audit log
 	// stepNames are the custom lifecycle steps products may name.
 	stepNames []string
-	policy    workflows.Policy
+	// defaults are the settings until some are stored (see settings).
+	defaults billing.Settings
 	// open lists the public routes ("GET /readyz"): they never look at a token.
 	open map[string]bool
 	// allowPrivateWebhooks lets webhook URLs lead to private addresses.
@@ -38,8 +40,9 @@ type Server struct {
 type Options struct {
 	// TaskQueue is where subscription workflows are started.
 	TaskQueue string
-	// Policy is what new subscriptions run with.
-	Policy workflows.Policy
+	// Settings are the global settings until the first change through the
+	// API stores some (environment variables); DefaultSettings if left empty.
+	Settings billing.Settings
 	// StepNames are the custom lifecycle steps the worker registered.
 	StepNames []string
 	// AllowPrivateWebhooks lets product webhook URLs lead to loopback and
@@ -54,11 +57,11 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 	if opts.TaskQueue == "" {
 		opts.TaskQueue = workflows.TaskQueue
 	}
-	if opts.Policy.LowMoneyDays == nil && opts.Policy.NearDeleteDays == nil {
-		opts.Policy = workflows.DefaultPolicy
+	if reflect.ValueOf(opts.Settings).IsZero() {
+		opts.Settings = billing.DefaultSettings()
 	}
 	s := &Server{store: st, workflows: workflows.NewClient(tc, opts.TaskQueue), log: log, echo: echo.New(),
-		policy: opts.Policy, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
+		defaults: opts.Settings, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -161,6 +164,9 @@ func (s *Server) routes() {
 	v1.GET("/notice-templates", s.listNoticeTemplates, staffOnly(""))
 	v1.PUT("/notice-templates/:milestone", s.setNoticeTemplate, staffOnly(billing.PermNoticesWrite))
 	v1.DELETE("/notice-templates/:milestone", s.resetNoticeTemplate, staffOnly(billing.PermNoticesWrite))
+
+	v1.GET("/settings", s.getSettings, staffOnly(""))
+	v1.PATCH("/settings", s.updateSettings, staffOnly(billing.PermSettingsManage))
 
 	s.actions = actionNames(e.Routes())
 }

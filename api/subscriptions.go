@@ -39,14 +39,18 @@ func (s *Server) createSubscription(c echo.Context) error {
 		return billing.NotFound("customer", in.CustomerID)
 	}
 	ctx := c.Request().Context()
-	order, err := s.store.CreateSubscription(ctx, in, key, s.policy.MaxUnpaidOrders)
+	settings, err := s.settings(ctx)
+	if err != nil {
+		return err
+	}
+	order, err := s.store.CreateSubscription(ctx, in, key, settings.MaxUnpaidOrders)
 	if err != nil {
 		return err
 	}
 	sub := order.Subscription
 	// Starting a workflow that runs (or ran) is a no-op: a repeated order finds it.
 	if _, err := s.workflows.Start(ctx, workflows.SubscriptionInput{SubscriptionID: sub.ID, CustomerID: sub.CustomerID,
-		AutoRenew: sub.AutoRenew, Policy: s.policy}, order.Product); err != nil {
+		AutoRenew: sub.AutoRenew, Policy: settings.Policy()}, order.Product); err != nil {
 		s.removeUnstarted(context.WithoutCancel(ctx), sub)
 		return err
 	}

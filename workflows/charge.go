@@ -24,7 +24,7 @@ func (w *subscription) charge(ctx workflow.Context, productID int64, period int,
 		ErrorCodes: true, // refusals as the domain's codes; IsDeclined reads the legacy types too
 	}
 	if period == 1 && w.ordersExpire {
-		in.MaxUnpaidOrders = w.in.Policy.MaxUnpaidOrders
+		in.MaxUnpaidOrders = w.policy().MaxUnpaidOrders
 	}
 	err = workflow.ExecuteActivity(activityOptions(ctx, summary), a.ChargePeriod, in).Get(ctx, &res)
 	if errors.As(err, &refused) {

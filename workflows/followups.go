@@ -80,7 +80,7 @@ func (w *subscription) notify(ctx workflow.Context, period int, plan *activities
 		in.Plan = *plan
 	}
 	if w.st.Status == billing.SubscriptionSuspended && !w.st.SuspendedByStaff {
-		in.DeleteAt = w.st.deleteAt(w.in.Policy)
+		in.DeleteAt = w.st.deleteAt(w.policy())
 	}
 	if err := workflow.ExecuteActivity(noticeOptions(ctx, summary), a.SendNotices, in).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("notices not all sent; going on", "notices", summary, "error", err)

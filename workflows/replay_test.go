@@ -28,12 +28,12 @@ import (
 	"github.com/tempobill/billing/workflows"
 )
 
-var updateHistories = flag.Bool("update-histories", false, "record the histories in testdata/ again on a real Temporal server")
+var updateHistories = flag.Bool("update-histories", false, "record the histories missing from testdata/ on a real Temporal server")
 
 // TestReplayCommittedHistories replays every history in testdata/ with the
 // current workflow code. A change that would break running subscriptions
-// fails here: guard it with workflow.GetVersion. Record new histories with
-// go test ./workflows -run TestReplay -update-histories.
+// fails here: guard it with workflow.GetVersion. Record the histories
+// missing from testdata/ with go test ./workflows -run TestReplay -update-histories.
 func TestReplayCommittedHistories(t *testing.T) {
 	if *updateHistories {
 		recordHistories(t)
@@ -51,7 +51,8 @@ func TestReplayCommittedHistories(t *testing.T) {
 }
 
 // recordHistories runs real subscriptions on a Temporal dev server, in real
-// time with products billed in seconds, and writes their histories.
+// time with products billed in seconds, and writes the histories that
+// testdata/ doesn't hold yet.
 func recordHistories(t *testing.T) {
 	ctx := context.Background()
 	dev, err := temporaltest.Start(ctx)
@@ -77,99 +78,166 @@ func recordHistories(t *testing.T) {
 		return id, run.GetRunID()
 	}
 	secondly := options{unit: billing.PeriodSecond, autoRenew: true, incoming: 2, price: 100}
-
-	// 1. Order and a renewal: the first run ends in continue-as-new.
-	renewing := setup(t, secondly)
-	renewing.credit(300)
-	id, run := start(renewing)
-	waitRun(t, tc, id, run)
-	writeHistory(t, tc, id, run, "renewal_continue_as_new.json")
-
-	// 2. Not enough money: NSF, suspension, deletion notices, deletion.
-	grace := 4
-	o := secondly
-	o.grace = &grace
-	unpaid := setup(t, o)
-	unpaid.credit(100)
-	id, _ = start(unpaid)
-	waitDone(t, tc, id)
-	writeHistory(t, tc, id, "", "nsf_suspension_deletion.json")
-
-	// 3. Staff actions, and a custom step added to the product mid-life.
-	o = secondly
-	o.price = 0
-	staffed := setup(t, o)
-	id, run = start(staffed)
-	time.Sleep(time.Second)
-	for _, u := range []struct {
-		name string
-		arg  any
-	}{
-		{workflows.UpdateSuspend, workflows.SuspendInput{Reason: "abuse"}},
-		{workflows.UpdateResume, workflows.ResumeInput{}},
-		{workflows.UpdateExtend, workflows.ExtendInput{Days: 3}},
-		{workflows.UpdateSetAutoRenew, workflows.SetAutoRenewInput{Enabled: false}},
-	} {
-		h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: u.name, Args: []any{u.arg},
-			WaitForStage: client.WorkflowUpdateStageCompleted})
-		require.NoError(t, err, u.name)
-		require.NoError(t, h.Get(ctx, nil), u.name)
-		if u.name == workflows.UpdateSuspend {
-			_, err := dbtest.Pool(t).Exec(ctx, `UPDATE products SET steps = '{LogStep}' WHERE id = $1`, staffed.product.ID)
-			require.NoError(t, err)
+	// record runs a scenario and writes the histories it returns (file name:
+	// workflow ID and run, "" for the last), unless every file exists: a
+	// committed history is never overwritten (rename it _v<n> to keep it).
+	record := func(scenario func() map[string][2]string, names ...string) {
+		missing := false
+		for _, name := range names {
+			if _, err := os.Stat(filepath.Join("testdata", name)); err != nil {
+				missing = true
+			}
+		}
+		if !missing {
+			t.Logf("kept %v: they exist", names)
+			return
+		}
+		runs := scenario()
+		for _, name := range names {
+			if _, err := os.Stat(filepath.Join("testdata", name)); err == nil {
+				t.Logf("kept %s: it exists", name)
+				continue
+			}
+			writeHistory(t, tc, runs[name][0], runs[name][1], name)
 		}
 	}
-	_, err = tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateCancel,
-		Args: []any{workflows.CancelInput{}}, WaitForStage: client.WorkflowUpdateStageCompleted})
-	require.NoError(t, err)
-	waitDone(t, tc, id)
-	writeHistory(t, tc, id, run, "staff_actions_and_added_step.json")
+	one := func(name, id, run string) map[string][2]string { return map[string][2]string{name: {id, run}} }
+
+	// 1. Order and a renewal: the first run ends in continue-as-new.
+	record(func() map[string][2]string {
+		renewing := setup(t, secondly)
+		renewing.credit(300)
+		id, run := start(renewing)
+		waitRun(t, tc, id, run)
+		return one("renewal_continue_as_new.json", id, run)
+	}, "renewal_continue_as_new.json")
+
+	// 2. Not enough money: NSF, suspension, deletion notices, deletion.
+	record(func() map[string][2]string {
+		grace := 4
+		o := secondly
+		o.grace = &grace
+		unpaid := setup(t, o)
+		unpaid.credit(100)
+		id, _ := start(unpaid)
+		waitDone(t, tc, id)
+		return one("nsf_suspension_deletion.json", id, "")
+	}, "nsf_suspension_deletion.json")
+
+	// 3. Staff actions, and a custom step added to the product mid-life.
+	record(func() map[string][2]string {
+		o := secondly
+		o.price = 0
+		staffed := setup(t, o)
+		id, run := start(staffed)
+		time.Sleep(time.Second)
+		for _, u := range []struct {
+			name string
+			arg  any
+		}{
+			{workflows.UpdateSuspend, workflows.SuspendInput{Reason: "abuse"}},
+			{workflows.UpdateResume, workflows.ResumeInput{}},
+			{workflows.UpdateExtend, workflows.ExtendInput{Days: 3}},
+			{workflows.UpdateSetAutoRenew, workflows.SetAutoRenewInput{Enabled: false}},
+		} {
+			h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: u.name, Args: []any{u.arg},
+				WaitForStage: client.WorkflowUpdateStageCompleted})
+			require.NoError(t, err, u.name)
+			require.NoError(t, h.Get(ctx, nil), u.name)
+			if u.name == workflows.UpdateSuspend {
+				_, err := dbtest.Pool(t).Exec(ctx, `UPDATE products SET steps = '{LogStep}' WHERE id = $1`, staffed.product.ID)
+				require.NoError(t, err)
+			}
+		}
+		_, err = tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateCancel,
+			Args: []any{workflows.CancelInput{}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		require.NoError(t, err)
+		waitDone(t, tc, id)
+		return one("staff_actions_and_added_step.json", id, run)
+	}, "staff_actions_and_added_step.json")
 
 	// 4. An order never paid expires (3 "days" of a product billed in seconds).
-	expiring := setup(t, secondly)
-	id, _ = start(expiring)
-	waitDone(t, tc, id)
-	writeHistory(t, tc, id, "", "unpaid_order_expires.json")
+	record(func() map[string][2]string {
+		expiring := setup(t, secondly)
+		id, _ := start(expiring)
+		waitDone(t, tc, id)
+		return one("unpaid_order_expires.json", id, "")
+	}, "unpaid_order_expires.json")
 
 	// 5. A price change before the period is announced: the notices and the
 	// renewal use the new price, read once at the first notice.
-	o = secondly
-	o.count = 10
-	repriced := setup(t, o)
-	repriced.credit(1000)
-	id, run = start(repriced)
-	time.Sleep(3 * time.Second)
-	repriced.setPrice(repriced.product.ID, 150)
-	waitRun(t, tc, id, run)
-	writeHistory(t, tc, id, run, "price_change_announced.json")
+	record(func() map[string][2]string {
+		o := secondly
+		o.count = 10
+		repriced := setup(t, o)
+		repriced.credit(1000)
+		id, run := start(repriced)
+		time.Sleep(3 * time.Second)
+		repriced.setPrice(repriced.product.ID, 150)
+		waitRun(t, tc, id, run)
+		return one("price_change_announced.json", id, run)
+	}, "price_change_announced.json")
 
 	// 6. A cancel crossing the payment of an unpaid order: refunded if the
 	// charge came first.
-	crossing := setup(t, secondly)
-	id, _ = start(crossing)
-	time.Sleep(time.Second)
-	crossing.credit(100)
-	require.NoError(t, tc.SignalWorkflow(ctx, id, "", workflows.SignalPaymentReceived, workflows.PaymentReceived{PaymentID: 1}))
-	_, err = tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateCancel,
-		Args: []any{workflows.CancelInput{}}, WaitForStage: client.WorkflowUpdateStageCompleted})
-	require.NoError(t, err)
-	waitDone(t, tc, id)
-	writeHistory(t, tc, id, "", "cancel_crossing_payment.json")
+	record(func() map[string][2]string {
+		crossing := setup(t, secondly)
+		id, _ := start(crossing)
+		time.Sleep(time.Second)
+		crossing.credit(100)
+		require.NoError(t, tc.SignalWorkflow(ctx, id, "", workflows.SignalPaymentReceived, workflows.PaymentReceived{PaymentID: 1}))
+		_, err = tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateCancel,
+			Args: []any{workflows.CancelInput{}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		require.NoError(t, err)
+		waitDone(t, tc, id)
+		return one("cancel_crossing_payment.json", id, "")
+	}, "cancel_crossing_payment.json")
 
 	// 7. Paid in grace after the old period would have ended: renewed from
 	// the payment.
-	o = secondly
-	o.count = 2
-	grace = 10
-	o.grace = &grace
-	late := setup(t, o)
-	late.credit(100)
-	id, run = start(late)
-	time.Sleep(8 * time.Second)
-	late.credit(100)
-	require.NoError(t, tc.SignalWorkflow(ctx, id, "", workflows.SignalPaymentReceived, workflows.PaymentReceived{PaymentID: 2}))
-	waitRun(t, tc, id, run)
-	writeHistory(t, tc, id, run, "late_payment_in_grace.json")
+	record(func() map[string][2]string {
+		o := secondly
+		o.count = 2
+		grace := 10
+		o.grace = &grace
+		late := setup(t, o)
+		late.credit(100)
+		id, run := start(late)
+		time.Sleep(8 * time.Second)
+		late.credit(100)
+		require.NoError(t, tc.SignalWorkflow(ctx, id, "", workflows.SignalPaymentReceived, workflows.PaymentReceived{PaymentID: 2}))
+		waitRun(t, tc, id, run)
+		return one("late_payment_in_grace.json", id, run)
+	}, "late_payment_in_grace.json")
+
+	// 8. Stored settings, changed mid-period: the order's charge reads them
+	// (the live-settings change), the period keeps them, the renewal reads
+	// the new ones and the next run's notices fall by them. The settings
+	// are dropped afterwards: the package's other tests run without.
+	record(func() map[string][2]string {
+		defer func() {
+			_, err := dbtest.Pool(t).Exec(ctx, `DELETE FROM settings`)
+			require.NoError(t, err)
+		}()
+		change := func(u billing.SettingsUpdate) {
+			_, err := st.UpdateSettings(ctx, billing.DefaultSettings(), u)
+			require.NoError(t, err)
+		}
+		change(billing.SettingsUpdate{LowMoneyExpirePeriod: &[]int{3}})
+		o := secondly
+		o.count = 10
+		changing := setup(t, o)
+		changing.credit(1000)
+		id, run := start(changing)
+		time.Sleep(3 * time.Second)
+		change(billing.SettingsUpdate{LowMoneyExpirePeriod: &[]int{1}})
+		waitRun(t, tc, id, run)
+		d, err := tc.DescribeWorkflowExecution(ctx, id, "")
+		require.NoError(t, err)
+		next := d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+		waitRun(t, tc, id, next)
+		return map[string][2]string{"settings_changed_mid_period.json": {id, run}, "settings_next_period.json": {id, next}}
+	}, "settings_changed_mid_period.json", "settings_next_period.json")
 }
 
 func waitRun(t *testing.T, tc client.Client, id, run string) {

@@ -105,7 +105,7 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 			}
 			continue
 		}
-		events := w.st.events(w.in.Policy)
+		events := w.st.events(w.policy())
 		now := workflow.Now(ctx)
 		if len(events) == 0 || events[0].At.After(now) {
 			if err := w.sleep(ctx, events, now); err != nil {
@@ -119,7 +119,7 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 			if w.renewed || w.final() {
 				return nil
 			}
-			events := w.st.events(w.in.Policy)
+			events := w.st.events(w.policy())
 			if len(events) == 0 || events[0].At.After(workflow.Now(ctx)) {
 				return nil
 			}
@@ -261,6 +261,7 @@ func (w *subscription) order(ctx workflow.Context) error {
 		return nil
 	}
 	w.st.Plan = res.Plan
+	w.takePolicy(ctx, res.Policy)
 	w.st.Period, w.st.PaidUntil, w.st.PeriodStart, w.st.AnchorDay = 1, res.PaidUntil, start, res.AnchorDay
 	w.st.Status = billing.SubscriptionActive
 	w.st.Done = nil
@@ -320,6 +321,7 @@ func (w *subscription) renew(ctx workflow.Context, scheduled bool) error {
 	}
 	wasSuspended := w.st.Status == billing.SubscriptionSuspended
 	w.st.Plan = res.Plan
+	w.takePolicy(ctx, res.Policy)
 	w.st.Period, w.st.PaidUntil, w.st.AnchorDay = period, res.PaidUntil, res.AnchorDay
 	w.st.Status, w.st.SuspendReason, w.st.SuspendedAt, w.st.RenewalFailed = billing.SubscriptionActive, "", time.Time{}, false
 	w.st.SuspendedByStaff, w.st.Expired = false, false
@@ -333,6 +335,26 @@ func (w *subscription) renew(ctx workflow.Context, scheduled bool) error {
 	}
 	w.renewed = true
 	return nil
+}
+
+// policy is what the milestones fall by: the settings read with the last
+// charge, else those the subscription was ordered with.
+func (w *subscription) policy() Policy {
+	if w.st.Policy != nil {
+		return *w.st.Policy
+	}
+	return w.in.Policy
+}
+
+// takePolicy makes the settings a charge read (nil: none stored) the ones the
+// milestones fall by from now on. The period the charge begins is scheduled
+// with them from its start (a renewal continues as new; an order's period
+// starts now), so no milestone of it moves once scheduled. Runs recorded
+// before the live-settings change keep their input's policy for ever.
+func (w *subscription) takePolicy(ctx workflow.Context, p *Policy) {
+	if p != nil && workflow.GetVersion(ctx, "live-settings", workflow.DefaultVersion, 1) >= 1 {
+		w.st.Policy = p
+	}
 }
 
 // stepsAfterCharge says whether to look for custom steps after a charge.
@@ -490,7 +512,7 @@ func (w *subscription) schedule() (Schedule, error) {
 		d := w.st.PaidUntil
 		s.PaidUntil = &d
 	}
-	for _, e := range w.st.events(w.in.Policy) {
+	for _, e := range w.st.events(w.policy()) {
 		step := ScheduledStep{Milestone: e.Milestone, At: e.At}
 		if e.notice {
 			step.Detail = fmt.Sprintf("notice, %d days before", e.Days)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
@@ -100,6 +101,9 @@ type options struct {
 	grace     *int
 	timeZone  string
 	start     time.Time
+	// db, if set, is the database instead of the package's (dbtest.OwnPool,
+	// for tests that store global settings).
+	db *pgxpool.Pool
 }
 
 func setup(t *testing.T, o options) *harness {
@@ -114,7 +118,10 @@ func setup(t *testing.T, o options) *harness {
 		o.start = time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC)
 	}
 	ctx := t.Context()
-	st := store.New(dbtest.Pool(t))
+	if o.db == nil {
+		o.db = dbtest.Pool(t)
+	}
+	st := store.New(o.db)
 	login := "w" + strings.ToLower(rand.Text()[:10])
 	in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "WF", Country: "DE", TimeZone: o.timeZone, PostPaid: o.postPaid,
 		User: billing.UserCreate{Login: login, Email: login + "@example.com", Phone: "+4915112345678", FirstName: "Ann"}}

@@ -3,6 +3,7 @@ package workflows
 import (
 	"time"
 
+	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
 )
 
@@ -19,35 +20,13 @@ const (
 	UpdateExtend          = "extend"
 )
 
-// Policy holds the system-wide settings a subscription runs with, fixed at
-// its start so that its workflow stays deterministic.
-type Policy struct {
-	// LowMoneyDays: days before the paid-until date on which "insufficient
-	// funds" or "going to expire" notices go out (LowMoneyExpirePeriod).
-	LowMoneyDays []int
-	// NearDeleteDays: days before deletion on which "will be deleted soon"
-	// notices go out (NearDeletePeriod).
-	NearDeleteDays []int
-	// GraceDays: days a suspended service is kept before deletion, unless
-	// its product says otherwise.
-	GraceDays int
-	// SuspendAfterDays: days after a failed renewal before suspension; a
-	// payment in between renews the service.
-	SuspendAfterDays int
-	// UnpaidOrderDays: days an order waits for its first payment before it
-	// expires (cancelled, with a notice); 0: it waits for ever (subscriptions
-	// started before the setting existed).
-	UnpaidOrderDays int
-	// MaxUnpaidOrders: how many orders of a customer may wait for a payment
-	// at once (0: no limit). An order refused its first charge beyond it is
-	// cancelled at once; the API refuses new orders at it (409).
-	MaxUnpaidOrders int
-}
+// Policy holds the system-wide settings a subscription runs with: when its
+// notices, suspension, deletion and an unpaid order's expiry fall.
+type Policy = billing.Policy
 
 // DefaultPolicy is BILLmanager's defaults: 5 4 3 2 1 0, 7 5 3 1, 14 days of
 // grace; and unpaid orders expire after 3 days.
-var DefaultPolicy = Policy{LowMoneyDays: []int{5, 4, 3, 2, 1, 0}, NearDeleteDays: []int{7, 5, 3, 1}, GraceDays: 14, SuspendAfterDays: 1,
-	UnpaidOrderDays: 3, MaxUnpaidOrders: 5}
+var DefaultPolicy = billing.DefaultSettings().Policy()
 
 // SubscriptionInput starts a subscription's workflow, or continues it as
 // new with State carried over.
@@ -55,8 +34,10 @@ type SubscriptionInput struct {
 	SubscriptionID int64
 	CustomerID     int64
 	AutoRenew      bool
-	Policy         Policy
-	State          *SubscriptionState
+	// Policy is the settings at the order, until a charge reads newer ones
+	// (SubscriptionState.Policy).
+	Policy Policy
+	State  *SubscriptionState
 }
 
 // SubscriptionState is everything the workflow knows, carried across
@@ -99,6 +80,10 @@ type SubscriptionState struct {
 	// NextPlan is the plan of the next period, read at its first notice and
 	// charged at its renewal; nil until then (and after a change of product).
 	NextPlan *activities.Plan
+	// Policy is the policy of the stored settings, read with the last charge
+	// (the order's or a renewal's): the milestones up to the next charge
+	// fall by it. Nil: none read yet, the input's Policy holds.
+	Policy *Policy
 }
 
 // SubscriptionResult is how a subscription ended.

@@ -158,7 +158,7 @@ func (w *subscription) onCancel(ctx workflow.Context, in CancelInput) (Schedule,
 // rollBack returns the billing state to a, after the charge made since was
 // refunded; what actions queued (notices, steps) stays, less the charge's.
 func (w *subscription) rollBack(a SubscriptionState) {
-	w.st.Period, w.st.PaidUntil, w.st.AnchorDay, w.st.Plan = a.Period, a.PaidUntil, a.AnchorDay, a.Plan
+	w.st.Period, w.st.PaidUntil, w.st.AnchorDay, w.st.Plan, w.st.Policy = a.Period, a.PaidUntil, a.AnchorDay, a.Plan, a.Policy
 	w.st.NextProductID, w.st.NextPlan = a.NextProductID, a.NextPlan
 	w.st.Status, w.st.SuspendReason, w.st.SuspendedAt = a.Status, a.SuspendReason, a.SuspendedAt
 	w.st.SuspendedByStaff, w.st.Expired, w.st.RenewalFailed = a.SuspendedByStaff, a.Expired, a.RenewalFailed

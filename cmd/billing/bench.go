@@ -80,7 +80,10 @@ func runBench(ctx context.Context, cfg Config, args []string) (err error) {
 	// Mail and SMS go to files, whatever the environment says.
 	cfg.SMTPAddr, cfg.TwilioAccountSID = "", ""
 	cfg.MailDir, cfg.SMSLog = filepath.Join(dir, "mail"), filepath.Join(dir, "sms.log")
-	cfg.Policy = workflows.Policy{LowMoneyDays: []int{1, 0}, NearDeleteDays: []int{1}, GraceDays: 2, SuspendAfterDays: 1}
+	cfg.Settings = billing.DefaultSettings()
+	cfg.Settings.LowMoneyExpirePeriod, cfg.Settings.NearDeletePeriod = []int{1, 0}, []int{1}
+	cfg.Settings.GraceDays, cfg.Settings.SuspendAfterDays = 2, 1
+	cfg.Settings.UnpaidOrderDays, cfg.Settings.MaxUnpaidOrders = 0, 0 // orders wait, without a limit
 	cfg.WorkerPollers, cfg.WorkflowCacheSize = *pollers, *cache
 
 	m := NewMain(cfg)
@@ -338,7 +341,7 @@ func (b *bench) historyPerCycle(cycles int) (float64, int, error) {
 	}
 	id := billing.SubscriptionWorkflowID(order.Subscription.ID)
 	_, err = b.m.Workflows.Start(b.ctx, workflows.SubscriptionInput{SubscriptionID: order.Subscription.ID, CustomerID: ids[0],
-		AutoRenew: true, Policy: b.m.Config.Policy}, p)
+		AutoRenew: true, Policy: b.m.Config.Settings.Policy()}, p)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -467,7 +470,7 @@ func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
 			AutoRenew: true, Plan: plan, Done: []string{"incoming", "insufficient_funds:1", "insufficient_funds:0"}}
 		runs[i].id = billing.SubscriptionWorkflowID(order.Subscription.ID)
 		runs[i].run, err = b.m.Workflows.Start(b.ctx, workflows.SubscriptionInput{SubscriptionID: order.Subscription.ID, CustomerID: ids[i],
-			AutoRenew: true, Policy: b.m.Config.Policy, State: state}, p)
+			AutoRenew: true, Policy: b.m.Config.Settings.Policy(), State: state}, p)
 		return err
 	})
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/tempobill/billing"
-	"github.com/tempobill/billing/workflows"
 )
 
 // Config is the whole configuration, read from environment variables:
@@ -32,13 +31,20 @@ import (
 //	TWILIO_AUTH_TOKEN   Twilio auth token
 //	TWILIO_FROM         Twilio sender number
 //	SMS_LOG             file SMS are written to without Twilio (DATA_DIR/sms.log)
+//	TRUSTED_PROXIES     CIDRs of reverse proxies whose X-Forwarded-For is believed (none)
+//
+// Defaults of the global settings, until the first PATCH /api/v1/settings
+// stores them (then these are ignored):
+//
 //	LOW_MONEY_EXPIRE_PERIOD  days before renewal of low-balance/expiry notices (5 4 3 2 1 0)
 //	NEAR_DELETE_PERIOD  days before deletion of "deleted soon" notices (7 5 3 1)
 //	GRACE_DAYS          days a suspended service is kept unless its product says (14)
 //	SUSPEND_AFTER_DAYS  days after a failed renewal before suspension (1)
-//	TRUSTED_PROXIES     CIDRs of reverse proxies whose X-Forwarded-For is believed (none)
 //	UNPAID_ORDER_DAYS   days an order waits for its first payment before it expires (3)
 //	MAX_UNPAID_ORDERS   unpaid orders a customer may have at once (5)
+//
+// And:
+//
 //	WORKFLOW_CACHE_SIZE workflows a worker keeps in memory between tasks (0: none; see worker.CacheSize)
 //	WEBHOOK_ALLOW_PRIVATE  true lets webhook URLs lead to loopback and private addresses (false)
 //
@@ -68,7 +74,9 @@ type Config struct {
 	TwilioAuthToken   string
 	TwilioFrom        string
 	SMSLog            string
-	Policy            workflows.Policy
+	// Settings are the global settings until the first change through the
+	// API stores them (LOW_MONEY_EXPIRE_PERIOD ... MAX_UNPAID_ORDERS).
+	Settings          billing.Settings
 	TrustedProxies    []*net.IPNet
 	WorkflowCacheSize int
 	// WorkerPollers is how many task polls the worker keeps open (0: the
@@ -100,32 +108,11 @@ func LoadConfig() (Config, error) {
 		return c, fmt.Errorf("MAIL_FROM must be an email address, not %q", c.MailFrom)
 	}
 	var err error
-	c.Policy = workflows.DefaultPolicy
-	if c.Policy.LowMoneyDays, err = days("LOW_MONEY_EXPIRE_PERIOD", c.Policy.LowMoneyDays); err != nil {
+	if c.Settings, err = settingsFromEnv(); err != nil {
 		return c, err
 	}
-	if c.Policy.NearDeleteDays, err = days("NEAR_DELETE_PERIOD", c.Policy.NearDeleteDays); err != nil {
-		return c, err
-	}
-	grace, err := days("GRACE_DAYS", []int{c.Policy.GraceDays})
-	if err != nil || len(grace) != 1 {
-		return c, fmt.Errorf("GRACE_DAYS must be one whole number of days")
-	}
-	suspend, err := days("SUSPEND_AFTER_DAYS", []int{c.Policy.SuspendAfterDays})
-	if err != nil || len(suspend) != 1 {
-		return c, fmt.Errorf("SUSPEND_AFTER_DAYS must be one whole number of days")
-	}
-	c.Policy.GraceDays, c.Policy.SuspendAfterDays = grace[0], suspend[0]
-	unpaid, err := days("UNPAID_ORDER_DAYS", []int{c.Policy.UnpaidOrderDays})
-	if err != nil || len(unpaid) != 1 || unpaid[0] < 1 {
-		return c, fmt.Errorf("UNPAID_ORDER_DAYS must be one whole number of days, at least 1")
-	}
-	c.Policy.UnpaidOrderDays = unpaid[0]
 	if c.WorkflowCacheSize, err = strconv.Atoi(env("WORKFLOW_CACHE_SIZE", "0")); err != nil || c.WorkflowCacheSize < 0 {
 		return c, fmt.Errorf("WORKFLOW_CACHE_SIZE must be a whole number, 0 or more")
-	}
-	if c.Policy.MaxUnpaidOrders, err = strconv.Atoi(env("MAX_UNPAID_ORDERS", "5")); err != nil || c.Policy.MaxUnpaidOrders < 1 {
-		return c, fmt.Errorf("MAX_UNPAID_ORDERS must be a whole number, at least 1")
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
@@ -140,6 +127,49 @@ func LoadConfig() (Config, error) {
 		return c, fmt.Errorf("WEBHOOK_ALLOW_PRIVATE must be true or false")
 	}
 	return c, nil
+}
+
+// settingsFromEnv reads the defaults of the global settings: BILLmanager's,
+// unless LOW_MONEY_EXPIRE_PERIOD, NEAR_DELETE_PERIOD, GRACE_DAYS,
+// SUSPEND_AFTER_DAYS, UNPAID_ORDER_DAYS or MAX_UNPAID_ORDERS say otherwise.
+// Lists of days may come in any order and repeat a day, as before they were
+// settings; they are kept sorted, each day once.
+func settingsFromEnv() (billing.Settings, error) {
+	s := billing.DefaultSettings()
+	var err error
+	if s.LowMoneyExpirePeriod, err = days("LOW_MONEY_EXPIRE_PERIOD", s.LowMoneyExpirePeriod); err != nil {
+		return s, err
+	}
+	if s.NearDeletePeriod, err = days("NEAR_DELETE_PERIOD", s.NearDeletePeriod); err != nil {
+		return s, err
+	}
+	s.LowMoneyExpirePeriod, s.NearDeletePeriod = billing.SortDays(s.LowMoneyExpirePeriod), billing.SortDays(s.NearDeletePeriod)
+	grace, err := days("GRACE_DAYS", []int{s.GraceDays})
+	if err != nil || len(grace) != 1 {
+		return s, fmt.Errorf("GRACE_DAYS must be one whole number of days")
+	}
+	suspend, err := days("SUSPEND_AFTER_DAYS", []int{s.SuspendAfterDays})
+	if err != nil || len(suspend) != 1 {
+		return s, fmt.Errorf("SUSPEND_AFTER_DAYS must be one whole number of days")
+	}
+	s.GraceDays, s.SuspendAfterDays = grace[0], suspend[0]
+	unpaid, err := days("UNPAID_ORDER_DAYS", []int{s.UnpaidOrderDays})
+	if err != nil || len(unpaid) != 1 || unpaid[0] < 1 {
+		return s, fmt.Errorf("UNPAID_ORDER_DAYS must be one whole number of days, at least 1")
+	}
+	s.UnpaidOrderDays = unpaid[0]
+	if s.MaxUnpaidOrders, err = strconv.Atoi(env("MAX_UNPAID_ORDERS", "5")); err != nil || s.MaxUnpaidOrders < 1 || s.MaxUnpaidOrders > billing.MaxUnpaidOrders {
+		return s, fmt.Errorf("MAX_UNPAID_ORDERS must be a whole number from 1 to %d", billing.MaxUnpaidOrders)
+	}
+	for _, l := range []struct {
+		name string
+		days []int
+	}{{"LOW_MONEY_EXPIRE_PERIOD", s.LowMoneyExpirePeriod}, {"NEAR_DELETE_PERIOD", s.NearDeletePeriod}} {
+		if len(l.days) > billing.MaxNoticeDays {
+			return s, fmt.Errorf("%s must list at most %d days", l.name, billing.MaxNoticeDays)
+		}
+	}
+	return s, s.Validate()
 }
 
 // cidrs reads a list of CIDRs such as "10.0.0.0/8, 192.0.2.7" (a bare address is one host).

@@ -208,7 +208,7 @@ func (m *Main) Close() error {
 // api.Server.Reconcile). Open first.
 func (m *Main) StartAPI() error {
 	cfg := m.Config
-	m.API = api.New(m.Store, m.Temporal, m.Log, api.Options{TaskQueue: cfg.TaskQueue, Policy: cfg.Policy,
+	m.API = api.New(m.Store, m.Temporal, m.Log, api.Options{TaskQueue: cfg.TaskQueue, Settings: cfg.Settings,
 		StepNames: worker.StepNames(worker.Steps()), TrustedProxies: cfg.TrustedProxies,
 		AllowPrivateWebhooks: cfg.WebhookAllowPrivate})
 	go m.API.RunReconciler(m.ctx, 30*time.Second)

@@ -16,7 +16,6 @@ import (
 	"github.com/tempobill/billing/internal/dbtest"
 	"github.com/tempobill/billing/internal/smtptest"
 	"github.com/tempobill/billing/internal/temporaltest"
-	"github.com/tempobill/billing/workflows"
 )
 
 // TestWorkerKillDuringRenewals orders 200 subscriptions at once, so that
@@ -68,8 +67,8 @@ func TestWorkerKillDuringRenewals(t *testing.T) {
 	// No low-balance notices: the third period would send 1,200 of them.
 	m := mustRunMain(t, func(cfg *Config) {
 		cfg.DatabaseURL, cfg.TemporalAddress = dbURL, dev.FrontendHostPort()
-		cfg.Policy = workflows.DefaultPolicy
-		cfg.Policy.LowMoneyDays = []int{}
+		cfg.Settings = billing.DefaultSettings()
+		cfg.Settings.LowMoneyExpirePeriod = []int{}
 	})
 	pool := m.Pool
 

@@ -38,14 +38,35 @@ func Main(m *testing.M) {
 // Setup creates the package's database (on DATABASE_URL's server, else the
 // local one) and returns the function that drops it.
 func Setup() (func(), error) {
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = DefaultURL
-	}
 	var drop func()
 	var err error
-	url, drop, err = Create(context.Background(), base)
+	url, drop, err = Create(context.Background(), server())
 	return drop, err
+}
+
+func server() string {
+	if base := os.Getenv("DATABASE_URL"); base != "" {
+		return base
+	}
+	return DefaultURL
+}
+
+// OwnPool returns a pool on a freshly migrated database of t's own, dropped
+// when t ends: for tests that change what a whole database shares (the
+// global settings), which the package's other tests must not see.
+func OwnPool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	dbURL, drop, err := Create(context.Background(), server())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	pool, err := store.OpenPool(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 // Create makes a new database on the server of baseURL, migrates it and

@@ -187,6 +187,25 @@ type Session struct {
 	RevokedAt       *time.Time  `db:"revoked_at"`
 }
 
+type Setting struct {
+	ID                         bool      `db:"id"`
+	NearDeletePeriod           []int     `db:"near_delete_period"`
+	LowMoneyNoticePeriod       []int     `db:"low_money_notice_period"`
+	LowMoneyExpirePeriod       []int     `db:"low_money_expire_period"`
+	GraceDays                  int       `db:"grace_days"`
+	SuspendAfterDays           int       `db:"suspend_after_days"`
+	UnpaidOrderDays            int       `db:"unpaid_order_days"`
+	MaxUnpaidOrders            int       `db:"max_unpaid_orders"`
+	VerifyClientEmail          bool      `db:"verify_client_email"`
+	ClientVerification         string    `db:"client_verification"`
+	VerifyIndividualPayers     bool      `db:"verify_individual_payers"`
+	VerifyCompanyPayers        bool      `db:"verify_company_payers"`
+	VerifySoleProprietorPayers bool      `db:"verify_sole_proprietor_payers"`
+	DeleteInactiveClientsDays  int       `db:"delete_inactive_clients_days"`
+	DefaultLanguage            string    `db:"default_language"`
+	UpdatedAt                  time.Time `db:"updated_at"`
+}
+
 type Staff struct {
 	ID           int64     `db:"id"`
 	Login        string    `db:"login"`

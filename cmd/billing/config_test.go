@@ -1,0 +1,36 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tempobill/billing"
+)
+
+// TestSettingsFromEnvironment: the variables that were the policy are the
+// settings' defaults, read as before (lists in any order, a day repeated
+// once); out of range, they stop the start with their name.
+func TestSettingsFromEnvironment(t *testing.T) {
+	t.Setenv("LOW_MONEY_EXPIRE_PERIOD", "1, 3 3 0")
+	t.Setenv("NEAR_DELETE_PERIOD", "2")
+	t.Setenv("GRACE_DAYS", "20")
+	t.Setenv("SUSPEND_AFTER_DAYS", "0")
+	t.Setenv("UNPAID_ORDER_DAYS", "4")
+	t.Setenv("MAX_UNPAID_ORDERS", "9")
+	cfg, err := LoadConfig()
+	require.NoError(t, err)
+	want := billing.DefaultSettings()
+	want.LowMoneyExpirePeriod, want.NearDeletePeriod = []int{3, 1, 0}, []int{2}
+	want.GraceDays, want.SuspendAfterDays, want.UnpaidOrderDays, want.MaxUnpaidOrders = 20, 0, 4, 9
+	require.Equal(t, want, cfg.Settings)
+
+	for name, value := range map[string]string{"NEAR_DELETE_PERIOD": "-1", "GRACE_DAYS": "3651", "UNPAID_ORDER_DAYS": "0",
+		"MAX_UNPAID_ORDERS": "0"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, value)
+			_, err := LoadConfig()
+			require.ErrorContains(t, err, name)
+		})
+	}
+}
