@@ -103,7 +103,7 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 	// The period runs with the settings of the moment it is charged.
 	settings, stored, err := a.Store.StoredSettings(ctx)
 	if err != nil {
-		return ChargePeriodResult{}, chargeError(err, plan)
+		return ChargePeriodResult{}, chargeError(err, plan, in.ErrorCodes)
 	}
 	var policy *billing.Policy
 	if stored {
