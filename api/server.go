@@ -3,6 +3,7 @@
 package api
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/notices"
 	"github.com/tempobill/billing/store"
 	"github.com/tempobill/billing/workflows"
 )
@@ -32,6 +34,9 @@ type Server struct {
 	open map[string]bool
 	// allowPrivateWebhooks lets webhook URLs lead to private addresses.
 	allowPrivateWebhooks bool
+	// defaultLanguage is the language of templates when neither the
+	// recipient's nor the customer's has one.
+	defaultLanguage string
 }
 
 // Options configure a Server.
@@ -47,6 +52,9 @@ type Options struct {
 	AllowPrivateWebhooks bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
+	// DefaultLanguage is the language of templates when neither the
+	// recipient's nor the customer's has one (previews); "" is English.
+	DefaultLanguage string
 }
 
 // New returns a Server with every route registered.
@@ -58,7 +66,8 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 		opts.Policy = workflows.DefaultPolicy
 	}
 	s := &Server{store: st, workflows: workflows.NewClient(tc, opts.TaskQueue), log: log, echo: echo.New(),
-		policy: opts.Policy, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
+		policy: opts.Policy, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks,
+		defaultLanguage: cmp.Or(opts.DefaultLanguage, notices.DefaultLanguage)}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -158,6 +167,15 @@ func (s *Server) routes() {
 	v1.POST("/subscriptions/:id/auto-renew", s.setAutoRenew, clientOrStaff(billing.PermSubsWrite))
 	v1.POST("/subscriptions/:id/extend", s.extendSubscription, staffOnly(billing.PermSubsWrite))
 
+	v1.GET("/notification-events", s.listNotificationEvents, staffOnly(""))
+	v1.POST("/notification-events/:event/preview", s.previewEvent, staffOnly(billing.PermNoticesWrite)) // a customer's data: customers.read too
+	v1.GET("/message-templates", s.listMessageTemplates, staffOnly(""))
+	v1.GET("/message-templates/:event/:channel/:language", s.getMessageTemplate, staffOnly(""))
+	v1.PUT("/message-templates/:event/:channel/:language", s.setMessageTemplate, staffOnly(billing.PermNoticesWrite))
+	v1.DELETE("/message-templates/:event/:channel/:language", s.deleteMessageTemplate, staffOnly(billing.PermNoticesWrite))
+	v1.GET("/notifications", s.listNotifications, clientOrStaff(billing.PermSubsRead))
+	v1.POST("/notifications/:id/resend", s.resendNotification, staffOnly(billing.PermNoticesWrite))
+	// The texts of the service notices before message templates: English only.
 	v1.GET("/notice-templates", s.listNoticeTemplates, staffOnly(""))
 	v1.PUT("/notice-templates/:milestone", s.setNoticeTemplate, staffOnly(billing.PermNoticesWrite))
 	v1.DELETE("/notice-templates/:milestone", s.resetNoticeTemplate, staffOnly(billing.PermNoticesWrite))
