@@ -240,7 +240,7 @@ func (s *Server) metrics(c echo.Context) error {
 	}
 	var b strings.Builder
 	b.WriteString("# HELP billing_notices Notices by delivery status.\n# TYPE billing_notices gauge\n")
-	for _, st := range []string{billing.NoticeSending, billing.NoticeSent, billing.NoticeFailed, billing.NoticeUnknown,
+	for _, st := range []string{billing.NoticeQueued, billing.NoticeSending, billing.NoticeSent, billing.NoticeFailed, billing.NoticeUnknown,
 		billing.NoticeRejected, billing.NoticeExpired} {
 		fmt.Fprintf(&b, "billing_notices{status=%q} %d\n", st, counts[st])
 	}
