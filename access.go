@@ -16,9 +16,9 @@ const (
 	PermImpersonate    = "impersonate"         // switch to a customer's panel
 	PermAuditRead      = "audit.read"          // read the audit log
 	PermStaffManage    = "staff.manage"        // create staff, change their permissions
-	PermSubsRead       = "subscriptions.read"  // see subscriptions and their notices
+	PermSubsRead       = "subscriptions.read"  // see subscriptions and the notification log
 	PermSubsWrite      = "subscriptions.write" // order, suspend, resume, cancel, renew, extend, change
-	PermNoticesWrite   = "notices.write"       // replace the texts of service notices
+	PermNoticesWrite   = "notices.write"       // write message templates, preview them, resend notifications
 	PermSettingsManage = "settings.manage"     // change the global settings
 )
 

@@ -2,15 +2,24 @@ package billing
 
 import "time"
 
-// Notice is the record of one message sent (or tried) to one recipient.
+// Notice is the record of one message sent (or tried) to one recipient: a
+// row of the notification log.
 type Notice struct {
-	ID                int64  `json:"id"`
-	SubscriptionID    *int64 `json:"subscription_id"`
-	CustomerID        int64  `json:"customer_id"`
-	Period            int    `json:"period"`
-	Milestone         string `json:"milestone"`
+	ID             int64  `json:"id"`
+	SubscriptionID *int64 `json:"subscription_id"`
+	CustomerID     int64  `json:"customer_id"`
+	Period         int    `json:"period"`
+	// Event is what the message is about (notices.Events); Milestone repeats
+	// it for the clients of /subscriptions/{id}/notices.
+	Event     string `json:"event"`
+	Milestone string `json:"milestone"`
+	// ObjectType and ObjectID name the object it is about: a subscription, a
+	// customer, a payment, a message...
+	ObjectType        string `json:"object_type"`
+	ObjectID          string `json:"object_id"`
 	Channel           string `json:"channel"`
 	Recipient         string `json:"recipient"`
+	Language          string `json:"language"`
 	Template          string `json:"template"`
 	Subject           string `json:"subject"`
 	Status            string `json:"status"`
@@ -21,10 +30,13 @@ type Notice struct {
 	// moment it is about (a renewal, a deletion), else a day.
 	RetryUntil *time.Time `json:"retry_until"`
 	CreatedAt  time.Time  `json:"created_at"`
-	// Key, Body, SenderName and ReplyTo are kept to send it again (with the
-	// same Message-ID, made from Key); not shown.
+	// ResendOf is the notice this one sends again, at staff's request.
+	ResendOf *int64 `json:"resend_of"`
+	// Key, Body, HTMLBody, SenderName and ReplyTo are kept to send it again
+	// (with the same Message-ID, made from Key); not shown.
 	Key        string `json:"-"`
 	Body       string `json:"-"`
+	HTMLBody   string `json:"-"`
 	SenderName string `json:"-"`
 	ReplyTo    string `json:"-"`
 }
@@ -33,6 +45,9 @@ type Notice struct {
 const (
 	ChannelEmail = "email"
 	ChannelSMS   = "sms"
+	// NoticeQueued: waiting for its first attempt (a resend, an event queued
+	// outside a workflow): the redelivery sends it.
+	NoticeQueued = "queued"
 	// NoticeSending: claimed by an attempt that has not recorded its outcome
 	// yet; one that stays so (a crashed worker) is treated as unknown.
 	NoticeSending = "sending"

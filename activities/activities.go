@@ -18,6 +18,10 @@ type Activities struct {
 	SMS   Texter
 	// MailFrom is the sender address of notices, unless a product names a reply-to.
 	MailFrom string
+	// DefaultLanguage is the language of templates when neither the
+	// recipient's nor the customer's has one, until the global settings are
+	// stored (then theirs); "" is English.
+	DefaultLanguage string
 	// Steps are the custom lifecycle steps products can name.
 	Steps []Step
 	// AllowPrivateWebhooks lets the Webhook step reach loopback and private

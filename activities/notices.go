@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/mail"
 	"github.com/tempobill/billing/notices"
 	"github.com/tempobill/billing/sms"
+	"github.com/tempobill/billing/store"
 )
 
 // NoticeRequest asks for the notice of one milestone.
@@ -63,6 +66,10 @@ const (
 func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (SendNoticesResult, error) {
 	defer heartbeat(ctx)()
 	var res SendNoticesResult
+	cust, err := a.Store.Customer(ctx, in.CustomerID)
+	if err != nil {
+		return res, nonRetryableIfPermanent(err)
+	}
 	users, err := a.Store.Users(ctx, in.CustomerID)
 	if err != nil {
 		return res, nonRetryableIfPermanent(err)
@@ -75,7 +82,11 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 	if err != nil {
 		return res, nonRetryableIfPermanent(err)
 	}
-	overrides, err := a.Store.NoticeTemplateOverrides(ctx)
+	catalog, err := a.catalog(ctx)
+	if err != nil {
+		return res, err
+	}
+	defLang, err := defaultLanguage(ctx, a.Store, a.DefaultLanguage)
 	if err != nil {
 		return res, err
 	}
@@ -84,14 +95,15 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 			res.Skipped++
 			continue
 		}
-		t, ok := notices.Pick(notices.Request{Milestone: req.Milestone, ProductState: req.ProductState}, product, overrides)
-		if !ok {
+		nreq := notices.Request{Milestone: req.Milestone, ProductState: req.ProductState}
+		if !catalog.Sends(nreq, product) {
 			res.Skipped++
 			continue
 		}
 		for _, u := range users {
-			for _, o := range t.Messages(facts(in, req, u, balance)) {
-				status, err := a.sendOnce(ctx, in, req, t, o)
+			langs := notices.Languages(u.Language, cust.Language, defLang)
+			for _, o := range catalog.Messages(nreq, product, facts(in, req, u, balance), langs) {
+				status, err := a.sendOnce(ctx, in, req, o)
 				switch {
 				case err != nil:
 					return res, err // the database: retried
@@ -108,16 +120,53 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 	return res, nil
 }
 
+// defaultLanguage is the language of templates when neither the
+// recipient's nor the customer's has one: the global setting once settings
+// are stored, else fallback, else English.
+func defaultLanguage(ctx context.Context, st *store.Store, fallback string) (string, error) {
+	settings, stored, err := st.StoredSettings(ctx)
+	if err != nil {
+		return "", err
+	}
+	if stored && settings.DefaultLanguage != "" {
+		return settings.DefaultLanguage, nil
+	}
+	return cmp.Or(fallback, notices.DefaultLanguage), nil
+}
+
+// catalog reads staff's message templates.
+func (a *Activities) catalog(ctx context.Context) (notices.Catalog, error) {
+	ts, err := a.Store.MessageTemplates(ctx)
+	if err != nil {
+		return notices.Catalog{}, err
+	}
+	c := notices.Catalog{Custom: map[notices.TemplateKey]billing.MessageTemplate{}}
+	for _, t := range ts {
+		c.Custom[notices.Key(t)] = t
+	}
+	return c, nil
+}
+
 // sendOnce claims the notice's deduplication key, sends, and records the
 // outcome. It returns the notice's status ("" if it was not claimed: sent or
 // settled before); its error is only the database's.
-func (a *Activities) sendOnce(ctx context.Context, in SendNoticesInput, req NoticeRequest, t notices.Template, o notices.Message) (string, error) {
+func (a *Activities) sendOnce(ctx context.Context, in SendNoticesInput, req NoticeRequest, o notices.Message) (string, error) {
+	// The key's shape predates the other events: it stays, so that a notice
+	// recorded before keeps deduplicating.
 	key := fmt.Sprintf("subscription:%d:period:%d:%s:%s:%s", in.SubscriptionID, in.Period, req.Key, o.Channel, o.To)
 	sub := in.SubscriptionID
 	until := retryUntil(req.Milestone, in, time.Now())
-	n, claimed, err := a.Store.ClaimNotice(ctx, key, billing.Notice{SubscriptionID: &sub, CustomerID: in.CustomerID,
-		Period: in.Period, Milestone: req.Milestone, Channel: o.Channel, Recipient: o.To, Template: t.Name, Subject: o.Subject,
-		Body: o.Body, SenderName: t.SenderName, ReplyTo: t.ReplyTo, RetryUntil: &until})
+	return a.claimAndDeliver(ctx, key, billing.Notice{SubscriptionID: &sub, CustomerID: in.CustomerID,
+		Period: in.Period, Event: req.Milestone, ObjectType: notices.ObjectSubscription, ObjectID: strconv.FormatInt(sub, 10),
+		RetryUntil: &until}, o)
+}
+
+// claimAndDeliver claims n (completed with message o) under key, then
+// sends it; "" if it was not claimed.
+func (a *Activities) claimAndDeliver(ctx context.Context, key string, n billing.Notice, o notices.Message) (string, error) {
+	n.Channel, n.Recipient, n.Language, n.Template = o.Channel, o.To, o.Language, o.Template
+	n.Subject, n.Body, n.HTMLBody, n.SenderName, n.ReplyTo = o.Subject, o.Body, o.HTMLBody, o.SenderName, o.ReplyTo
+	n, claimed, err := a.Store.ClaimNotice(ctx, key, n)
 	if err != nil || !claimed {
 		return "", err
 	}
@@ -135,7 +184,7 @@ func (a *Activities) deliver(ctx context.Context, n billing.Notice) (string, err
 		var err error
 		if n.Channel == billing.ChannelEmail {
 			id, err = a.Mail.Send(sendCtx, mail.Message{ID: n.Key, FromName: n.SenderName, From: a.MailFrom, ReplyTo: n.ReplyTo,
-				To: n.Recipient, Subject: n.Subject, Body: n.Body})
+				To: n.Recipient, Subject: n.Subject, Body: n.Body, HTMLBody: n.HTMLBody, ListUnsubscribe: a.listUnsubscribe(n.Event)})
 		} else {
 			id, err = a.SMS.Send(sendCtx, n.Recipient, n.Body)
 		}
@@ -154,6 +203,17 @@ func (a *Activities) deliver(ctx context.Context, n billing.Notice) (string, err
 		a.Log.Warn("notice not delivered yet", "notice", n.ID, "channel", n.Channel, "status", status, "error", sendErr)
 	}
 	return status, nil
+}
+
+// listUnsubscribe is the List-Unsubscribe header of event's emails: a
+// mailto link to the sender address, for the events a customer may opt out
+// of (notices.Event.ListUnsubscribe), else none.
+func (a *Activities) listUnsubscribe(event string) string {
+	e, err := notices.Lookup(event)
+	if err != nil || !e.ListUnsubscribe || a.MailFrom == "" {
+		return ""
+	}
+	return "<mailto:" + a.MailFrom + "?subject=" + url.QueryEscape("unsubscribe "+event) + ">"
 }
 
 // deliveryStatus is the notice status a send's error means (the rules are

@@ -106,9 +106,16 @@ func objectOf(c echo.Context) (string, string) {
 	segs := strings.Split(strings.TrimPrefix(c.Path(), "/api/v1/"), "/")
 	kind := map[string]string{"customers": "customer", "products": "product", "payments": "payment",
 		"staff": "staff", "api-keys": "api_key", "auth": "session", "subscriptions": "subscription",
-		"notice-templates": "notice_template", "settings": "settings"}[segs[0]]
+		"notice-templates": "notice_template", "message-templates": "message_template", "notifications": "notification",
+		"notification-events": "notification_event", "settings": "settings"}[segs[0]]
 	if m := c.Param("milestone"); m != "" {
 		return kind, m
+	}
+	if e := c.Param("event"); e != "" {
+		if ch := c.Param("channel"); ch != "" {
+			return kind, e + "/" + ch + "/" + c.Param("language")
+		}
+		return kind, e
 	}
 	return kind, c.Param("id")
 }

@@ -33,6 +33,7 @@ type fixture struct {
 	otherStaff    billing.Staff
 	otherStaffKey billing.APIKey
 	subA          int64  // a running, active subscription of A, when the cell asks for one
+	failedNoticeA int64  // a notification to A's main user that failed
 	markerA       string // appears in A's data only
 	markerB       string
 	tokens        [6]string
@@ -105,6 +106,14 @@ func (m *matrix) fixture(t *testing.T) *fixture {
 	f.otherStaffKey, err = st.CreateAPIKey(ctx, f.otherStaff.ID, "ci", "bk_xxxx", []byte(uniq()))
 	require.NoError(t, err)
 
+	n, claimed, err := st.ClaimNotice(ctx, "matrix:"+f.uniq, billing.Notice{CustomerID: f.A.ID, Event: "registration",
+		ObjectType: "customer", ObjectID: fmt.Sprint(f.A.ID), Channel: billing.ChannelEmail, Recipient: f.userA.Email,
+		Template: "default:registration", Subject: "Welcome", Body: "Hello"})
+	require.NoError(t, err)
+	require.True(t, claimed)
+	require.NoError(t, st.FinishNotice(ctx, n.ID, billing.NoticeFailed, "", "421 try again later"))
+	f.failedNoticeA = n.ID
+
 	f.tokens[1] = m.b.session(store.Session{Kind: billing.ActorClient, UserID: f.userA.ID, CustomerID: f.A.ID})
 	f.tokens[2] = m.b.session(store.Session{Kind: billing.ActorClient, UserID: userB.ID, CustomerID: f.B.ID})
 	for i, id := range m.staffIDs {
@@ -141,6 +150,7 @@ func fixed(s string) func(*fixture) string { return func(*fixture) string { retu
 // Statuses, named for the table below.
 const (
 	ok, created, noContent = 200, 201, 204
+	accepted               = 202
 	unauth, forbid, absent = 401, 403, 404
 	invalid, conflict      = 422, 409
 )
@@ -240,9 +250,21 @@ func matrixCells() map[string]cell {
 		"DELETE /api/v1/notice-templates/:milestone":    {fixed("/api/v1/notice-templates/cancelled"), none, staffOnly(ok)},
 		"GET /api/v1/settings":                          {fixed("/api/v1/settings"), none, anyStaff(ok)},
 		"PATCH /api/v1/settings":                        {fixed("/api/v1/settings"), fixed(`{"default_language": "en"}`), staffOnly(ok)}, // the defaults: other tests see no change
-		"GET /api/v1/payments/:id":                      {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID) }, none, own(ok)},
-		"POST /api/v1/payments/:id/paid":                {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/paid") }, none, staffOnly(ok)},
-		"POST /api/v1/payments/:id/cancel":              {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/cancel") }, none, staffOnly(ok)},
+		"GET /api/v1/notification-events":               {fixed("/api/v1/notification-events"), none, anyStaff(ok)},
+		"POST /api/v1/notification-events/:event/preview": {fixed("/api/v1/notification-events/activated/preview"),
+			fixed(`{"channel": "email"}`), staffOnly(ok)},
+		"GET /api/v1/message-templates":                           {fixed("/api/v1/message-templates"), none, anyStaff(ok)},
+		"GET /api/v1/message-templates/:event/:channel/:language": {fixed("/api/v1/message-templates/renewed/email/en"), none, anyStaff(ok)},
+		// Esperanto is the matrix's own language: no other test uses it.
+		"PUT /api/v1/message-templates/:event/:channel/:language": {fixed("/api/v1/message-templates/renewed/email/eo"),
+			fixed(`{"subject": "Renovigita", "body": "Saluton [USER_NAME]"}`), staffOnly(ok)},
+		"DELETE /api/v1/message-templates/:event/:channel/:language": {fixed("/api/v1/message-templates/renewed/email/eo"), none, staffOnly(noContent)},
+		"GET /api/v1/notifications":                                  {fixed("/api/v1/notifications?limit=200"), none, want{unauth, ok, ok, forbid, ok, ok}},
+		"POST /api/v1/notifications/:id/resend": {func(f *fixture) string { return fmt.Sprint("/api/v1/notifications/", f.failedNoticeA, "/resend") },
+			none, staffOnly(accepted)},
+		"GET /api/v1/payments/:id":         {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID) }, none, own(ok)},
+		"POST /api/v1/payments/:id/paid":   {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/paid") }, none, staffOnly(ok)},
+		"POST /api/v1/payments/:id/cancel": {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/cancel") }, none, staffOnly(ok)},
 	}
 }
 

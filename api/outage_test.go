@@ -212,7 +212,7 @@ func TestMetricsShowNoticeStatuses(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	text := body["text"].(string)
 	require.Contains(t, text, "# TYPE billing_notices gauge")
-	for _, s := range []string{"sending", "sent", "failed", "unknown", "rejected", "expired"} {
+	for _, s := range []string{"queued", "sending", "sent", "failed", "unknown", "rejected", "expired"} {
 		require.Regexp(t, `(?m)^billing_notices\{status="`+s+`"\} \d+$`, text)
 	}
 	status, _ = b.doAs("", "GET", "/metrics", "")

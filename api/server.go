@@ -161,6 +161,15 @@ func (s *Server) routes() {
 	v1.POST("/subscriptions/:id/auto-renew", s.setAutoRenew, clientOrStaff(billing.PermSubsWrite))
 	v1.POST("/subscriptions/:id/extend", s.extendSubscription, staffOnly(billing.PermSubsWrite))
 
+	v1.GET("/notification-events", s.listNotificationEvents, staffOnly(""))
+	v1.POST("/notification-events/:event/preview", s.previewEvent, staffOnly(billing.PermNoticesWrite)) // a customer's data: customers.read too
+	v1.GET("/message-templates", s.listMessageTemplates, staffOnly(""))
+	v1.GET("/message-templates/:event/:channel/:language", s.getMessageTemplate, staffOnly(""))
+	v1.PUT("/message-templates/:event/:channel/:language", s.setMessageTemplate, staffOnly(billing.PermNoticesWrite))
+	v1.DELETE("/message-templates/:event/:channel/:language", s.deleteMessageTemplate, staffOnly(billing.PermNoticesWrite))
+	v1.GET("/notifications", s.listNotifications, clientOrStaff(billing.PermSubsRead))
+	v1.POST("/notifications/:id/resend", s.resendNotification, staffOnly(billing.PermNoticesWrite))
+	// The texts of the service notices before message templates: English only.
 	v1.GET("/notice-templates", s.listNoticeTemplates, staffOnly(""))
 	v1.PUT("/notice-templates/:milestone", s.setNoticeTemplate, staffOnly(billing.PermNoticesWrite))
 	v1.DELETE("/notice-templates/:milestone", s.resetNoticeTemplate, staffOnly(billing.PermNoticesWrite))
@@ -228,7 +237,7 @@ func (s *Server) metrics(c echo.Context) error {
 	}
 	var b strings.Builder
 	b.WriteString("# HELP billing_notices Notices by delivery status.\n# TYPE billing_notices gauge\n")
-	for _, st := range []string{billing.NoticeSending, billing.NoticeSent, billing.NoticeFailed, billing.NoticeUnknown,
+	for _, st := range []string{billing.NoticeQueued, billing.NoticeSending, billing.NoticeSent, billing.NoticeFailed, billing.NoticeUnknown,
 		billing.NoticeRejected, billing.NoticeExpired} {
 		fmt.Fprintf(&b, "billing_notices{status=%q} %d\n", st, counts[st])
 	}

@@ -27,6 +27,12 @@ type Message struct {
 	To       string
 	Subject  string
 	Body     string
+	// HTMLBody, if set, goes with Body as its alternative
+	// (multipart/alternative: mail programs show the HTML, or the text).
+	HTMLBody string
+	// ListUnsubscribe, if set, is the List-Unsubscribe header's value, e.g.
+	// "<mailto:billing@example.com?subject=unsubscribe>".
+	ListUnsubscribe string
 }
 
 func (m Message) build() (*gomail.Msg, string, error) {
@@ -47,7 +53,16 @@ func (m Message) build() (*gomail.Msg, string, error) {
 	msg.SetMessageIDWithValue(id)
 	msg.SetDate()
 	msg.Subject(m.Subject)
+	// Every message is sent by the system, never by a person: RFC 3834 asks
+	// auto-responders (vacation replies) not to answer it.
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	if m.ListUnsubscribe != "" {
+		msg.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribe, m.ListUnsubscribe)
+	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	if m.HTMLBody != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTMLBody)
+	}
 	return msg, "<" + id + ">", nil
 }
 

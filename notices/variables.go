@@ -1,6 +1,11 @@
 package notices
 
 import (
+	"fmt"
+	"html"
+	"maps"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -9,22 +14,81 @@ import (
 	"github.com/tempobill/billing/zoneinfo"
 )
 
-// Variables a subject or body may use. The first seven are seed 002's.
-var Variables = []string{"[LOGIN]", "[USER_NAME]", "[USER_LASTNAME]", "[ACCOUNT_STATE]", "[DATE_OF_PAYMENT]",
+// SubscriptionVariables are what the texts of a subscription's events (the
+// service milestones and the product's payment states) may use. The first
+// seven are seed 002's.
+var SubscriptionVariables = []string{"[LOGIN]", "[USER_NAME]", "[USER_LASTNAME]", "[ACCOUNT_STATE]", "[DATE_OF_PAYMENT]",
 	"[PAYMENT_NAME]", "[PAYMENT_AMOUNT]", "[SERVICE_ID]", "[PAID_UNTIL]", "[DELETE_DATE]", "[DAYS]", "[SUSPEND_REASON]"}
 
+// Samples are the values a preview without a customer shows, one for every
+// variable of every event.
+var Samples = map[string]string{
+	"[LOGIN]": "ann", "[USER_NAME]": "Ann", "[USER_LASTNAME]": "Example", "[ACCOUNT_STATE]": "42.00 EUR",
+	"[DATE_OF_PAYMENT]": "2026-12-01 10:00 CET", "[PAYMENT_NAME]": "VPS S", "[PAYMENT_AMOUNT]": "12.99 EUR",
+	"[SERVICE_ID]": "7", "[PAID_UNTIL]": "2026-12-01 10:00 CET", "[DELETE_DATE]": "2026-12-15 10:00 CET", "[DAYS]": "5",
+	"[SUSPEND_REASON]": "not paid", "[CUSTOMER_NAME]": "Ann Example", "[SET_PASSWORD_URL]": "https://billing.example.com/set-password?token=sample",
+	"[LINK_EXPIRES]": "2026-12-02 10:00 CET", "[ACTIVATION_URL]": "https://billing.example.com/activate?token=sample",
+	"[VERIFICATION_URL]": "https://billing.example.com/verify?token=sample", "[PAYER_NAME]": "Example GmbH",
+	"[REQUESTED_INFO]": "a copy of the company's registration", "[REASON]": "inactive for 365 days",
+	"[MESSAGE_SUBJECT]": "Planned maintenance", "[MESSAGE_TEXT]": "On Sunday our network is serviced from 02:00 to 03:00.",
+	"[CATEGORY]": "maintenance",
+}
+
 // Render replaces the variables in text with their values; unknown ones stay.
+// A value is inserted as it is, never expanded again.
 func Render(text string, vars map[string]string) string {
+	return replace(text, vars, func(s string) string { return s })
+}
+
+// RenderHTML is Render for an HTML body: every value is HTML-escaped, so a
+// name such as "<b>Ann</b>" shows as written and can't inject markup.
+func RenderHTML(text string, vars map[string]string) string {
+	return replace(text, vars, html.EscapeString)
+}
+
+func replace(text string, vars map[string]string, escape func(string) string) string {
 	pairs := make([]string, 0, 2*len(vars))
-	for _, name := range Variables {
-		if v, ok := vars[name]; ok {
-			pairs = append(pairs, name, v)
-		}
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
+		pairs = append(pairs, name, escape(vars[name]))
 	}
 	return strings.NewReplacer(pairs...).Replace(text)
 }
 
-// Facts are what the variables of a notice to one recipient are made of.
+// variableRE is what a [VARIABLE] looks like: capitals, digits and _.
+var variableRE = regexp.MustCompile(`\[[A-Z][A-Z0-9_]*\]`)
+
+// CheckVariables refuses a template whose texts use a variable its event
+// does not offer, naming the variable and the field ("subject", "body",
+// "html_body"), so that a typo such as [USER_NAM] is caught when the
+// template is saved rather than when a customer receives it.
+func CheckVariables(e Event, t billing.MessageTemplate) error {
+	var v billing.Validator
+	var unknown []string
+	for _, f := range []struct{ name, text string }{{"subject", t.Subject}, {"body", t.Body}, {"html_body", t.HTMLBody}} {
+		for _, m := range variableRE.FindAllString(f.text, -1) {
+			if !e.Offers(m) {
+				v.Check(false, f.name, fmt.Sprintf("uses %s, which the event %s does not offer; it offers %s",
+					m, e.Name, strings.Join(e.Variables, " ")))
+				if !slices.Contains(unknown, m) {
+					unknown = append(unknown, m)
+				}
+			}
+		}
+	}
+	if err := v.Err(); err != nil {
+		be := err.(*billing.Error)
+		be.Message = fmt.Sprintf("the template uses %s, which the event %s does not offer", strings.Join(unknown, ", "), e.Name)
+		return be
+	}
+	return nil
+}
+
+// UserValues are the variables every event offers about its recipient.
+func UserValues(u billing.User) map[string]string {
+	return map[string]string{"[LOGIN]": u.Login, "[USER_NAME]": u.FirstName, "[USER_LASTNAME]": u.LastName}
+}
+
+// Facts are what the variables of a subscription's notice to one recipient are made of.
 type Facts struct {
 	User           billing.User
 	Balance        billing.Money // the customer's, in the plan's currency
@@ -38,7 +102,7 @@ type Facts struct {
 	TimeZone       string // the customer's, that dates are shown in
 }
 
-// Values returns the value of every variable for f.
+// Values returns the value of every subscription variable for f.
 func (f Facts) Values() map[string]string {
 	loc := zoneinfo.Load(f.TimeZone)
 	date := func(t time.Time) string {

@@ -44,10 +44,10 @@ func TestValues(t *testing.T) {
 	}
 	got := f.Values()
 	require.Equal(t, want, got)
-	require.ElementsMatch(t, Variables, slices.Collect(maps.Keys(got)), "every variable has a value")
+	require.ElementsMatch(t, SubscriptionVariables, slices.Collect(maps.Keys(got)), "every variable has a value")
 
 	// Every variable filled, unknown ones left as they are.
-	text := strings.Join(Variables, "|") + "|[UNKNOWN]|[login]"
+	text := strings.Join(SubscriptionVariables, "|") + "|[UNKNOWN]|[login]"
 	require.Equal(t, "ann|Ann|Lee|-2.50 EUR|2026-12-01 01:00 CET|Hosting|12.99 EUR|42|2026-12-01 01:00 CET|2027-07-01 14:30 CEST|5|not paid|[UNKNOWN]|[login]",
 		Render(text, got))
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,10 +14,11 @@ import (
 
 func noticeFromRow(r dbsqlc.Notice) billing.Notice {
 	return billing.Notice{ID: r.ID, SubscriptionID: r.SubscriptionID, CustomerID: r.CustomerID, Period: r.Period,
-		Milestone: r.Milestone, Channel: r.Channel, Recipient: r.Recipient, Template: r.Template, Subject: r.Subject,
+		Event: r.Event, Milestone: r.Event, ObjectType: r.ObjectType, ObjectID: r.ObjectID, Channel: r.Channel,
+		Recipient: r.Recipient, Language: r.Language, Template: r.Template, Subject: r.Subject,
 		Status: r.Status, ProviderMessageID: r.ProviderMessageID, Error: r.Error, Attempts: r.Attempts,
-		RetryUntil: r.RetryUntil, CreatedAt: r.CreatedAt, Key: r.DedupKey, Body: r.Body, SenderName: r.SenderName,
-		ReplyTo: r.ReplyTo}
+		RetryUntil: r.RetryUntil, CreatedAt: r.CreatedAt, ResendOf: r.ResendOf, Key: r.DedupKey, Body: r.Body,
+		HTMLBody: r.HTMLBody, SenderName: r.SenderName, ReplyTo: r.ReplyTo}
 }
 
 // ClaimNotice records that n is about to be sent under dedupKey and reports
@@ -25,14 +27,61 @@ func noticeFromRow(r dbsqlc.Notice) billing.Notice {
 // passed). A notice that failed, or an email whose outcome is unknown, is
 // claimed again.
 func (s *Store) ClaimNotice(ctx context.Context, dedupKey string, n billing.Notice) (billing.Notice, bool, error) {
-	row, err := s.q.NoticeClaim(ctx, dbsqlc.NoticeClaimParams{DedupKey: dedupKey, SubscriptionID: n.SubscriptionID,
-		CustomerID: n.CustomerID, Period: n.Period, Milestone: n.Milestone, Channel: n.Channel, Recipient: n.Recipient,
-		Template: n.Template, Subject: n.Subject, Body: n.Body, SenderName: n.SenderName, ReplyTo: n.ReplyTo,
-		RetryUntil: n.RetryUntil})
+	row, err := s.q.NoticeClaim(ctx, dbsqlc.NoticeClaimParams(noticeParams(dedupKey, n)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return n, false, nil
 	}
 	return noticeFromRow(row), err == nil, dbError(err, "notice", dedupKey)
+}
+
+func noticeParams(dedupKey string, n billing.Notice) dbsqlc.NoticeQueueParams {
+	return dbsqlc.NoticeQueueParams{DedupKey: dedupKey, SubscriptionID: n.SubscriptionID,
+		CustomerID: n.CustomerID, Period: n.Period, Event: n.Event, ObjectType: n.ObjectType, ObjectID: n.ObjectID,
+		Channel: n.Channel, Recipient: n.Recipient, Language: n.Language, Template: n.Template, Subject: n.Subject,
+		Body: n.Body, HTMLBody: n.HTMLBody, SenderName: n.SenderName, ReplyTo: n.ReplyTo, RetryUntil: n.RetryUntil}
+}
+
+// QueueNotice records n under dedupKey as queued: the redelivery sends it
+// within a minute. It reports false if the key was recorded before (the
+// notice is queued, sent or settled already).
+func (s *Store) QueueNotice(ctx context.Context, dedupKey string, n billing.Notice) (billing.Notice, bool, error) {
+	row, err := s.q.NoticeQueue(ctx, noticeParams(dedupKey, n))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return n, false, nil
+	}
+	return noticeFromRow(row), err == nil, dbError(err, "notice", dedupKey)
+}
+
+// Notice returns one notice.
+func (s *Store) Notice(ctx context.Context, id int64) (billing.Notice, error) {
+	row, err := s.q.NoticeGet(ctx, id)
+	if err != nil {
+		return billing.Notice{}, dbError(err, "notification", id)
+	}
+	return noticeFromRow(row), nil
+}
+
+// ResendNotice queues a copy of notice id (same recipient, texts and
+// Message-ID key of its own: "resend:<id>"), linked to it, retried for
+// retry. A notice is resent at most once: a second request is a conflict
+// naming the first resend (resend that one if it failed too).
+func (s *Store) ResendNotice(ctx context.Context, id int64, retry time.Duration) (billing.Notice, error) {
+	var out billing.Notice
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		until := time.Now().Add(retry)
+		row, err := q.NoticeResend(ctx, dbsqlc.NoticeResendParams{DedupKey: fmt.Sprintf("resend:%d", id), ID: id,
+			RetryUntil: &until})
+		if errors.Is(err, pgx.ErrNoRows) {
+			first, ferr := q.NoticeResentAs(ctx, id)
+			if ferr != nil {
+				return ferr
+			}
+			return billing.Errorf(billing.ECONFLICT, "notification %d was resent already as notification %d", id, first)
+		}
+		out = noticeFromRow(row)
+		return err
+	})
+	return out, dbError(err, "notification", id)
 }
 
 // FinishNotice records how an attempt to send a claimed notice ended. A
@@ -89,31 +138,79 @@ func (s *Store) Notices(ctx context.Context, subscriptionID int64) ([]billing.No
 	return fromRows(rows, noticeFromRow), nil
 }
 
-// NoticeTemplateOverrides returns the service-notice texts staff replaced, by milestone.
-func (s *Store) NoticeTemplateOverrides(ctx context.Context) (map[string]billing.NoticeTemplate, error) {
-	rows, err := s.q.NoticeTemplateList(ctx)
+// noticeColumns are the columns of a row of the notification log.
+const noticeColumns = `id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject,
+	status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until,
+	next_attempt_at, object_type, object_id, language, html_body, resend_of`
+
+// Notifications lists the notification log, newest first. Its filters are
+// chosen at run time.
+func (s *Store) Notifications(ctx context.Context, f billing.NotificationFilter) (billing.Page[billing.Notice], error) {
+	var q listQuery
+	if f.CustomerID != nil {
+		q.filter("customer_id = %s", *f.CustomerID)
+	}
+	if f.SubscriptionID != nil {
+		q.filter("subscription_id = %s", *f.SubscriptionID)
+	}
+	if f.Event != "" {
+		q.filter("event = %s", f.Event)
+	}
+	if f.Status != "" {
+		q.filter("status = %s", f.Status)
+	}
+	if f.Channel != "" {
+		q.filter("channel = %s", f.Channel)
+	}
+	if f.Since != nil {
+		q.filter("created_at >= %s", *f.Since)
+	}
+	if f.Until != nil {
+		q.filter("created_at < %s", *f.Until)
+	}
+	p, err := listPage(ctx, s.pool, "notices", noticeColumns, q, "created_at DESC, id DESC", f.PageRequest, noticeFromRow)
+	return p, dbError(err, "notification", "")
+}
+
+// MessageTemplates returns staff's message templates.
+func (s *Store) MessageTemplates(ctx context.Context) ([]billing.MessageTemplate, error) {
+	rows, err := s.q.MessageTemplateList(ctx)
 	if err != nil {
-		return nil, err
+		return nil, dbError(err, "message template", "")
 	}
-	out := map[string]billing.NoticeTemplate{}
-	for _, r := range rows {
-		out[r.Milestone] = billing.NoticeTemplate{Milestone: r.Milestone, Subject: r.Subject, Body: r.Body,
-			SMSBody: r.SMSBody, Custom: true}
-	}
-	return out, nil
+	return fromRows(rows, func(r dbsqlc.MessageTemplate) billing.MessageTemplate {
+		return billing.MessageTemplate{Event: r.Event, Channel: r.Channel, Language: r.Language, Subject: r.Subject,
+			Body: r.Body, HTMLBody: r.HTMLBody, SenderName: r.SenderName, ReplyTo: r.ReplyTo, Custom: true}
+	}), nil
 }
 
-// SetNoticeTemplate replaces the text of a service notice.
-func (s *Store) SetNoticeTemplate(ctx context.Context, t billing.NoticeTemplate) error {
+// SetMessageTemplates stores staff's templates, all or none.
+func (s *Store) SetMessageTemplates(ctx context.Context, ts ...billing.MessageTemplate) error {
 	return dbError(s.inTx(ctx, func(q *dbsqlc.Queries) error {
-		return q.NoticeTemplateUpsert(ctx, dbsqlc.NoticeTemplateUpsertParams{Milestone: t.Milestone,
-			Subject: t.Subject, Body: t.Body, SMSBody: t.SMSBody})
-	}), "notice template", t.Milestone)
+		for _, t := range ts {
+			if err := q.MessageTemplateUpsert(ctx, dbsqlc.MessageTemplateUpsertParams{Event: t.Event, Channel: t.Channel,
+				Language: t.Language, Subject: t.Subject, Body: t.Body, HTMLBody: t.HTMLBody, SenderName: t.SenderName,
+				ReplyTo: t.ReplyTo}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}), "message template", "")
 }
 
-// ResetNoticeTemplate goes back to the built-in text of a service notice.
-func (s *Store) ResetNoticeTemplate(ctx context.Context, milestone string) error {
-	return dbError(s.inTx(ctx, func(q *dbsqlc.Queries) error {
-		return q.NoticeTemplateDelete(ctx, milestone)
-	}), "notice template", milestone)
+// DeleteMessageTemplates drops staff's templates of keys (event, channel,
+// language); it reports how many there were.
+func (s *Store) DeleteMessageTemplates(ctx context.Context, keys ...[3]string) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		for _, k := range keys {
+			d, err := q.MessageTemplateDelete(ctx, dbsqlc.MessageTemplateDeleteParams{Event: k[0], Channel: k[1], Language: k[2]})
+			if err != nil {
+				return err
+			}
+			n += d
+		}
+		return nil
+	})
+	return n, dbError(err, "message template", "")
 }

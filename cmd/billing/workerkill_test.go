@@ -125,7 +125,7 @@ func TestWorkerKillDuringRenewals(t *testing.T) {
 	// worker died (those stay "sending" and are not sent again: at most once).
 	settled := func() (sent, sending int) {
 		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status = 'sending')
-			FROM notices WHERE period = 2 AND milestone IN ('approved', 'renewed')`).Scan(&sent, &sending))
+			FROM notices WHERE period = 2 AND event IN ('approved', 'renewed')`).Scan(&sent, &sending))
 		return sent, sending
 	}
 	require.Eventually(t, func() bool {
@@ -162,7 +162,7 @@ func TestWorkerKillDuringRenewals(t *testing.T) {
 	require.Equal(t, 2*n, sent+sending, "no notice was forgotten")
 	var unconfirmed int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM notices WHERE status <> 'sent'`).Scan(&unconfirmed))
-	rows, err := pool.Query(ctx, `SELECT milestone, status, recipient FROM notices WHERE status <> 'sent'`)
+	rows, err := pool.Query(ctx, `SELECT event, status, recipient FROM notices WHERE status <> 'sent'`)
 	require.NoError(t, err)
 	for rows.Next() {
 		var m, s, r string

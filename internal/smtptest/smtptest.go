@@ -16,9 +16,11 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// Message is one delivered message.
+// Message is one delivered message: Body is what follows the headers (for a
+// multipart message, its parts), Header every header.
 type Message struct {
 	From, To, Subject, MessageID, Body string
+	Header                             mail.Header
 }
 
 // Server is an SMTP server on 127.0.0.1 that accepts everything, unless
@@ -208,7 +210,8 @@ func (ss *session) Data(r io.Reader) error {
 	ss.s.mu.Lock()
 	defer ss.s.mu.Unlock()
 	for _, to := range ss.to {
-		ss.s.msgs = append(ss.s.msgs, Message{From: ss.from, To: to, Subject: subject, MessageID: m.Header.Get("Message-Id"), Body: string(body)})
+		ss.s.msgs = append(ss.s.msgs, Message{From: ss.from, To: to, Subject: subject, MessageID: m.Header.Get("Message-Id"), Body: string(body),
+			Header: m.Header})
 	}
 	return nil
 }

@@ -80,13 +80,25 @@ type LoginFailure struct {
 	LastFailureAt time.Time `db:"last_failure_at"`
 }
 
+type MessageTemplate struct {
+	Event      string    `db:"event"`
+	Channel    string    `db:"channel"`
+	Language   string    `db:"language"`
+	Subject    string    `db:"subject"`
+	Body       string    `db:"body"`
+	HTMLBody   string    `db:"html_body"`
+	SenderName string    `db:"sender_name"`
+	ReplyTo    string    `db:"reply_to"`
+	UpdatedAt  time.Time `db:"updated_at"`
+}
+
 type Notice struct {
 	ID                int64      `db:"id"`
 	DedupKey          string     `db:"dedup_key"`
 	SubscriptionID    *int64     `db:"subscription_id"`
 	CustomerID        int64      `db:"customer_id"`
 	Period            int        `db:"period"`
-	Milestone         string     `db:"milestone"`
+	Event             string     `db:"event"`
 	Channel           string     `db:"channel"`
 	Recipient         string     `db:"recipient"`
 	Template          string     `db:"template"`
@@ -102,14 +114,11 @@ type Notice struct {
 	Attempts          int        `db:"attempts"`
 	RetryUntil        *time.Time `db:"retry_until"`
 	NextAttemptAt     *time.Time `db:"next_attempt_at"`
-}
-
-type NoticeTemplate struct {
-	Milestone string    `db:"milestone"`
-	Subject   string    `db:"subject"`
-	Body      string    `db:"body"`
-	SMSBody   string    `db:"sms_body"`
-	UpdatedAt time.Time `db:"updated_at"`
+	ObjectType        string     `db:"object_type"`
+	ObjectID          string     `db:"object_id"`
+	Language          string     `db:"language"`
+	HTMLBody          string     `db:"html_body"`
+	ResendOf          *int64     `db:"resend_of"`
 }
 
 type Payer struct {

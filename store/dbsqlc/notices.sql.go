@@ -10,17 +10,102 @@ import (
 	"time"
 )
 
+const messageTemplateDelete = `-- name: MessageTemplateDelete :execrows
+DELETE FROM message_templates WHERE event = $1 AND channel = $2 AND language = $3
+`
+
+type MessageTemplateDeleteParams struct {
+	Event    string `db:"event"`
+	Channel  string `db:"channel"`
+	Language string `db:"language"`
+}
+
+func (q *Queries) MessageTemplateDelete(ctx context.Context, arg MessageTemplateDeleteParams) (int64, error) {
+	result, err := q.db.Exec(ctx, messageTemplateDelete, arg.Event, arg.Channel, arg.Language)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const messageTemplateList = `-- name: MessageTemplateList :many
+SELECT event, channel, language, subject, body, html_body, sender_name, reply_to, updated_at FROM message_templates ORDER BY event, channel, language
+`
+
+func (q *Queries) MessageTemplateList(ctx context.Context) ([]MessageTemplate, error) {
+	rows, err := q.db.Query(ctx, messageTemplateList)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []MessageTemplate
+	for rows.Next() {
+		var i MessageTemplate
+		if err := rows.Scan(
+			&i.Event,
+			&i.Channel,
+			&i.Language,
+			&i.Subject,
+			&i.Body,
+			&i.HTMLBody,
+			&i.SenderName,
+			&i.ReplyTo,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const messageTemplateUpsert = `-- name: MessageTemplateUpsert :exec
+INSERT INTO message_templates (event, channel, language, subject, body, html_body, sender_name, reply_to)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (event, channel, language) DO UPDATE SET subject = $4, body = $5, html_body = $6,
+    sender_name = $7, reply_to = $8, updated_at = now()
+`
+
+type MessageTemplateUpsertParams struct {
+	Event      string `db:"event"`
+	Channel    string `db:"channel"`
+	Language   string `db:"language"`
+	Subject    string `db:"subject"`
+	Body       string `db:"body"`
+	HTMLBody   string `db:"html_body"`
+	SenderName string `db:"sender_name"`
+	ReplyTo    string `db:"reply_to"`
+}
+
+func (q *Queries) MessageTemplateUpsert(ctx context.Context, arg MessageTemplateUpsertParams) error {
+	_, err := q.db.Exec(ctx, messageTemplateUpsert,
+		arg.Event,
+		arg.Channel,
+		arg.Language,
+		arg.Subject,
+		arg.Body,
+		arg.HTMLBody,
+		arg.SenderName,
+		arg.ReplyTo,
+	)
+	return err
+}
+
 const noticeClaim = `-- name: NoticeClaim :one
 
-INSERT INTO notices (dedup_key, subscription_id, customer_id, period, milestone, channel, recipient,
-    template, subject, status, body, sender_name, reply_to, attempts, retry_until)
-VALUES ($1, $2, $3, $4, $5, $6, $7,
-    $8, $9, 'sending', $10, $11, $12, 1, $13)
+INSERT INTO notices (dedup_key, subscription_id, customer_id, period, event, object_type, object_id, channel,
+    recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts, retry_until)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+    $9, $10, $11, $12, 'sending', $13, $14, $15, $16, 1, $17)
 ON CONFLICT (dedup_key) DO UPDATE SET status = 'sending', attempts = notices.attempts + 1, updated_at = now(),
-    subject = EXCLUDED.subject, body = EXCLUDED.body, sender_name = EXCLUDED.sender_name, reply_to = EXCLUDED.reply_to
-    WHERE (notices.status = 'failed' OR (notices.status = 'unknown' AND notices.channel = 'email'))
+    subject = EXCLUDED.subject, body = EXCLUDED.body, html_body = EXCLUDED.html_body,
+    sender_name = EXCLUDED.sender_name, reply_to = EXCLUDED.reply_to
+    WHERE (notices.status IN ('queued', 'failed') OR (notices.status = 'unknown' AND notices.channel = 'email'))
         AND (notices.retry_until IS NULL OR notices.retry_until > now())
-RETURNING id, dedup_key, subscription_id, customer_id, period, milestone, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at
+RETURNING id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of
 `
 
 type NoticeClaimParams struct {
@@ -28,32 +113,40 @@ type NoticeClaimParams struct {
 	SubscriptionID *int64     `db:"subscription_id"`
 	CustomerID     int64      `db:"customer_id"`
 	Period         int        `db:"period"`
-	Milestone      string     `db:"milestone"`
+	Event          string     `db:"event"`
+	ObjectType     string     `db:"object_type"`
+	ObjectID       string     `db:"object_id"`
 	Channel        string     `db:"channel"`
 	Recipient      string     `db:"recipient"`
+	Language       string     `db:"language"`
 	Template       string     `db:"template"`
 	Subject        string     `db:"subject"`
 	Body           string     `db:"body"`
+	HTMLBody       string     `db:"html_body"`
 	SenderName     string     `db:"sender_name"`
 	ReplyTo        string     `db:"reply_to"`
 	RetryUntil     *time.Time `db:"retry_until"`
 }
 
-// A notice may be claimed again when it failed, or, for an email, its outcome
-// is unknown (sent again with the same Message-ID), and its retry horizon has
-// not passed: NoticeClaim and NoticeClaimDue spell this out.
+// A notice may be claimed again when it is queued or failed, or, for an
+// email, its outcome is unknown (sent again with the same Message-ID), and
+// its retry horizon has not passed: NoticeClaim and NoticeClaimDue spell this out.
 func (q *Queries) NoticeClaim(ctx context.Context, arg NoticeClaimParams) (Notice, error) {
 	row := q.db.QueryRow(ctx, noticeClaim,
 		arg.DedupKey,
 		arg.SubscriptionID,
 		arg.CustomerID,
 		arg.Period,
-		arg.Milestone,
+		arg.Event,
+		arg.ObjectType,
+		arg.ObjectID,
 		arg.Channel,
 		arg.Recipient,
+		arg.Language,
 		arg.Template,
 		arg.Subject,
 		arg.Body,
+		arg.HTMLBody,
 		arg.SenderName,
 		arg.ReplyTo,
 		arg.RetryUntil,
@@ -65,7 +158,7 @@ func (q *Queries) NoticeClaim(ctx context.Context, arg NoticeClaimParams) (Notic
 		&i.SubscriptionID,
 		&i.CustomerID,
 		&i.Period,
-		&i.Milestone,
+		&i.Event,
 		&i.Channel,
 		&i.Recipient,
 		&i.Template,
@@ -81,6 +174,11 @@ func (q *Queries) NoticeClaim(ctx context.Context, arg NoticeClaimParams) (Notic
 		&i.Attempts,
 		&i.RetryUntil,
 		&i.NextAttemptAt,
+		&i.ObjectType,
+		&i.ObjectID,
+		&i.Language,
+		&i.HTMLBody,
+		&i.ResendOf,
 	)
 	return i, err
 }
@@ -88,14 +186,14 @@ func (q *Queries) NoticeClaim(ctx context.Context, arg NoticeClaimParams) (Notic
 const noticeClaimDue = `-- name: NoticeClaimDue :many
 UPDATE notices SET status = 'sending', attempts = attempts + 1, updated_at = now()
 WHERE id IN (SELECT id FROM notices WHERE
-    (((status = 'failed' OR (status = 'unknown' AND channel = 'email'))
+    (((status IN ('queued', 'failed') OR (status = 'unknown' AND channel = 'email'))
       AND (retry_until IS NULL OR retry_until > now()) AND next_attempt_at <= now())
      OR (status = 'sending' AND channel = 'email' AND updated_at < now() - make_interval(secs => $1)
          AND (retry_until IS NULL OR retry_until > now())))
     AND body <> '' -- rows from before bodies were kept can't be sent again
     AND ($2::bigint = 0 OR customer_id = $2)
     ORDER BY next_attempt_at NULLS FIRST, id LIMIT $3::bigint FOR UPDATE SKIP LOCKED)
-RETURNING id, dedup_key, subscription_id, customer_id, period, milestone, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at
+RETURNING id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of
 `
 
 type NoticeClaimDueParams struct {
@@ -104,7 +202,7 @@ type NoticeClaimDueParams struct {
 	Limit        int64   `db:"limit"`
 }
 
-// NoticeClaimDue claims the notices due again, and emails left "sending" by
+// NoticeClaimDue claims the notices due (again), and emails left "sending" by
 // an attempt that died; customer_id 0 means every customer's.
 func (q *Queries) NoticeClaimDue(ctx context.Context, arg NoticeClaimDueParams) ([]Notice, error) {
 	rows, err := q.db.Query(ctx, noticeClaimDue, arg.StaleSeconds, arg.CustomerID, arg.Limit)
@@ -121,7 +219,7 @@ func (q *Queries) NoticeClaimDue(ctx context.Context, arg NoticeClaimDueParams) 
 			&i.SubscriptionID,
 			&i.CustomerID,
 			&i.Period,
-			&i.Milestone,
+			&i.Event,
 			&i.Channel,
 			&i.Recipient,
 			&i.Template,
@@ -137,6 +235,11 @@ func (q *Queries) NoticeClaimDue(ctx context.Context, arg NoticeClaimDueParams) 
 			&i.Attempts,
 			&i.RetryUntil,
 			&i.NextAttemptAt,
+			&i.ObjectType,
+			&i.ObjectID,
+			&i.Language,
+			&i.HTMLBody,
+			&i.ResendOf,
 		); err != nil {
 			return nil, err
 		}
@@ -205,8 +308,46 @@ func (q *Queries) NoticeFinish(ctx context.Context, arg NoticeFinishParams) erro
 	return err
 }
 
+const noticeGet = `-- name: NoticeGet :one
+SELECT id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of FROM notices WHERE id = $1
+`
+
+func (q *Queries) NoticeGet(ctx context.Context, id int64) (Notice, error) {
+	row := q.db.QueryRow(ctx, noticeGet, id)
+	var i Notice
+	err := row.Scan(
+		&i.ID,
+		&i.DedupKey,
+		&i.SubscriptionID,
+		&i.CustomerID,
+		&i.Period,
+		&i.Event,
+		&i.Channel,
+		&i.Recipient,
+		&i.Template,
+		&i.Subject,
+		&i.Status,
+		&i.ProviderMessageID,
+		&i.Error,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Body,
+		&i.SenderName,
+		&i.ReplyTo,
+		&i.Attempts,
+		&i.RetryUntil,
+		&i.NextAttemptAt,
+		&i.ObjectType,
+		&i.ObjectID,
+		&i.Language,
+		&i.HTMLBody,
+		&i.ResendOf,
+	)
+	return i, err
+}
+
 const noticeList = `-- name: NoticeList :many
-SELECT id, dedup_key, subscription_id, customer_id, period, milestone, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at FROM notices WHERE subscription_id = $1::bigint ORDER BY id
+SELECT id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of FROM notices WHERE subscription_id = $1::bigint ORDER BY id
 `
 
 func (q *Queries) NoticeList(ctx context.Context, subscriptionID int64) ([]Notice, error) {
@@ -224,7 +365,7 @@ func (q *Queries) NoticeList(ctx context.Context, subscriptionID int64) ([]Notic
 			&i.SubscriptionID,
 			&i.CustomerID,
 			&i.Period,
-			&i.Milestone,
+			&i.Event,
 			&i.Channel,
 			&i.Recipient,
 			&i.Template,
@@ -240,6 +381,11 @@ func (q *Queries) NoticeList(ctx context.Context, subscriptionID int64) ([]Notic
 			&i.Attempts,
 			&i.RetryUntil,
 			&i.NextAttemptAt,
+			&i.ObjectType,
+			&i.ObjectID,
+			&i.Language,
+			&i.HTMLBody,
+			&i.ResendOf,
 		); err != nil {
 			return nil, err
 		}
@@ -251,12 +397,163 @@ func (q *Queries) NoticeList(ctx context.Context, subscriptionID int64) ([]Notic
 	return items, nil
 }
 
+const noticeQueue = `-- name: NoticeQueue :one
+INSERT INTO notices (dedup_key, subscription_id, customer_id, period, event, object_type, object_id, channel,
+    recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts, retry_until,
+    next_attempt_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+    $9, $10, $11, $12, 'queued', $13, $14, $15, $16, 0, $17,
+    now())
+ON CONFLICT (dedup_key) DO NOTHING
+RETURNING id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of
+`
+
+type NoticeQueueParams struct {
+	DedupKey       string     `db:"dedup_key"`
+	SubscriptionID *int64     `db:"subscription_id"`
+	CustomerID     int64      `db:"customer_id"`
+	Period         int        `db:"period"`
+	Event          string     `db:"event"`
+	ObjectType     string     `db:"object_type"`
+	ObjectID       string     `db:"object_id"`
+	Channel        string     `db:"channel"`
+	Recipient      string     `db:"recipient"`
+	Language       string     `db:"language"`
+	Template       string     `db:"template"`
+	Subject        string     `db:"subject"`
+	Body           string     `db:"body"`
+	HTMLBody       string     `db:"html_body"`
+	SenderName     string     `db:"sender_name"`
+	ReplyTo        string     `db:"reply_to"`
+	RetryUntil     *time.Time `db:"retry_until"`
+}
+
+// NoticeQueue records a notice for the redelivery to send (due now); nothing
+// if its key was recorded before.
+func (q *Queries) NoticeQueue(ctx context.Context, arg NoticeQueueParams) (Notice, error) {
+	row := q.db.QueryRow(ctx, noticeQueue,
+		arg.DedupKey,
+		arg.SubscriptionID,
+		arg.CustomerID,
+		arg.Period,
+		arg.Event,
+		arg.ObjectType,
+		arg.ObjectID,
+		arg.Channel,
+		arg.Recipient,
+		arg.Language,
+		arg.Template,
+		arg.Subject,
+		arg.Body,
+		arg.HTMLBody,
+		arg.SenderName,
+		arg.ReplyTo,
+		arg.RetryUntil,
+	)
+	var i Notice
+	err := row.Scan(
+		&i.ID,
+		&i.DedupKey,
+		&i.SubscriptionID,
+		&i.CustomerID,
+		&i.Period,
+		&i.Event,
+		&i.Channel,
+		&i.Recipient,
+		&i.Template,
+		&i.Subject,
+		&i.Status,
+		&i.ProviderMessageID,
+		&i.Error,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Body,
+		&i.SenderName,
+		&i.ReplyTo,
+		&i.Attempts,
+		&i.RetryUntil,
+		&i.NextAttemptAt,
+		&i.ObjectType,
+		&i.ObjectID,
+		&i.Language,
+		&i.HTMLBody,
+		&i.ResendOf,
+	)
+	return i, err
+}
+
+const noticeResend = `-- name: NoticeResend :one
+INSERT INTO notices (dedup_key, subscription_id, customer_id, period, event, object_type, object_id, channel,
+    recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts, retry_until,
+    next_attempt_at, resend_of)
+SELECT $1, o.subscription_id, o.customer_id, o.period, o.event, o.object_type, o.object_id, o.channel,
+    o.recipient, o.language, o.template, o.subject, 'queued', o.body, o.html_body, o.sender_name, o.reply_to, 0,
+    $2, now(), o.id
+FROM notices AS o WHERE o.id = $3
+ON CONFLICT (dedup_key) DO NOTHING
+RETURNING id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of
+`
+
+type NoticeResendParams struct {
+	DedupKey   string     `db:"dedup_key"`
+	RetryUntil *time.Time `db:"retry_until"`
+	ID         int64      `db:"id"`
+}
+
+// NoticeResend queues a copy of a notice under the key dedup_key (its own,
+// so one resend of a notice at most), linked to it; nothing if that key was
+// used before.
+func (q *Queries) NoticeResend(ctx context.Context, arg NoticeResendParams) (Notice, error) {
+	row := q.db.QueryRow(ctx, noticeResend, arg.DedupKey, arg.RetryUntil, arg.ID)
+	var i Notice
+	err := row.Scan(
+		&i.ID,
+		&i.DedupKey,
+		&i.SubscriptionID,
+		&i.CustomerID,
+		&i.Period,
+		&i.Event,
+		&i.Channel,
+		&i.Recipient,
+		&i.Template,
+		&i.Subject,
+		&i.Status,
+		&i.ProviderMessageID,
+		&i.Error,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Body,
+		&i.SenderName,
+		&i.ReplyTo,
+		&i.Attempts,
+		&i.RetryUntil,
+		&i.NextAttemptAt,
+		&i.ObjectType,
+		&i.ObjectID,
+		&i.Language,
+		&i.HTMLBody,
+		&i.ResendOf,
+	)
+	return i, err
+}
+
+const noticeResentAs = `-- name: NoticeResentAs :one
+SELECT id FROM notices WHERE resend_of = $1::bigint ORDER BY id LIMIT 1
+`
+
+func (q *Queries) NoticeResentAs(ctx context.Context, id int64) (int64, error) {
+	row := q.db.QueryRow(ctx, noticeResentAs, id)
+	var id_2 int64
+	err := row.Scan(&id_2)
+	return id_2, err
+}
+
 const noticeSettleStale = `-- name: NoticeSettleStale :execrows
 UPDATE notices SET updated_at = now(), next_attempt_at = NULL,
-    status = CASE WHEN status = 'failed' THEN 'expired' ELSE 'unknown' END,
-    error = CASE WHEN status = 'failed' THEN 'not sent: its moment passed; last error: ' || error
+    status = CASE WHEN status IN ('queued', 'failed') THEN 'expired' ELSE 'unknown' END,
+    error = CASE WHEN status IN ('queued', 'failed') THEN 'not sent: its moment passed; last error: ' || error
         ELSE 'the attempt ended without an outcome; not sent again' END
-WHERE ((status = 'failed' AND retry_until <= now())
+WHERE ((status IN ('queued', 'failed') AND retry_until <= now())
    OR (status = 'sending' AND updated_at < now() - make_interval(secs => $1)
        AND (channel = 'sms' OR retry_until <= now() OR body = '')))
   AND ($2::bigint = 0 OR customer_id = $2)
@@ -274,71 +571,4 @@ func (q *Queries) NoticeSettleStale(ctx context.Context, arg NoticeSettleStalePa
 		return 0, err
 	}
 	return result.RowsAffected(), nil
-}
-
-const noticeTemplateDelete = `-- name: NoticeTemplateDelete :exec
-DELETE FROM notice_templates WHERE milestone = $1
-`
-
-func (q *Queries) NoticeTemplateDelete(ctx context.Context, milestone string) error {
-	_, err := q.db.Exec(ctx, noticeTemplateDelete, milestone)
-	return err
-}
-
-const noticeTemplateList = `-- name: NoticeTemplateList :many
-SELECT milestone, subject, body, sms_body FROM notice_templates
-`
-
-type NoticeTemplateListRow struct {
-	Milestone string `db:"milestone"`
-	Subject   string `db:"subject"`
-	Body      string `db:"body"`
-	SMSBody   string `db:"sms_body"`
-}
-
-func (q *Queries) NoticeTemplateList(ctx context.Context) ([]NoticeTemplateListRow, error) {
-	rows, err := q.db.Query(ctx, noticeTemplateList)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []NoticeTemplateListRow
-	for rows.Next() {
-		var i NoticeTemplateListRow
-		if err := rows.Scan(
-			&i.Milestone,
-			&i.Subject,
-			&i.Body,
-			&i.SMSBody,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const noticeTemplateUpsert = `-- name: NoticeTemplateUpsert :exec
-INSERT INTO notice_templates (milestone, subject, body, sms_body) VALUES ($1, $2, $3, $4)
-ON CONFLICT (milestone) DO UPDATE SET subject = $2, body = $3, sms_body = $4, updated_at = now()
-`
-
-type NoticeTemplateUpsertParams struct {
-	Milestone string `db:"milestone"`
-	Subject   string `db:"subject"`
-	Body      string `db:"body"`
-	SMSBody   string `db:"sms_body"`
-}
-
-func (q *Queries) NoticeTemplateUpsert(ctx context.Context, arg NoticeTemplateUpsertParams) error {
-	_, err := q.db.Exec(ctx, noticeTemplateUpsert,
-		arg.Milestone,
-		arg.Subject,
-		arg.Body,
-		arg.SMSBody,
-	)
-	return err
 }

@@ -1,0 +1,139 @@
+package notices
+
+import (
+	"slices"
+
+	"github.com/tempobill/billing"
+)
+
+// Audience rules: who of a customer (or of the staff) receives an event's
+// messages.
+const (
+	// AudienceMainUser: the customer's main user only.
+	AudienceMainUser = "main_user"
+	// AudienceAllUsers: every user of the customer.
+	AudienceAllUsers = "all_users"
+	// AudienceDepartment: the staff of a department (the support center's
+	// events; no event uses it yet).
+	AudienceDepartment = "department_staff"
+)
+
+// Object types a notice can be about.
+const (
+	ObjectSubscription = "subscription"
+	ObjectCustomer     = "customer"
+	ObjectPayer        = "payer"
+	ObjectMessage      = "message"
+)
+
+// Event is something the system tells people about: its audience rule, the
+// channels it goes by and the variables its texts may use.
+type Event struct {
+	Name  string `json:"name"`
+	Title string `json:"title"`
+	// Group: service, payment_state, account or message.
+	Group    string   `json:"group"`
+	Audience string   `json:"audience"`
+	Channels []string `json:"channels"`
+	// Variables are the [VARIABLE]s its texts may use; saving a template
+	// with another one is refused.
+	Variables []string `json:"variables"`
+	// ObjectType is what its notices are about.
+	ObjectType string `json:"object_type"`
+	// ProductTexts: a product payment state (seed 002): whether it is sent,
+	// by which channel and with what text is the product's setting; it has no
+	// message templates.
+	ProductTexts bool `json:"product_texts"`
+	// ListUnsubscribe: its emails carry a List-Unsubscribe header. Only
+	// messages staff choose to send (bulk, the "message" event) do; the
+	// others are about the customer's own services and account, which a
+	// customer can't opt out of.
+	ListUnsubscribe bool `json:"list_unsubscribe"`
+}
+
+// Offers reports whether e's texts may use the variable v ("[LOGIN]").
+func (e Event) Offers(v string) bool { return slices.Contains(e.Variables, v) }
+
+// Sends reports whether e goes by channel.
+func (e Event) Sends(channel string) bool { return slices.Contains(e.Channels, channel) }
+
+var (
+	both      = []string{billing.ChannelEmail, billing.ChannelSMS}
+	emailOnly = []string{billing.ChannelEmail}
+	userVars  = []string{"[LOGIN]", "[USER_NAME]", "[USER_LASTNAME]"}
+)
+
+func vars(extra ...string) []string { return append(slices.Clone(userVars), extra...) }
+
+// events is the registry, in the order the API lists it.
+var events = func() []Event {
+	var out []Event
+	service := func(name, title string) {
+		out = append(out, Event{Name: name, Title: title, Group: "service", Audience: AudienceAllUsers, Channels: both,
+			Variables: SubscriptionVariables, ObjectType: ObjectSubscription})
+	}
+	service(billing.MilestoneActivated, "Service activated")
+	service(billing.MilestoneLowMoney, "Insufficient funds for automatic renewal")
+	service(billing.MilestoneExpiring, "Service is going to expire")
+	service(billing.MilestoneRenewed, "Service renewed")
+	service(billing.MilestoneSuspended, "Service suspended")
+	service(billing.MilestoneResumed, "Service resumed")
+	service(billing.MilestoneDeleteSoon, "Service will be deleted soon")
+	service(billing.MilestoneDeleted, "Service deleted")
+	service(billing.MilestoneCancelled, "Service cancelled")
+	service(billing.MilestoneOrderExpired, "Order cancelled: not paid in time")
+	for _, s := range []struct{ name, title string }{{billing.StateIncoming, "Payment incoming"},
+		{billing.StateApproved, "Payment approved"}, {billing.StateNonSufficientFunds, "Non-sufficient funds"},
+		{billing.StateDeclined, "Payment declined"}} {
+		out = append(out, Event{Name: s.name, Title: s.title, Group: "payment_state", Audience: AudienceAllUsers,
+			Channels: both, Variables: SubscriptionVariables, ObjectType: ObjectSubscription, ProductTexts: true})
+	}
+	account := func(name, title, audience string, channels []string, object string, v ...string) {
+		out = append(out, Event{Name: name, Title: title, Group: "account", Audience: audience, Channels: channels,
+			Variables: vars(v...), ObjectType: object})
+	}
+	account(EventRegistration, "Registration of a new client", AudienceMainUser, both, ObjectCustomer,
+		"[CUSTOMER_NAME]", "[SET_PASSWORD_URL]", "[LINK_EXPIRES]")
+	account(EventEmailActivation, "Email activation", AudienceMainUser, emailOnly, ObjectCustomer,
+		"[ACTIVATION_URL]", "[LINK_EXPIRES]")
+	account(EventAccountVerification, "Account verification", AudienceMainUser, both, ObjectCustomer,
+		"[CUSTOMER_NAME]", "[VERIFICATION_URL]", "[LINK_EXPIRES]")
+	account(EventPayerVerification, "Payer verification by email", AudienceMainUser, emailOnly, ObjectPayer,
+		"[PAYER_NAME]", "[VERIFICATION_URL]", "[LINK_EXPIRES]")
+	account(EventClientVerificationInfo, "Additional information for client verification", AudienceAllUsers, both, ObjectPayer,
+		"[CUSTOMER_NAME]", "[PAYER_NAME]", "[REQUESTED_INFO]")
+	account(EventAccountDeleted, "Account deletion", AudienceMainUser, both, ObjectCustomer, "[CUSTOMER_NAME]", "[REASON]")
+	out = append(out, Event{Name: EventMessage, Title: "Message from the provider", Group: "message", Audience: AudienceAllUsers,
+		Channels: both, Variables: vars("[CUSTOMER_NAME]", "[MESSAGE_SUBJECT]", "[MESSAGE_TEXT]", "[CATEGORY]"),
+		ObjectType: ObjectMessage, ListUnsubscribe: true})
+	return out
+}()
+
+// The account events and staff's messages: declared here, triggered by
+// their features through activities.SendEvent or activities.QueueEvent.
+const (
+	EventRegistration           = "registration"
+	EventEmailActivation        = "email_activation"
+	EventAccountVerification    = "account_verification"
+	EventPayerVerification      = "payer_verification"
+	EventClientVerificationInfo = "client_verification_info"
+	EventAccountDeleted         = "account_deleted"
+	EventMessage                = "message"
+)
+
+// Events lists every event.
+func Events() []Event { return slices.Clone(events) }
+
+// Lookup returns the event named name, or a not-found error listing them.
+func Lookup(name string) (Event, error) {
+	for _, e := range events {
+		if e.Name == name {
+			return e, nil
+		}
+	}
+	names := make([]string, len(events))
+	for i, e := range events {
+		names[i] = e.Name
+	}
+	return Event{}, billing.Errorf(billing.ENOTFOUND, "no event %q; the events are %v", name, names)
+}
