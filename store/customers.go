@@ -45,6 +45,13 @@ func companyArgs(c *billing.CompanyDetails) companyColumns {
 // CreateCustomer registers a customer and its main user in one transaction.
 // passwordHash is the argon2id hash of the user's password.
 func (s *Store) CreateCustomer(ctx context.Context, in billing.CustomerCreate, passwordHash string) (billing.Customer, billing.User, error) {
+	return s.createCustomer(ctx, in, passwordHash, nil)
+}
+
+// createCustomer is CreateCustomer; then, in the same transaction, it runs
+// after (if not nil) with the new customer and user.
+func (s *Store) createCustomer(ctx context.Context, in billing.CustomerCreate, passwordHash string,
+	after func(q *dbsqlc.Queries, c billing.Customer, u billing.User) error) (billing.Customer, billing.User, error) {
 	var c billing.Customer
 	var u billing.User
 	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
@@ -61,7 +68,10 @@ func (s *Store) CreateCustomer(ctx context.Context, in billing.CustomerCreate, p
 		c = customerFromRow(dbsqlc.CustomerGetRow(row))
 		u, err = insertUser(ctx, q, c.ID, in.User, passwordHash, true)
 		auditObject(ctx, "customer", c.ID, c.ID)
-		return prefixFields(err, "user.")
+		if err != nil || after == nil {
+			return prefixFields(err, "user.")
+		}
+		return after(q, c, u)
 	})
 	return c, u, dbError(err, "customer", "")
 }

@@ -20,6 +20,17 @@ type APIKey struct {
 	RevokedAt  *time.Time `db:"revoked_at"`
 }
 
+type AccountToken struct {
+	ID        int64      `db:"id"`
+	TokenHash []byte     `db:"token_hash"`
+	Purpose   string     `db:"purpose"`
+	UserID    int64      `db:"user_id"`
+	Email     string     `db:"email"`
+	CreatedAt time.Time  `db:"created_at"`
+	ExpiresAt time.Time  `db:"expires_at"`
+	UsedAt    *time.Time `db:"used_at"`
+}
+
 type AuditLog struct {
 	ID         int64       `db:"id"`
 	At         time.Time   `db:"at"`
@@ -60,6 +71,7 @@ type Customer struct {
 	CreatedAt                 time.Time   `db:"created_at"`
 	UpdatedAt                 time.Time   `db:"updated_at"`
 	CreditLimit               *int64      `db:"credit_limit"`
+	VerifiedAt                *time.Time  `db:"verified_at"`
 }
 
 type LedgerEntry struct {
@@ -245,17 +257,18 @@ type Subscription struct {
 }
 
 type User struct {
-	ID            int64     `db:"id"`
-	CustomerID    int64     `db:"customer_id"`
-	Login         string    `db:"login"`
-	Email         string    `db:"email"`
-	Phone         string    `db:"phone"`
-	FirstName     string    `db:"first_name"`
-	LastName      string    `db:"last_name"`
-	Language      string    `db:"language"`
-	PasswordHash  string    `db:"password_hash"`
-	EmailVerified bool      `db:"email_verified"`
-	Main          bool      `db:"main"`
-	CreatedAt     time.Time `db:"created_at"`
-	UpdatedAt     time.Time `db:"updated_at"`
+	ID                 int64     `db:"id"`
+	CustomerID         int64     `db:"customer_id"`
+	Login              string    `db:"login"`
+	Email              string    `db:"email"`
+	Phone              string    `db:"phone"`
+	FirstName          string    `db:"first_name"`
+	LastName           string    `db:"last_name"`
+	Language           string    `db:"language"`
+	PasswordHash       string    `db:"password_hash"`
+	EmailVerified      bool      `db:"email_verified"`
+	Main               bool      `db:"main"`
+	CreatedAt          time.Time `db:"created_at"`
+	UpdatedAt          time.Time `db:"updated_at"`
+	ActivationRequired bool      `db:"activation_required"`
 }
