@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -32,9 +33,10 @@ type fixture struct {
 	product       billing.Product
 	otherStaff    billing.Staff
 	otherStaffKey billing.APIKey
-	subA          int64  // a running, active subscription of A, when the cell asks for one
-	failedNoticeA int64  // a notification to A's main user that failed
-	markerA       string // appears in A's data only
+	subA          int64             // a running, active subscription of A, when the cell asks for one
+	failedNoticeA int64             // a notification to A's main user that failed
+	links         map[string]string // a usable one-time link token of A's main user, per purpose
+	markerA       string            // appears in A's data only
 	markerB       string
 	tokens        [6]string
 	uniq          string
@@ -113,6 +115,14 @@ func (m *matrix) fixture(t *testing.T) *fixture {
 	require.True(t, claimed)
 	require.NoError(t, st.FinishNotice(ctx, n.ID, billing.NoticeFailed, "", "421 try again later"))
 	f.failedNoticeA = n.ID
+	f.links = map[string]string{}
+	for _, purpose := range []string{billing.TokenSetPassword, billing.TokenActivateEmail, billing.TokenVerifyAccount} {
+		token := "link" + uniq() + uniq()
+		sum := sha256.Sum256([]byte(token))
+		_, err := st.CreateAccountToken(ctx, f.userA.ID, f.userA.Email, store.NewToken{Purpose: purpose, Hash: sum[:], ExpiresAt: time.Now().Add(time.Hour)})
+		require.NoError(t, err)
+		f.links[purpose] = token
+	}
 
 	f.tokens[1] = m.b.session(store.Session{Kind: billing.ActorClient, UserID: f.userA.ID, CustomerID: f.A.ID})
 	f.tokens[2] = m.b.session(store.Session{Kind: billing.ActorClient, UserID: userB.ID, CustomerID: f.B.ID})
@@ -182,6 +192,19 @@ func matrixCells() map[string]cell {
 		"POST /api/v1/auth/staff/login": {fixed("/api/v1/auth/staff/login"), func(f *fixture) string {
 			return `{"login": "` + f.otherStaff.Login + `", "password": "` + matrixPassword + `"}`
 		}, everyone(created)},
+		// The public account routes: a body that fails validation is not
+		// counted by their rate limits, so the matrix can call them from one address.
+		"POST /api/v1/auth/register": {fixed("/api/v1/auth/register"), fixed(`{}`), everyone(invalid)},
+		"POST /api/v1/auth/set-password": {fixed("/api/v1/auth/set-password"), func(f *fixture) string {
+			return `{"token": "` + f.links[billing.TokenSetPassword] + `", "password": "` + matrixPassword + `"}`
+		}, everyone(noContent)},
+		"POST /api/v1/auth/activate": {fixed("/api/v1/auth/activate"), func(f *fixture) string {
+			return `{"token": "` + f.links[billing.TokenActivateEmail] + `"}`
+		}, everyone(noContent)},
+		"POST /api/v1/auth/activation/resend": {fixed("/api/v1/auth/activation/resend"), fixed(`{"email": "not an address"}`), everyone(invalid)},
+		"POST /api/v1/auth/verify": {fixed("/api/v1/auth/verify"), func(f *fixture) string {
+			return `{"token": "` + f.links[billing.TokenVerifyAccount] + `"}`
+		}, everyone(noContent)},
 		"POST /api/v1/auth/logout": {fixed("/api/v1/auth/logout"), none, signedIn(noContent)},
 		"GET /api/v1/auth/me":      {fixed("/api/v1/auth/me"), none, signedIn(ok)},
 		"POST /api/v1/auth/return": {fixed("/api/v1/auth/return"), none, signedIn(invalid)},

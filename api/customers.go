@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/notices"
 	"github.com/tempobill/billing/password"
 	"github.com/tempobill/billing/store"
 )
@@ -30,14 +31,26 @@ func (s *Server) createCustomer(c echo.Context) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
+	settings, err := s.settings(ctx)
+	if err != nil {
+		return err
+	}
 	var res RegisterResult
 	hash, generated, err := password.HashOrGenerate(in.User.Password)
 	if err != nil {
 		return err
 	}
 	res.GeneratedPassword = generated
-	res.Customer, res.User, err = s.store.CreateCustomer(c.Request().Context(), in, hash)
+	// The main user is sent their login and a link to set their password,
+	// never a password: see the README's "Account notices".
+	token, t := newLink(billing.TokenSetPassword, billing.SetPasswordTTL)
+	var tokenID int64
+	res.Customer, res.User, tokenID, err = s.store.RegisterCustomer(ctx, in, hash, store.Registration{Token: t})
 	if err != nil {
+		return err
+	}
+	if err := s.registered(ctx, res.Customer, res.User, notices.EventRegistration, token, t, tokenID, settings); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, res)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -71,6 +72,11 @@ func (s *Server) markPaymentPaid(c echo.Context) error {
 		return err
 	}
 	s.paymentReceived(c.Request().Context(), p.CustomerID, p.ID)
+	// The credit is committed: a verification notice that can't be queued
+	// is logged, and the next payment marked paid tries again.
+	if err := s.afterFirstPayment(context.WithoutCancel(c.Request().Context()), p.CustomerID); err != nil {
+		s.log.Error("account verification not queued", "customer", p.CustomerID, "err", err)
+	}
 	return c.JSON(http.StatusOK, p)
 }
 

@@ -3,6 +3,7 @@
 package api
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net"
@@ -34,6 +35,8 @@ type Server struct {
 	open map[string]bool
 	// allowPrivateWebhooks lets webhook URLs lead to private addresses.
 	allowPrivateWebhooks bool
+	// publicURL is where the links of the account notices lead (PUBLIC_URL).
+	publicURL string
 }
 
 // Options configure a Server.
@@ -50,7 +53,14 @@ type Options struct {
 	AllowPrivateWebhooks bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
+	// PublicURL is the address of the client panel, under which the links of
+	// the account notices lead (PUBLIC_URL); DefaultPublicURL if empty.
+	PublicURL string
 }
+
+// DefaultPublicURL is the address the links of the account notices lead to
+// unless PUBLIC_URL says otherwise.
+const DefaultPublicURL = "http://localhost:8080"
 
 // New returns a Server with every route registered.
 func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Server {
@@ -61,7 +71,8 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 		opts.Settings = billing.DefaultSettings()
 	}
 	s := &Server{store: st, workflows: workflows.NewClient(tc, opts.TaskQueue), log: log, echo: echo.New(),
-		defaults: opts.Settings, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
+		defaults: opts.Settings, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks,
+		publicURL: strings.TrimSuffix(cmp.Or(opts.PublicURL, DefaultPublicURL), "/")}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -102,6 +113,11 @@ func (s *Server) routes() {
 
 	s.public(v1.POST("/auth/login", s.clientLogin))
 	s.public(v1.POST("/auth/staff/login", s.staffLogin))
+	s.public(v1.POST("/auth/register", s.selfRegister))
+	s.public(v1.POST("/auth/set-password", s.setPassword))
+	s.public(v1.POST("/auth/activate", s.activate))
+	s.public(v1.POST("/auth/activation/resend", s.resendActivation))
+	s.public(v1.POST("/auth/verify", s.verifyAccount))
 	v1.POST("/auth/logout", s.logout, signedIn)
 	v1.GET("/auth/me", s.me, signedIn)
 	v1.POST("/auth/return", s.returnToStaff, signedIn)

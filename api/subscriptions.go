@@ -39,6 +39,17 @@ func (s *Server) createSubscription(c echo.Context) error {
 		return billing.NotFound("customer", in.CustomerID)
 	}
 	ctx := c.Request().Context()
+	if p.IsClient() {
+		// A self-registered client orders once their address is confirmed.
+		pending, err := s.store.ActivationPending(ctx, p.CustomerID)
+		if err != nil {
+			return err
+		}
+		if pending {
+			return billing.Errorf(billing.EFORBIDDEN, "confirm your email address first: open the link sent to it, "+
+				"or ask for a new one with POST /api/v1/auth/activation/resend")
+		}
+	}
 	settings, err := s.settings(ctx)
 	if err != nil {
 		return err

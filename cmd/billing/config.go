@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/api"
 )
 
 // Config is the whole configuration, read from environment variables:
@@ -32,6 +34,7 @@ import (
 //	TWILIO_FROM         Twilio sender number
 //	SMS_LOG             file SMS are written to without Twilio (DATA_DIR/sms.log)
 //	TRUSTED_PROXIES     CIDRs of reverse proxies whose X-Forwarded-For is believed (none)
+//	PUBLIC_URL          the client panel's address, under which the links of account notices lead (http://localhost:8080)
 //
 // Defaults of the global settings, until the first PATCH /api/v1/settings
 // stores them (then these are ignored):
@@ -85,6 +88,8 @@ type Config struct {
 	// WebhookAllowPrivate lets product webhooks reach loopback and private
 	// networks; off, they reach only public addresses (server-side request forgery).
 	WebhookAllowPrivate bool
+	// PublicURL is where the links of the account notices lead.
+	PublicURL string
 }
 
 // LoadConfig reads the configuration from the environment, with defaults.
@@ -99,6 +104,10 @@ func LoadConfig() (Config, error) {
 		DataDir:           env("DATA_DIR", ".data"),
 		TemporalCLI:       env("TEMPORAL_CLI", ""),
 		TemporalUIPort:    env("TEMPORAL_UI_PORT", "8233"),
+		PublicURL:         strings.TrimSuffix(env("PUBLIC_URL", api.DefaultPublicURL), "/"),
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("PUBLIC_URL must be an http or https URL such as https://billing.example.com, not %q", c.PublicURL)
 	}
 	c.SMTPAddr, c.SMTPUsername, c.SMTPPassword = env("SMTP_ADDR", ""), env("SMTP_USERNAME", ""), env("SMTP_PASSWORD", "")
 	c.SMTPTLS, c.MailFrom = env("SMTP_TLS", "opportunistic"), env("MAIL_FROM", "billing@example.com")
