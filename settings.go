@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	"golang.org/x/text/language"
 )
 
 // Client verification modes: when a new client is asked to verify their
@@ -135,10 +133,7 @@ func (s Settings) check(v *Validator) {
 	v.OneOf("client_verification", s.ClientVerification, ClientVerificationNone,
 		ClientVerificationAfterRegistration, ClientVerificationAfterFirstPayment)
 	v.between("delete_inactive_clients_days", s.DeleteInactiveClientsDays, 0, MaxSettingDays)
-	tag, err := language.Parse(s.DefaultLanguage)
-	_, sure := tag.Base() // und and private use tags name no language
-	v.Check(err == nil && tag.String() == s.DefaultLanguage && sure == language.Exact, "default_language",
-		"must be a known language tag in its usual form, such as en, de or pt-BR")
+	v.LanguageTag("default_language", s.DefaultLanguage)
 }
 
 func (v *Validator) between(field string, n, lo, hi int) {
