@@ -204,6 +204,10 @@ func (s *Server) previewEvent(c echo.Context) error {
 		vars["[CUSTOMER_NAME]"] = cust.Name
 		maps.Copy(vars, notices.UserValues(user))
 		if in.SubscriptionID != nil {
+			// Its product, price, dates and suspension reason: subscriptions.read's.
+			if err := requireStaff(principalOf(c), billing.PermSubsRead); err != nil {
+				return err
+			}
 			sub, err := s.store.Subscription(ctx, *in.SubscriptionID)
 			if err != nil {
 				return err
