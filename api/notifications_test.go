@@ -198,6 +198,9 @@ func TestNotificationLog(t *testing.T) {
 	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	require.Empty(t, ids(b.token, q("customer_id", aID, "since", future)))
 	require.Len(t, ids(b.token, q("customer_id", aID, "since", past, "until", future)), 2)
+	require.Equal(t, []int64{failedA, sentA}, ids(b.token, q("customer_id", aID, "channel", "email")))
+	require.Empty(t, ids(b.token, q("customer_id", aID, "channel", "sms")))
+	require.Empty(t, ids(b.token, q("customer_id", aID, "subscription_id", "1")), "none is a subscription's")
 	code, _ := b.do("GET", "/api/v1/notifications?status=lost", "")
 	require.Equal(t, http.StatusUnprocessableEntity, code)
 
