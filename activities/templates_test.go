@@ -364,3 +364,34 @@ func TestResendOfAFailedNoticeSendsItOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, billing.NoticeSent, got.Status)
 }
+
+// TestConcurrentResends: two staff resending the same notice at once: one
+// copy, the other is told it was resent already.
+func TestConcurrentResends(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "en", "en")
+	w.smtp.SetFault(smtptest.Reject)
+	w.renewed(t, 1)
+	log, err := w.st.Notices(w.ctx, w.sub.ID)
+	require.NoError(t, err)
+	require.Len(t, log, 1)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			_, err := w.st.ResendNotice(w.ctx, log[0].ID, time.Hour)
+			errs <- err
+		}()
+	}
+	ok := 0
+	for range 8 {
+		if err := <-errs; err == nil {
+			ok++
+		} else {
+			require.Equal(t, billing.ECONFLICT, billing.ErrorCode(err), "%v", err)
+		}
+	}
+	require.Equal(t, 1, ok)
+	all, err := w.st.Notices(w.ctx, w.sub.ID)
+	require.NoError(t, err)
+	require.Len(t, all, 2)
+}
