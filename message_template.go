@@ -24,7 +24,7 @@ type MessageTemplate struct {
 func (t *MessageTemplate) Validate() error {
 	var v Validator
 	v.OneOf("channel", t.Channel, ChannelEmail, ChannelSMS)
-	v.Language("language", t.Language)
+	v.LanguageTag("language", t.Language) // the form the language rule looks for
 	if t.Channel == ChannelSMS {
 		// An empty SMS text turns SMS off for the event in that language.
 		v.LongText("body", t.Body, 1600)

@@ -66,6 +66,16 @@ const (
 	NoticeExpired = "expired"
 )
 
+// NoticeResendable reports whether staff may resend a notice of status: it
+// was not delivered (failed, expired, rejected), or nobody knows (unknown).
+func NoticeResendable(status string) bool {
+	switch status {
+	case NoticeFailed, NoticeExpired, NoticeRejected, NoticeUnknown:
+		return true
+	}
+	return false
+}
+
 // NoticeTemplate is the text of a service notice (activated, renewed, ...).
 // Built-in defaults exist for each; staff can replace them.
 type NoticeTemplate struct {

@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -84,4 +85,20 @@ func TestSortDays(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, []int{7, 5, 3, 1}, billing.SortDays([]int{1, 3, 5, 7, 3}))
 	require.Equal(t, []int{}, billing.SortDays([]int{}))
+}
+
+// TestHugeListOfDaysIsRefusedQuickly: a body of 1 MB holds some 140,000
+// days; the check of "at most 100" must not compare each with all before
+// it (seconds of CPU per request).
+func TestHugeListOfDaysIsRefusedQuickly(t *testing.T) {
+	t.Parallel()
+	days := make([]int, 140000)
+	for i := range days {
+		days[i] = 100000 + i
+	}
+	start := time.Now()
+	_, err := billing.SettingsUpdate{NearDeletePeriod: &days, LowMoneyExpirePeriod: &days}.Apply(billing.DefaultSettings())
+	require.Less(t, time.Since(start), 500*time.Millisecond)
+	require.Equal(t, billing.EINVALID, billing.ErrorCode(err))
+	require.Contains(t, err.(*billing.Error).Fields["near_delete_period"], "at most 100 days")
 }

@@ -92,6 +92,16 @@ func (v *Validator) Language(field, s string) {
 	v.Check(err == nil && len(s) <= 35, field, "must be a language tag such as en or pt-BR")
 }
 
+// LanguageTag checks a language tag in its usual form, such as en, de or
+// pt-BR: the form the language rule of notices looks for (not EN, de-de or
+// pt_BR), naming a language (not und, xx or a private use tag).
+func (v *Validator) LanguageTag(field, s string) {
+	tag, err := language.Parse(s)
+	_, sure := tag.Base() // und and private use tags name no language
+	v.Check(err == nil && tag.String() == s && sure == language.Exact, field,
+		"must be a known language tag in its usual form, such as en, de or pt-BR")
+}
+
 // TimeZone checks an IANA time zone name such as Europe/Berlin.
 func (v *Validator) TimeZone(field, s string) {
 	v.Check(zoneinfo.Valid(s), field, "must be an IANA time zone such as Europe/Berlin or UTC")

@@ -332,3 +332,66 @@ func TestResendSendsOnce(t *testing.T) {
 	require.Equal(t, 1, w.redeliverFor(t).Sent)
 	require.Equal(t, 1, w.smtp.Count("was deleted"))
 }
+
+// TestResendOfAFailedNoticeSendsItOnce: a failed notice is still sent
+// again by the redelivery until its horizon; staff's resend of it must not
+// make the customer receive it twice (the original and the copy).
+func TestResendOfAFailedNoticeSendsItOnce(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "en", "en")
+	w.smtp.SetFault(smtptest.TempFail)
+	w.renewed(t, 1)
+	log, err := w.st.Notices(w.ctx, w.sub.ID)
+	require.NoError(t, err)
+	require.Len(t, log, 1)
+	first := log[0]
+	require.Equal(t, billing.NoticeFailed, first.Status)
+	w.smtp.SetFault(smtptest.Accept)
+
+	again, err := w.st.ResendNotice(w.ctx, first.ID, time.Hour)
+	require.NoError(t, err)
+	orig, err := w.st.Notice(w.ctx, first.ID)
+	require.NoError(t, err)
+	require.Equal(t, billing.NoticeExpired, orig.Status, "the copy replaces it")
+	require.Contains(t, orig.Error, "resent as notification")
+	_, err = w.st.ResendNotice(w.ctx, first.ID, time.Hour)
+	require.ErrorContains(t, err, "resent already")
+	w.redeliverFor(t)
+	w.redeliverFor(t)
+	w.renewed(t, 1) // a retried SendNotices finds the original settled
+	require.Equal(t, 1, w.smtp.Count("VPS was renewed"), "the customer gets the notice once")
+	got, err := w.st.Notice(w.ctx, again.ID)
+	require.NoError(t, err)
+	require.Equal(t, billing.NoticeSent, got.Status)
+}
+
+// TestConcurrentResends: two staff resending the same notice at once: one
+// copy, the other is told it was resent already.
+func TestConcurrentResends(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "en", "en")
+	w.smtp.SetFault(smtptest.Reject)
+	w.renewed(t, 1)
+	log, err := w.st.Notices(w.ctx, w.sub.ID)
+	require.NoError(t, err)
+	require.Len(t, log, 1)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			_, err := w.st.ResendNotice(w.ctx, log[0].ID, time.Hour)
+			errs <- err
+		}()
+	}
+	ok := 0
+	for range 8 {
+		if err := <-errs; err == nil {
+			ok++
+		} else {
+			require.Equal(t, billing.ECONFLICT, billing.ErrorCode(err), "%v", err)
+		}
+	}
+	require.Equal(t, 1, ok)
+	all, err := w.st.Notices(w.ctx, w.sub.ID)
+	require.NoError(t, err)
+	require.Len(t, all, 2)
+}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"maps"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -205,6 +204,10 @@ func (s *Server) previewEvent(c echo.Context) error {
 		vars["[CUSTOMER_NAME]"] = cust.Name
 		maps.Copy(vars, notices.UserValues(user))
 		if in.SubscriptionID != nil {
+			// Its product, price, dates and suspension reason: subscriptions.read's.
+			if err := requireStaff(principalOf(c), billing.PermSubsRead); err != nil {
+				return err
+			}
 			sub, err := s.store.Subscription(ctx, *in.SubscriptionID)
 			if err != nil {
 				return err
@@ -302,10 +305,6 @@ func (s *Server) listNotifications(c echo.Context) error {
 	return c.JSON(http.StatusOK, page)
 }
 
-// resendable are the statuses of a notice staff may send again: it was not
-// delivered, or nobody knows.
-var resendable = []string{billing.NoticeFailed, billing.NoticeExpired, billing.NoticeRejected, billing.NoticeUnknown}
-
 // resendRetry is how long a resend is tried.
 const resendRetry = 24 * time.Hour
 
@@ -324,7 +323,7 @@ func (s *Server) resendNotification(c echo.Context) error {
 	if e := billing.AuditFrom(ctx); e != nil {
 		e.SetObject("notification", n.ID, n.CustomerID)
 	}
-	if !slices.Contains(resendable, n.Status) {
+	if !billing.NoticeResendable(n.Status) {
 		return billing.Errorf(billing.ECONFLICT, "notification %d is %s: only a failed, expired, rejected or unknown one is resent", id, n.Status)
 	}
 	if n.Body == "" {

@@ -121,6 +121,26 @@ func TestPreview(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, code, "a customer's data needs customers.read")
 	code, _ = b.doAs(noCustomers, "POST", "/api/v1/notification-events/activated/preview", `{}`)
 	require.Equal(t, http.StatusOK, code)
+
+	// A subscription's product, price, dates and suspension reason are
+	// subscriptions.read's: customers.read alone doesn't show them.
+	price := int64(500)
+	prod, err := b.store.CreateProduct(b.t.Context(), (&billing.ProductInput{Name: "Secret VPS", Price: &price, Currency: "EUR",
+		PeriodUnit: billing.PeriodMonth}).Product())
+	require.NoError(t, err)
+	var custID int64
+	_, err = fmt.Sscan(cust, &custID)
+	require.NoError(t, err)
+	order, err := b.store.CreateSubscription(b.t.Context(), billing.SubscriptionCreate{CustomerID: custID, ProductID: prod.ID}, "", 0)
+	require.NoError(t, err)
+	body2 := fmt.Sprintf(`{"customer_id": %s, "subscription_id": %d}`, cust, order.Subscription.ID)
+	customersOnly := b.staffSession(billing.RoleStaff, billing.PermNoticesWrite, billing.PermCustomersRead)
+	code, body = b.doAs(customersOnly, "POST", "/api/v1/notification-events/activated/preview", body2)
+	require.Equal(t, http.StatusForbidden, code, "a subscription's data needs subscriptions.read: %v", body)
+	both := b.staffSession(billing.RoleStaff, billing.PermNoticesWrite, billing.PermCustomersRead, billing.PermSubsRead)
+	code, body = b.doAs(both, "POST", "/api/v1/notification-events/activated/preview", body2)
+	require.Equal(t, http.StatusOK, code, "%v", body)
+	require.Contains(t, body["subject"], "Secret VPS")
 }
 
 // logEntry records a notice of customer c with status and returns its ID.
@@ -178,6 +198,9 @@ func TestNotificationLog(t *testing.T) {
 	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	require.Empty(t, ids(b.token, q("customer_id", aID, "since", future)))
 	require.Len(t, ids(b.token, q("customer_id", aID, "since", past, "until", future)), 2)
+	require.Equal(t, []int64{failedA, sentA}, ids(b.token, q("customer_id", aID, "channel", "email")))
+	require.Empty(t, ids(b.token, q("customer_id", aID, "channel", "sms")))
+	require.Empty(t, ids(b.token, q("customer_id", aID, "subscription_id", "1")), "none is a subscription's")
 	code, _ := b.do("GET", "/api/v1/notifications?status=lost", "")
 	require.Equal(t, http.StatusUnprocessableEntity, code)
 

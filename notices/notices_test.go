@@ -60,7 +60,7 @@ func TestLanguageFallback(t *testing.T) {
 			Subject: subject, Body: subject + " body"}
 	}
 	cat := Catalog{Custom: map[TemplateKey]billing.MessageTemplate{}}
-	for _, t := range []billing.MessageTemplate{tpl("de", "Verlängert"), tpl("fr", "Renouvelé")} {
+	for _, t := range []billing.MessageTemplate{tpl("de", "Verlängert"), tpl("fr", "Renouvelé"), tpl("pt-BR", "Renovado")} {
 		cat.Custom[Key(t)] = t
 	}
 	tests := []struct {
@@ -74,6 +74,9 @@ func TestLanguageFallback(t *testing.T) {
 		{"else the default language", "it", "es", "de", "Verlängert", "de"},
 		{"else the built-in English", "it", "es", "nl", "[PAYMENT_NAME] was renewed", "en"},
 		{"a regional tag falls back to its base", "de-AT", "fr", "en", "Verlängert", "de"},
+		{"a user's language in another case finds the template", "DE", "fr", "en", "Verlängert", "de"},
+		{"a customer's language in another case too", "it", "FR", "en", "Renouvelé", "fr"},
+		{"a regional tag in lower case", "pt-br", "", "en", "Renovado", "pt-BR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

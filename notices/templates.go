@@ -127,8 +127,9 @@ const DefaultLanguage = "en"
 
 // Languages is the order in which templates are looked for: the recipient's
 // language, the customer's, the default language, then English (the built-in
-// texts' language, so that something always goes out). A regional tag is
-// followed by its base language (pt-BR, then pt). Empty and repeated ones
+// texts' language, so that something always goes out). Each is followed by
+// its usual form (pt-br, then pt-BR; templates are kept under it) and a
+// regional tag by its base language (pt-BR, then pt). Empty and repeated ones
 // are left out.
 func Languages(recipient, customer, def string) []string {
 	var out []string
@@ -138,7 +139,10 @@ func Languages(recipient, customer, def string) []string {
 		}
 		cands := []string{l}
 		if tag, err := language.Parse(l); err == nil {
-			if base, conf := tag.Base(); conf != language.No && base.String() != l {
+			// Templates are kept under the usual form (de, pt-BR): a user's
+			// DE or pt-br finds them.
+			cands = append(cands, tag.String())
+			if base, conf := tag.Base(); conf != language.No {
 				cands = append(cands, base.String())
 			}
 		}

@@ -155,3 +155,23 @@ func TestLegacy(t *testing.T) {
 	_, err = none.LegacyTemplate(billing.StateApproved)
 	require.Equal(t, billing.ENOTFOUND, billing.ErrorCode(err))
 }
+
+// TestTemplateLanguageInItsUsualForm: a template saved as "DE", "de-de" or
+// "pt_BR" would never be found for a recipient of "de" or "pt-BR" (the
+// language rule looks for usual forms), so such a key is refused, as the
+// setting default_language refuses it.
+func TestTemplateLanguageInItsUsualForm(t *testing.T) {
+	t.Parallel()
+	for _, l := range []string{"DE", "de-de", "pt_BR", "und", "x-foo"} {
+		tpl := billing.MessageTemplate{Event: billing.MilestoneRenewed, Channel: billing.ChannelEmail, Language: l,
+			Subject: "x", Body: "y"}
+		err := CheckTemplate(tpl)
+		require.Equal(t, billing.EINVALID, billing.ErrorCode(err), l)
+		require.Contains(t, err.(*billing.Error).Fields, "language", l)
+	}
+	for _, l := range []string{"de", "pt-BR", "zh-Hant"} {
+		tpl := billing.MessageTemplate{Event: billing.MilestoneRenewed, Channel: billing.ChannelEmail, Language: l,
+			Subject: "x", Body: "y"}
+		require.NoError(t, CheckTemplate(tpl), l)
+	}
+}

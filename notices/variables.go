@@ -57,10 +57,21 @@ func replace(text string, vars map[string]string, escape func(string) string) st
 // variableRE is what a [VARIABLE] looks like: capitals, digits and _.
 var variableRE = regexp.MustCompile(`\[[A-Z][A-Z0-9_]*\]`)
 
+// miswrittenRE finds what may be a variable in another case or with spaces
+// ([user_name], [User Name]): never replaced, a customer would receive it.
+var miswrittenRE = regexp.MustCompile(`\[[A-Za-z][A-Za-z0-9_ ]*\]`)
+
+// meant returns the variable of e that m miswrites, if any.
+func meant(e Event, m string) (string, bool) {
+	v := strings.ToUpper(strings.ReplaceAll(m, " ", "_"))
+	return v, v != m && e.Offers(v)
+}
+
 // CheckVariables refuses a template whose texts use a variable its event
 // does not offer, naming the variable and the field ("subject", "body",
 // "html_body"), so that a typo such as [USER_NAM] is caught when the
-// template is saved rather than when a customer receives it.
+// template is saved rather than when a customer receives it; so is one of
+// its variables in another case or with spaces ([user_name]).
 func CheckVariables(e Event, t billing.MessageTemplate) error {
 	var v billing.Validator
 	var unknown []string
@@ -69,6 +80,14 @@ func CheckVariables(e Event, t billing.MessageTemplate) error {
 			if !e.Offers(m) {
 				v.Check(false, f.name, fmt.Sprintf("uses %s, which the event %s does not offer; it offers %s",
 					m, e.Name, strings.Join(e.Variables, " ")))
+				if !slices.Contains(unknown, m) {
+					unknown = append(unknown, m)
+				}
+			}
+		}
+		for _, m := range miswrittenRE.FindAllString(f.text, -1) {
+			if want, ok := meant(e, m); ok {
+				v.Check(false, f.name, fmt.Sprintf("uses %s, which is not a variable: write it %s", m, want))
 				if !slices.Contains(unknown, m) {
 					unknown = append(unknown, m)
 				}

@@ -60,3 +60,20 @@ func TestValues(t *testing.T) {
 		require.Equal(t, "0", got["[DAYS]"])
 	})
 }
+
+// TestVariableInAnotherCaseIsATypo: [user_name] or [User_Name] is never
+// replaced (variables are capitals), so the customer would receive it as
+// written: saving it is a 422 naming it, like [USER_NAM].
+func TestVariableInAnotherCaseIsATypo(t *testing.T) {
+	t.Parallel()
+	e, err := Lookup(billing.MilestoneRenewed)
+	require.NoError(t, err)
+	for _, typo := range []string{"[user_name]", "[User_Name]", "[USER_name]", "[user name]"} {
+		err := CheckVariables(e, billing.MessageTemplate{Subject: "x", Body: "Dear " + typo})
+		require.Error(t, err, typo)
+		require.Contains(t, err.(*billing.Error).Fields["body"], typo)
+		require.Contains(t, err.(*billing.Error).Fields["body"], "[USER_NAME]", "says what was meant")
+	}
+	require.NoError(t, CheckVariables(e, billing.MessageTemplate{Subject: "[Note]", Body: "see [1] and [a link]"}),
+		"brackets that name no variable are text")
+}

@@ -64,10 +64,20 @@ func (s *Store) Notice(ctx context.Context, id int64) (billing.Notice, error) {
 // ResendNotice queues a copy of notice id (same recipient, texts and
 // Message-ID key of its own: "resend:<id>"), linked to it, retried for
 // retry. A notice is resent at most once: a second request is a conflict
-// naming the first resend (resend that one if it failed too).
+// naming the first resend (resend that one if it failed too). Only a notice
+// that was not delivered is resent (billing.NoticeResendable, checked under
+// a lock on it, so that the redelivery can't send it meanwhile), and the
+// original is not sent again by the redelivery: the copy replaces it.
 func (s *Store) ResendNotice(ctx context.Context, id int64, retry time.Duration) (billing.Notice, error) {
 	var out billing.Notice
 	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		orig, err := q.NoticeLock(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !billing.NoticeResendable(orig.Status) {
+			return billing.Errorf(billing.ECONFLICT, "notification %d is %s: only a failed, expired, rejected or unknown one is resent", id, orig.Status)
+		}
 		until := time.Now().Add(retry)
 		row, err := q.NoticeResend(ctx, dbsqlc.NoticeResendParams{DedupKey: fmt.Sprintf("resend:%d", id), ID: id,
 			RetryUntil: &until})
@@ -78,8 +88,11 @@ func (s *Store) ResendNotice(ctx context.Context, id int64, retry time.Duration)
 			}
 			return billing.Errorf(billing.ECONFLICT, "notification %d was resent already as notification %d", id, first)
 		}
+		if err != nil {
+			return err
+		}
 		out = noticeFromRow(row)
-		return err
+		return q.NoticeStopRedelivery(ctx, dbsqlc.NoticeStopRedeliveryParams{ID: id, ResendID: out.ID})
 	})
 	return out, dbError(err, "notification", id)
 }

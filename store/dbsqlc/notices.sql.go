@@ -397,6 +397,45 @@ func (q *Queries) NoticeList(ctx context.Context, subscriptionID int64) ([]Notic
 	return items, nil
 }
 
+const noticeLock = `-- name: NoticeLock :one
+SELECT id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of FROM notices WHERE id = $1 FOR UPDATE
+`
+
+// NoticeLock takes a notice for a resend: the redelivery skips it meanwhile.
+func (q *Queries) NoticeLock(ctx context.Context, id int64) (Notice, error) {
+	row := q.db.QueryRow(ctx, noticeLock, id)
+	var i Notice
+	err := row.Scan(
+		&i.ID,
+		&i.DedupKey,
+		&i.SubscriptionID,
+		&i.CustomerID,
+		&i.Period,
+		&i.Event,
+		&i.Channel,
+		&i.Recipient,
+		&i.Template,
+		&i.Subject,
+		&i.Status,
+		&i.ProviderMessageID,
+		&i.Error,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Body,
+		&i.SenderName,
+		&i.ReplyTo,
+		&i.Attempts,
+		&i.RetryUntil,
+		&i.NextAttemptAt,
+		&i.ObjectType,
+		&i.ObjectID,
+		&i.Language,
+		&i.HTMLBody,
+		&i.ResendOf,
+	)
+	return i, err
+}
+
 const noticeQueue = `-- name: NoticeQueue :one
 INSERT INTO notices (dedup_key, subscription_id, customer_id, period, event, object_type, object_id, channel,
     recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts, retry_until,
@@ -571,4 +610,24 @@ func (q *Queries) NoticeSettleStale(ctx context.Context, arg NoticeSettleStalePa
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const noticeStopRedelivery = `-- name: NoticeStopRedelivery :exec
+UPDATE notices SET next_attempt_at = NULL, retry_until = now(), updated_at = now(),
+    status = CASE WHEN status IN ('queued', 'failed') THEN 'expired' ELSE status END,
+    error = 'not sent again: resent as notification ' || $1::bigint || '; last error: ' || error
+WHERE id = $2 AND status IN ('queued', 'failed', 'unknown')
+`
+
+type NoticeStopRedeliveryParams struct {
+	ResendID int64 `db:"resend_id"`
+	ID       int64 `db:"id"`
+}
+
+// NoticeStopRedelivery ends the redelivery of a notice staff resent: the
+// copy is sent instead, so the original (failed, or an email whose outcome
+// is unknown) is not sent again too; a failed one becomes expired.
+func (q *Queries) NoticeStopRedelivery(ctx context.Context, arg NoticeStopRedeliveryParams) error {
+	_, err := q.db.Exec(ctx, noticeStopRedelivery, arg.ResendID, arg.ID)
+	return err
 }

@@ -43,6 +43,19 @@ RETURNING *;
 -- name: NoticeGet :one
 SELECT * FROM notices WHERE id = @id;
 
+-- NoticeLock takes a notice for a resend: the redelivery skips it meanwhile.
+-- name: NoticeLock :one
+SELECT * FROM notices WHERE id = @id FOR UPDATE;
+
+-- NoticeStopRedelivery ends the redelivery of a notice staff resent: the
+-- copy is sent instead, so the original (failed, or an email whose outcome
+-- is unknown) is not sent again too; a failed one becomes expired.
+-- name: NoticeStopRedelivery :exec
+UPDATE notices SET next_attempt_at = NULL, retry_until = now(), updated_at = now(),
+    status = CASE WHEN status IN ('queued', 'failed') THEN 'expired' ELSE status END,
+    error = 'not sent again: resent as notification ' || @resend_id::bigint || '; last error: ' || error
+WHERE id = @id AND status IN ('queued', 'failed', 'unknown');
+
 -- name: NoticeResentAs :one
 SELECT id FROM notices WHERE resend_of = @id::bigint ORDER BY id LIMIT 1;
 
