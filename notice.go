@@ -66,14 +66,26 @@ const (
 	NoticeExpired = "expired"
 )
 
-// NoticeResendable reports whether staff may resend a notice of status: it
-// was not delivered (failed, expired, rejected), or nobody knows (unknown).
-func NoticeResendable(status string) bool {
+// NoticeResendable reports whether staff may resend a notice of status on
+// channel: it was not delivered (failed, expired, rejected), or nobody
+// knows (unknown) and it is an email, which goes again with its Message-ID.
+// An SMS whose outcome is unknown may have arrived: it is never sent twice.
+func NoticeResendable(status, channel string) bool {
 	switch status {
-	case NoticeFailed, NoticeExpired, NoticeRejected, NoticeUnknown:
+	case NoticeFailed, NoticeExpired, NoticeRejected:
 		return true
+	case NoticeUnknown:
+		return channel != ChannelSMS
 	}
 	return false
+}
+
+// NotResendable is the conflict of a resend refused by NoticeResendable.
+func NotResendable(id int64, status, channel string) error {
+	if status == NoticeUnknown && channel == ChannelSMS {
+		return Errorf(ECONFLICT, "notification %d is an SMS whose outcome is unknown: it may have arrived, and an SMS is never sent twice", id)
+	}
+	return Errorf(ECONFLICT, "notification %d is %s: only a failed, expired, rejected or unknown one (an email) is resent", id, status)
 }
 
 // NoticeTemplate is the text of a service notice (activated, renewed, ...).

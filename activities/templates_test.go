@@ -333,6 +333,26 @@ func TestResendSendsOnce(t *testing.T) {
 	require.Equal(t, 1, w.smtp.Count("was deleted"))
 }
 
+// TestUnknownSMSIsNotResent: an SMS whose outcome is unknown may have
+// arrived; staff can't resend it (an unknown email they can).
+func TestUnknownSMSIsNotResent(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "en", "en")
+	w.renewed(t, 1)
+	log, err := w.st.Notices(w.ctx, w.sub.ID)
+	require.NoError(t, err)
+	require.Len(t, log, 1)
+	_, err = w.st.Pool().Exec(w.ctx, `UPDATE notices SET status = 'unknown', channel = 'sms' WHERE id = $1`, log[0].ID)
+	require.NoError(t, err)
+	_, err = w.st.ResendNotice(w.ctx, log[0].ID, time.Hour)
+	require.Equal(t, billing.ECONFLICT, billing.ErrorCode(err))
+	require.ErrorContains(t, err, "never sent twice")
+	_, err = w.st.Pool().Exec(w.ctx, `UPDATE notices SET channel = 'email' WHERE id = $1`, log[0].ID)
+	require.NoError(t, err)
+	_, err = w.st.ResendNotice(w.ctx, log[0].ID, time.Hour)
+	require.NoError(t, err, "an unknown email is resent")
+}
+
 // TestResendOfAFailedNoticeSendsItOnce: a failed notice is still sent
 // again by the redelivery until its horizon; staff's resend of it must not
 // make the customer receive it twice (the original and the copy).

@@ -323,8 +323,8 @@ func (s *Server) resendNotification(c echo.Context) error {
 	if e := billing.AuditFrom(ctx); e != nil {
 		e.SetObject("notification", n.ID, n.CustomerID)
 	}
-	if !billing.NoticeResendable(n.Status) {
-		return billing.Errorf(billing.ECONFLICT, "notification %d is %s: only a failed, expired, rejected or unknown one is resent", id, n.Status)
+	if !billing.NoticeResendable(n.Status, n.Channel) {
+		return billing.NotResendable(id, n.Status, n.Channel)
 	}
 	if n.Body == "" {
 		return billing.Errorf(billing.ECONFLICT, "notification %d was recorded without its text; it can't be sent again", id)

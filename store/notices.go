@@ -75,8 +75,8 @@ func (s *Store) ResendNotice(ctx context.Context, id int64, retry time.Duration)
 		if err != nil {
 			return err
 		}
-		if !billing.NoticeResendable(orig.Status) {
-			return billing.Errorf(billing.ECONFLICT, "notification %d is %s: only a failed, expired, rejected or unknown one is resent", id, orig.Status)
+		if !billing.NoticeResendable(orig.Status, orig.Channel) {
+			return billing.NotResendable(id, orig.Status, orig.Channel)
 		}
 		until := time.Now().Add(retry)
 		row, err := q.NoticeResend(ctx, dbsqlc.NoticeResendParams{DedupKey: fmt.Sprintf("resend:%d", id), ID: id,
