@@ -3,6 +3,7 @@
 package api
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net"
@@ -34,6 +35,8 @@ type Server struct {
 	open map[string]bool
 	// allowPrivateWebhooks lets webhook URLs lead to private addresses.
 	allowPrivateWebhooks bool
+	// messageRate is how many emails a second a message to customers is sent at.
+	messageRate float64
 }
 
 // Options configure a Server.
@@ -50,6 +53,9 @@ type Options struct {
 	AllowPrivateWebhooks bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
+	// MessageRate is how many emails a second a message to customers is
+	// sent at (MESSAGE_RATE; workflows.DefaultMessageRate if 0).
+	MessageRate float64
 }
 
 // New returns a Server with every route registered.
@@ -61,7 +67,8 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 		opts.Settings = billing.DefaultSettings()
 	}
 	s := &Server{store: st, workflows: workflows.NewClient(tc, opts.TaskQueue), log: log, echo: echo.New(),
-		defaults: opts.Settings, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
+		defaults: opts.Settings, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks,
+		messageRate: cmp.Or(opts.MessageRate, workflows.DefaultMessageRate)}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -173,6 +180,11 @@ func (s *Server) routes() {
 	v1.GET("/notice-templates", s.listNoticeTemplates, staffOnly(""))
 	v1.PUT("/notice-templates/:milestone", s.setNoticeTemplate, staffOnly(billing.PermNoticesWrite))
 	v1.DELETE("/notice-templates/:milestone", s.resetNoticeTemplate, staffOnly(billing.PermNoticesWrite))
+
+	v1.POST("/messages", s.createMessage, staffOnly(billing.PermNoticesWrite))
+	v1.GET("/messages", s.listMessages, staffOnly(billing.PermSubsRead))
+	v1.GET("/messages/:id", s.getMessage, staffOnly(billing.PermSubsRead))
+	v1.POST("/messages/:id/cancel", s.cancelMessage, staffOnly(billing.PermNoticesWrite))
 
 	v1.GET("/settings", s.getSettings, staffOnly(""))
 	v1.PATCH("/settings", s.updateSettings, staffOnly(billing.PermSettingsManage))
