@@ -3,8 +3,8 @@ package api_test
 import (
 	"encoding/base64"
 	"fmt"
-	mrand "math/rand/v2"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
 	"path/filepath"
 	"sort"
