@@ -36,3 +36,26 @@ func heartbeat(ctx context.Context) (stop func()) {
 	}()
 	return cancel
 }
+
+// heartbeatWith is heartbeat with details: every second it records what
+// details returns (a batch's progress), so that the next attempt of an
+// activity whose worker died can go on from there.
+func heartbeatWith(ctx context.Context, details func() any) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			activity.RecordHeartbeat(ctx, details())
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return cancel
+}

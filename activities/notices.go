@@ -183,8 +183,12 @@ func (a *Activities) deliver(ctx context.Context, n billing.Notice) (string, err
 		sendCtx, cancel := context.WithTimeout(ctx, min(perSend, left-2*time.Second))
 		var err error
 		if n.Channel == billing.ChannelEmail {
-			id, err = a.Mail.Send(sendCtx, mail.Message{ID: n.Key, FromName: n.SenderName, From: a.MailFrom, ReplyTo: n.ReplyTo,
-				To: n.Recipient, Subject: n.Subject, Body: n.Body, HTMLBody: n.HTMLBody, ListUnsubscribe: a.listUnsubscribe(n.Event)})
+			var files []mail.Attachment
+			if files, err = a.attachments(sendCtx, n); err == nil {
+				id, err = a.Mail.Send(sendCtx, mail.Message{ID: n.Key, FromName: n.SenderName, From: a.MailFrom, ReplyTo: n.ReplyTo,
+					To: n.Recipient, Subject: n.Subject, Body: n.Body, HTMLBody: n.HTMLBody, ListUnsubscribe: a.listUnsubscribe(n.Event),
+					Attachments: files})
+			}
 		} else {
 			id, err = a.SMS.Send(sendCtx, n.Recipient, n.Body)
 		}

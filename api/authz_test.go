@@ -34,6 +34,7 @@ type fixture struct {
 	otherStaff    billing.Staff
 	otherStaffKey billing.APIKey
 	subA          int64             // a running, active subscription of A, when the cell asks for one
+	messageA      int64             // a message to A (recorded, no workflow), when the cell asks for one
 	failedNoticeA int64             // a notification to A's main user that failed
 	links         map[string]string // a usable one-time link token of A's main user, per purpose
 	markerA       string            // appears in A's data only
@@ -285,6 +286,14 @@ func matrixCells() map[string]cell {
 		"GET /api/v1/notifications":                                  {fixed("/api/v1/notifications?limit=200"), none, want{unauth, ok, ok, forbid, ok, ok}},
 		"POST /api/v1/notifications/:id/resend": {func(f *fixture) string { return fmt.Sprint("/api/v1/notifications/", f.failedNoticeA, "/resend") },
 			none, staffOnly(accepted)},
+		"POST /api/v1/messages": {fixed("/api/v1/messages"), func(f *fixture) string {
+			return fmt.Sprintf(`{"customer_id": %d, "category": "info", "subject": "Matrix", "text": "Hello"}`, f.A.ID)
+		}, staffOnly(accepted)},
+		"GET /api/v1/messages":     {fixed("/api/v1/messages"), none, staffOnly(ok)},
+		"GET /api/v1/messages/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/messages/", f.messageA) }, none, staffOnly(ok)},
+		// The message has no workflow (it was only recorded): a cancel finds nothing to stop.
+		"POST /api/v1/messages/:id/cancel": {func(f *fixture) string { return fmt.Sprint("/api/v1/messages/", f.messageA, "/cancel") },
+			none, want{unauth, forbid, forbid, forbid, conflict, conflict}},
 		"GET /api/v1/payments/:id":         {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID) }, none, own(ok)},
 		"POST /api/v1/payments/:id/paid":   {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/paid") }, none, staffOnly(ok)},
 		"POST /api/v1/payments/:id/cancel": {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/cancel") }, none, staffOnly(ok)},
@@ -311,6 +320,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			f := m.fixture(t)
 			if strings.HasPrefix(key, "GET /api/v1/subscriptions") || strings.Contains(key, "/subscriptions/:id") {
 				f.subA = m.subscription(t, f) // these routes act on a running subscription of A
+			}
+			if strings.Contains(key, "/messages/:id") {
+				msg, err := m.b.store.CreateMessage(t.Context(), billing.MessageCreate{CustomerID: &f.A.ID, Category: "info",
+					Subject: "Matrix", Text: "Hello"}, 10, nil)
+				require.NoError(t, err)
+				f.messageA = msg.ID
 			}
 			status, raw := m.b.raw(f.tokens[i], r.Method, c.path(f), c.body(f))
 			if status != c.want[i] {

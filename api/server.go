@@ -37,6 +37,8 @@ type Server struct {
 	allowPrivateWebhooks bool
 	// publicURL is where the links of the account notices lead (PUBLIC_URL).
 	publicURL string
+	// messageRate is how many emails a second a message to customers is sent at.
+	messageRate float64
 }
 
 // Options configure a Server.
@@ -56,6 +58,9 @@ type Options struct {
 	// PublicURL is the address of the client panel, under which the links of
 	// the account notices lead (PUBLIC_URL); DefaultPublicURL if empty.
 	PublicURL string
+	// MessageRate is how many emails a second a message to customers is
+	// sent at (MESSAGE_RATE; workflows.DefaultMessageRate if 0).
+	MessageRate float64
 }
 
 // DefaultPublicURL is the address the links of the account notices lead to
@@ -72,7 +77,8 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 	}
 	s := &Server{store: st, workflows: workflows.NewClient(tc, opts.TaskQueue), log: log, echo: echo.New(),
 		defaults: opts.Settings, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks,
-		publicURL: strings.TrimSuffix(cmp.Or(opts.PublicURL, DefaultPublicURL), "/")}
+		publicURL:   strings.TrimSuffix(cmp.Or(opts.PublicURL, DefaultPublicURL), "/"),
+		messageRate: cmp.Or(opts.MessageRate, workflows.DefaultMessageRate)}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -189,6 +195,11 @@ func (s *Server) routes() {
 	v1.GET("/notice-templates", s.listNoticeTemplates, staffOnly(""))
 	v1.PUT("/notice-templates/:milestone", s.setNoticeTemplate, staffOnly(billing.PermNoticesWrite))
 	v1.DELETE("/notice-templates/:milestone", s.resetNoticeTemplate, staffOnly(billing.PermNoticesWrite))
+
+	v1.POST("/messages", s.createMessage, staffOnly(billing.PermNoticesWrite))
+	v1.GET("/messages", s.listMessages, staffOnly(billing.PermSubsRead))
+	v1.GET("/messages/:id", s.getMessage, staffOnly(billing.PermSubsRead))
+	v1.POST("/messages/:id/cancel", s.cancelMessage, staffOnly(billing.PermNoticesWrite))
 
 	v1.GET("/settings", s.getSettings, staffOnly(""))
 	v1.PATCH("/settings", s.updateSettings, staffOnly(billing.PermSettingsManage))

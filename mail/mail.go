@@ -3,6 +3,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -33,6 +34,15 @@ type Message struct {
 	// ListUnsubscribe, if set, is the List-Unsubscribe header's value, e.g.
 	// "<mailto:billing@example.com?subject=unsubscribe>".
 	ListUnsubscribe string
+	// Attachments go with the message as files (multipart/mixed).
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to a message.
+type Attachment struct {
+	Name        string
+	ContentType string
+	Content     []byte
 }
 
 func (m Message) build() (*gomail.Msg, string, error) {
@@ -62,6 +72,9 @@ func (m Message) build() (*gomail.Msg, string, error) {
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
 	if m.HTMLBody != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTMLBody)
+	}
+	for _, a := range m.Attachments {
+		msg.AttachReadSeeker(a.Name, bytes.NewReader(a.Content), gomail.WithFileContentType(gomail.ContentType(a.ContentType)))
 	}
 	return msg, "<" + id + ">", nil
 }

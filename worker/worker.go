@@ -48,6 +48,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts Op
 	})
 	w.RegisterWorkflow(workflows.SubscriptionWorkflow)
 	w.RegisterWorkflow(workflows.RedeliverNoticesWorkflow)
+	w.RegisterWorkflow(workflows.BroadcastWorkflow)
 	w.RegisterActivity(acts)
 	for _, s := range acts.Steps {
 		if s.Run != nil {

@@ -50,6 +50,7 @@ import (
 //
 //	WORKFLOW_CACHE_SIZE workflows a worker keeps in memory between tasks (0: none; see worker.CacheSize)
 //	WEBHOOK_ALLOW_PRIVATE  true lets webhook URLs lead to loopback and private addresses (false)
+//	MESSAGE_RATE        emails a second a message to customers is sent at, at most (10)
 //
 // Used by "billing dev" only:
 //
@@ -90,6 +91,9 @@ type Config struct {
 	WebhookAllowPrivate bool
 	// PublicURL is where the links of the account notices lead.
 	PublicURL string
+	// MessageRate is how many emails a second a message to customers is
+	// sent at (the API puts it in the message's workflow).
+	MessageRate float64
 }
 
 // LoadConfig reads the configuration from the environment, with defaults.
@@ -134,6 +138,9 @@ func LoadConfig() (Config, error) {
 	}
 	if c.WebhookAllowPrivate, err = strconv.ParseBool(env("WEBHOOK_ALLOW_PRIVATE", "false")); err != nil {
 		return c, fmt.Errorf("WEBHOOK_ALLOW_PRIVATE must be true or false")
+	}
+	if c.MessageRate, err = strconv.ParseFloat(env("MESSAGE_RATE", "10"), 64); err != nil || !(c.MessageRate > 0 && c.MessageRate <= 10000) {
+		return c, fmt.Errorf("MESSAGE_RATE must be a number of emails a second, more than 0 and at most 10000")
 	}
 	return c, nil
 }

@@ -34,3 +34,20 @@ func TestSettingsFromEnvironment(t *testing.T) {
 		})
 	}
 }
+
+// TestMessageRateFromEnvironment: MESSAGE_RATE is 10 emails a second
+// unless set; a rate of 0 or less, or not a number, stops the start.
+func TestMessageRateFromEnvironment(t *testing.T) {
+	cfg, err := LoadConfig()
+	require.NoError(t, err)
+	require.Equal(t, 10.0, cfg.MessageRate)
+	t.Setenv("MESSAGE_RATE", "2.5")
+	cfg, err = LoadConfig()
+	require.NoError(t, err)
+	require.Equal(t, 2.5, cfg.MessageRate)
+	for _, v := range []string{"0", "-1", "fast", "NaN"} {
+		t.Setenv("MESSAGE_RATE", v)
+		_, err := LoadConfig()
+		require.ErrorContains(t, err, "MESSAGE_RATE", v)
+	}
+}

@@ -92,6 +92,30 @@ type LoginFailure struct {
 	LastFailureAt time.Time `db:"last_failure_at"`
 }
 
+type Message struct {
+	ID         int64      `db:"id"`
+	CustomerID *int64     `db:"customer_id"`
+	Language   string     `db:"language"`
+	Category   string     `db:"category"`
+	Subject    string     `db:"subject"`
+	Body       string     `db:"body"`
+	Rate       float64    `db:"rate"`
+	Status     string     `db:"status"`
+	Total      int        `db:"total"`
+	Skipped    int        `db:"skipped"`
+	CreatedBy  *int64     `db:"created_by"`
+	CreatedAt  time.Time  `db:"created_at"`
+	FinishedAt *time.Time `db:"finished_at"`
+}
+
+type MessageAttachment struct {
+	MessageID   int64  `db:"message_id"`
+	Position    int    `db:"position"`
+	Name        string `db:"name"`
+	ContentType string `db:"content_type"`
+	Content     []byte `db:"content"`
+}
+
 type MessageTemplate struct {
 	Event      string    `db:"event"`
 	Channel    string    `db:"channel"`
