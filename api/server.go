@@ -3,6 +3,7 @@
 package api
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net"
@@ -34,6 +35,8 @@ type Server struct {
 	open map[string]bool
 	// allowPrivateWebhooks lets webhook URLs lead to private addresses.
 	allowPrivateWebhooks bool
+	// publicURL is where the client panel is, for links in notices.
+	publicURL string
 }
 
 // Options configure a Server.
@@ -50,6 +53,9 @@ type Options struct {
 	AllowPrivateWebhooks bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
+	// PublicURL is the address of the client panel, for links in notices
+	// (http://localhost:8080 when empty).
+	PublicURL string
 }
 
 // New returns a Server with every route registered.
@@ -61,7 +67,8 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 		opts.Settings = billing.DefaultSettings()
 	}
 	s := &Server{store: st, workflows: workflows.NewClient(tc, opts.TaskQueue), log: log, echo: echo.New(),
-		defaults: opts.Settings, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
+		defaults: opts.Settings, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks,
+		publicURL: strings.TrimSuffix(cmp.Or(opts.PublicURL, "http://localhost:8080"), "/")}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -133,6 +140,8 @@ func (s *Server) routes() {
 	v1.GET("/customers/:id/payers/:payer_id", s.getPayer, ownCustomer(billing.PermCustomersRead))
 	v1.PUT("/customers/:id/payers/:payer_id", s.updatePayer, ownCustomer(billing.PermCustomersWrite))
 	v1.DELETE("/customers/:id/payers/:payer_id", s.deletePayer, ownCustomer(billing.PermCustomersWrite))
+	v1.POST("/customers/:id/payers/:payer_id/verify", s.verifyPayer, staffOnly(billing.PermCustomersWrite))
+	s.public(v1.POST("/payer-verifications", s.confirmPayer))
 
 	v1.GET("/customers/:id/balance", s.getBalance, ownCustomer(billing.PermCustomersRead))
 	v1.GET("/customers/:id/ledger", s.listLedger, ownCustomer(billing.PermCustomersRead))
