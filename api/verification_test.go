@@ -17,6 +17,7 @@ import (
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
+	"github.com/tempobill/billing/api"
 	"github.com/tempobill/billing/internal/dbtest"
 	"github.com/tempobill/billing/internal/smtptest"
 	"github.com/tempobill/billing/mail"
@@ -140,7 +141,7 @@ func TestAccountDeletedNotice(t *testing.T) {
 // payer of another type is not verified by email.
 func TestPayerVerificationByEmail(t *testing.T) {
 	t.Parallel()
-	b := setupOn(t, dbtest.OwnPool(t)) // its own settings
+	b := setupOn(t, dbtest.OwnPool(t), func(o *api.Options) { o.PublicURL = "https://panel.example.com/" }) // its own settings
 	box := newMailbox(t, b.store)
 	status, body := b.doJSON("PATCH", "/api/v1/settings", map[string]any{"payer_verification": map[string]any{"company": true}})
 	require.Equal(t, http.StatusOK, status, "%v", body)
@@ -161,7 +162,7 @@ func TestPayerVerificationByEmail(t *testing.T) {
 	require.Equal(t, "Please confirm the payer Acme GmbH", msgs[0].Subject)
 	mailText := text(t, msgs[0])
 	require.Contains(t, mailText, "Hello Ann,")
-	token := regexp.MustCompile(`http://localhost:8080/payer-verification\?token=(pv_[A-Z0-9]+)`).FindStringSubmatch(mailText)
+	token := regexp.MustCompile(`https://panel.example.com/payer-verification\?token=(pv_[A-Z0-9]+)`).FindStringSubmatch(mailText)
 	require.NotNil(t, token, "the link: %s", mailText)
 	expires := regexp.MustCompile(`until (\d{4}-\d\d-\d\d \d\d:\d\d) UTC`).FindStringSubmatch(mailText)
 	require.NotNil(t, expires, mailText)

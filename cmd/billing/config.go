@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,6 +33,7 @@ import (
 //	TWILIO_FROM         Twilio sender number
 //	SMS_LOG             file SMS are written to without Twilio (DATA_DIR/sms.log)
 //	TRUSTED_PROXIES     CIDRs of reverse proxies whose X-Forwarded-For is believed (none)
+//	PUBLIC_URL          address of the client panel, for links in notices (http://localhost:8080)
 //
 // Defaults of the global settings, until the first PATCH /api/v1/settings
 // stores them (then these are ignored):
@@ -69,6 +71,7 @@ type Config struct {
 	SMTPPassword      string
 	SMTPTLS           string
 	MailFrom          string
+	PublicURL         string
 	MailDir           string
 	TwilioAccountSID  string
 	TwilioAuthToken   string
@@ -104,6 +107,10 @@ func LoadConfig() (Config, error) {
 	c.SMTPTLS, c.MailFrom = env("SMTP_TLS", "opportunistic"), env("MAIL_FROM", "billing@example.com")
 	c.MailDir, c.SMSLog = env("MAIL_DIR", filepath.Join(c.DataDir, "mail")), env("SMS_LOG", filepath.Join(c.DataDir, "sms.log"))
 	c.TwilioAccountSID, c.TwilioAuthToken, c.TwilioFrom = env("TWILIO_ACCOUNT_SID", ""), env("TWILIO_AUTH_TOKEN", ""), env("TWILIO_FROM", "")
+	c.PublicURL = env("PUBLIC_URL", "http://localhost:8080")
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("PUBLIC_URL must be an http or https URL such as https://billing.example.com, not %q", c.PublicURL)
+	}
 	if !billing.ValidEmail(c.MailFrom) {
 		return c, fmt.Errorf("MAIL_FROM must be an email address, not %q", c.MailFrom)
 	}
