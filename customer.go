@@ -231,3 +231,17 @@ type CustomerFilter struct {
 	Sort              string // id, -id, name, -name, registered_at, -registered_at
 	PageRequest
 }
+
+// DeletionWarningDays is how many days before its deletion for inactivity
+// (the setting delete_inactive_clients_days) a customer is warned.
+const DeletionWarningDays = 7
+
+// InactiveCustomer is a customer that may be deleted for inactivity: active,
+// no live service, a zero balance in every currency, and no activity (a
+// client sign-in, a payment, an order; else its registration) since
+// LastActivity. WarnedAt is when it was warned, if it was after that.
+type InactiveCustomer struct {
+	ID           int64      `json:"id"`
+	LastActivity time.Time  `json:"last_activity"`
+	WarnedAt     *time.Time `json:"warned_at,omitempty"`
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/activities"
 	"github.com/tempobill/billing/notices"
 	"github.com/tempobill/billing/password"
 	"github.com/tempobill/billing/store"
@@ -124,7 +125,22 @@ func (s *Server) deleteCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cust, err := s.store.DeleteCustomer(c.Request().Context(), id)
+	ctx := c.Request().Context()
+	prev, err := s.store.Customer(ctx, id)
+	if err != nil {
+		return err
+	}
+	if prev.Status == billing.CustomerDeleted {
+		return c.JSON(http.StatusOK, prev) // deleted before: nothing to tell anyone again
+	}
+	cust, err := s.store.DeleteCustomer(ctx, id)
+	if err != nil {
+		return err
+	}
+	// The notice is rendered now, while the main user's address is known
+	// (whatever becomes of the user rows), and sent once (its key).
+	_, err = activities.QueueEvent(ctx, s.store, activities.SendEventInput{Event: notices.EventAccountDeleted, CustomerID: id,
+		Vars: map[string]string{"[REASON]": notices.ReasonDeletedByStaff}}, s.defaults.DefaultLanguage)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func TestMessageTemplates(t *testing.T) {
 		m := e.(map[string]any)
 		events[m["name"].(string)] = m
 	}
-	require.Len(t, events, 21)
+	require.Len(t, events, 22)
 	require.Equal(t, "main_user", events["registration"]["audience"])
 	require.Equal(t, "all_users", events["renewed"]["audience"])
 	require.Equal(t, true, events["approved"]["product_texts"])

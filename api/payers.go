@@ -32,8 +32,12 @@ func (s *Server) createPayer(c echo.Context) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	p, err := s.store.CreatePayer(c.Request().Context(), id, in)
+	ctx := c.Request().Context()
+	p, err := s.store.CreatePayer(ctx, id, in)
 	if err != nil {
+		return err
+	}
+	if p, err = s.startPayerVerification(ctx, p); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, p)

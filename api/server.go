@@ -155,6 +155,8 @@ func (s *Server) routes() {
 	v1.GET("/customers/:id/payers/:payer_id", s.getPayer, ownCustomer(billing.PermCustomersRead))
 	v1.PUT("/customers/:id/payers/:payer_id", s.updatePayer, ownCustomer(billing.PermCustomersWrite))
 	v1.DELETE("/customers/:id/payers/:payer_id", s.deletePayer, ownCustomer(billing.PermCustomersWrite))
+	v1.POST("/customers/:id/payers/:payer_id/verify", s.verifyPayer, staffOnly(billing.PermCustomersWrite))
+	s.public(v1.POST("/payer-verifications", s.confirmPayer))
 
 	v1.GET("/customers/:id/balance", s.getBalance, ownCustomer(billing.PermCustomersRead))
 	v1.GET("/customers/:id/ledger", s.listLedger, ownCustomer(billing.PermCustomersRead))

@@ -103,6 +103,8 @@ var events = func() []Event {
 	account(EventClientVerificationInfo, "Additional information for client verification", AudienceAllUsers, both, ObjectPayer,
 		"[CUSTOMER_NAME]", "[PAYER_NAME]", "[REQUESTED_INFO]")
 	account(EventAccountDeleted, "Account deletion", AudienceMainUser, both, ObjectCustomer, "[CUSTOMER_NAME]", "[REASON]")
+	account(EventAccountDeletionWarning, "Account will be deleted for inactivity", AudienceMainUser, both, ObjectCustomer,
+		"[CUSTOMER_NAME]", "[DAYS]", "[DELETE_DATE]")
 	out = append(out, Event{Name: EventMessage, Title: "Message from the provider", Group: "message", Audience: AudienceAllUsers,
 		Channels: both, Variables: vars("[CUSTOMER_NAME]", "[MESSAGE_SUBJECT]", "[MESSAGE_TEXT]", "[CATEGORY]"),
 		ObjectType: ObjectMessage, ListUnsubscribe: true})
@@ -118,7 +120,14 @@ const (
 	EventPayerVerification      = "payer_verification"
 	EventClientVerificationInfo = "client_verification_info"
 	EventAccountDeleted         = "account_deleted"
+	EventAccountDeletionWarning = "account_deletion_warning"
 	EventMessage                = "message"
+)
+
+// The [REASON] of an account_deleted notice.
+const (
+	ReasonDeletedByStaff = "your provider deleted it"
+	ReasonInactive       = "it had no services, no balance and no activity for a long time"
 )
 
 // Events lists every event.

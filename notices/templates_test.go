@@ -120,7 +120,7 @@ func TestEvents(t *testing.T) {
 		require.True(t, seen[m], m)
 	}
 	for _, name := range []string{EventRegistration, EventEmailActivation, EventAccountVerification, EventPayerVerification,
-		EventClientVerificationInfo, EventAccountDeleted, EventMessage} {
+		EventClientVerificationInfo, EventAccountDeleted, EventAccountDeletionWarning, EventMessage} {
 		require.True(t, seen[name], name)
 	}
 	reg, _ := Lookup(EventRegistration)

@@ -2,6 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/store/dbsqlc"
@@ -10,7 +14,8 @@ import (
 func payerFromRow(r dbsqlc.Payer) billing.Payer {
 	return billing.Payer{ID: r.ID, CustomerID: r.CustomerID, Type: r.PayerType, LegalName: r.LegalName,
 		ContactName: r.ContactName, Email: r.Email, Phone: r.Phone, Country: r.Country, Address: r.Address,
-		TaxID: r.TaxID, RegistrationNumber: r.RegistrationNumber, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		TaxID: r.TaxID, RegistrationNumber: r.RegistrationNumber, Verification: r.Verification, VerifiedAt: r.VerifiedAt,
+		VerificationComment: r.VerificationComment, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // CreatePayer adds a payer to an active customer.
@@ -76,4 +81,90 @@ func (s *Store) DeletePayer(ctx context.Context, customerID, id int64) error {
 		}
 		return err
 	}), "payer", id)
+}
+
+// StartPayerVerification stores a one-time link (its SHA-256 hash) that
+// confirms payer id until expires, and marks the payer pending unless it is
+// verified already.
+func (s *Store) StartPayerVerification(ctx context.Context, customerID, id int64, tokenHash []byte, expires time.Time) (billing.Payer, error) {
+	var p billing.Payer
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		row, err := q.PayerGetForUpdate(ctx, dbsqlc.PayerGetForUpdateParams{ID: id, CustomerID: customerID})
+		if err != nil {
+			return err
+		}
+		p = payerFromRow(row)
+		if p.Verification == billing.PayerVerified {
+			return nil
+		}
+		if err := q.PayerVerificationInsert(ctx, dbsqlc.PayerVerificationInsertParams{PayerID: id, TokenHash: tokenHash, ExpiresAt: expires}); err != nil {
+			return err
+		}
+		row, err = q.PayerSetVerification(ctx, dbsqlc.PayerSetVerificationParams{ID: id, Verification: billing.PayerPending})
+		p = payerFromRow(row)
+		return err
+	})
+	return p, dbError(err, "payer", id)
+}
+
+// ConfirmPayer marks verified the payer whose one-time link has the hash
+// tokenHash, and uses the link up. An unknown link is not found; a used or
+// expired one a conflict.
+func (s *Store) ConfirmPayer(ctx context.Context, tokenHash []byte) (billing.Payer, error) {
+	var p billing.Payer
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		v, err := q.PayerVerificationGetForUpdate(ctx, tokenHash)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return billing.Errorf(billing.ENOTFOUND, "this verification link is unknown; ask for a new one")
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case v.UsedAt != nil:
+			return billing.Errorf(billing.ECONFLICT, "this verification link was used already")
+		case !time.Now().Before(v.ExpiresAt):
+			return billing.Errorf(billing.ECONFLICT, "this verification link expired at %s; ask for a new one", v.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		row, err := q.PayerGetByID(ctx, v.PayerID)
+		if err != nil {
+			return err
+		}
+		if err := activeCustomer(ctx, q, row.CustomerID); err != nil {
+			return err
+		}
+		if err := q.PayerVerificationUse(ctx, v.ID); err != nil {
+			return err
+		}
+		row, err = q.PayerSetVerification(ctx, dbsqlc.PayerSetVerificationParams{ID: v.PayerID, Verification: billing.PayerVerified})
+		p = payerFromRow(row)
+		auditObject(ctx, "payer", p.ID, p.CustomerID)
+		return err
+	})
+	return p, dbError(err, "payer", "")
+}
+
+// VerifyPayer records staff's decision on a payer of an active customer. It
+// returns the payer and, for a request for information, its number (1 for
+// the first), which keys its notice.
+func (s *Store) VerifyPayer(ctx context.Context, customerID, id int64, in billing.PayerVerify) (billing.Payer, int, error) {
+	var p billing.Payer
+	var n int
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		if err := activeCustomer(ctx, q, customerID); err != nil {
+			return err
+		}
+		if _, err := q.PayerGetForUpdate(ctx, dbsqlc.PayerGetForUpdateParams{ID: id, CustomerID: customerID}); err != nil {
+			return err
+		}
+		state := billing.PayerVerified
+		if in.RequestInfo {
+			state = billing.PayerInfoRequested
+		}
+		row, err := q.PayerSetVerification(ctx, dbsqlc.PayerSetVerificationParams{ID: id, Verification: state,
+			VerificationComment: in.Comment})
+		p, n = payerFromRow(row), row.InfoRequests
+		return err
+	})
+	return p, n, dbError(err, "payer", id)
 }

@@ -49,6 +49,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts Op
 	w.RegisterWorkflow(workflows.SubscriptionWorkflow)
 	w.RegisterWorkflow(workflows.RedeliverNoticesWorkflow)
 	w.RegisterWorkflow(workflows.BroadcastWorkflow)
+	w.RegisterWorkflow(workflows.InactiveClientsWorkflow)
 	w.RegisterActivity(acts)
 	for _, s := range acts.Steps {
 		if s.Run != nil {
@@ -70,6 +71,27 @@ func EnsureRedeliverySchedule(ctx context.Context, c client.Client, taskQueue st
 			ID:        workflows.RedeliveryScheduleID,
 			Workflow:  workflows.RedeliverNoticesWorkflow,
 			Args:      []any{workflows.RedeliverNoticesInput{}},
+			TaskQueue: taskQueue,
+		},
+	})
+	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return nil
+	}
+	return err
+}
+
+// EnsureInactiveClientsSchedule creates the schedule that warns and deletes
+// inactive clients every hour (workflows.InactiveClientsScheduleID), unless
+// it exists; like the redelivery's, a restart leaves it as staff set it.
+func EnsureInactiveClientsSchedule(ctx context.Context, c client.Client, taskQueue string) error {
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:      workflows.InactiveClientsScheduleID,
+		Spec:    client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: workflows.InactiveClientsInterval}}},
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Action: &client.ScheduleWorkflowAction{
+			ID:        workflows.InactiveClientsScheduleID,
+			Workflow:  workflows.InactiveClientsWorkflow,
+			Args:      []any{workflows.InactiveClientsInput{}},
 			TaskQueue: taskQueue,
 		},
 	})

@@ -73,11 +73,14 @@ type Config struct {
 	SMTPPassword      string
 	SMTPTLS           string
 	MailFrom          string
-	MailDir           string
-	TwilioAccountSID  string
-	TwilioAuthToken   string
-	TwilioFrom        string
-	SMSLog            string
+	// PublicURL is the client panel's address, under which the links of
+	// notices lead.
+	PublicURL        string
+	MailDir          string
+	TwilioAccountSID string
+	TwilioAuthToken  string
+	TwilioFrom       string
+	SMSLog           string
 	// Settings are the global settings until the first change through the
 	// API stores them (LOW_MONEY_EXPIRE_PERIOD ... MAX_UNPAID_ORDERS).
 	Settings          billing.Settings
@@ -89,8 +92,6 @@ type Config struct {
 	// WebhookAllowPrivate lets product webhooks reach loopback and private
 	// networks; off, they reach only public addresses (server-side request forgery).
 	WebhookAllowPrivate bool
-	// PublicURL is where the links of the account notices lead.
-	PublicURL string
 	// MessageRate is how many emails a second a message to customers is
 	// sent at (the API puts it in the message's workflow).
 	MessageRate float64

@@ -51,3 +51,18 @@ func TestMessageRateFromEnvironment(t *testing.T) {
 		require.ErrorContains(t, err, "MESSAGE_RATE", v)
 	}
 }
+
+// TestPublicURL: PUBLIC_URL, the client panel's address in links, is
+// http://localhost:8080 unless set; anything but an http(s) URL stops the start.
+func TestPublicURL(t *testing.T) {
+	cfg, err := LoadConfig()
+	require.NoError(t, err)
+	require.Equal(t, "http://localhost:8080", cfg.PublicURL)
+	t.Setenv("PUBLIC_URL", "https://panel.example.com")
+	cfg, err = LoadConfig()
+	require.NoError(t, err)
+	require.Equal(t, "https://panel.example.com", cfg.PublicURL)
+	t.Setenv("PUBLIC_URL", "panel.example.com")
+	_, err = LoadConfig()
+	require.ErrorContains(t, err, "PUBLIC_URL")
+}

@@ -97,6 +97,25 @@ func TestDevEndToEnd(t *testing.T) {
 		run := desc.Info.RecentActions[len(desc.Info.RecentActions)-1].StartWorkflowResult
 		return tc.GetWorkflow(t.Context(), run.WorkflowID, run.FirstExecutionRunID).Get(t.Context(), nil) == nil
 	}, time.Minute, 200*time.Millisecond, "a redelivery run completes")
+	// So does the deletion of inactive clients.
+	inactive := tc.ScheduleClient().GetHandle(t.Context(), workflows.InactiveClientsScheduleID)
+	require.Eventually(t, func() bool {
+		desc, err = inactive.Describe(t.Context())
+		return err == nil
+	}, 30*time.Second, 100*time.Millisecond, "billing dev creates the inactive-clients schedule")
+	action, ok = desc.Schedule.Action.(*tclient.ScheduleWorkflowAction)
+	require.True(t, ok)
+	require.Equal(t, "InactiveClientsWorkflow", action.Workflow)
+	require.Equal(t, workflows.InactiveClientsInterval, desc.Schedule.Spec.Intervals[0].Every)
+	require.NoError(t, inactive.Trigger(t.Context(), tclient.ScheduleTriggerOptions{}))
+	require.Eventually(t, func() bool {
+		desc, err := inactive.Describe(t.Context())
+		if err != nil || len(desc.Info.RecentActions) == 0 {
+			return false
+		}
+		run := desc.Info.RecentActions[len(desc.Info.RecentActions)-1].StartWorkflowResult
+		return tc.GetWorkflow(t.Context(), run.WorkflowID, run.FirstExecutionRunID).Get(t.Context(), nil) == nil
+	}, time.Minute, 200*time.Millisecond, "an inactive-clients run completes (the setting is off: it does nothing)")
 	call(t, admin, "GET", apiURL+"/metrics", "", http.StatusOK, nil)
 	stop()
 

@@ -245,7 +245,7 @@ func (m *Main) NewWorker() (sdkworker.Worker, error) {
 }
 
 // StartWorker starts the Temporal worker and makes sure the notice
-// redelivery schedule exists. Open first.
+// redelivery and inactive-clients schedules exist. Open first.
 func (m *Main) StartWorker() error {
 	w, err := m.NewWorker()
 	if err != nil {
@@ -255,21 +255,24 @@ func (m *Main) StartWorker() error {
 		return fmt.Errorf("temporal worker: %w", err)
 	}
 	m.worker = w
-	go m.ensureRedeliverySchedule()
+	go m.ensureSchedules()
 	m.Log.Info("worker started", "task_queue", m.Config.TaskQueue, "temporal", m.Config.TemporalAddress)
 	return nil
 }
 
-// ensureRedeliverySchedule creates the notice redelivery schedule, trying
-// again every 10 seconds until it exists or Main stops: a Temporal server
-// that is slow to answer at start must not stop the worker.
-func (m *Main) ensureRedeliverySchedule() {
+// ensureSchedules creates the notice redelivery and inactive-clients
+// schedules, trying again every 10 seconds until they exist or Main stops:
+// a Temporal server that is slow to answer at start must not stop the worker.
+func (m *Main) ensureSchedules() {
 	for {
 		err := worker.EnsureRedeliverySchedule(m.ctx, m.Temporal, m.Config.TaskQueue)
+		if err == nil {
+			err = worker.EnsureInactiveClientsSchedule(m.ctx, m.Temporal, m.Config.TaskQueue)
+		}
 		if err == nil || m.ctx.Err() != nil {
 			return
 		}
-		m.Log.Warn("notice redelivery schedule not created yet; trying again", "err", err)
+		m.Log.Warn("schedules not created yet; trying again", "err", err)
 		select {
 		case <-m.ctx.Done():
 			return

@@ -72,6 +72,7 @@ type Customer struct {
 	UpdatedAt                 time.Time   `db:"updated_at"`
 	CreditLimit               *int64      `db:"credit_limit"`
 	VerifiedAt                *time.Time  `db:"verified_at"`
+	DeletionWarnedAt          *time.Time  `db:"deletion_warned_at"`
 }
 
 type LedgerEntry struct {
@@ -158,19 +159,32 @@ type Notice struct {
 }
 
 type Payer struct {
-	ID                 int64     `db:"id"`
-	CustomerID         int64     `db:"customer_id"`
-	PayerType          string    `db:"payer_type"`
-	LegalName          string    `db:"legal_name"`
-	ContactName        string    `db:"contact_name"`
-	Email              string    `db:"email"`
-	Phone              string    `db:"phone"`
-	Country            string    `db:"country"`
-	Address            string    `db:"address"`
-	TaxID              string    `db:"tax_id"`
-	RegistrationNumber string    `db:"registration_number"`
-	CreatedAt          time.Time `db:"created_at"`
-	UpdatedAt          time.Time `db:"updated_at"`
+	ID                  int64      `db:"id"`
+	CustomerID          int64      `db:"customer_id"`
+	PayerType           string     `db:"payer_type"`
+	LegalName           string     `db:"legal_name"`
+	ContactName         string     `db:"contact_name"`
+	Email               string     `db:"email"`
+	Phone               string     `db:"phone"`
+	Country             string     `db:"country"`
+	Address             string     `db:"address"`
+	TaxID               string     `db:"tax_id"`
+	RegistrationNumber  string     `db:"registration_number"`
+	CreatedAt           time.Time  `db:"created_at"`
+	UpdatedAt           time.Time  `db:"updated_at"`
+	Verification        string     `db:"verification"`
+	VerifiedAt          *time.Time `db:"verified_at"`
+	VerificationComment string     `db:"verification_comment"`
+	InfoRequests        int        `db:"info_requests"`
+}
+
+type PayerVerification struct {
+	ID        int64      `db:"id"`
+	PayerID   int64      `db:"payer_id"`
+	TokenHash []byte     `db:"token_hash"`
+	ExpiresAt time.Time  `db:"expires_at"`
+	UsedAt    *time.Time `db:"used_at"`
+	CreatedAt time.Time  `db:"created_at"`
 }
 
 type Payment struct {

@@ -7,6 +7,7 @@ package dbsqlc
 
 import (
 	"context"
+	"time"
 )
 
 const payerDelete = `-- name: PayerDelete :execrows
@@ -27,7 +28,7 @@ func (q *Queries) PayerDelete(ctx context.Context, arg PayerDeleteParams) (int64
 }
 
 const payerGet = `-- name: PayerGet :one
-SELECT id, customer_id, payer_type, legal_name, contact_name, email, phone, country, address, tax_id, registration_number, created_at, updated_at FROM payers WHERE id = $1 AND customer_id = $2
+SELECT id, customer_id, payer_type, legal_name, contact_name, email, phone, country, address, tax_id, registration_number, created_at, updated_at, verification, verified_at, verification_comment, info_requests FROM payers WHERE id = $1 AND customer_id = $2
 `
 
 type PayerGetParams struct {
@@ -52,6 +53,73 @@ func (q *Queries) PayerGet(ctx context.Context, arg PayerGetParams) (Payer, erro
 		&i.RegistrationNumber,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Verification,
+		&i.VerifiedAt,
+		&i.VerificationComment,
+		&i.InfoRequests,
+	)
+	return i, err
+}
+
+const payerGetByID = `-- name: PayerGetByID :one
+SELECT id, customer_id, payer_type, legal_name, contact_name, email, phone, country, address, tax_id, registration_number, created_at, updated_at, verification, verified_at, verification_comment, info_requests FROM payers WHERE id = $1
+`
+
+func (q *Queries) PayerGetByID(ctx context.Context, id int64) (Payer, error) {
+	row := q.db.QueryRow(ctx, payerGetByID, id)
+	var i Payer
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.PayerType,
+		&i.LegalName,
+		&i.ContactName,
+		&i.Email,
+		&i.Phone,
+		&i.Country,
+		&i.Address,
+		&i.TaxID,
+		&i.RegistrationNumber,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Verification,
+		&i.VerifiedAt,
+		&i.VerificationComment,
+		&i.InfoRequests,
+	)
+	return i, err
+}
+
+const payerGetForUpdate = `-- name: PayerGetForUpdate :one
+SELECT id, customer_id, payer_type, legal_name, contact_name, email, phone, country, address, tax_id, registration_number, created_at, updated_at, verification, verified_at, verification_comment, info_requests FROM payers WHERE id = $1 AND customer_id = $2 FOR UPDATE
+`
+
+type PayerGetForUpdateParams struct {
+	ID         int64 `db:"id"`
+	CustomerID int64 `db:"customer_id"`
+}
+
+func (q *Queries) PayerGetForUpdate(ctx context.Context, arg PayerGetForUpdateParams) (Payer, error) {
+	row := q.db.QueryRow(ctx, payerGetForUpdate, arg.ID, arg.CustomerID)
+	var i Payer
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.PayerType,
+		&i.LegalName,
+		&i.ContactName,
+		&i.Email,
+		&i.Phone,
+		&i.Country,
+		&i.Address,
+		&i.TaxID,
+		&i.RegistrationNumber,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Verification,
+		&i.VerifiedAt,
+		&i.VerificationComment,
+		&i.InfoRequests,
 	)
 	return i, err
 }
@@ -61,7 +129,7 @@ INSERT INTO payers (customer_id, payer_type, legal_name, contact_name, email, ph
     address, tax_id, registration_number)
 VALUES ($1, $2, $3, $4, $5, $6, $7,
     $8, $9, $10)
-RETURNING id, customer_id, payer_type, legal_name, contact_name, email, phone, country, address, tax_id, registration_number, created_at, updated_at
+RETURNING id, customer_id, payer_type, legal_name, contact_name, email, phone, country, address, tax_id, registration_number, created_at, updated_at, verification, verified_at, verification_comment, info_requests
 `
 
 type PayerInsertParams struct {
@@ -105,12 +173,16 @@ func (q *Queries) PayerInsert(ctx context.Context, arg PayerInsertParams) (Payer
 		&i.RegistrationNumber,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Verification,
+		&i.VerifiedAt,
+		&i.VerificationComment,
+		&i.InfoRequests,
 	)
 	return i, err
 }
 
 const payerList = `-- name: PayerList :many
-SELECT id, customer_id, payer_type, legal_name, contact_name, email, phone, country, address, tax_id, registration_number, created_at, updated_at FROM payers WHERE customer_id = $1 ORDER BY id
+SELECT id, customer_id, payer_type, legal_name, contact_name, email, phone, country, address, tax_id, registration_number, created_at, updated_at, verification, verified_at, verification_comment, info_requests FROM payers WHERE customer_id = $1 ORDER BY id
 `
 
 func (q *Queries) PayerList(ctx context.Context, customerID int64) ([]Payer, error) {
@@ -136,6 +208,10 @@ func (q *Queries) PayerList(ctx context.Context, customerID int64) ([]Payer, err
 			&i.RegistrationNumber,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Verification,
+			&i.VerifiedAt,
+			&i.VerificationComment,
+			&i.InfoRequests,
 		); err != nil {
 			return nil, err
 		}
@@ -147,12 +223,53 @@ func (q *Queries) PayerList(ctx context.Context, customerID int64) ([]Payer, err
 	return items, nil
 }
 
+const payerSetVerification = `-- name: PayerSetVerification :one
+UPDATE payers SET verification = $1,
+    verified_at = CASE WHEN $1::text = 'verified' THEN now() ELSE NULL END,
+    verification_comment = $2,
+    info_requests = info_requests + CASE WHEN $1::text = 'info_requested' THEN 1 ELSE 0 END,
+    updated_at = now()
+WHERE id = $3
+RETURNING id, customer_id, payer_type, legal_name, contact_name, email, phone, country, address, tax_id, registration_number, created_at, updated_at, verification, verified_at, verification_comment, info_requests
+`
+
+type PayerSetVerificationParams struct {
+	Verification        string `db:"verification"`
+	VerificationComment string `db:"verification_comment"`
+	ID                  int64  `db:"id"`
+}
+
+func (q *Queries) PayerSetVerification(ctx context.Context, arg PayerSetVerificationParams) (Payer, error) {
+	row := q.db.QueryRow(ctx, payerSetVerification, arg.Verification, arg.VerificationComment, arg.ID)
+	var i Payer
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.PayerType,
+		&i.LegalName,
+		&i.ContactName,
+		&i.Email,
+		&i.Phone,
+		&i.Country,
+		&i.Address,
+		&i.TaxID,
+		&i.RegistrationNumber,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Verification,
+		&i.VerifiedAt,
+		&i.VerificationComment,
+		&i.InfoRequests,
+	)
+	return i, err
+}
+
 const payerUpdate = `-- name: PayerUpdate :one
 UPDATE payers SET payer_type = $1, legal_name = $2, contact_name = $3,
     email = $4, phone = $5, country = $6, address = $7, tax_id = $8,
     registration_number = $9, updated_at = now()
 WHERE id = $10 AND customer_id = $11
-RETURNING id, customer_id, payer_type, legal_name, contact_name, email, phone, country, address, tax_id, registration_number, created_at, updated_at
+RETURNING id, customer_id, payer_type, legal_name, contact_name, email, phone, country, address, tax_id, registration_number, created_at, updated_at, verification, verified_at, verification_comment, info_requests
 `
 
 type PayerUpdateParams struct {
@@ -198,6 +315,52 @@ func (q *Queries) PayerUpdate(ctx context.Context, arg PayerUpdateParams) (Payer
 		&i.RegistrationNumber,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Verification,
+		&i.VerifiedAt,
+		&i.VerificationComment,
+		&i.InfoRequests,
 	)
 	return i, err
+}
+
+const payerVerificationGetForUpdate = `-- name: PayerVerificationGetForUpdate :one
+SELECT id, payer_id, token_hash, expires_at, used_at, created_at FROM payer_verifications WHERE token_hash = $1 FOR UPDATE
+`
+
+func (q *Queries) PayerVerificationGetForUpdate(ctx context.Context, tokenHash []byte) (PayerVerification, error) {
+	row := q.db.QueryRow(ctx, payerVerificationGetForUpdate, tokenHash)
+	var i PayerVerification
+	err := row.Scan(
+		&i.ID,
+		&i.PayerID,
+		&i.TokenHash,
+		&i.ExpiresAt,
+		&i.UsedAt,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
+const payerVerificationInsert = `-- name: PayerVerificationInsert :exec
+INSERT INTO payer_verifications (payer_id, token_hash, expires_at) VALUES ($1, $2, $3)
+`
+
+type PayerVerificationInsertParams struct {
+	PayerID   int64     `db:"payer_id"`
+	TokenHash []byte    `db:"token_hash"`
+	ExpiresAt time.Time `db:"expires_at"`
+}
+
+func (q *Queries) PayerVerificationInsert(ctx context.Context, arg PayerVerificationInsertParams) error {
+	_, err := q.db.Exec(ctx, payerVerificationInsert, arg.PayerID, arg.TokenHash, arg.ExpiresAt)
+	return err
+}
+
+const payerVerificationUse = `-- name: PayerVerificationUse :exec
+UPDATE payer_verifications SET used_at = now() WHERE id = $1
+`
+
+func (q *Queries) PayerVerificationUse(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, payerVerificationUse, id)
+	return err
 }

@@ -20,3 +20,27 @@ RETURNING *;
 
 -- name: PayerDelete :execrows
 DELETE FROM payers WHERE id = @id AND customer_id = @customer_id;
+
+-- name: PayerGetForUpdate :one
+SELECT * FROM payers WHERE id = @id AND customer_id = @customer_id FOR UPDATE;
+
+-- name: PayerSetVerification :one
+UPDATE payers SET verification = @verification,
+    verified_at = CASE WHEN @verification::text = 'verified' THEN now() ELSE NULL END,
+    verification_comment = @verification_comment,
+    info_requests = info_requests + CASE WHEN @verification::text = 'info_requested' THEN 1 ELSE 0 END,
+    updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: PayerVerificationInsert :exec
+INSERT INTO payer_verifications (payer_id, token_hash, expires_at) VALUES (@payer_id, @token_hash, @expires_at);
+
+-- name: PayerVerificationGetForUpdate :one
+SELECT * FROM payer_verifications WHERE token_hash = $1 FOR UPDATE;
+
+-- name: PayerVerificationUse :exec
+UPDATE payer_verifications SET used_at = now() WHERE id = $1;
+
+-- name: PayerGetByID :one
+SELECT * FROM payers WHERE id = $1;

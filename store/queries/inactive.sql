@@ -1,0 +1,34 @@
+-- A customer's last activity is the latest of: its registration, a client
+-- sign-in of one of its users (staff impersonating it don't count), a
+-- payment it recorded (whatever became of it) and an order (a subscription
+-- created). A customer is deletable for inactivity when it is active, has no
+-- live service (unpaid, active or suspended) and a zero balance in every
+-- currency.
+
+-- InactiveCustomers lists the deletable customers inactive since before
+-- @since, oldest activity first.
+-- name: InactiveCustomers :many
+SELECT c.id, a.last_activity::timestamptz AS last_activity, c.deletion_warned_at
+FROM customers c
+CROSS JOIN LATERAL (SELECT greatest(c.registered_at,
+        (SELECT max(s.created_at) FROM sessions s WHERE s.customer_id = c.id AND s.kind = 'client'),
+        (SELECT max(p.created_at) FROM payments p WHERE p.customer_id = c.id),
+        (SELECT max(o.created_at) FROM subscriptions o WHERE o.customer_id = c.id)) AS last_activity) a
+WHERE c.status = 'active'
+  AND a.last_activity < @since::timestamptz
+  AND NOT EXISTS (SELECT 1 FROM subscriptions o WHERE o.customer_id = c.id AND o.status IN ('unpaid', 'active', 'suspended'))
+  AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.customer_id = c.id GROUP BY l.currency
+                  HAVING sum(CASE l.kind WHEN 'credit' THEN l.amount ELSE -l.amount END) <> 0)
+  AND (sqlc.narg(customer_id)::bigint IS NULL OR c.id = sqlc.narg(customer_id))
+ORDER BY a.last_activity, c.id
+LIMIT @max_rows;
+
+-- CustomerWarnDeletion records the warning of the inactivity since
+-- @last_activity, unless one was recorded for it already; it returns the
+-- warning's time either way.
+-- name: CustomerWarnDeletion :one
+UPDATE customers SET deletion_warned_at = CASE
+        WHEN deletion_warned_at IS NULL OR deletion_warned_at < @last_activity::timestamptz THEN now()
+        ELSE deletion_warned_at END
+WHERE id = @id
+RETURNING deletion_warned_at::timestamptz;
