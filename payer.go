@@ -69,6 +69,14 @@ type PayerInput struct {
 	RegistrationNumber string `json:"registration_number"`
 }
 
+// ChangesIdentity reports whether p changes who payer old is: its type, legal
+// name, country, address, tax ID or registration number (not the contact
+// details). A verification was of those; a change of them ends it.
+func (p PayerInput) ChangesIdentity(old Payer) bool {
+	return p.Type != old.Type || p.LegalName != old.LegalName || p.Country != old.Country || p.Address != old.Address ||
+		p.TaxID != old.TaxID || p.RegistrationNumber != old.RegistrationNumber
+}
+
 // Validate reports every invalid field of p.
 func (p *PayerInput) Validate() error {
 	var v Validator

@@ -67,9 +67,16 @@ func (s *Server) updatePayer(c echo.Context) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	p, err := s.store.UpdatePayer(c.Request().Context(), id, payerID, in)
+	ctx := c.Request().Context()
+	p, unverified, err := s.store.UpdatePayer(ctx, id, payerID, in)
 	if err != nil {
 		return err
+	}
+	if unverified {
+		// New details: verified again as a new payer would be.
+		if p, err = s.startPayerVerification(ctx, p); err != nil {
+			return err
+		}
 	}
 	return c.JSON(http.StatusOK, p)
 }

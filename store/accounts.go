@@ -113,8 +113,9 @@ func usableToken(r dbsqlc.AccountTokenGetRow) (AccountToken, error) {
 
 // SetPasswordWithToken uses a set-password link: the user's password
 // becomes passwordHash, their other sessions end, and their email counts
-// as confirmed if it is still the address the link was sent to. Nothing
-// changes if the link is not usable.
+// as confirmed. A link sent to an address the user no longer has is a
+// conflict (whoever reads the old mailbox must not take the account over),
+// and stays unused. Nothing changes if the link is not usable.
 func (s *Store) SetPasswordWithToken(ctx context.Context, hash []byte, passwordHash string) (AccountToken, error) {
 	var t AccountToken
 	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
@@ -123,8 +124,11 @@ func (s *Store) SetPasswordWithToken(ctx context.Context, hash []byte, passwordH
 		if t, userEmail, err = useTokenWithEmail(ctx, q, hash, billing.TokenSetPassword); err != nil {
 			return err
 		}
+		if !strings.EqualFold(userEmail, t.Email) {
+			return billing.Errorf(billing.ECONFLICT, "this link was sent to an address the account no longer has; ask your provider for a new one")
+		}
 		if err := q.UserSetPassword(ctx, dbsqlc.UserSetPasswordParams{ID: t.UserID, PasswordHash: passwordHash,
-			VerifyEmail: strings.EqualFold(userEmail, t.Email)}); err != nil {
+			VerifyEmail: true}); err != nil {
 			return err
 		}
 		auditObject(ctx, "user", t.UserID, t.CustomerID)

@@ -53,20 +53,37 @@ func (s *Store) Payer(ctx context.Context, customerID, id int64) (billing.Payer,
 	return payerFromRow(row), dbError(err, "payer", id)
 }
 
-// UpdatePayer replaces the details of a payer.
-func (s *Store) UpdatePayer(ctx context.Context, customerID, id int64, in billing.PayerInput) (billing.Payer, error) {
-	var p billing.Payer
-	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+// UpdatePayer replaces the details of a payer. A change of who the payer is
+// (billing.PayerInput.ChangesIdentity) ends its verification, whatever its state:
+// the payer is unverified again, its unused links no longer work, and
+// unverified reports it (a verification was of the old details).
+func (s *Store) UpdatePayer(ctx context.Context, customerID, id int64, in billing.PayerInput) (p billing.Payer, unverified bool, err error) {
+	err = s.inTx(ctx, func(q *dbsqlc.Queries) error {
 		if err := activeCustomer(ctx, q, customerID); err != nil {
+			return err
+		}
+		old, err := q.PayerGetForUpdate(ctx, dbsqlc.PayerGetForUpdateParams{ID: id, CustomerID: customerID})
+		if err != nil {
 			return err
 		}
 		row, err := q.PayerUpdate(ctx, dbsqlc.PayerUpdateParams{ID: id, CustomerID: customerID, PayerType: in.Type,
 			LegalName: in.LegalName, ContactName: in.ContactName, Email: in.Email, Phone: in.Phone,
 			Country: in.Country, Address: in.Address, TaxID: in.TaxID, RegistrationNumber: in.RegistrationNumber})
+		if err != nil {
+			return err
+		}
 		p = payerFromRow(row)
-		return dbError(err, "payer", id)
+		if old.Verification == billing.PayerUnverified || !in.ChangesIdentity(payerFromRow(old)) {
+			return nil
+		}
+		if err := q.PayerVerificationRetire(ctx, id); err != nil {
+			return err
+		}
+		row, err = q.PayerSetVerification(ctx, dbsqlc.PayerSetVerificationParams{ID: id, Verification: billing.PayerUnverified})
+		p, unverified = payerFromRow(row), true
+		return err
 	})
-	return p, dbError(err, "payer", id)
+	return p, unverified, dbError(err, "payer", id)
 }
 
 // DeletePayer removes a payer.
@@ -132,6 +149,11 @@ func (s *Store) ConfirmPayer(ctx context.Context, tokenHash []byte) (billing.Pay
 		}
 		if err := activeCustomer(ctx, q, row.CustomerID); err != nil {
 			return err
+		}
+		// Staff's decision (verified, or more information asked for)
+		// stands: the link no longer decides anything.
+		if row.Verification != billing.PayerPending {
+			return billing.Errorf(billing.ECONFLICT, "this verification link no longer applies: the payer is %s", row.Verification)
 		}
 		if err := q.PayerVerificationUse(ctx, v.ID); err != nil {
 			return err

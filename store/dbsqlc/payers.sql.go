@@ -356,6 +356,17 @@ func (q *Queries) PayerVerificationInsert(ctx context.Context, arg PayerVerifica
 	return err
 }
 
+const payerVerificationRetire = `-- name: PayerVerificationRetire :exec
+UPDATE payer_verifications SET expires_at = least(expires_at, now()) WHERE payer_id = $1 AND used_at IS NULL
+`
+
+// PayerVerificationRetire ends a payer's unused links: its details changed,
+// or staff decided on it.
+func (q *Queries) PayerVerificationRetire(ctx context.Context, payerID int64) error {
+	_, err := q.db.Exec(ctx, payerVerificationRetire, payerID)
+	return err
+}
+
 const payerVerificationUse = `-- name: PayerVerificationUse :exec
 UPDATE payer_verifications SET used_at = now() WHERE id = $1
 `

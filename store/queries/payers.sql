@@ -44,3 +44,8 @@ UPDATE payer_verifications SET used_at = now() WHERE id = $1;
 
 -- name: PayerGetByID :one
 SELECT * FROM payers WHERE id = $1;
+
+-- PayerVerificationRetire ends a payer's unused links: its details changed,
+-- or staff decided on it.
+-- name: PayerVerificationRetire :exec
+UPDATE payer_verifications SET expires_at = least(expires_at, now()) WHERE payer_id = $1 AND used_at IS NULL;
