@@ -117,7 +117,8 @@ const messageCustomersAfter = `-- name: MessageCustomersAfter :many
 SELECT c.id FROM customers c
 WHERE c.status = 'active' AND c.id > $1
   AND ($2::bigint IS NULL OR c.id = $2)
-  AND ($3::text = '' OR c.language = $3)
+  AND ($3::text = '' OR lower(replace(c.language, '_', '-')) = lower(replace($3, '_', '-'))
+       OR lower(replace(c.language, '_', '-')) LIKE lower(replace($3, '_', '-')) || '-%')
 ORDER BY c.id
 LIMIT $4::bigint
 `
@@ -131,6 +132,8 @@ type MessageCustomersAfterParams struct {
 
 // MessageCustomersAfter lists the customers a message goes to, in ID order,
 // after the customer after.
+// A customer is of the message's language if its own is that language in any
+// case or spelling, or a regional form of it (de: DE, de-AT, de_de; not dsb).
 func (q *Queries) MessageCustomersAfter(ctx context.Context, arg MessageCustomersAfterParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, messageCustomersAfter,
 		arg.After,
@@ -342,7 +345,8 @@ const messageRecipientCount = `-- name: MessageRecipientCount :one
 SELECT count(*) FROM users u JOIN customers c ON c.id = u.customer_id
 WHERE c.status = 'active'
   AND ($1::bigint IS NULL OR c.id = $1)
-  AND ($2::text = '' OR c.language = $2)
+  AND ($2::text = '' OR lower(replace(c.language, '_', '-')) = lower(replace($2, '_', '-'))
+       OR lower(replace(c.language, '_', '-')) LIKE lower(replace($2, '_', '-')) || '-%')
 `
 
 type MessageRecipientCountParams struct {

@@ -37,15 +37,19 @@ GROUP BY status;
 SELECT count(*) FROM users u JOIN customers c ON c.id = u.customer_id
 WHERE c.status = 'active'
   AND (sqlc.narg('customer_id')::bigint IS NULL OR c.id = sqlc.narg('customer_id'))
-  AND (@language::text = '' OR c.language = @language);
+  AND (@language::text = '' OR lower(replace(c.language, '_', '-')) = lower(replace(@language, '_', '-'))
+       OR lower(replace(c.language, '_', '-')) LIKE lower(replace(@language, '_', '-')) || '-%');
 
 -- MessageCustomersAfter lists the customers a message goes to, in ID order,
 -- after the customer after.
+-- A customer is of the message's language if its own is that language in any
+-- case or spelling, or a regional form of it (de: DE, de-AT, de_de; not dsb).
 -- name: MessageCustomersAfter :many
 SELECT c.id FROM customers c
 WHERE c.status = 'active' AND c.id > @after
   AND (sqlc.narg('customer_id')::bigint IS NULL OR c.id = sqlc.narg('customer_id'))
-  AND (@language::text = '' OR c.language = @language)
+  AND (@language::text = '' OR lower(replace(c.language, '_', '-')) = lower(replace(@language, '_', '-'))
+       OR lower(replace(c.language, '_', '-')) LIKE lower(replace(@language, '_', '-')) || '-%')
 ORDER BY c.id
 LIMIT sqlc.arg('limit')::bigint;
 
