@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -151,4 +152,24 @@ func TestSendMessageLanguageOfRegionalCustomers(t *testing.T) {
 	require.Equal(t, "done", m["status"])
 	require.Equal(t, sorted(deMails, upperMails, atMails), w.received("Alle Deutschsprachigen"))
 	require.Equal(t, 3.0, m["progress"].(map[string]any)["total"])
+}
+
+// TestSelfRegistrationRefusesStaffFields: the README's "the staff-only
+// fields are refused, 422", and a login already taken is 409.
+func TestSelfRegistrationRefusesStaffFields(t *testing.T) {
+	t.Parallel()
+	a := newAccounts(t, "")
+	login := "s" + uniq()
+	for _, extra := range []string{`"note": "vip"`, `"post_paid": true`, `"group": "staff"`} {
+		body := strings.Replace(selfRegistration(login), `"account_type"`, extra+`, "account_type"`, 1)
+		code, out := a.public("/api/v1/auth/register", body)
+		require.Equal(t, http.StatusUnprocessableEntity, code, "%s: %v", extra, out)
+	}
+	body := strings.Replace(selfRegistration(login), `"first_name"`, `"email_verified": true, "first_name"`, 1)
+	code, out := a.public("/api/v1/auth/register", body)
+	require.Equal(t, http.StatusUnprocessableEntity, code, "%v", out)
+	code, out = a.public("/api/v1/auth/register", selfRegistration(login))
+	require.Equal(t, http.StatusCreated, code, "%v", out)
+	code, out = a.public("/api/v1/auth/register", selfRegistration(login))
+	require.Equal(t, http.StatusConflict, code, "%v", out)
 }
