@@ -3,6 +3,7 @@ package activities
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -73,30 +74,48 @@ type WarnInactiveInput struct {
 	Days         int
 }
 
-// WarnInactiveResult says when the customer will be deleted at the earliest.
+// WarnInactiveResult says whether the warning has reached the customer
+// and, if so, when the customer will be deleted at the earliest.
 type WarnInactiveResult struct {
+	Warned   bool
 	DeleteAt time.Time
 	Sent     SendEventResult
 }
 
-// WarnInactiveCustomer records the warning (once per stretch of
-// inactivity: a retry keeps the first time) and sends
-// account_deletion_warning to the main user, keyed by the stretch, so a
-// retried or repeated run sends it once.
+// WarnInactiveCustomer sends account_deletion_warning to the main user,
+// keyed by the stretch of inactivity, so a retried or repeated run sends it
+// once; and once the mail server has taken it (now, or later through the
+// redelivery: the next run looks again), records when. The deletion counts
+// its days from that moment, so a warning that is late, or never delivered,
+// never shortens them: an undelivered one keeps the customer.
 func (a *Activities) WarnInactiveCustomer(ctx context.Context, in WarnInactiveInput) (WarnInactiveResult, error) {
 	var res WarnInactiveResult
-	at, err := a.Store.WarnDeletion(ctx, in.CustomerID, in.LastActivity)
+	key := in.LastActivity.UTC().Format(time.RFC3339Nano)
+	res.DeleteAt = in.LastActivity.Add(time.Duration(in.Days) * day)
+	if earliest := time.Now().Add(billing.DeletionWarningDays * day); earliest.After(res.DeleteAt) {
+		res.DeleteAt = earliest
+	}
+	var err error
+	res.Sent, err = a.SendEvent(ctx, SendEventInput{Event: notices.EventAccountDeletionWarning, CustomerID: in.CustomerID,
+		Key: key, RetryFor: billing.DeletionWarningDays * day,
+		Vars: map[string]string{"[DAYS]": strconv.Itoa(in.Days), "[DELETE_DATE]": res.DeleteAt.UTC().Format("2006-01-02")}})
+	if err != nil {
+		return res, err
+	}
+	sentAt, err := a.Store.DeletionWarningSent(ctx, in.CustomerID,
+		fmt.Sprintf("event:%s:%s:%d:%s:", notices.EventAccountDeletionWarning, notices.ObjectCustomer, in.CustomerID, key))
+	if err != nil || sentAt == nil {
+		return res, nonRetryableIfPermanent(err)
+	}
+	at, err := a.Store.WarnDeletion(ctx, in.CustomerID, in.LastActivity, *sentAt)
 	if err != nil {
 		return res, nonRetryableIfPermanent(err)
 	}
-	res.DeleteAt = in.LastActivity.Add(time.Duration(in.Days) * day)
+	res.Warned = true
 	if earliest := at.Add(billing.DeletionWarningDays * day); earliest.After(res.DeleteAt) {
 		res.DeleteAt = earliest
 	}
-	res.Sent, err = a.SendEvent(ctx, SendEventInput{Event: notices.EventAccountDeletionWarning, CustomerID: in.CustomerID,
-		Key: in.LastActivity.UTC().Format(time.RFC3339Nano), RetryFor: billing.DeletionWarningDays * day,
-		Vars: map[string]string{"[DAYS]": strconv.Itoa(in.Days), "[DELETE_DATE]": res.DeleteAt.UTC().Format("2006-01-02")}})
-	return res, err
+	return res, nil
 }
 
 // DeleteInactiveInput deletes one customer for inactivity.

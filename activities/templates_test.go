@@ -415,3 +415,34 @@ func TestConcurrentResends(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, all, 2)
 }
+
+// TestDeletionWarningCountsFromDelivery: an inactivity warning the mail
+// server doesn't take is not recorded as given, so the customer can't be
+// deleted on it; once the redelivery has delivered it, the next run records
+// the moment it was sent, and the deletion counts its 7 days from there.
+func TestDeletionWarningCountsFromDelivery(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "en", "en")
+	require.NoError(t, w.smtp.Down())
+	last := time.Now().Add(-40 * 24 * time.Hour)
+	in := activities.WarnInactiveInput{CustomerID: w.cust.ID, LastActivity: last, Days: 30}
+	res, err := w.acts.WarnInactiveCustomer(w.ctx, in)
+	require.NoError(t, err)
+	require.False(t, res.Warned, "not delivered: not a warning")
+	var warnedAt *time.Time
+	require.NoError(t, w.st.Pool().QueryRow(w.ctx, `SELECT deletion_warned_at FROM customers WHERE id = $1`, w.cust.ID).Scan(&warnedAt))
+	require.Nil(t, warnedAt)
+
+	require.NoError(t, w.smtp.Up())
+	require.Equal(t, 1, w.redeliverFor(t).Sent, "the redelivery sends it")
+	sentAt := time.Now()
+	res, err = w.acts.WarnInactiveCustomer(w.ctx, in) // the next run
+	require.NoError(t, err)
+	require.True(t, res.Warned)
+	require.Zero(t, res.Sent.Sent, "not sent twice")
+	require.Equal(t, 1, w.smtp.Count("will be deleted"))
+	require.NoError(t, w.st.Pool().QueryRow(w.ctx, `SELECT deletion_warned_at FROM customers WHERE id = $1`, w.cust.ID).Scan(&warnedAt))
+	require.NotNil(t, warnedAt)
+	require.WithinDuration(t, sentAt, *warnedAt, time.Minute, "the moment it was delivered")
+	require.False(t, res.DeleteAt.Before(warnedAt.Add(7*24*time.Hour)), "7 days after the delivery at the earliest")
+}

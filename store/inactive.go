@@ -27,11 +27,23 @@ func (s *Store) InactiveCustomers(ctx context.Context, since time.Time, limit in
 	return fromRows(rows, inactiveFromRow), nil
 }
 
-// WarnDeletion records that customer id was warned of its deletion for the
-// inactivity since lastActivity, unless it was already, and returns when.
-func (s *Store) WarnDeletion(ctx context.Context, id int64, lastActivity time.Time) (time.Time, error) {
-	at, err := s.q.CustomerWarnDeletion(ctx, dbsqlc.CustomerWarnDeletionParams{ID: id, LastActivity: lastActivity})
+// WarnDeletion records that customer id was warned, at warnedAt, of its
+// deletion for the inactivity since lastActivity, unless it was already,
+// and returns the recorded time.
+func (s *Store) WarnDeletion(ctx context.Context, id int64, lastActivity, warnedAt time.Time) (time.Time, error) {
+	at, err := s.q.CustomerWarnDeletion(ctx, dbsqlc.CustomerWarnDeletionParams{ID: id, LastActivity: lastActivity, WarnedAt: warnedAt})
 	return at, dbError(err, "customer", id)
+}
+
+// DeletionWarningSent returns when the deletion warning whose notification
+// keys start with keyPrefix was sent to customer id, or nil if it was not
+// (yet).
+func (s *Store) DeletionWarningSent(ctx context.Context, id int64, keyPrefix string) (*time.Time, error) {
+	at, err := s.q.DeletionWarningSent(ctx, dbsqlc.DeletionWarningSentParams{CustomerID: id, KeyPrefix: keyPrefix})
+	if err != nil || len(at) == 0 {
+		return nil, dbError(err, "notice", "")
+	}
+	return &at[0], nil
 }
 
 // DeleteInactiveCustomer marks customer id deleted if, under its lock (which

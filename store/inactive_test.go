@@ -105,9 +105,9 @@ func TestInactiveCustomers(t *testing.T) {
 		"the longest inactive first")
 
 	// A warning counts until the customer's next activity.
-	at, err := b.store.WarnDeletion(b.ctx, plain.ID, ids[plain.ID].LastActivity)
+	at, err := b.store.WarnDeletion(b.ctx, plain.ID, ids[plain.ID].LastActivity, time.Now())
 	require.NoError(t, err)
-	again, err := b.store.WarnDeletion(b.ctx, plain.ID, ids[plain.ID].LastActivity)
+	again, err := b.store.WarnDeletion(b.ctx, plain.ID, ids[plain.ID].LastActivity, time.Now())
 	require.NoError(t, err)
 	require.Equal(t, at, again, "warned once per stretch of inactivity")
 	found, err = b.store.InactiveCustomers(b.ctx, time.Now().Add(-30*24*time.Hour), 100000)
@@ -125,7 +125,7 @@ func TestInactiveCustomers(t *testing.T) {
 	_, deleted, err := b.store.DeleteInactiveCustomer(b.ctx, zeroed.ID, time.Now().Add(-30*24*time.Hour), time.Now())
 	require.NoError(t, err)
 	require.False(t, deleted, "never warned")
-	_, err = b.store.WarnDeletion(b.ctx, zeroed.ID, time.Now().Add(-40*24*time.Hour))
+	_, err = b.store.WarnDeletion(b.ctx, zeroed.ID, time.Now().Add(-40*24*time.Hour), time.Now())
 	require.NoError(t, err)
 	_, deleted, err = b.store.DeleteInactiveCustomer(b.ctx, zeroed.ID, time.Now().Add(-30*24*time.Hour), time.Now().Add(-7*24*time.Hour))
 	require.NoError(t, err)

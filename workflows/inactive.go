@@ -56,7 +56,9 @@ func InactiveClientsWorkflow(ctx workflow.Context, in InactiveClientsInput) (Ina
 			res.Failed++
 			continue
 		}
-		res.Warned++
+		if r.Warned {
+			res.Warned++
+		} // else not delivered yet: the redelivery goes on, and the next run looks again
 	}
 	for _, c := range found.Delete {
 		var r activities.DeleteInactiveResult

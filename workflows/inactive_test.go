@@ -155,7 +155,7 @@ func TestInactiveClientsFailureIsolated(t *testing.T) {
 		Warn:   []billing.InactiveCustomer{{ID: 1, LastActivity: now}},
 		Delete: []billing.InactiveCustomer{{ID: 2}, {ID: 3}}}, nil)
 	env.OnActivity(a.WarnInactiveCustomer, mock.Anything, activities.WarnInactiveInput{CustomerID: 1, LastActivity: now, Days: 30}).
-		Return(activities.WarnInactiveResult{}, nil).Once()
+		Return(activities.WarnInactiveResult{Warned: true}, nil).Once()
 	env.OnActivity(a.DeleteInactiveCustomer, mock.Anything, activities.DeleteInactiveInput{CustomerID: 2}).
 		Return(activities.DeleteInactiveResult{}, errors.New("database gone"))
 	env.OnActivity(a.DeleteInactiveCustomer, mock.Anything, activities.DeleteInactiveInput{CustomerID: 3}).

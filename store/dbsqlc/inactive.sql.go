@@ -12,25 +12,60 @@ import (
 
 const customerWarnDeletion = `-- name: CustomerWarnDeletion :one
 UPDATE customers SET deletion_warned_at = CASE
-        WHEN deletion_warned_at IS NULL OR deletion_warned_at < $1::timestamptz THEN now()
+        WHEN deletion_warned_at IS NULL OR deletion_warned_at < $1::timestamptz THEN $2::timestamptz
         ELSE deletion_warned_at END
-WHERE id = $2
+WHERE id = $3
 RETURNING deletion_warned_at::timestamptz
 `
 
 type CustomerWarnDeletionParams struct {
 	LastActivity time.Time `db:"last_activity"`
+	WarnedAt     time.Time `db:"warned_at"`
 	ID           int64     `db:"id"`
 }
 
-// CustomerWarnDeletion records the warning of the inactivity since
-// @last_activity, unless one was recorded for it already; it returns the
-// warning's time either way.
+// CustomerWarnDeletion records that the warning of the inactivity since
+// @last_activity reached the customer at @warned_at, unless one was recorded
+// for it already; it returns the recorded time either way.
 func (q *Queries) CustomerWarnDeletion(ctx context.Context, arg CustomerWarnDeletionParams) (time.Time, error) {
-	row := q.db.QueryRow(ctx, customerWarnDeletion, arg.LastActivity, arg.ID)
+	row := q.db.QueryRow(ctx, customerWarnDeletion, arg.LastActivity, arg.WarnedAt, arg.ID)
 	var deletion_warned_at time.Time
 	err := row.Scan(&deletion_warned_at)
 	return deletion_warned_at, err
+}
+
+const deletionWarningSent = `-- name: DeletionWarningSent :many
+SELECT updated_at FROM notices
+WHERE customer_id = $1 AND event = 'account_deletion_warning' AND status = 'sent'
+  AND starts_with(dedup_key, $2::text)
+ORDER BY updated_at LIMIT 1
+`
+
+type DeletionWarningSentParams struct {
+	CustomerID int64  `db:"customer_id"`
+	KeyPrefix  string `db:"key_prefix"`
+}
+
+// DeletionWarningSent gives when a deletion warning whose key starts with
+// @key_prefix was sent to the customer (the server took it), if it was.
+func (q *Queries) DeletionWarningSent(ctx context.Context, arg DeletionWarningSentParams) ([]time.Time, error) {
+	rows, err := q.db.Query(ctx, deletionWarningSent, arg.CustomerID, arg.KeyPrefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []time.Time
+	for rows.Next() {
+		var updated_at time.Time
+		if err := rows.Scan(&updated_at); err != nil {
+			return nil, err
+		}
+		items = append(items, updated_at)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const inactiveCustomers = `-- name: InactiveCustomers :many

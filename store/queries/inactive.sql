@@ -23,12 +23,20 @@ WHERE c.status = 'active'
 ORDER BY a.last_activity, c.id
 LIMIT @max_rows;
 
--- CustomerWarnDeletion records the warning of the inactivity since
--- @last_activity, unless one was recorded for it already; it returns the
--- warning's time either way.
+-- CustomerWarnDeletion records that the warning of the inactivity since
+-- @last_activity reached the customer at @warned_at, unless one was recorded
+-- for it already; it returns the recorded time either way.
 -- name: CustomerWarnDeletion :one
 UPDATE customers SET deletion_warned_at = CASE
-        WHEN deletion_warned_at IS NULL OR deletion_warned_at < @last_activity::timestamptz THEN now()
+        WHEN deletion_warned_at IS NULL OR deletion_warned_at < @last_activity::timestamptz THEN @warned_at::timestamptz
         ELSE deletion_warned_at END
 WHERE id = @id
 RETURNING deletion_warned_at::timestamptz;
+
+-- DeletionWarningSent gives when a deletion warning whose key starts with
+-- @key_prefix was sent to the customer (the server took it), if it was.
+-- name: DeletionWarningSent :many
+SELECT updated_at FROM notices
+WHERE customer_id = @customer_id AND event = 'account_deletion_warning' AND status = 'sent'
+  AND starts_with(dedup_key, @key_prefix::text)
+ORDER BY updated_at LIMIT 1;
