@@ -80,6 +80,9 @@ type broadcast struct {
 	in     BroadcastInput
 	st     BroadcastState
 	status string
+	// finishing: every batch is done and the message is being closed; a
+	// cancel is refused from then on.
+	finishing bool
 }
 
 // BroadcastWorkflow sends a message to its customers in batches of whole
@@ -122,6 +125,9 @@ func (w *broadcast) setup(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, _ CancelMessageInput) error {
 			if w.status == billing.MessageDone || w.status == billing.MessageCancelled {
 				return conflict(fmt.Sprintf("message %d is %s", w.in.MessageID, w.status))
+			}
+			if w.finishing && !w.st.Cancelled {
+				return conflict(fmt.Sprintf("message %d has gone to every recipient; it can't be cancelled", w.in.MessageID))
 			}
 			return nil
 		}})
@@ -185,6 +191,7 @@ func (w *broadcast) run(ctx workflow.Context) (BroadcastResult, error) {
 		}
 	}
 	var fin activities.FinishMessageResult
+	w.finishing = true // from here a cancel could no longer stop anything
 	if err := workflow.ExecuteActivity(actx, a.FinishMessage, activities.FinishMessageInput{MessageID: w.in.MessageID,
 		Cancelled: w.st.Cancelled}).Get(ctx, &fin); err != nil {
 		return BroadcastResult{}, err

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -28,6 +30,8 @@ type fakeAudience struct {
 	starts    int
 	finished  []activities.FinishMessageInput
 	batchTime []time.Time
+	// finishTakes is how long FinishMessage takes (in the test's time).
+	finishTakes time.Duration
 }
 
 // broadcastEnv is a test environment whose message activities are fakeAudience's.
@@ -66,7 +70,7 @@ func (f *fakeAudience) env(t *testing.T) *testsuite.TestWorkflowEnvironment {
 				status = billing.MessageCancelled
 			}
 			return activities.FinishMessageResult{Status: status}, nil
-		})
+		}).After(f.finishTakes)
 	return env
 }
 
@@ -169,6 +173,39 @@ func TestBroadcastCancel(t *testing.T) {
 	require.Equal(t, []activities.FinishMessageInput{{MessageID: 7, Cancelled: true}}, f.finished)
 	require.Equal(t, 3*time.Second, env.Now().Sub(start), "the wait for the next batch ends with the cancel")
 
+}
+
+// TestBroadcastCancelWhileFinishing: once every batch is sent and the
+// message is being finished, a cancel is refused (409): it could no longer
+// happen, and a 202 would say it did.
+func TestBroadcastCancelWhileFinishing(t *testing.T) {
+	t.Parallel()
+	f := &fakeAudience{n: 20, finishTakes: 10 * time.Second}
+	env := f.env(t)
+	var rejected error
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.UpdateCancelMessage, "cancel-1", &testsuite.TestUpdateCallback{
+			OnAccept:   func() { t.Error("a cancel while finishing was accepted") },
+			OnReject:   func(err error) { rejected = err },
+			OnComplete: func(any, error) {},
+		}, workflows.CancelMessageInput{})
+	}, 5*time.Second)
+	env.ExecuteWorkflow(workflows.BroadcastWorkflow, workflows.BroadcastInput{MessageID: 7, Rate: 10, BatchSize: 20})
+	require.NoError(t, env.GetWorkflowError())
+	var res workflows.BroadcastResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, billing.MessageDone, res.Status)
+	require.Error(t, rejected)
+	require.Equal(t, billing.ECONFLICT, applicationType(rejected))
+}
+
+// applicationType is the type of err's application error, if it has one.
+func applicationType(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Type()
+	}
+	return ""
 }
 
 // TestBroadcastContinuesAsNew: a run sends BatchesPerRun batches, then
