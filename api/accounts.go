@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -131,7 +132,7 @@ func (s *Server) selfRegister(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if err := s.rateLimit(c, "registrations from this address", map[string]int{"register:ip:" + ip: registrationsPerAddress}); err != nil {
+	if err := s.rateLimit(c, "registrations from this address", map[string]int{"register:ip:" + network(ip): registrationsPerAddress}); err != nil {
 		return err
 	}
 	settings, err := s.settings(ctx)
@@ -234,7 +235,7 @@ func (s *Server) resendActivation(c echo.Context) error {
 		return err
 	}
 	ip := c.RealIP()
-	if err := s.rateLimit(c, "activation links asked for", map[string]int{"resend:ip:" + ip: resendsPerAddress,
+	if err := s.rateLimit(c, "activation links asked for", map[string]int{"resend:ip:" + network(ip): resendsPerAddress,
 		"resend:email:" + strings.ToLower(in.Email): resendsPerEmail}); err != nil {
 		return err
 	}
@@ -301,4 +302,19 @@ func (s *Server) afterFirstPayment(ctx context.Context, customerID int64) error 
 		return err
 	}
 	return s.askVerification(ctx, cust)
+}
+
+// network is the part of a client address its rate limits count by: the
+// address itself for IPv4, its /64 for IPv6, since one subscriber usually
+// holds a whole /64 and could otherwise take a new address per request.
+func network(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Is4() || addr.Is4In6() {
+		return ip
+	}
+	prefix, err := addr.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return prefix.String()
 }
