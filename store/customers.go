@@ -202,7 +202,7 @@ func (s *Store) Customers(ctx context.Context, f billing.CustomerFilter) (billin
 	if !ok {
 		order = "id"
 	}
-	p, err := listPage(ctx, s.pool, "customers", customerColumns, q, order, f.PageRequest, customerFromRow)
+	p, err := listPage(ctx, s.db, "customers", customerColumns, q, order, f.PageRequest, customerFromRow)
 	return p, dbError(err, "customer", "")
 }
 
