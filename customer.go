@@ -47,6 +47,9 @@ type Customer struct {
 	Company        *CompanyDetails `json:"company"`
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
+	// VerifiedAt is when the client confirmed the account verification
+	// link (the setting client_verification); nil until then.
+	VerifiedAt *time.Time `json:"verified_at"`
 }
 
 // CompanyDetails are the contact details only a company account has.

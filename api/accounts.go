@@ -77,16 +77,19 @@ func expires(t store.NewToken, tz string) string {
 	return t.ExpiresAt.In(zoneinfo.Load(tz)).Format("2006-01-02 15:04 MST")
 }
 
-// queue queues in's notices for the redelivery to send.
-func (s *Server) queue(ctx context.Context, in activities.SendEventInput) error {
-	_, err := activities.QueueEvent(ctx, s.store, in, s.defaults.DefaultLanguage)
+// queue queues in's notices for the redelivery to send, with st: in the
+// transaction (a store.Tx) of what they are about, so that a failure to
+// queue them undoes it.
+func (s *Server) queue(ctx context.Context, st *store.Store, in activities.SendEventInput) error {
+	_, err := activities.QueueEvent(ctx, st, in, s.defaults.DefaultLanguage)
 	return err
 }
 
 // registered sends what follows a registration: the registration notice
 // with the set-password link, or the activation notice; and the account
-// verification notice if the setting asks for it after registration.
-func (s *Server) registered(ctx context.Context, cust billing.Customer, u billing.User, event, token string, t store.NewToken,
+// verification notice if the setting asks for it after registration; in
+// st, the registration's transaction.
+func (s *Server) registered(ctx context.Context, st *store.Store, cust billing.Customer, u billing.User, event, token string, t store.NewToken,
 	tokenID int64, settings billing.Settings) error {
 	if event != "" {
 		vars := map[string]string{"[LINK_EXPIRES]": expires(t, cust.TimeZone)}
@@ -95,26 +98,28 @@ func (s *Server) registered(ctx context.Context, cust billing.Customer, u billin
 		} else {
 			vars["[ACTIVATION_URL]"] = s.link(activatePage, token)
 		}
-		if err := s.queue(ctx, activities.SendEventInput{Event: event, CustomerID: cust.ID, UserIDs: []int64{u.ID},
+		if err := s.queue(ctx, st, activities.SendEventInput{Event: event, CustomerID: cust.ID, UserIDs: []int64{u.ID},
 			Key: strconv.FormatInt(tokenID, 10), Vars: vars}); err != nil {
 			return err
 		}
 	}
 	if settings.ClientVerification == billing.ClientVerificationAfterRegistration {
-		return s.askVerification(ctx, cust)
+		return s.askVerification(ctx, st, cust)
 	}
 	return nil
 }
 
 // askVerification sends the account verification notice with its link,
-// once per customer: a customer that had a link gets none.
-func (s *Server) askVerification(ctx context.Context, cust billing.Customer) error {
+// once per customer: a customer that had a link gets none. The link and
+// its notice are written with st, in one transaction: a link is only ever
+// made once, so one whose notice failed would never be sent.
+func (s *Server) askVerification(ctx context.Context, st *store.Store, cust billing.Customer) error {
 	token, t := newLink(billing.TokenVerifyAccount, billing.VerificationTTL)
-	_, userID, _, created, err := s.store.CreateVerificationLink(ctx, cust.ID, t)
+	_, userID, _, created, err := st.CreateVerificationLink(ctx, cust.ID, t)
 	if err != nil || !created {
 		return err
 	}
-	return s.queue(ctx, activities.SendEventInput{Event: notices.EventAccountVerification, CustomerID: cust.ID,
+	return s.queue(ctx, st, activities.SendEventInput{Event: notices.EventAccountVerification, CustomerID: cust.ID,
 		UserIDs: []int64{userID}, Vars: map[string]string{"[VERIFICATION_URL]": s.link(verifyPage, token),
 			"[LINK_EXPIRES]": expires(t, cust.TimeZone)}})
 }
@@ -149,11 +154,16 @@ func (s *Server) selfRegister(c echo.Context) error {
 		token, reg.Token = newLink(billing.TokenActivateEmail, billing.ActivationTTL)
 		event = notices.EventEmailActivation
 	}
-	cust, u, tokenID, err := s.store.RegisterCustomer(ctx, create, hash, reg)
+	var cust billing.Customer
+	var u billing.User
+	err = s.store.Tx(ctx, func(st *store.Store) error {
+		var tokenID int64
+		if cust, u, tokenID, err = st.RegisterCustomer(ctx, create, hash, reg); err != nil {
+			return err
+		}
+		return s.registered(ctx, st, cust, u, event, token, reg.Token, tokenID, settings)
+	})
 	if err != nil {
-		return err
-	}
-	if err := s.registered(ctx, cust, u, event, token, reg.Token, tokenID, settings); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, SelfRegisterResult{Customer: cust.ForClient(), User: u, ActivationRequired: settings.VerifyClientEmail})
@@ -251,13 +261,17 @@ func (s *Server) resendActivation(c echo.Context) error {
 			return err
 		}
 		token, t := newLink(billing.TokenActivateEmail, billing.ActivationTTL)
-		id, err := s.store.CreateAccountToken(ctx, userID, in.Email, t)
+		// The new link retires the earlier ones: it and its notice go together.
+		err = s.store.Tx(ctx, func(st *store.Store) error {
+			id, err := st.CreateAccountToken(ctx, userID, in.Email, t)
+			if err != nil {
+				return err
+			}
+			return s.queue(ctx, st, activities.SendEventInput{Event: notices.EventEmailActivation, CustomerID: customerID,
+				UserIDs: []int64{userID}, Key: strconv.FormatInt(id, 10), Vars: map[string]string{
+					"[ACTIVATION_URL]": s.link(activatePage, token), "[LINK_EXPIRES]": expires(t, cust.TimeZone)}})
+		})
 		if err != nil {
-			return err
-		}
-		if err := s.queue(ctx, activities.SendEventInput{Event: notices.EventEmailActivation, CustomerID: customerID,
-			UserIDs: []int64{userID}, Key: strconv.FormatInt(id, 10), Vars: map[string]string{
-				"[ACTIVATION_URL]": s.link(activatePage, token), "[LINK_EXPIRES]": expires(t, cust.TimeZone)}}); err != nil {
 			return err
 		}
 	}
@@ -301,7 +315,7 @@ func (s *Server) afterFirstPayment(ctx context.Context, customerID int64) error 
 	if err != nil || cust.Status != billing.CustomerActive {
 		return err
 	}
-	return s.askVerification(ctx, cust)
+	return s.store.Tx(ctx, func(st *store.Store) error { return s.askVerification(ctx, st, cust) })
 }
 
 // network is the part of a client address its rate limits count by: the

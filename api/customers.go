@@ -46,12 +46,16 @@ func (s *Server) createCustomer(c echo.Context) error {
 	// The main user is sent their login and a link to set their password,
 	// never a password: see the README's "Account notices".
 	token, t := newLink(billing.TokenSetPassword, billing.SetPasswordTTL)
-	var tokenID int64
-	res.Customer, res.User, tokenID, err = s.store.RegisterCustomer(ctx, in, hash, store.Registration{Token: t})
+	// The customer, its user, the link and the notices land together or not at all.
+	err = s.store.Tx(ctx, func(st *store.Store) error {
+		var tokenID int64
+		res.Customer, res.User, tokenID, err = st.RegisterCustomer(ctx, in, hash, store.Registration{Token: t})
+		if err != nil {
+			return err
+		}
+		return s.registered(ctx, st, res.Customer, res.User, notices.EventRegistration, token, t, tokenID, settings)
+	})
 	if err != nil {
-		return err
-	}
-	if err := s.registered(ctx, res.Customer, res.User, notices.EventRegistration, token, t, tokenID, settings); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, res)
@@ -133,14 +137,17 @@ func (s *Server) deleteCustomer(c echo.Context) error {
 	if prev.Status == billing.CustomerDeleted {
 		return c.JSON(http.StatusOK, prev) // deleted before: nothing to tell anyone again
 	}
-	cust, err := s.store.DeleteCustomer(ctx, id)
-	if err != nil {
-		return err
-	}
-	// The notice is rendered now, while the main user's address is known
-	// (whatever becomes of the user rows), and sent once (its key).
-	_, err = activities.QueueEvent(ctx, s.store, activities.SendEventInput{Event: notices.EventAccountDeleted, CustomerID: id,
-		Vars: map[string]string{"[REASON]": notices.ReasonDeletedByStaff}}, s.defaults.DefaultLanguage)
+	var cust billing.Customer
+	err = s.store.Tx(ctx, func(st *store.Store) error {
+		if cust, err = st.DeleteCustomer(ctx, id); err != nil {
+			return err
+		}
+		// The notice is rendered now, while the main user's address is known
+		// (whatever becomes of the user rows), and sent once (its key); in
+		// the deletion's transaction, so a customer is not deleted untold.
+		return s.queue(ctx, st, activities.SendEventInput{Event: notices.EventAccountDeleted, CustomerID: id,
+			Vars: map[string]string{"[REASON]": notices.ReasonDeletedByStaff}})
+	})
 	if err != nil {
 		return err
 	}

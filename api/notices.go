@@ -172,7 +172,7 @@ func (s *Server) previewEvent(c echo.Context) error {
 	var v billing.Validator
 	v.Check(e.Sends(in.Channel), "channel", "must be one of the event's channels: "+strings.Join(e.Channels, ", "))
 	if in.Language != "" {
-		v.Language("language", in.Language)
+		v.LanguageTag("language", in.Language) // a template's form: DE would find no template (404)
 	}
 	v.Check(in.SubscriptionID == nil || in.CustomerID != nil, "subscription_id", "needs customer_id")
 	v.Check(!e.ProductTexts || in.Template != nil, "template", "is required: a payment state's texts are the product's")

@@ -115,6 +115,14 @@ func TestPreview(t *testing.T) {
 	require.Contains(t, msg, "[USER_NAM]")
 	code, _ = b.do("POST", "/api/v1/notification-events/approved/preview", `{}`)
 	require.Equal(t, http.StatusUnprocessableEntity, code, "a payment state needs a draft: its texts are the product's")
+	for _, lang := range []string{"DE", "pt_BR", "de-de"} {
+		code, body = b.do("POST", "/api/v1/notification-events/activated/preview", `{"language": "`+lang+`"}`)
+		require.Equal(t, http.StatusUnprocessableEntity, code, "%s: a template's language is never written so, not a 404", lang)
+		_, _, fields := errorOf(t, body)
+		require.Contains(t, fields, "language")
+	}
+	code, body = b.do("POST", "/api/v1/notification-events/activated/preview", `{"language": "en"}`)
+	require.Equal(t, http.StatusOK, code, "%v", body)
 
 	noCustomers := b.staffSession(billing.RoleStaff, billing.PermNoticesWrite)
 	code, _ = b.doAs(noCustomers, "POST", "/api/v1/notification-events/activated/preview", `{"customer_id": `+cust+`}`)

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store"
 )
 
 func (s *Server) listPayers(c echo.Context) error {
@@ -33,11 +34,16 @@ func (s *Server) createPayer(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	p, err := s.store.CreatePayer(ctx, id, in)
-	if err != nil {
+	var p billing.Payer
+	// A payer whose verification notice can't be queued is not added.
+	err = s.store.Tx(ctx, func(st *store.Store) error {
+		if p, err = st.CreatePayer(ctx, id, in); err != nil {
+			return err
+		}
+		p, err = s.startPayerVerification(ctx, st, p)
 		return err
-	}
-	if p, err = s.startPayerVerification(ctx, p); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, p)

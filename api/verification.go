@@ -14,14 +14,16 @@ import (
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
 	"github.com/tempobill/billing/notices"
+	"github.com/tempobill/billing/store"
 )
 
 // startPayerVerification emails the customer's main user a one-time link
 // that confirms payer p, when the settings verify payers of p's type. The
 // link leads to the client panel (PublicURL), which posts its token to
 // POST /payer-verifications: a mail scanner that opens links confirms
-// nothing.
-func (s *Server) startPayerVerification(ctx context.Context, p billing.Payer) (billing.Payer, error) {
+// nothing. st is the transaction that added the payer: the payer, its
+// pending state and the notice land together or not at all.
+func (s *Server) startPayerVerification(ctx context.Context, st *store.Store, p billing.Payer) (billing.Payer, error) {
 	settings, err := s.settings(ctx)
 	if err != nil || !settings.PayerVerification.For(p.Type) {
 		return p, err
@@ -29,17 +31,15 @@ func (s *Server) startPayerVerification(ctx context.Context, p billing.Payer) (b
 	token := "pv_" + rand.Text()
 	sum := sha256.Sum256([]byte(token))
 	expires := time.Now().Add(billing.PayerVerificationTTL)
-	p, err = s.store.StartPayerVerification(ctx, p.CustomerID, p.ID, sum[:], expires)
-	if err != nil {
+	link := s.publicURL + "/payer-verification?token=" + url.QueryEscape(token)
+	if p, err = st.StartPayerVerification(ctx, p.CustomerID, p.ID, sum[:], expires); err != nil {
 		return p, err
 	}
-	link := s.publicURL + "/payer-verification?token=" + url.QueryEscape(token)
-	_, err = activities.QueueEvent(ctx, s.store, activities.SendEventInput{Event: notices.EventPayerVerification,
+	return p, s.queue(ctx, st, activities.SendEventInput{Event: notices.EventPayerVerification,
 		CustomerID: p.CustomerID, ObjectType: notices.ObjectPayer, ObjectID: strconv.FormatInt(p.ID, 10),
 		Key: strconv.FormatInt(expires.UnixNano(), 10), RetryFor: billing.PayerVerificationTTL,
 		Vars: map[string]string{"[PAYER_NAME]": p.LegalName, "[VERIFICATION_URL]": link,
-			"[LINK_EXPIRES]": expires.UTC().Format("2006-01-02 15:04 UTC")}}, s.defaults.DefaultLanguage)
-	return p, err
+			"[LINK_EXPIRES]": expires.UTC().Format("2006-01-02 15:04 UTC")}})
 }
 
 // PayerConfirmation is the body of POST /payer-verifications.
@@ -76,17 +76,19 @@ func (s *Server) verifyPayer(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	p, n, err := s.store.VerifyPayer(ctx, id, payerID, in)
-	if err != nil {
-		return err
-	}
-	if in.RequestInfo {
-		_, err = activities.QueueEvent(ctx, s.store, activities.SendEventInput{Event: notices.EventClientVerificationInfo,
-			CustomerID: id, ObjectType: notices.ObjectPayer, ObjectID: strconv.FormatInt(p.ID, 10), Key: strconv.Itoa(n),
-			Vars: map[string]string{"[PAYER_NAME]": p.LegalName, "[REQUESTED_INFO]": in.Comment}}, s.defaults.DefaultLanguage)
-		if err != nil {
+	var p billing.Payer
+	// The decision and the request's notice land together or not at all.
+	err = s.store.Tx(ctx, func(st *store.Store) error {
+		var n int
+		if p, n, err = st.VerifyPayer(ctx, id, payerID, in); err != nil || !in.RequestInfo {
 			return err
 		}
+		return s.queue(ctx, st, activities.SendEventInput{Event: notices.EventClientVerificationInfo,
+			CustomerID: id, ObjectType: notices.ObjectPayer, ObjectID: strconv.FormatInt(p.ID, 10), Key: strconv.Itoa(n),
+			Vars: map[string]string{"[PAYER_NAME]": p.LegalName, "[REQUESTED_INFO]": in.Comment}})
+	})
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, p)
 }

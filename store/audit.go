@@ -87,6 +87,6 @@ func (s *Store) AuditEntries(ctx context.Context, f billing.AuditFilter) (billin
 	if f.Until != nil {
 		q.filter("at < %s", *f.Until)
 	}
-	p, err := listPage(ctx, s.pool, "audit_log", auditColumns, q, "id DESC", f.PageRequest, auditFromRow)
+	p, err := listPage(ctx, s.db, "audit_log", auditColumns, q, "id DESC", f.PageRequest, auditFromRow)
 	return p, dbError(err, "audit entry", "")
 }

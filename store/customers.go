@@ -17,7 +17,7 @@ func customerFromRow(r dbsqlc.CustomerGetRow) billing.Customer {
 		Country: r.Country, Language: r.Language, TimeZone: r.TimeZone, RegisteredAt: r.RegisteredAt,
 		RegistrationIP: r.RegistrationIP, VerifiedPhone: r.VerifiedPhone, Note: r.Note, Attitude: r.Attitude,
 		PostPaid: r.PostPaid, Group: r.CustomerGroup, Project: r.Project, Status: r.Status,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, VerifiedAt: r.VerifiedAt}
 	if r.CompanyLegalName != nil {
 		c.Company = &billing.CompanyDetails{LegalName: *r.CompanyLegalName, RegistrationNumber: deref(r.CompanyRegistrationNumber),
 			TaxID: deref(r.CompanyTaxID), Address: deref(r.CompanyAddress), Website: deref(r.CompanyWebsite)}
@@ -159,7 +159,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, id int64) (billing.Customer,
 const customerColumns = `id, account_type, name, contact_person, country, language, time_zone,
 	registered_at, coalesce(host(registration_ip), '') AS registration_ip, verified_phone, note, attitude,
 	post_paid, customer_group, project, status, company_legal_name, company_registration_number,
-	company_tax_id, company_address, company_website, created_at, updated_at`
+	company_tax_id, company_address, company_website, created_at, updated_at, verified_at`
 
 var customerSorts = map[string]string{
 	"id": "id", "-id": "id DESC",
@@ -202,7 +202,7 @@ func (s *Store) Customers(ctx context.Context, f billing.CustomerFilter) (billin
 	if !ok {
 		order = "id"
 	}
-	p, err := listPage(ctx, s.pool, "customers", customerColumns, q, order, f.PageRequest, customerFromRow)
+	p, err := listPage(ctx, s.db, "customers", customerColumns, q, order, f.PageRequest, customerFromRow)
 	return p, dbError(err, "customer", "")
 }
 

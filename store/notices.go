@@ -181,7 +181,7 @@ func (s *Store) Notifications(ctx context.Context, f billing.NotificationFilter)
 	if f.Until != nil {
 		q.filter("created_at < %s", *f.Until)
 	}
-	p, err := listPage(ctx, s.pool, "notices", noticeColumns, q, "created_at DESC, id DESC", f.PageRequest, noticeFromRow)
+	p, err := listPage(ctx, s.db, "notices", noticeColumns, q, "created_at DESC, id DESC", f.PageRequest, noticeFromRow)
 	return p, dbError(err, "notification", "")
 }
 

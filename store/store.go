@@ -23,12 +23,37 @@ import (
 // queries live in queries/*.sql; sqlc generates their Go in dbsqlc.
 type Store struct {
 	pool *pgxpool.Pool
-	q    *dbsqlc.Queries // outside a transaction
+	db   conn            // the pool, or the transaction of a store Tx made
+	q    *dbsqlc.Queries // on db
+}
+
+// conn is what the store runs its queries and transactions on: a pool, or
+// a transaction (whose Begin starts a savepoint).
+type conn interface {
+	dbsqlc.DBTX
+	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
 // New returns a Store on pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, q: dbsqlc.New(pool)}
+	return &Store{pool: pool, db: pool, q: dbsqlc.New(pool)}
+}
+
+// Tx runs fn with a Store bound to one transaction: every method of tx runs
+// in it (their own transactions become savepoints), and it is committed if
+// fn returns nil, rolled back otherwise. A request that writes several
+// things (a customer and the notices about it) uses it so that a failure
+// leaves none of them.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	audited := billing.AuditFrom(ctx)
+	wasWritten := audited != nil && audited.ID != 0
+	err := pgx.BeginFunc(ctx, s.db, func(t pgx.Tx) error {
+		return fn(&Store{pool: s.pool, db: t, q: dbsqlc.New(t)})
+	})
+	if err != nil && audited != nil && !wasWritten {
+		audited.ID = 0 // its row was rolled back with the rest
+	}
+	return err
 }
 
 // Ping reports whether the database answers.
@@ -40,7 +65,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // nil, rolled back otherwise. The audit entry ctx carries, if any, is written
 // in the same transaction, so a change and its record land together or not at all.
 func (s *Store) inTx(ctx context.Context, fn func(q *dbsqlc.Queries) error) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		q := dbsqlc.New(tx)
 		if err := fn(q); err != nil {
 			return err

@@ -45,6 +45,8 @@ func TestReplayCommittedHistories(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := sdkworker.NewWorkflowReplayer()
 			r.RegisterWorkflow(workflows.SubscriptionWorkflow)
+			r.RegisterWorkflow(workflows.BroadcastWorkflow)
+			r.RegisterWorkflow(workflows.InactiveClientsWorkflow)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)), f))
 		})
 	}
@@ -238,6 +240,67 @@ func recordHistories(t *testing.T) {
 		waitRun(t, tc, id, next)
 		return map[string][2]string{"settings_changed_mid_period.json": {id, run}, "settings_next_period.json": {id, next}}
 	}, "settings_changed_mid_period.json", "settings_next_period.json")
+
+	// customer adds a customer of language lang, with a main user and
+	// another, registered inactiveDays ago.
+	customer := func(name, lang string, inactiveDays int) billing.Customer {
+		in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: name, Country: "FI", Language: lang,
+			User: billing.UserCreate{Login: name, Email: name + "@example.com", FirstName: "Ilona"}}
+		in.Defaults()
+		c, _, err := st.CreateCustomer(ctx, in, "x")
+		require.NoError(t, err)
+		_, err = st.CreateUser(ctx, c.ID, billing.UserCreate{Login: "o" + name, Email: "o" + name + "@example.com"}, "x")
+		require.NoError(t, err)
+		_, err = st.Pool().Exec(ctx, `UPDATE customers SET registered_at = now() - $2 * interval '1 day' WHERE id = $1`, c.ID, inactiveDays)
+		require.NoError(t, err)
+		return c
+	}
+
+	// 9. A message to the customers of a language, one customer a batch and
+	// two batches a run: the first run continues as new with its cursor, the
+	// second ends the sending.
+	record(func() map[string][2]string {
+		for i := range 3 {
+			customer(fmt.Sprintf("fi%d%d", i, time.Now().UnixNano()), "fi", 0)
+		}
+		m, err := st.CreateMessage(ctx, billing.MessageCreate{Language: "fi", Category: billing.CategoryInfo,
+			Subject: "Huolto", Text: "Paneeli on kiinni lauantaina."}, 50, nil)
+		require.NoError(t, err)
+		id := billing.MessageWorkflowID(m.ID)
+		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+			workflows.BroadcastWorkflow, workflows.BroadcastInput{MessageID: m.ID, Rate: 50, BatchSize: 1, BatchesPerRun: 2})
+		require.NoError(t, err)
+		waitRun(t, tc, id, run.GetRunID())
+		waitDone(t, tc, id)
+		d, err := tc.DescribeWorkflowExecution(ctx, id, "")
+		require.NoError(t, err)
+		return map[string][2]string{"broadcast_continue_as_new.json": {id, run.GetRunID()},
+			"broadcast_done.json": {id, d.GetWorkflowExecutionInfo().GetExecution().GetRunId()}}
+	}, "broadcast_continue_as_new.json", "broadcast_done.json")
+
+	// 10. The inactive clients' run: one customer warned, one warned 8 days
+	// ago deleted. The settings are dropped afterwards.
+	record(func() map[string][2]string {
+		defer func() {
+			_, err := dbtest.Pool(t).Exec(ctx, `DELETE FROM settings`)
+			require.NoError(t, err)
+		}()
+		days := 30
+		_, err := st.UpdateSettings(ctx, billing.DefaultSettings(), billing.SettingsUpdate{DeleteInactiveClientsDays: &days})
+		require.NoError(t, err)
+		customer(fmt.Sprintf("idle%d", time.Now().UnixNano()), "en", 40)
+		warned := customer(fmt.Sprintf("gone%d", time.Now().UnixNano()), "en", 40)
+		_, err = st.Pool().Exec(ctx, `UPDATE customers SET deletion_warned_at = now() - interval '8 days' WHERE id = $1`, warned.ID)
+		require.NoError(t, err)
+		id := fmt.Sprintf("inactive-clients-%d", time.Now().UnixNano())
+		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+			workflows.InactiveClientsWorkflow, workflows.InactiveClientsInput{})
+		require.NoError(t, err)
+		var res workflows.InactiveClientsResult
+		require.NoError(t, run.Get(ctx, &res))
+		require.Equal(t, workflows.InactiveClientsResult{Warned: 1, Deleted: 1}, res)
+		return one("inactive_clients.json", id, run.GetRunID())
+	}, "inactive_clients.json")
 }
 
 func waitRun(t *testing.T, tc client.Client, id, run string) {

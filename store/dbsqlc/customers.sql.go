@@ -26,35 +26,36 @@ const customerGet = `-- name: CustomerGet :one
 SELECT id, account_type, name, contact_person, country, language, time_zone,
     registered_at, coalesce(host(registration_ip), '')::text AS registration_ip, verified_phone, note, attitude,
     post_paid, customer_group, project, status, company_legal_name, company_registration_number,
-    company_tax_id, company_address, company_website, created_at, updated_at
+    company_tax_id, company_address, company_website, created_at, updated_at, verified_at
 FROM customers
 WHERE id = $1
 `
 
 type CustomerGetRow struct {
-	ID                        int64     `db:"id"`
-	AccountType               string    `db:"account_type"`
-	Name                      string    `db:"name"`
-	ContactPerson             string    `db:"contact_person"`
-	Country                   string    `db:"country"`
-	Language                  string    `db:"language"`
-	TimeZone                  string    `db:"time_zone"`
-	RegisteredAt              time.Time `db:"registered_at"`
-	RegistrationIP            string    `db:"registration_ip"`
-	VerifiedPhone             string    `db:"verified_phone"`
-	Note                      string    `db:"note"`
-	Attitude                  string    `db:"attitude"`
-	PostPaid                  bool      `db:"post_paid"`
-	CustomerGroup             string    `db:"customer_group"`
-	Project                   string    `db:"project"`
-	Status                    string    `db:"status"`
-	CompanyLegalName          *string   `db:"company_legal_name"`
-	CompanyRegistrationNumber *string   `db:"company_registration_number"`
-	CompanyTaxID              *string   `db:"company_tax_id"`
-	CompanyAddress            *string   `db:"company_address"`
-	CompanyWebsite            *string   `db:"company_website"`
-	CreatedAt                 time.Time `db:"created_at"`
-	UpdatedAt                 time.Time `db:"updated_at"`
+	ID                        int64      `db:"id"`
+	AccountType               string     `db:"account_type"`
+	Name                      string     `db:"name"`
+	ContactPerson             string     `db:"contact_person"`
+	Country                   string     `db:"country"`
+	Language                  string     `db:"language"`
+	TimeZone                  string     `db:"time_zone"`
+	RegisteredAt              time.Time  `db:"registered_at"`
+	RegistrationIP            string     `db:"registration_ip"`
+	VerifiedPhone             string     `db:"verified_phone"`
+	Note                      string     `db:"note"`
+	Attitude                  string     `db:"attitude"`
+	PostPaid                  bool       `db:"post_paid"`
+	CustomerGroup             string     `db:"customer_group"`
+	Project                   string     `db:"project"`
+	Status                    string     `db:"status"`
+	CompanyLegalName          *string    `db:"company_legal_name"`
+	CompanyRegistrationNumber *string    `db:"company_registration_number"`
+	CompanyTaxID              *string    `db:"company_tax_id"`
+	CompanyAddress            *string    `db:"company_address"`
+	CompanyWebsite            *string    `db:"company_website"`
+	CreatedAt                 time.Time  `db:"created_at"`
+	UpdatedAt                 time.Time  `db:"updated_at"`
+	VerifiedAt                *time.Time `db:"verified_at"`
 }
 
 func (q *Queries) CustomerGet(ctx context.Context, id int64) (CustomerGetRow, error) {
@@ -84,6 +85,7 @@ func (q *Queries) CustomerGet(ctx context.Context, id int64) (CustomerGetRow, er
 		&i.CompanyWebsite,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.VerifiedAt,
 	)
 	return i, err
 }
@@ -92,36 +94,37 @@ const customerGetForUpdate = `-- name: CustomerGetForUpdate :one
 SELECT id, account_type, name, contact_person, country, language, time_zone,
     registered_at, coalesce(host(registration_ip), '')::text AS registration_ip, verified_phone, note, attitude,
     post_paid, customer_group, project, status, company_legal_name, company_registration_number,
-    company_tax_id, company_address, company_website, created_at, updated_at
+    company_tax_id, company_address, company_website, created_at, updated_at, verified_at
 FROM customers
 WHERE id = $1
 FOR UPDATE
 `
 
 type CustomerGetForUpdateRow struct {
-	ID                        int64     `db:"id"`
-	AccountType               string    `db:"account_type"`
-	Name                      string    `db:"name"`
-	ContactPerson             string    `db:"contact_person"`
-	Country                   string    `db:"country"`
-	Language                  string    `db:"language"`
-	TimeZone                  string    `db:"time_zone"`
-	RegisteredAt              time.Time `db:"registered_at"`
-	RegistrationIP            string    `db:"registration_ip"`
-	VerifiedPhone             string    `db:"verified_phone"`
-	Note                      string    `db:"note"`
-	Attitude                  string    `db:"attitude"`
-	PostPaid                  bool      `db:"post_paid"`
-	CustomerGroup             string    `db:"customer_group"`
-	Project                   string    `db:"project"`
-	Status                    string    `db:"status"`
-	CompanyLegalName          *string   `db:"company_legal_name"`
-	CompanyRegistrationNumber *string   `db:"company_registration_number"`
-	CompanyTaxID              *string   `db:"company_tax_id"`
-	CompanyAddress            *string   `db:"company_address"`
-	CompanyWebsite            *string   `db:"company_website"`
-	CreatedAt                 time.Time `db:"created_at"`
-	UpdatedAt                 time.Time `db:"updated_at"`
+	ID                        int64      `db:"id"`
+	AccountType               string     `db:"account_type"`
+	Name                      string     `db:"name"`
+	ContactPerson             string     `db:"contact_person"`
+	Country                   string     `db:"country"`
+	Language                  string     `db:"language"`
+	TimeZone                  string     `db:"time_zone"`
+	RegisteredAt              time.Time  `db:"registered_at"`
+	RegistrationIP            string     `db:"registration_ip"`
+	VerifiedPhone             string     `db:"verified_phone"`
+	Note                      string     `db:"note"`
+	Attitude                  string     `db:"attitude"`
+	PostPaid                  bool       `db:"post_paid"`
+	CustomerGroup             string     `db:"customer_group"`
+	Project                   string     `db:"project"`
+	Status                    string     `db:"status"`
+	CompanyLegalName          *string    `db:"company_legal_name"`
+	CompanyRegistrationNumber *string    `db:"company_registration_number"`
+	CompanyTaxID              *string    `db:"company_tax_id"`
+	CompanyAddress            *string    `db:"company_address"`
+	CompanyWebsite            *string    `db:"company_website"`
+	CreatedAt                 time.Time  `db:"created_at"`
+	UpdatedAt                 time.Time  `db:"updated_at"`
+	VerifiedAt                *time.Time `db:"verified_at"`
 }
 
 func (q *Queries) CustomerGetForUpdate(ctx context.Context, id int64) (CustomerGetForUpdateRow, error) {
@@ -151,6 +154,7 @@ func (q *Queries) CustomerGetForUpdate(ctx context.Context, id int64) (CustomerG
 		&i.CompanyWebsite,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.VerifiedAt,
 	)
 	return i, err
 }
@@ -166,7 +170,7 @@ VALUES ($1, $2, $3, $4, $5, $6,
 RETURNING id, account_type, name, contact_person, country, language, time_zone,
     registered_at, coalesce(host(registration_ip), '')::text AS registration_ip, verified_phone, note, attitude,
     post_paid, customer_group, project, status, company_legal_name, company_registration_number,
-    company_tax_id, company_address, company_website, created_at, updated_at
+    company_tax_id, company_address, company_website, created_at, updated_at, verified_at
 `
 
 type CustomerInsertParams struct {
@@ -191,29 +195,30 @@ type CustomerInsertParams struct {
 }
 
 type CustomerInsertRow struct {
-	ID                        int64     `db:"id"`
-	AccountType               string    `db:"account_type"`
-	Name                      string    `db:"name"`
-	ContactPerson             string    `db:"contact_person"`
-	Country                   string    `db:"country"`
-	Language                  string    `db:"language"`
-	TimeZone                  string    `db:"time_zone"`
-	RegisteredAt              time.Time `db:"registered_at"`
-	RegistrationIP            string    `db:"registration_ip"`
-	VerifiedPhone             string    `db:"verified_phone"`
-	Note                      string    `db:"note"`
-	Attitude                  string    `db:"attitude"`
-	PostPaid                  bool      `db:"post_paid"`
-	CustomerGroup             string    `db:"customer_group"`
-	Project                   string    `db:"project"`
-	Status                    string    `db:"status"`
-	CompanyLegalName          *string   `db:"company_legal_name"`
-	CompanyRegistrationNumber *string   `db:"company_registration_number"`
-	CompanyTaxID              *string   `db:"company_tax_id"`
-	CompanyAddress            *string   `db:"company_address"`
-	CompanyWebsite            *string   `db:"company_website"`
-	CreatedAt                 time.Time `db:"created_at"`
-	UpdatedAt                 time.Time `db:"updated_at"`
+	ID                        int64      `db:"id"`
+	AccountType               string     `db:"account_type"`
+	Name                      string     `db:"name"`
+	ContactPerson             string     `db:"contact_person"`
+	Country                   string     `db:"country"`
+	Language                  string     `db:"language"`
+	TimeZone                  string     `db:"time_zone"`
+	RegisteredAt              time.Time  `db:"registered_at"`
+	RegistrationIP            string     `db:"registration_ip"`
+	VerifiedPhone             string     `db:"verified_phone"`
+	Note                      string     `db:"note"`
+	Attitude                  string     `db:"attitude"`
+	PostPaid                  bool       `db:"post_paid"`
+	CustomerGroup             string     `db:"customer_group"`
+	Project                   string     `db:"project"`
+	Status                    string     `db:"status"`
+	CompanyLegalName          *string    `db:"company_legal_name"`
+	CompanyRegistrationNumber *string    `db:"company_registration_number"`
+	CompanyTaxID              *string    `db:"company_tax_id"`
+	CompanyAddress            *string    `db:"company_address"`
+	CompanyWebsite            *string    `db:"company_website"`
+	CreatedAt                 time.Time  `db:"created_at"`
+	UpdatedAt                 time.Time  `db:"updated_at"`
+	VerifiedAt                *time.Time `db:"verified_at"`
 }
 
 // A customer is read with its registration address as text (” when none),
@@ -265,6 +270,7 @@ func (q *Queries) CustomerInsert(ctx context.Context, arg CustomerInsertParams) 
 		&i.CompanyWebsite,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.VerifiedAt,
 	)
 	return i, err
 }
@@ -286,33 +292,34 @@ WHERE id = $1
 RETURNING id, account_type, name, contact_person, country, language, time_zone,
     registered_at, coalesce(host(registration_ip), '')::text AS registration_ip, verified_phone, note, attitude,
     post_paid, customer_group, project, status, company_legal_name, company_registration_number,
-    company_tax_id, company_address, company_website, created_at, updated_at
+    company_tax_id, company_address, company_website, created_at, updated_at, verified_at
 `
 
 type CustomerMarkDeletedRow struct {
-	ID                        int64     `db:"id"`
-	AccountType               string    `db:"account_type"`
-	Name                      string    `db:"name"`
-	ContactPerson             string    `db:"contact_person"`
-	Country                   string    `db:"country"`
-	Language                  string    `db:"language"`
-	TimeZone                  string    `db:"time_zone"`
-	RegisteredAt              time.Time `db:"registered_at"`
-	RegistrationIP            string    `db:"registration_ip"`
-	VerifiedPhone             string    `db:"verified_phone"`
-	Note                      string    `db:"note"`
-	Attitude                  string    `db:"attitude"`
-	PostPaid                  bool      `db:"post_paid"`
-	CustomerGroup             string    `db:"customer_group"`
-	Project                   string    `db:"project"`
-	Status                    string    `db:"status"`
-	CompanyLegalName          *string   `db:"company_legal_name"`
-	CompanyRegistrationNumber *string   `db:"company_registration_number"`
-	CompanyTaxID              *string   `db:"company_tax_id"`
-	CompanyAddress            *string   `db:"company_address"`
-	CompanyWebsite            *string   `db:"company_website"`
-	CreatedAt                 time.Time `db:"created_at"`
-	UpdatedAt                 time.Time `db:"updated_at"`
+	ID                        int64      `db:"id"`
+	AccountType               string     `db:"account_type"`
+	Name                      string     `db:"name"`
+	ContactPerson             string     `db:"contact_person"`
+	Country                   string     `db:"country"`
+	Language                  string     `db:"language"`
+	TimeZone                  string     `db:"time_zone"`
+	RegisteredAt              time.Time  `db:"registered_at"`
+	RegistrationIP            string     `db:"registration_ip"`
+	VerifiedPhone             string     `db:"verified_phone"`
+	Note                      string     `db:"note"`
+	Attitude                  string     `db:"attitude"`
+	PostPaid                  bool       `db:"post_paid"`
+	CustomerGroup             string     `db:"customer_group"`
+	Project                   string     `db:"project"`
+	Status                    string     `db:"status"`
+	CompanyLegalName          *string    `db:"company_legal_name"`
+	CompanyRegistrationNumber *string    `db:"company_registration_number"`
+	CompanyTaxID              *string    `db:"company_tax_id"`
+	CompanyAddress            *string    `db:"company_address"`
+	CompanyWebsite            *string    `db:"company_website"`
+	CreatedAt                 time.Time  `db:"created_at"`
+	UpdatedAt                 time.Time  `db:"updated_at"`
+	VerifiedAt                *time.Time `db:"verified_at"`
 }
 
 func (q *Queries) CustomerMarkDeleted(ctx context.Context, id int64) (CustomerMarkDeletedRow, error) {
@@ -342,6 +349,7 @@ func (q *Queries) CustomerMarkDeleted(ctx context.Context, id int64) (CustomerMa
 		&i.CompanyWebsite,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.VerifiedAt,
 	)
 	return i, err
 }
@@ -369,7 +377,7 @@ WHERE id = $20
 RETURNING id, account_type, name, contact_person, country, language, time_zone,
     registered_at, coalesce(host(registration_ip), '')::text AS registration_ip, verified_phone, note, attitude,
     post_paid, customer_group, project, status, company_legal_name, company_registration_number,
-    company_tax_id, company_address, company_website, created_at, updated_at
+    company_tax_id, company_address, company_website, created_at, updated_at, verified_at
 `
 
 type CustomerUpdateParams struct {
@@ -396,29 +404,30 @@ type CustomerUpdateParams struct {
 }
 
 type CustomerUpdateRow struct {
-	ID                        int64     `db:"id"`
-	AccountType               string    `db:"account_type"`
-	Name                      string    `db:"name"`
-	ContactPerson             string    `db:"contact_person"`
-	Country                   string    `db:"country"`
-	Language                  string    `db:"language"`
-	TimeZone                  string    `db:"time_zone"`
-	RegisteredAt              time.Time `db:"registered_at"`
-	RegistrationIP            string    `db:"registration_ip"`
-	VerifiedPhone             string    `db:"verified_phone"`
-	Note                      string    `db:"note"`
-	Attitude                  string    `db:"attitude"`
-	PostPaid                  bool      `db:"post_paid"`
-	CustomerGroup             string    `db:"customer_group"`
-	Project                   string    `db:"project"`
-	Status                    string    `db:"status"`
-	CompanyLegalName          *string   `db:"company_legal_name"`
-	CompanyRegistrationNumber *string   `db:"company_registration_number"`
-	CompanyTaxID              *string   `db:"company_tax_id"`
-	CompanyAddress            *string   `db:"company_address"`
-	CompanyWebsite            *string   `db:"company_website"`
-	CreatedAt                 time.Time `db:"created_at"`
-	UpdatedAt                 time.Time `db:"updated_at"`
+	ID                        int64      `db:"id"`
+	AccountType               string     `db:"account_type"`
+	Name                      string     `db:"name"`
+	ContactPerson             string     `db:"contact_person"`
+	Country                   string     `db:"country"`
+	Language                  string     `db:"language"`
+	TimeZone                  string     `db:"time_zone"`
+	RegisteredAt              time.Time  `db:"registered_at"`
+	RegistrationIP            string     `db:"registration_ip"`
+	VerifiedPhone             string     `db:"verified_phone"`
+	Note                      string     `db:"note"`
+	Attitude                  string     `db:"attitude"`
+	PostPaid                  bool       `db:"post_paid"`
+	CustomerGroup             string     `db:"customer_group"`
+	Project                   string     `db:"project"`
+	Status                    string     `db:"status"`
+	CompanyLegalName          *string    `db:"company_legal_name"`
+	CompanyRegistrationNumber *string    `db:"company_registration_number"`
+	CompanyTaxID              *string    `db:"company_tax_id"`
+	CompanyAddress            *string    `db:"company_address"`
+	CompanyWebsite            *string    `db:"company_website"`
+	CreatedAt                 time.Time  `db:"created_at"`
+	UpdatedAt                 time.Time  `db:"updated_at"`
+	VerifiedAt                *time.Time `db:"verified_at"`
 }
 
 func (q *Queries) CustomerUpdate(ctx context.Context, arg CustomerUpdateParams) (CustomerUpdateRow, error) {
@@ -469,6 +478,7 @@ func (q *Queries) CustomerUpdate(ctx context.Context, arg CustomerUpdateParams) 
 		&i.CompanyWebsite,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.VerifiedAt,
 	)
 	return i, err
 }

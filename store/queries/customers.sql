@@ -12,13 +12,13 @@ VALUES (@account_type, @name, @contact_person, @country, @language, @time_zone,
 RETURNING id, account_type, name, contact_person, country, language, time_zone,
     registered_at, coalesce(host(registration_ip), '')::text AS registration_ip, verified_phone, note, attitude,
     post_paid, customer_group, project, status, company_legal_name, company_registration_number,
-    company_tax_id, company_address, company_website, created_at, updated_at;
+    company_tax_id, company_address, company_website, created_at, updated_at, verified_at;
 
 -- name: CustomerGet :one
 SELECT id, account_type, name, contact_person, country, language, time_zone,
     registered_at, coalesce(host(registration_ip), '')::text AS registration_ip, verified_phone, note, attitude,
     post_paid, customer_group, project, status, company_legal_name, company_registration_number,
-    company_tax_id, company_address, company_website, created_at, updated_at
+    company_tax_id, company_address, company_website, created_at, updated_at, verified_at
 FROM customers
 WHERE id = $1;
 
@@ -26,7 +26,7 @@ WHERE id = $1;
 SELECT id, account_type, name, contact_person, country, language, time_zone,
     registered_at, coalesce(host(registration_ip), '')::text AS registration_ip, verified_phone, note, attitude,
     post_paid, customer_group, project, status, company_legal_name, company_registration_number,
-    company_tax_id, company_address, company_website, created_at, updated_at
+    company_tax_id, company_address, company_website, created_at, updated_at, verified_at
 FROM customers
 WHERE id = $1
 FOR UPDATE;
@@ -43,7 +43,7 @@ WHERE id = @id
 RETURNING id, account_type, name, contact_person, country, language, time_zone,
     registered_at, coalesce(host(registration_ip), '')::text AS registration_ip, verified_phone, note, attitude,
     post_paid, customer_group, project, status, company_legal_name, company_registration_number,
-    company_tax_id, company_address, company_website, created_at, updated_at;
+    company_tax_id, company_address, company_website, created_at, updated_at, verified_at;
 
 -- name: CustomerMarkDeleted :one
 UPDATE customers SET status = 'deleted', updated_at = now()
@@ -51,7 +51,7 @@ WHERE id = $1
 RETURNING id, account_type, name, contact_person, country, language, time_zone,
     registered_at, coalesce(host(registration_ip), '')::text AS registration_ip, verified_phone, note, attitude,
     post_paid, customer_group, project, status, company_legal_name, company_registration_number,
-    company_tax_id, company_address, company_website, created_at, updated_at;
+    company_tax_id, company_address, company_website, created_at, updated_at, verified_at;
 
 -- name: CustomerStatusForUpdate :one
 SELECT status FROM customers WHERE id = $1 FOR UPDATE;
