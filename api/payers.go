@@ -74,15 +74,19 @@ func (s *Server) updatePayer(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	p, unverified, err := s.store.UpdatePayer(ctx, id, payerID, in)
-	if err != nil {
-		return err
-	}
-	if unverified {
-		// New details: verified again as a new payer would be.
-		if p, err = s.startPayerVerification(ctx, p); err != nil {
+	var p billing.Payer
+	// New details are not kept if their verification notice can't be queued.
+	err = s.store.Tx(ctx, func(st *store.Store) error {
+		var unverified bool
+		if p, unverified, err = st.UpdatePayer(ctx, id, payerID, in); err != nil || !unverified {
 			return err
 		}
+		// New details: verified again as a new payer would be.
+		p, err = s.startPayerVerification(ctx, st, p)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, p)
 }
