@@ -446,3 +446,46 @@ func TestDeletionWarningCountsFromDelivery(t *testing.T) {
 	require.WithinDuration(t, sentAt, *warnedAt, time.Minute, "the moment it was delivered")
 	require.False(t, res.DeleteAt.Before(warnedAt.Add(7*24*time.Hour)), "7 days after the delivery at the earliest")
 }
+
+// TestStaffTemplateAndBack: an English staff template wins over the
+// built-in one; deleting it brings the built-in text back. (English
+// templates would reach every other test's users: this test has its own
+// database.)
+func TestStaffTemplateAndBack(t *testing.T) {
+	t.Parallel()
+	st := store.New(dbtest.OwnPool(t))
+	w := newWorldIn(t, st, "en", "en")
+	require.NoError(t, st.SetMessageTemplates(w.ctx, billing.MessageTemplate{Event: billing.MilestoneRenewed,
+		Channel: billing.ChannelEmail, Language: "en", Subject: "Staff: [PAYMENT_NAME] renewed", Body: "Hi [USER_NAME]"}))
+	w.renewed(t, 1)
+	n, err := st.DeleteMessageTemplates(w.ctx, [3]string{billing.MilestoneRenewed, billing.ChannelEmail, "en"})
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	w.renewed(t, 2)
+	msgs := w.smtp.Messages()
+	require.Len(t, msgs, 2)
+	require.Equal(t, "Staff: VPS renewed", msgs[0].Subject, "staff's template wins")
+	require.Equal(t, "VPS was renewed", msgs[1].Subject, "deleted: the built-in text again")
+}
+
+// TestResendRefusesWhatIsNotUndelivered: a notification being sent, sent
+// or queued can't be resent; and /metrics' counts include queued ones.
+func TestResendRefusesWhatIsNotUndelivered(t *testing.T) {
+	t.Parallel()
+	st := store.New(dbtest.OwnPool(t))
+	w := newWorldIn(t, st, "en", "en")
+	w.renewed(t, 1)
+	log, err := st.Notices(w.ctx, w.sub.ID)
+	require.NoError(t, err)
+	require.Len(t, log, 1)
+	for _, status := range []string{billing.NoticeSending, billing.NoticeSent, billing.NoticeQueued} {
+		_, err = st.Pool().Exec(w.ctx, `UPDATE notices SET status = $2 WHERE id = $1`, log[0].ID, status)
+		require.NoError(t, err)
+		_, err = st.ResendNotice(w.ctx, log[0].ID, time.Hour)
+		require.Equal(t, billing.ECONFLICT, billing.ErrorCode(err), status)
+		require.ErrorContains(t, err, "is "+status, status)
+	}
+	counts, err := st.NoticeCounts(w.ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, counts[billing.NoticeQueued], "the metrics count a queued notice")
+}
