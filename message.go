@@ -62,6 +62,9 @@ type Message struct {
 	CreatedBy   *int64           `json:"created_by"`
 	CreatedAt   time.Time        `json:"created_at"`
 	FinishedAt  *time.Time       `json:"finished_at"`
+	// TextID is the saved text it was sent from (null if typed, or if
+	// that text was deleted since).
+	TextID *int64 `json:"text_id"`
 }
 
 // MessageProgress counts a message's recipients: Total users of the
@@ -92,8 +95,10 @@ type MessageAttachment struct {
 	Content     []byte `json:"content"`
 }
 
-// MessageCreate is what staff send.
+// MessageCreate is what staff send. With TextID, the saved text fills
+// Category, Subject and Text, except those given (see FromText).
 type MessageCreate struct {
+	TextID      *int64              `json:"text_id"`
 	CustomerID  *int64              `json:"customer_id"`
 	Language    string              `json:"language"`
 	Category    string              `json:"category"`
@@ -108,6 +113,22 @@ type MessageFilter struct {
 	PageRequest
 }
 
+// FromText fills in what the message leaves empty (category, subject,
+// text) from the saved text t, and records that it came from t: what was
+// typed alongside overrides the saved text.
+func (m *MessageCreate) FromText(t MessageText) {
+	m.TextID = &t.ID
+	if m.Category == "" {
+		m.Category = t.Category
+	}
+	if m.Subject == "" {
+		m.Subject = t.Subject
+	}
+	if m.Text == "" {
+		m.Text = t.Text
+	}
+}
+
 // Validate checks a message and fills in attachments' content types from
 // their names when left out.
 func (m *MessageCreate) Validate() error {
@@ -116,10 +137,8 @@ func (m *MessageCreate) Validate() error {
 	if m.Language != "" {
 		v.Language("language", m.Language)
 	}
-	v.OneOf("category", m.Category, MessageCategories...)
-	v.Text("subject", m.Subject, 200)
-	v.Check(strings.TrimSpace(m.Text) != "", "text", "is required")
-	v.LongText("text", m.Text, 20000)
+	v.Check(m.TextID == nil || *m.TextID > 0, "text_id", "must be a saved text's ID")
+	validateMessageText(&v, m.Category, m.Subject, m.Text)
 	v.Check(len(m.Attachments) <= MaxAttachments, "attachments", fmt.Sprintf("must be at most %d files", MaxAttachments))
 	total := 0
 	for i := range m.Attachments {
@@ -140,5 +159,49 @@ func (m *MessageCreate) Validate() error {
 		total += len(a.Content)
 	}
 	v.Check(total <= MaxAttachmentsBytes, "attachments", fmt.Sprintf("must be at most %d bytes together", MaxAttachmentsBytes))
+	return v.Err()
+}
+
+// validateMessageText checks what a message and a saved text have alike.
+func validateMessageText(v *Validator, category, subject, text string) {
+	v.OneOf("category", category, MessageCategories...)
+	v.Text("subject", subject, maxMessageSubjectChars)
+	v.Check(strings.TrimSpace(text) != "", "text", "is required")
+	v.LongText("text", text, maxMessageTextChars)
+}
+
+// Limits of a message's subject and text, and of a saved text's.
+const (
+	maxMessageSubjectChars = 200
+	maxMessageTextChars    = 20000
+	maxMessageTextName     = 100
+)
+
+// MessageText is a saved message text: staff send a message from it
+// (text_id) instead of typing its category, subject and text.
+type MessageText struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Category  string    `json:"category"`
+	Subject   string    `json:"subject"`
+	Text      string    `json:"text"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// MessageTextInput is a saved text as staff create or replace it.
+type MessageTextInput struct {
+	Name     string `json:"name"`
+	Category string `json:"category"`
+	Subject  string `json:"subject"`
+	Text     string `json:"text"`
+}
+
+// Validate checks a saved text: a name (unique, which the store checks)
+// and what a message would need.
+func (in *MessageTextInput) Validate() error {
+	var v Validator
+	v.Text("name", in.Name, maxMessageTextName)
+	validateMessageText(&v, in.Category, in.Subject, in.Text)
 	return v.Err()
 }

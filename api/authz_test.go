@@ -35,6 +35,7 @@ type fixture struct {
 	otherStaffKey billing.APIKey
 	subA          int64             // a running, active subscription of A, when the cell asks for one
 	messageA      int64             // a message to A (recorded, no workflow), when the cell asks for one
+	textID        int64             // a saved message text, when the cell asks for one
 	failedNoticeA int64             // a notification to A's main user that failed
 	links         map[string]string // a usable one-time link token of A's main user, per purpose
 	markerA       string            // appears in A's data only
@@ -176,6 +177,7 @@ func matrixCells() map[string]cell {
 	own := func(success int) want { return want{unauth, success, absent, forbid, success, success} }
 	staffOnly := func(success int) want { return want{unauth, forbid, forbid, forbid, success, success} }
 	anyStaff := func(success int) want { return want{unauth, forbid, forbid, success, success, success} }
+	textPath := func(f *fixture) string { return fmt.Sprint("/api/v1/message-texts/", f.textID) }
 	everyone := func(status int) want { return want{status, status, status, status, status, status} }
 	signedIn := func(status int) want { return want{unauth, status, status, status, status, status} }
 	none := fixed("")
@@ -297,6 +299,15 @@ func matrixCells() map[string]cell {
 		// The message has no workflow (it was only recorded): a cancel finds nothing to stop.
 		"POST /api/v1/messages/:id/cancel": {func(f *fixture) string { return fmt.Sprint("/api/v1/messages/", f.messageA, "/cancel") },
 			none, want{unauth, forbid, forbid, forbid, conflict, conflict}},
+		"GET /api/v1/message-texts": {fixed("/api/v1/message-texts?limit=200"), none, staffOnly(ok)},
+		"POST /api/v1/message-texts": {fixed("/api/v1/message-texts"), func(f *fixture) string {
+			return fmt.Sprintf(`{"name": "Matrix %s", "category": "info", "subject": "Matrix", "text": "Hello"}`, f.uniq)
+		}, staffOnly(created)},
+		"GET /api/v1/message-texts/:id": {textPath, none, staffOnly(ok)},
+		"PUT /api/v1/message-texts/:id": {textPath, func(f *fixture) string {
+			return fmt.Sprintf(`{"name": "Matrix put %s", "category": "promo", "subject": "Matrix", "text": "Hello again"}`, f.uniq)
+		}, staffOnly(ok)},
+		"DELETE /api/v1/message-texts/:id": {textPath, none, staffOnly(noContent)},
 		"GET /api/v1/payments/:id":         {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID) }, none, own(ok)},
 		"POST /api/v1/payments/:id/paid":   {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/paid") }, none, staffOnly(ok)},
 		"POST /api/v1/payments/:id/cancel": {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/cancel") }, none, staffOnly(ok)},
@@ -329,6 +340,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 					Subject: "Matrix", Text: "Hello"}, 10, nil)
 				require.NoError(t, err)
 				f.messageA = msg.ID
+			}
+			if strings.Contains(key, "/message-texts/:id") {
+				text, err := m.b.store.CreateMessageText(t.Context(), billing.MessageTextInput{Name: "Matrix " + f.uniq,
+					Category: "info", Subject: "Matrix", Text: "Hello"})
+				require.NoError(t, err)
+				f.textID = text.ID
 			}
 			status, raw := m.b.raw(f.tokens[i], r.Method, c.path(f), c.body(f))
 			if status != c.want[i] {

@@ -2,12 +2,14 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store"
 )
 
 // createMessage records a message to one customer or to all and starts the
@@ -17,10 +19,19 @@ func (s *Server) createMessage(c echo.Context) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
+	if in.TextID != nil && *in.TextID > 0 {
+		t, err := s.store.MessageText(ctx, *in.TextID)
+		if e := (*billing.Error)(nil); errors.As(err, &e) && e.Code == billing.ENOTFOUND {
+			return store.UnknownMessageText(*in.TextID)
+		} else if err != nil {
+			return err
+		}
+		in.FromText(t)
+	}
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
 	var staffID *int64
 	if p := principalOf(c); p.StaffID != 0 {
 		staffID = &p.StaffID
@@ -94,4 +105,78 @@ func (s *Server) cancelMessage(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, m)
+}
+
+// Saved message texts: staff with notices.write keep them, staff with
+// subscriptions.read read them, and a message may be sent from one.
+
+func (s *Server) createMessageText(c echo.Context) error {
+	var in billing.MessageTextInput
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	t, err := s.store.CreateMessageText(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, t)
+}
+
+func (s *Server) listMessageTexts(c echo.Context) error {
+	q := query{c: c}
+	category := q.oneOf("category", billing.MessageCategories...)
+	pr := q.page()
+	if err := q.v.Err(); err != nil {
+		return err
+	}
+	page, err := s.store.MessageTexts(c.Request().Context(), category, pr)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (s *Server) getMessageText(c echo.Context) error {
+	id, err := pathID(c, "id", "message text")
+	if err != nil {
+		return err
+	}
+	t, err := s.store.MessageText(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+func (s *Server) updateMessageText(c echo.Context) error {
+	id, err := pathID(c, "id", "message text")
+	if err != nil {
+		return err
+	}
+	var in billing.MessageTextInput
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	t, err := s.store.UpdateMessageText(c.Request().Context(), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+func (s *Server) deleteMessageText(c echo.Context) error {
+	id, err := pathID(c, "id", "message text")
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteMessageText(c.Request().Context(), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }

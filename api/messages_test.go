@@ -248,3 +248,181 @@ func TestCancelMessage(t *testing.T) {
 	require.Len(t, w.received("Slow news"), int(p["sent"].(float64)), "nothing is sent after the cancel")
 	require.Subset(t, all, w.received("Slow news"))
 }
+
+// TestMessageTexts: staff with notices.write keep saved message texts
+// (create, replace, delete), staff with subscriptions.read read them, a
+// client reads none; names are unique (409 naming name), and invalid fields
+// answer 422 naming each.
+func TestMessageTexts(t *testing.T) {
+	t.Parallel()
+	b := setupOn(t, dbtest.OwnPool(t))
+	code, body := b.do("POST", "/api/v1/message-texts", `{"name": "Maintenance", "category": "maintenance",
+		"subject": "Maintenance on Saturday", "text": "The panel is down for two hours."}`)
+	require.Equal(t, http.StatusCreated, code, "%v", body)
+	id := jsonString(body["id"])
+	require.Equal(t, "Maintenance", body["name"])
+	require.Equal(t, "maintenance", body["category"])
+	require.Equal(t, "Maintenance on Saturday", body["subject"])
+	require.Equal(t, "The panel is down for two hours.", body["text"])
+	code, body = b.do("POST", "/api/v1/message-texts", `{"name": "Invoices", "category": "billing", "subject": "New invoices", "text": "See the panel."}`)
+	require.Equal(t, http.StatusCreated, code, "%v", body)
+	other := jsonString(body["id"])
+
+	code, body = b.do("GET", "/api/v1/message-texts/"+id, "")
+	require.Equal(t, http.StatusOK, code, "%v", body)
+	require.Equal(t, "Maintenance", body["name"])
+	code, body = b.do("GET", "/api/v1/message-texts", "")
+	require.Equal(t, http.StatusOK, code, "%v", body)
+	require.Equal(t, 2.0, body["total"])
+	require.Equal(t, "Invoices", body["items"].([]any)[0].(map[string]any)["name"], "by name")
+	code, body = b.do("GET", "/api/v1/message-texts?category=billing", "")
+	require.Equal(t, http.StatusOK, code, "%v", body)
+	require.Equal(t, 1.0, body["total"])
+	code, _ = b.do("GET", "/api/v1/message-texts?category=spam", "")
+	require.Equal(t, http.StatusUnprocessableEntity, code)
+
+	code, body = b.do("PUT", "/api/v1/message-texts/"+id, `{"name": "Maintenance (night)", "category": "maintenance",
+		"subject": "Maintenance tonight", "text": "The panel is down from 2 to 4."}`)
+	require.Equal(t, http.StatusOK, code, "%v", body)
+	require.Equal(t, "Maintenance tonight", body["subject"])
+	code, body = b.do("GET", "/api/v1/message-texts/"+id, "")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "Maintenance (night)", body["name"])
+	require.Equal(t, "The panel is down from 2 to 4.", body["text"])
+
+	// A name another saved text has: 409 naming name, on create and replace.
+	for _, req := range [][2]string{{"POST", "/api/v1/message-texts"}, {"PUT", "/api/v1/message-texts/" + id}} {
+		code, body = b.do(req[0], req[1], `{"name": "Invoices", "category": "info", "subject": "x", "text": "y"}`)
+		require.Equal(t, http.StatusConflict, code, "%s: %v", req[0], body)
+		_, _, fields := errorOf(t, body)
+		require.Contains(t, fields, "name")
+	}
+
+	for _, tc := range []struct {
+		body   string
+		fields []string
+	}{
+		{`{"name": "", "category": "spam", "subject": " ", "text": ""}`, []string{"name", "category", "subject", "text"}},
+		{`{"name": "Long", "category": "info", "subject": "` + strings.Repeat("s", 201) + `", "text": "` + strings.Repeat("t", 20001) + `"}`, []string{"subject", "text"}},
+		{`{"name": "` + strings.Repeat("n", 101) + `", "category": "info", "subject": "x", "text": "y"}`, []string{"name"}},
+		{`{"name": "Extra", "category": "info", "subject": "x", "text": "y", "attachments": []}`, []string{"attachments"}},
+	} {
+		code, body := b.do("POST", "/api/v1/message-texts", tc.body)
+		require.Equal(t, http.StatusUnprocessableEntity, code, "%.200s: %v", tc.body, body)
+		_, _, fields := errorOf(t, body)
+		for _, f := range tc.fields {
+			require.Contains(t, fields, f, "%.200s", tc.body)
+		}
+		code, _ = b.do("PUT", "/api/v1/message-texts/"+id, tc.body)
+		require.Equal(t, http.StatusUnprocessableEntity, code, "%.200s", tc.body)
+	}
+
+	// Reading takes subscriptions.read, writing notices.write; a client gets neither.
+	cid, _ := b.newCustomer()
+	custID, err := strconv.ParseInt(cid, 10, 64)
+	require.NoError(t, err)
+	var userID int64
+	require.NoError(t, b.store.Pool().QueryRow(t.Context(), `SELECT id FROM users WHERE customer_id = $1 AND main`, custID).Scan(&userID))
+	client := b.session(store.Session{Kind: billing.ActorClient, UserID: userID, CustomerID: custID})
+	reader := b.staffSession(billing.RoleStaff, billing.PermSubsRead)
+	writer := b.staffSession(billing.RoleStaff, billing.PermNoticesWrite)
+	for _, tc := range []struct {
+		token, method, path, body string
+		status                    int
+	}{
+		{client, "GET", "/api/v1/message-texts", "", http.StatusForbidden},
+		{client, "GET", "/api/v1/message-texts/" + id, "", http.StatusForbidden},
+		{client, "POST", "/api/v1/message-texts", `{"name": "Client", "category": "info", "subject": "x", "text": "y"}`, http.StatusForbidden},
+		{client, "DELETE", "/api/v1/message-texts/" + id, "", http.StatusForbidden},
+		{reader, "GET", "/api/v1/message-texts/" + id, "", http.StatusOK},
+		{reader, "PUT", "/api/v1/message-texts/" + id, `{"name": "Reader", "category": "info", "subject": "x", "text": "y"}`, http.StatusForbidden},
+		{writer, "GET", "/api/v1/message-texts", "", http.StatusForbidden},
+		{writer, "POST", "/api/v1/message-texts", `{"name": "Writer", "category": "promo", "subject": "x", "text": "y"}`, http.StatusCreated},
+	} {
+		code, body := b.doAs(tc.token, tc.method, tc.path, tc.body)
+		require.Equal(t, tc.status, code, "%s %s: %v", tc.method, tc.path, body)
+	}
+
+	code, _ = b.do("DELETE", "/api/v1/message-texts/"+other, "")
+	require.Equal(t, http.StatusNoContent, code)
+	code, _ = b.do("DELETE", "/api/v1/message-texts/"+other, "")
+	require.Equal(t, http.StatusNotFound, code)
+	code, _ = b.do("GET", "/api/v1/message-texts/"+other, "")
+	require.Equal(t, http.StatusNotFound, code)
+	code, _ = b.do("PUT", "/api/v1/message-texts/"+other, `{"name": "Gone", "category": "info", "subject": "x", "text": "y"}`)
+	require.Equal(t, http.StatusNotFound, code)
+}
+
+// TestSendMessageFromText: a message sent with text_id reaches the users
+// with the saved text's subject and text and is of its category; a subject
+// typed alongside overrides the saved one; the message records the text
+// (text_id), null once the text is deleted; an unknown text_id is a 422
+// naming text_id.
+func TestSendMessageFromText(t *testing.T) {
+	t.Parallel()
+	w := newMessageWorld(t, 100)
+	a, aMails := w.customer("en", "Second")
+	aID, _ := strconv.Atoi(a)
+	code, body := w.do("POST", "/api/v1/message-texts", `{"name": "Maintenance", "category": "maintenance",
+		"subject": "Saved subject", "text": "The saved text of the message."}`)
+	require.Equal(t, http.StatusCreated, code, "%v", body)
+	textID := jsonString(body["id"])
+	tid, _ := strconv.Atoi(textID)
+
+	code, body = w.doJSON("POST", "/api/v1/messages", map[string]any{"text_id": tid, "customer_id": aID})
+	require.Equal(t, http.StatusAccepted, code, "%v", body)
+	require.Equal(t, "maintenance", body["category"])
+	require.Equal(t, "Saved subject", body["subject"])
+	require.Equal(t, "The saved text of the message.", body["text"])
+	require.Equal(t, float64(tid), body["text_id"])
+	id := jsonString(body["id"])
+	require.Equal(t, "done", w.waitFinished(id)["status"])
+	require.Equal(t, sorted(aMails), w.received("Saved subject"))
+	for _, msg := range w.smtpd.Messages() {
+		if msg.Subject == "Saved subject" {
+			require.Contains(t, msg.Body, "The saved text of the message.")
+		}
+	}
+
+	// What is typed alongside overrides the saved text; the rest comes from it.
+	code, body = w.doJSON("POST", "/api/v1/messages", map[string]any{"text_id": tid, "customer_id": aID,
+		"subject": "Typed subject", "category": "info"})
+	require.Equal(t, http.StatusAccepted, code, "%v", body)
+	require.Equal(t, "info", body["category"])
+	require.Equal(t, "The saved text of the message.", body["text"])
+	over := jsonString(body["id"])
+	require.Equal(t, "done", w.waitFinished(over)["status"])
+	require.Equal(t, sorted(aMails), w.received("Typed subject"))
+	for _, msg := range w.smtpd.Messages() {
+		if msg.Subject == "Typed subject" {
+			require.Contains(t, msg.Body, "The saved text of the message.")
+		}
+	}
+
+	// A typed message records no text.
+	id2 := w.send(map[string]any{"category": "info", "customer_id": aID, "subject": "Typed", "text": "Typed text"})
+	m := w.waitFinished(id2)
+	require.Contains(t, m, "text_id")
+	require.Nil(t, m["text_id"])
+
+	for _, body := range []string{`{"text_id": 999999999}`, `{"text_id": 999999999, "category": "info", "subject": "x", "text": "y"}`, `{"text_id": 0}`} {
+		code, out := w.do("POST", "/api/v1/messages", body)
+		require.Equal(t, http.StatusUnprocessableEntity, code, "%s: %v", body, out)
+		_, _, fields := errorOf(t, out)
+		require.Contains(t, fields, "text_id", body)
+	}
+	code, out := w.do("POST", "/api/v1/messages", `{"customer_id": 1}`)
+	require.Equal(t, http.StatusUnprocessableEntity, code, "without text_id, category, subject and text are required: %v", out)
+	_, _, fields := errorOf(t, out)
+	require.Contains(t, fields, "subject")
+	require.Contains(t, fields, "text")
+	require.Contains(t, fields, "category")
+
+	// Deleting the text keeps the messages sent from it, without text_id.
+	code, _ = w.do("DELETE", "/api/v1/message-texts/"+textID, "")
+	require.Equal(t, http.StatusNoContent, code)
+	code, body = w.do("GET", "/api/v1/messages/"+id, "")
+	require.Equal(t, http.StatusOK, code)
+	require.Nil(t, body["text_id"])
+	require.Equal(t, "Saved subject", body["subject"])
+}

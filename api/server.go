@@ -202,6 +202,11 @@ func (s *Server) routes() {
 	v1.GET("/messages", s.listMessages, staffOnly(billing.PermSubsRead))
 	v1.GET("/messages/:id", s.getMessage, staffOnly(billing.PermSubsRead))
 	v1.POST("/messages/:id/cancel", s.cancelMessage, staffOnly(billing.PermNoticesWrite))
+	v1.GET("/message-texts", s.listMessageTexts, staffOnly(billing.PermSubsRead))
+	v1.POST("/message-texts", s.createMessageText, staffOnly(billing.PermNoticesWrite))
+	v1.GET("/message-texts/:id", s.getMessageText, staffOnly(billing.PermSubsRead))
+	v1.PUT("/message-texts/:id", s.updateMessageText, staffOnly(billing.PermNoticesWrite))
+	v1.DELETE("/message-texts/:id", s.deleteMessageText, staffOnly(billing.PermNoticesWrite))
 
 	v1.GET("/settings", s.getSettings, staffOnly(""))
 	v1.PATCH("/settings", s.updateSettings, staffOnly(billing.PermSettingsManage))

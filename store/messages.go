@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -14,7 +15,7 @@ import (
 func messageFromRow(r dbsqlc.Message) billing.Message {
 	return billing.Message{ID: r.ID, CustomerID: r.CustomerID, Language: r.Language, Category: r.Category,
 		Subject: r.Subject, Text: r.Body, Rate: r.Rate, Status: r.Status, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
-		FinishedAt: r.FinishedAt, WorkflowID: billing.MessageWorkflowID(r.ID), Attachments: []billing.AttachmentInfo{},
+		FinishedAt: r.FinishedAt, TextID: r.TextID, WorkflowID: billing.MessageWorkflowID(r.ID), Attachments: []billing.AttachmentInfo{},
 		Progress: billing.MessageProgress{Total: r.Total, Skipped: r.Skipped}}
 }
 
@@ -35,8 +36,15 @@ func (s *Store) CreateMessage(ctx context.Context, in billing.MessageCreate, rat
 				return err
 			}
 		}
+		if in.TextID != nil {
+			if _, err := q.MessageTextKeep(ctx, *in.TextID); errors.Is(err, pgx.ErrNoRows) {
+				return UnknownMessageText(*in.TextID)
+			} else if err != nil {
+				return err
+			}
+		}
 		row, err := q.MessageInsert(ctx, dbsqlc.MessageInsertParams{CustomerID: in.CustomerID, Language: in.Language,
-			Category: in.Category, Subject: in.Subject, Body: in.Text, Rate: rate, CreatedBy: staffID})
+			Category: in.Category, Subject: in.Subject, Body: in.Text, Rate: rate, CreatedBy: staffID, TextID: in.TextID})
 		if err != nil {
 			return err
 		}
@@ -171,4 +179,63 @@ func (s *Store) MessageAttachments(ctx context.Context, id int64) ([]billing.Mes
 		out[i] = billing.MessageAttachment{Name: r.Name, ContentType: r.ContentType, Content: r.Content}
 	}
 	return out, nil
+}
+
+// UnknownMessageText is the answer to a message sent from a saved text that
+// does not exist: 422 naming text_id.
+func UnknownMessageText(id int64) error {
+	return &billing.Error{Code: billing.EINVALID, Message: fmt.Sprintf("there is no saved text %d", id),
+		Fields: map[string]string{"text_id": "is not a saved text"}}
+}
+
+func messageTextFromRow(r dbsqlc.MessageText) billing.MessageText {
+	return billing.MessageText{ID: r.ID, Name: r.Name, Category: r.Category, Subject: r.Subject, Text: r.Body,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+// CreateMessageText saves a text; a name taken answers 409 naming name.
+func (s *Store) CreateMessageText(ctx context.Context, in billing.MessageTextInput) (billing.MessageText, error) {
+	row, err := s.q.MessageTextInsert(ctx, dbsqlc.MessageTextInsertParams{Name: in.Name, Category: in.Category,
+		Subject: in.Subject, Body: in.Text})
+	if err == nil {
+		auditObject(ctx, "message_text", row.ID, 0)
+	}
+	return messageTextFromRow(row), dbError(err, "message text", "")
+}
+
+// MessageText returns saved text id.
+func (s *Store) MessageText(ctx context.Context, id int64) (billing.MessageText, error) {
+	row, err := s.q.MessageTextGet(ctx, id)
+	return messageTextFromRow(row), dbError(err, "message text", id)
+}
+
+// MessageTexts lists saved texts of category (empty: any) by name.
+func (s *Store) MessageTexts(ctx context.Context, category string, pr billing.PageRequest) (billing.Page[billing.MessageText], error) {
+	p, err := page(pr, func() (int64, error) {
+		return s.q.MessageTextCount(ctx, category)
+	}, func(limit, offset int64) ([]billing.MessageText, error) {
+		rows, err := s.q.MessageTextList(ctx, dbsqlc.MessageTextListParams{Category: category, Limit: limit, Offset: offset})
+		return fromRows(rows, messageTextFromRow), err
+	})
+	return p, dbError(err, "message text", "")
+}
+
+// UpdateMessageText replaces saved text id. Messages sent from it keep
+// what they were sent with.
+func (s *Store) UpdateMessageText(ctx context.Context, id int64, in billing.MessageTextInput) (billing.MessageText, error) {
+	auditObject(ctx, "message_text", id, 0)
+	row, err := s.q.MessageTextUpdate(ctx, dbsqlc.MessageTextUpdateParams{ID: id, Name: in.Name, Category: in.Category,
+		Subject: in.Subject, Body: in.Text})
+	return messageTextFromRow(row), dbError(err, "message text", id)
+}
+
+// DeleteMessageText deletes saved text id; the messages sent from it stay,
+// with text_id null.
+func (s *Store) DeleteMessageText(ctx context.Context, id int64) error {
+	auditObject(ctx, "message_text", id, 0)
+	n, err := s.q.MessageTextDelete(ctx, id)
+	if err == nil && n == 0 {
+		err = pgx.ErrNoRows
+	}
+	return dbError(err, "message text", id)
 }

@@ -81,6 +81,7 @@ func (s *Store) inTx(ctx context.Context, fn func(q *dbsqlc.Queries) error) erro
 var conflicts = map[string]billing.Error{
 	"users_login_key":                    {Code: billing.ECONFLICT, Message: "this login is already taken", Fields: map[string]string{"login": "is already taken"}},
 	"users_email_key":                    {Code: billing.ECONFLICT, Message: "a user with this email already exists", Fields: map[string]string{"email": "is already used by another user"}},
+	"message_texts_name_key":             {Code: billing.ECONFLICT, Message: "a saved text with this name already exists", Fields: map[string]string{"name": "is already used by another saved text"}},
 	"ledger_entries_idempotency_key_key": {Code: billing.ECONFLICT, Message: "this idempotency key was already used for a different entry"},
 	"staff_login_key":                    {Code: billing.ECONFLICT, Message: "this staff login is already taken", Fields: map[string]string{"login": "is already taken"}},
 	"staff_email_key":                    {Code: billing.ECONFLICT, Message: "a staff member with this email already exists", Fields: map[string]string{"email": "is already used by another staff member"}},

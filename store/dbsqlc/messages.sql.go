@@ -162,7 +162,7 @@ func (q *Queries) MessageCustomersAfter(ctx context.Context, arg MessageCustomer
 const messageFinish = `-- name: MessageFinish :one
 UPDATE messages SET status = $1, skipped = $2, finished_at = now()
 WHERE id = $3 AND status = 'sending'
-RETURNING id, customer_id, language, category, subject, body, rate, status, total, skipped, created_by, created_at, finished_at
+RETURNING id, customer_id, language, category, subject, body, rate, status, total, skipped, created_by, created_at, finished_at, text_id
 `
 
 type MessageFinishParams struct {
@@ -188,12 +188,13 @@ func (q *Queries) MessageFinish(ctx context.Context, arg MessageFinishParams) (M
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.TextID,
 	)
 	return i, err
 }
 
 const messageGet = `-- name: MessageGet :one
-SELECT id, customer_id, language, category, subject, body, rate, status, total, skipped, created_by, created_at, finished_at FROM messages WHERE id = $1
+SELECT id, customer_id, language, category, subject, body, rate, status, total, skipped, created_by, created_at, finished_at, text_id FROM messages WHERE id = $1
 `
 
 func (q *Queries) MessageGet(ctx context.Context, id int64) (Message, error) {
@@ -213,14 +214,15 @@ func (q *Queries) MessageGet(ctx context.Context, id int64) (Message, error) {
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.TextID,
 	)
 	return i, err
 }
 
 const messageInsert = `-- name: MessageInsert :one
-INSERT INTO messages (customer_id, language, category, subject, body, rate, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id, customer_id, language, category, subject, body, rate, status, total, skipped, created_by, created_at, finished_at
+INSERT INTO messages (customer_id, language, category, subject, body, rate, created_by, text_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id, customer_id, language, category, subject, body, rate, status, total, skipped, created_by, created_at, finished_at, text_id
 `
 
 type MessageInsertParams struct {
@@ -231,6 +233,7 @@ type MessageInsertParams struct {
 	Body       string  `db:"body"`
 	Rate       float64 `db:"rate"`
 	CreatedBy  *int64  `db:"created_by"`
+	TextID     *int64  `db:"text_id"`
 }
 
 func (q *Queries) MessageInsert(ctx context.Context, arg MessageInsertParams) (Message, error) {
@@ -242,6 +245,7 @@ func (q *Queries) MessageInsert(ctx context.Context, arg MessageInsertParams) (M
 		arg.Body,
 		arg.Rate,
 		arg.CreatedBy,
+		arg.TextID,
 	)
 	var i Message
 	err := row.Scan(
@@ -258,12 +262,13 @@ func (q *Queries) MessageInsert(ctx context.Context, arg MessageInsertParams) (M
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.TextID,
 	)
 	return i, err
 }
 
 const messageList = `-- name: MessageList :many
-SELECT id, customer_id, language, category, subject, body, rate, status, total, skipped, created_by, created_at, finished_at FROM messages
+SELECT id, customer_id, language, category, subject, body, rate, status, total, skipped, created_by, created_at, finished_at, text_id FROM messages
 WHERE ($1::text = '' OR status = $1)
 ORDER BY id DESC
 LIMIT $3::bigint OFFSET $2::bigint
@@ -298,6 +303,7 @@ func (q *Queries) MessageList(ctx context.Context, arg MessageListParams) ([]Mes
 			&i.CreatedBy,
 			&i.CreatedAt,
 			&i.FinishedAt,
+			&i.TextID,
 		); err != nil {
 			return nil, err
 		}
@@ -374,4 +380,168 @@ type MessageStartParams struct {
 func (q *Queries) MessageStart(ctx context.Context, arg MessageStartParams) error {
 	_, err := q.db.Exec(ctx, messageStart, arg.Total, arg.ID)
 	return err
+}
+
+const messageTextCount = `-- name: MessageTextCount :one
+SELECT count(*) FROM message_texts WHERE ($1::text = '' OR category = $1)
+`
+
+func (q *Queries) MessageTextCount(ctx context.Context, category string) (int64, error) {
+	row := q.db.QueryRow(ctx, messageTextCount, category)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const messageTextDelete = `-- name: MessageTextDelete :execrows
+DELETE FROM message_texts WHERE id = $1
+`
+
+func (q *Queries) MessageTextDelete(ctx context.Context, id int64) (int64, error) {
+	result, err := q.db.Exec(ctx, messageTextDelete, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const messageTextGet = `-- name: MessageTextGet :one
+SELECT id, name, category, subject, body, created_at, updated_at FROM message_texts WHERE id = $1
+`
+
+func (q *Queries) MessageTextGet(ctx context.Context, id int64) (MessageText, error) {
+	row := q.db.QueryRow(ctx, messageTextGet, id)
+	var i MessageText
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Category,
+		&i.Subject,
+		&i.Body,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const messageTextInsert = `-- name: MessageTextInsert :one
+INSERT INTO message_texts (name, category, subject, body)
+VALUES ($1, $2, $3, $4)
+RETURNING id, name, category, subject, body, created_at, updated_at
+`
+
+type MessageTextInsertParams struct {
+	Name     string `db:"name"`
+	Category string `db:"category"`
+	Subject  string `db:"subject"`
+	Body     string `db:"body"`
+}
+
+func (q *Queries) MessageTextInsert(ctx context.Context, arg MessageTextInsertParams) (MessageText, error) {
+	row := q.db.QueryRow(ctx, messageTextInsert,
+		arg.Name,
+		arg.Category,
+		arg.Subject,
+		arg.Body,
+	)
+	var i MessageText
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Category,
+		&i.Subject,
+		&i.Body,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const messageTextKeep = `-- name: MessageTextKeep :one
+SELECT id FROM message_texts WHERE id = $1 FOR KEY SHARE
+`
+
+// MessageTextKeep holds a saved text until the transaction ends, so that the
+// message recording it can't lose it to a delete.
+func (q *Queries) MessageTextKeep(ctx context.Context, id int64) (int64, error) {
+	row := q.db.QueryRow(ctx, messageTextKeep, id)
+	var id_2 int64
+	err := row.Scan(&id_2)
+	return id_2, err
+}
+
+const messageTextList = `-- name: MessageTextList :many
+SELECT id, name, category, subject, body, created_at, updated_at FROM message_texts
+WHERE ($1::text = '' OR category = $1)
+ORDER BY name, id
+LIMIT $3::bigint OFFSET $2::bigint
+`
+
+type MessageTextListParams struct {
+	Category string `db:"category"`
+	Offset   int64  `db:"offset"`
+	Limit    int64  `db:"limit"`
+}
+
+func (q *Queries) MessageTextList(ctx context.Context, arg MessageTextListParams) ([]MessageText, error) {
+	rows, err := q.db.Query(ctx, messageTextList, arg.Category, arg.Offset, arg.Limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []MessageText
+	for rows.Next() {
+		var i MessageText
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Category,
+			&i.Subject,
+			&i.Body,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const messageTextUpdate = `-- name: MessageTextUpdate :one
+UPDATE message_texts SET name = $1, category = $2, subject = $3, body = $4, updated_at = now()
+WHERE id = $5
+RETURNING id, name, category, subject, body, created_at, updated_at
+`
+
+type MessageTextUpdateParams struct {
+	Name     string `db:"name"`
+	Category string `db:"category"`
+	Subject  string `db:"subject"`
+	Body     string `db:"body"`
+	ID       int64  `db:"id"`
+}
+
+func (q *Queries) MessageTextUpdate(ctx context.Context, arg MessageTextUpdateParams) (MessageText, error) {
+	row := q.db.QueryRow(ctx, messageTextUpdate,
+		arg.Name,
+		arg.Category,
+		arg.Subject,
+		arg.Body,
+		arg.ID,
+	)
+	var i MessageText
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Category,
+		&i.Subject,
+		&i.Body,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
 }

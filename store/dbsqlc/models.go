@@ -107,6 +107,7 @@ type Message struct {
 	CreatedBy  *int64     `db:"created_by"`
 	CreatedAt  time.Time  `db:"created_at"`
 	FinishedAt *time.Time `db:"finished_at"`
+	TextID     *int64     `db:"text_id"`
 }
 
 type MessageAttachment struct {
@@ -127,6 +128,16 @@ type MessageTemplate struct {
 	SenderName string    `db:"sender_name"`
 	ReplyTo    string    `db:"reply_to"`
 	UpdatedAt  time.Time `db:"updated_at"`
+}
+
+type MessageText struct {
+	ID        int64     `db:"id"`
+	Name      string    `db:"name"`
+	Category  string    `db:"category"`
+	Subject   string    `db:"subject"`
+	Body      string    `db:"body"`
+	CreatedAt time.Time `db:"created_at"`
+	UpdatedAt time.Time `db:"updated_at"`
 }
 
 type Notice struct {

@@ -1,6 +1,6 @@
 -- name: MessageInsert :one
-INSERT INTO messages (customer_id, language, category, subject, body, rate, created_by)
-VALUES (@customer_id, @language, @category, @subject, @body, @rate, @created_by)
+INSERT INTO messages (customer_id, language, category, subject, body, rate, created_by, text_id)
+VALUES (@customer_id, @language, @category, @subject, @body, @rate, @created_by, @text_id)
 RETURNING *;
 
 -- name: MessageAttachmentInsert :exec
@@ -60,3 +60,33 @@ UPDATE messages SET total = @total WHERE id = @id;
 UPDATE messages SET status = @status, skipped = @skipped, finished_at = now()
 WHERE id = @id AND status = 'sending'
 RETURNING *;
+
+-- name: MessageTextInsert :one
+INSERT INTO message_texts (name, category, subject, body)
+VALUES (@name, @category, @subject, @body)
+RETURNING *;
+
+-- name: MessageTextGet :one
+SELECT * FROM message_texts WHERE id = $1;
+
+-- MessageTextKeep holds a saved text until the transaction ends, so that the
+-- message recording it can't lose it to a delete.
+-- name: MessageTextKeep :one
+SELECT id FROM message_texts WHERE id = $1 FOR KEY SHARE;
+
+-- name: MessageTextCount :one
+SELECT count(*) FROM message_texts WHERE (@category::text = '' OR category = @category);
+
+-- name: MessageTextList :many
+SELECT * FROM message_texts
+WHERE (@category::text = '' OR category = @category)
+ORDER BY name, id
+LIMIT sqlc.arg('limit')::bigint OFFSET sqlc.arg('offset')::bigint;
+
+-- name: MessageTextUpdate :one
+UPDATE message_texts SET name = @name, category = @category, subject = @subject, body = @body, updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: MessageTextDelete :execrows
+DELETE FROM message_texts WHERE id = $1;
