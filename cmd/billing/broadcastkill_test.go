@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,9 +14,6 @@ import (
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/internal/apitest"
-	"github.com/tempobill/billing/internal/dbtest"
-	"github.com/tempobill/billing/internal/smtptest"
-	"github.com/tempobill/billing/internal/temporaltest"
 )
 
 // TestWorkerKillDuringBroadcast sends a message to 1,000 customers (one
@@ -33,36 +28,8 @@ func TestWorkerKillDuringBroadcast(t *testing.T) {
 	t.Parallel()
 	const n = 1000
 	ctx := context.Background()
-	bin := buildBinary(t)
-	dev, err := temporaltest.Start(ctx)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = dev.Stop() })
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = dbtest.DefaultURL
-	}
-	dbURL, drop, err := dbtest.Create(ctx, base)
-	require.NoError(t, err)
-	t.Cleanup(drop)
-	smtpd, err := smtptest.Start()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = smtpd.Close() })
-
-	workerEnv := append(os.Environ(), "DATABASE_URL="+dbURL, "TEMPORAL_ADDRESS="+dev.FrontendHostPort(),
-		"SMTP_ADDR="+smtpd.Addr, "SMTP_TLS=none", "DATA_DIR="+t.TempDir(), "LOG_LEVEL=warn")
-	logs := &syncBuffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("worker output:\n%s", logs.String())
-		}
-	})
-	startWorker := func() *exec.Cmd {
-		cmd := exec.Command(bin, "worker")
-		cmd.Env = workerEnv
-		cmd.Stdout, cmd.Stderr = logs, logs
-		require.NoError(t, cmd.Start())
-		return cmd
-	}
+	r := newKillRig(t)
+	dev, dbURL, smtpd, startWorker := r.dev, r.dbURL, r.smtp, r.startWorker
 	w := startWorker()
 	t.Cleanup(func() { _ = w.Process.Kill(); _ = w.Wait() })
 
@@ -71,7 +38,7 @@ func TestWorkerKillDuringBroadcast(t *testing.T) {
 		cfg.DatabaseURL, cfg.TemporalAddress, cfg.MessageRate = dbURL, dev.FrontendHostPort(), 100
 	})
 	pool := m.Pool
-	_, err = createCustomers(ctx, m.Store, n, 0)
+	_, err := createCustomers(ctx, m.Store, n, 0)
 	require.NoError(t, err)
 	token, err := adminToken(ctx, m.Store, "broadcast-admin")
 	require.NoError(t, err)

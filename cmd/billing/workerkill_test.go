@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/internal/apitest"
@@ -30,36 +31,8 @@ func TestWorkerKillDuringRenewals(t *testing.T) {
 	t.Parallel()
 	const n = 200
 	ctx := context.Background()
-	bin := buildBinary(t)
-	dev, err := temporaltest.Start(ctx)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = dev.Stop() })
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = dbtest.DefaultURL
-	}
-	dbURL, drop, err := dbtest.Create(ctx, base)
-	require.NoError(t, err)
-	t.Cleanup(drop)
-	smtpd, err := smtptest.Start()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = smtpd.Close() })
-
-	workerEnv := append(os.Environ(), "DATABASE_URL="+dbURL, "TEMPORAL_ADDRESS="+dev.FrontendHostPort(),
-		"SMTP_ADDR="+smtpd.Addr, "SMTP_TLS=none", "DATA_DIR="+t.TempDir(), "LOG_LEVEL=warn")
-	logs := &syncBuffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("worker output:\n%s", logs.String())
-		}
-	})
-	startWorker := func() *exec.Cmd {
-		cmd := exec.Command(bin, "worker")
-		cmd.Env = workerEnv
-		cmd.Stdout, cmd.Stderr = logs, logs
-		require.NoError(t, cmd.Start())
-		return cmd
-	}
+	r := newKillRig(t)
+	dev, dbURL, smtpd, startWorker := r.dev, r.dbURL, r.smtp, r.startWorker
 	w := startWorker()
 	t.Cleanup(func() { _ = w.Process.Kill(); _ = w.Wait() })
 
@@ -172,4 +145,55 @@ func TestWorkerKillDuringRenewals(t *testing.T) {
 	rows.Close()
 	t.Logf("after the kill: %d renewals, %d double charges, %d duplicate notices, %d unconfirmed notices, %d mails in all",
 		renewals(), doubleCharged, dups, unconfirmed, len(smtpd.Messages()))
+}
+
+// killRig is what a worker-kill test runs against: the built binary, a
+// Temporal dev server, a database of its own, an in-process SMTP server, and
+// the worker process's environment and output (shown if the test fails).
+type killRig struct {
+	bin   string
+	dev   *testsuite.DevServer
+	dbURL string
+	smtp  *smtptest.Server
+	env   []string
+	logs  *syncBuffer
+	t     *testing.T
+}
+
+func newKillRig(t *testing.T) *killRig {
+	t.Helper()
+	ctx := context.Background()
+	r := &killRig{t: t, bin: buildBinary(t), logs: &syncBuffer{}}
+	var err error
+	r.dev, err = temporaltest.Start(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = r.dev.Stop() })
+	base := os.Getenv("DATABASE_URL")
+	if base == "" {
+		base = dbtest.DefaultURL
+	}
+	var drop func()
+	r.dbURL, drop, err = dbtest.Create(ctx, base)
+	require.NoError(t, err)
+	t.Cleanup(drop)
+	r.smtp, err = smtptest.Start()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = r.smtp.Close() })
+	r.env = append(os.Environ(), "DATABASE_URL="+r.dbURL, "TEMPORAL_ADDRESS="+r.dev.FrontendHostPort(),
+		"SMTP_ADDR="+r.smtp.Addr, "SMTP_TLS=none", "DATA_DIR="+t.TempDir(), "LOG_LEVEL=warn")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("worker output:\n%s", r.logs.String())
+		}
+	})
+	return r
+}
+
+// startWorker starts "billing worker" against the rig.
+func (r *killRig) startWorker() *exec.Cmd {
+	cmd := exec.Command(r.bin, "worker")
+	cmd.Env = r.env
+	cmd.Stdout, cmd.Stderr = r.logs, r.logs
+	require.NoError(r.t, cmd.Start())
+	return cmd
 }
