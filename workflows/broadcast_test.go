@@ -238,3 +238,42 @@ func TestBroadcastContinuesAsNew(t *testing.T) {
 	require.Equal(t, []int64{0, 20, 40, 60, 80}, f.cursors())
 	require.Len(t, f.finished, 1)
 }
+
+// TestBroadcastCancelAtContinueAsNew: a cancel that arrives as a run ends
+// its last batch stops the loop in that run; one that comes once the run
+// has continued as new goes to the next run (the update names the workflow,
+// not the run), which ends cancelled after at most the batch in flight; a
+// cancel accepted in the old run travels in the state. No other batch starts.
+func TestBroadcastCancelAtContinueAsNew(t *testing.T) {
+	t.Parallel()
+	cancel := func(env *testsuite.TestWorkflowEnvironment, at time.Duration) {
+		env.RegisterDelayedCallback(func() {
+			env.UpdateWorkflow(workflows.UpdateCancelMessage, "cancel-1", &testsuite.TestUpdateCallback{
+				OnAccept: func() {}, OnReject: func(err error) { t.Errorf("cancel refused: %v", err) }, OnComplete: func(any, error) {},
+			}, workflows.CancelMessageInput{})
+		}, at)
+	}
+	for _, at := range []time.Duration{2*time.Second - time.Millisecond, 2 * time.Second, 2*time.Second + time.Millisecond} {
+		f := &fakeAudience{n: 95}
+		in := workflows.BroadcastInput{MessageID: 7, Rate: 10, BatchSize: 20, BatchesPerRun: 1}
+		env := f.env(t)
+		cancel(env, at)
+		env.ExecuteWorkflow(workflows.BroadcastWorkflow, in)
+		require.True(t, env.IsWorkflowCompleted())
+		want := []int64{0}
+		if err := env.GetWorkflowError(); err != nil {
+			var can *workflow.ContinueAsNewError
+			require.True(t, asCAN(err, &can), "%v", err)
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &in))
+			env = f.env(t)
+			if !in.State.Cancelled {
+				cancel(env, time.Millisecond) // it reaches the next run
+				want = []int64{0, 20}         // whose first batch was in flight
+			}
+			env.ExecuteWorkflow(workflows.BroadcastWorkflow, in)
+			require.NoError(t, env.GetWorkflowError(), "at %v", at)
+		}
+		require.Equal(t, want, f.cursors(), "at %v: no batch after the cancel but the one in flight", at)
+		require.Equal(t, []activities.FinishMessageInput{{MessageID: 7, Cancelled: true}}, f.finished, "at %v", at)
+	}
+}
