@@ -74,7 +74,13 @@ type Settings struct {
 	DeleteInactiveClientsDays int `json:"delete_inactive_clients_days"`
 	// DefaultLanguage: the language of notices when neither the user nor the
 	// customer has one, a BCP 47 tag such as en.
-	DefaultLanguage string     `json:"default_language"`
+	DefaultLanguage string `json:"default_language"`
+	// AutoInvoicing: each period charge of a customer who is not post-paid
+	// issues an invoice (see invoice.go).
+	AutoInvoicing bool `json:"auto_invoicing"`
+	// InvoiceProvider: the provider's name and legal details as invoices show
+	// them (lines separated by newlines).
+	InvoiceProvider string     `json:"invoice_provider"`
 	UpdatedAt       *time.Time `json:"updated_at"`
 }
 
@@ -134,6 +140,7 @@ func (s Settings) check(v *Validator) {
 		ClientVerificationAfterRegistration, ClientVerificationAfterFirstPayment)
 	v.between("delete_inactive_clients_days", s.DeleteInactiveClientsDays, 0, MaxSettingDays)
 	v.LanguageTag("default_language", s.DefaultLanguage)
+	v.Check(len(s.InvoiceProvider) <= 2000, "invoice_provider", "must be at most 2000 characters")
 }
 
 func (v *Validator) between(field string, n, lo, hi int) {
@@ -178,6 +185,8 @@ type SettingsUpdate struct {
 	PayerVerification         *PayerVerificationUpdate `json:"payer_verification"`
 	DeleteInactiveClientsDays *int                     `json:"delete_inactive_clients_days"`
 	DefaultLanguage           *string                  `json:"default_language"`
+	AutoInvoicing             *bool                    `json:"auto_invoicing"`
+	InvoiceProvider           *string                  `json:"invoice_provider"`
 }
 
 // PayerVerificationUpdate changes the account types that are set.
@@ -218,6 +227,8 @@ func (u SettingsUpdate) Apply(s Settings) (Settings, error) {
 	}
 	set(&s.DeleteInactiveClientsDays, u.DeleteInactiveClientsDays)
 	set(&s.DefaultLanguage, u.DefaultLanguage)
+	set(&s.AutoInvoicing, u.AutoInvoicing)
+	set(&s.InvoiceProvider, u.InvoiceProvider)
 	s.check(&v) // after the lists as sent: a repeat is gone once sorted
 	return s, v.Err()
 }

@@ -161,8 +161,9 @@ func (b *bundle) request(token, method, path, body string, headers map[string]st
 	var out map[string]any
 	switch {
 	case len(raw) == 0:
-	case strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain"):
-		out = map[string]any{"text": string(raw)} // the metrics
+	case strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain"),
+		strings.HasPrefix(res.Header.Get("Content-Type"), "text/html"):
+		out = map[string]any{"text": string(raw)} // the metrics, a printable invoice
 	default:
 		require.NoError(b.t, json.Unmarshal(raw, &out), "body: %s", raw)
 	}

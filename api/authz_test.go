@@ -37,6 +37,7 @@ type fixture struct {
 	messageA      int64             // a message to A (recorded, no workflow), when the cell asks for one
 	textID        int64             // a saved message text, when the cell asks for one
 	failedNoticeA int64             // a notification to A's main user that failed
+	invoiceA      int64             // an invoice of A
 	links         map[string]string // a usable one-time link token of A's main user, per purpose
 	markerA       string            // appears in A's data only
 	markerB       string
@@ -105,6 +106,7 @@ func (m *matrix) fixture(t *testing.T) *fixture {
 	in := billing.ProductInput{Name: "Product", Price: new(int64), Currency: "EUR", PeriodUnit: billing.PeriodMonth}
 	f.product, err = st.CreateProduct(ctx, in.Product())
 	require.NoError(t, err)
+	f.invoiceA = invoiceFor(t, st, f.A)
 	f.otherStaff, err = st.CreateStaff(ctx, billing.StaffCreate{Login: "o" + uniq(), Email: uniq() + "@staff.example", Role: billing.RoleStaff, Permissions: []string{}}, m.hash)
 	require.NoError(t, err)
 	f.otherStaffKey, err = st.CreateAPIKey(ctx, f.otherStaff.ID, "ci", "bk_xxxx", []byte(uniq()))
@@ -308,6 +310,10 @@ func matrixCells() map[string]cell {
 			return fmt.Sprintf(`{"name": "Matrix put %s", "category": "promo", "subject": "Matrix", "text": "Hello again"}`, f.uniq)
 		}, staffOnly(ok)},
 		"DELETE /api/v1/message-texts/:id": {textPath, none, staffOnly(noContent)},
+		"GET /api/v1/invoices":             {fixed("/api/v1/invoices?limit=200"), none, want{unauth, ok, ok, forbid, ok, ok}},
+		"GET /api/v1/invoices/:id":         {func(f *fixture) string { return fmt.Sprint("/api/v1/invoices/", f.invoiceA) }, none, own(ok)},
+		"GET /api/v1/invoices/:id/html": {func(f *fixture) string { return fmt.Sprint("/api/v1/invoices/", f.invoiceA, "/html") },
+			none, own(ok)},
 		"GET /api/v1/payments/:id":         {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID) }, none, own(ok)},
 		"POST /api/v1/payments/:id/paid":   {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/paid") }, none, staffOnly(ok)},
 		"POST /api/v1/payments/:id/cancel": {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/cancel") }, none, staffOnly(ok)},

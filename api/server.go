@@ -162,6 +162,11 @@ func (s *Server) routes() {
 	v1.GET("/customers/:id/ledger", s.listLedger, ownCustomer(billing.PermCustomersRead))
 	v1.POST("/customers/:id/ledger", s.createAdjustment, staffOnly(billing.PermLedgerWrite))
 
+	// Invoices are read-only: no route changes one.
+	v1.GET("/invoices", s.listInvoices, clientOrStaff(billing.PermCustomersRead))
+	v1.GET("/invoices/:id", s.getInvoice, clientOrStaff(billing.PermCustomersRead))
+	v1.GET("/invoices/:id/html", s.getInvoiceHTML, clientOrStaff(billing.PermCustomersRead))
+
 	v1.POST("/products", s.createProduct, staffOnly(billing.PermProductsWrite))
 	v1.GET("/products", s.listProducts, clientOrStaff(""))
 	v1.GET("/products/:id", s.getProduct, clientOrStaff(""))

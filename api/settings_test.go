@@ -48,7 +48,8 @@ func TestSettingsDefaultsThenStored(t *testing.T) {
 		"low_money_expire_period": []any{5.0, 4.0, 3.0, 2.0, 1.0, 0.0}, "grace_days": 9.0, "suspend_after_days": 1.0,
 		"unpaid_order_days": 3.0, "max_unpaid_orders": 5.0, "verify_client_email": false, "client_verification": "none",
 		"payer_verification":           map[string]any{"individual": false, "company": false, "sole_proprietor": false},
-		"delete_inactive_clients_days": 0.0, "default_language": "en", "updated_at": nil,
+		"delete_inactive_clients_days": 0.0, "default_language": "en", "auto_invoicing": false, "invoice_provider": "",
+		"updated_at": nil,
 	}, got)
 
 	status, got = b.do("PATCH", "/api/v1/settings", `{"near_delete_period": [1, 10, 3], "payer_verification": {"company": true},

@@ -188,19 +188,21 @@ func (s *Store) Charge(ctx context.Context, c billing.Charge) (billing.LedgerEnt
 	var out billing.LedgerEntry
 	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
 		var err error
-		out, err = charge(ctx, q, c)
+		out, _, err = charge(ctx, q, c)
 		return err
 	})
 	return out, dbError(err, "charge", c.IdempotencyKey)
 }
 
-func charge(ctx context.Context, q *dbsqlc.Queries, c billing.Charge) (billing.LedgerEntry, error) {
+// charge writes c (see Charge) and reports whether it wrote it now: false
+// for a replay or a free product.
+func charge(ctx context.Context, q *dbsqlc.Queries, c billing.Charge) (billing.LedgerEntry, bool, error) {
 	if c.Amount == 0 {
-		return billing.LedgerEntry{}, nil // a free product: nothing to write
+		return billing.LedgerEntry{}, false, nil // a free product: nothing to write
 	}
 	terms, err := q.CustomerChargeTermsForUpdate(ctx, c.CustomerID)
 	if err != nil {
-		return billing.LedgerEntry{}, dbError(err, "customer", c.CustomerID)
+		return billing.LedgerEntry{}, false, dbError(err, "customer", c.CustomerID)
 	}
 	postPaid, status, creditLimit := terms.PostPaid, terms.Status, terms.CreditLimit
 	// A replay returns the charge made, even if the price changed since: a
@@ -208,13 +210,13 @@ func charge(ctx context.Context, q *dbsqlc.Queries, c billing.Charge) (billing.L
 	row, err := q.LedgerGetByKey(ctx, c.IdempotencyKey)
 	prior := entryFromRow(row)
 	if err != pgx.ErrNoRows {
-		return prior, err
+		return prior, false, err
 	}
 	if status != billing.CustomerActive {
-		return prior, billing.Errorf(billing.EDECLINED, "customer %d is %s", c.CustomerID, status)
+		return prior, false, billing.Errorf(billing.EDECLINED, "customer %d is %s", c.CustomerID, status)
 	}
 	money := func(a int64) billing.Money { return billing.Money{Amount: a, Currency: c.Currency} }
-	return insertEntry(ctx, q, billing.LedgerEntry{CustomerID: c.CustomerID, Kind: billing.Debit,
+	out, err := insertEntry(ctx, q, billing.LedgerEntry{CustomerID: c.CustomerID, Kind: billing.Debit,
 		Amount: c.Amount, Currency: c.Currency, Reason: c.Reason, Reference: c.Reference,
 		IdempotencyKey: c.IdempotencyKey}, func(balance int64) error {
 		switch {
@@ -227,4 +229,7 @@ func charge(ctx context.Context, q *dbsqlc.Queries, c billing.Charge) (billing.L
 		}
 		return nil
 	})
+	// Under the customer's lock the key can only have been taken meanwhile
+	// by another customer's entry, which insertEntry answers with a conflict.
+	return out, err == nil, err
 }

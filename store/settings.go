@@ -20,7 +20,8 @@ func settingsFromRow(r dbsqlc.Setting) billing.Settings {
 		UnpaidOrderDays: r.UnpaidOrderDays, MaxUnpaidOrders: r.MaxUnpaidOrders, VerifyClientEmail: r.VerifyClientEmail,
 		ClientVerification: r.ClientVerification, PayerVerification: billing.PayerVerification{
 			Individual: r.VerifyIndividualPayers, Company: r.VerifyCompanyPayers, SoleProprietor: r.VerifySoleProprietorPayers},
-		DeleteInactiveClientsDays: r.DeleteInactiveClientsDays, DefaultLanguage: r.DefaultLanguage, UpdatedAt: &at}
+		DeleteInactiveClientsDays: r.DeleteInactiveClientsDays, DefaultLanguage: r.DefaultLanguage,
+		AutoInvoicing: r.AutoInvoicing, InvoiceProvider: r.InvoiceProvider, UpdatedAt: &at}
 }
 
 // StoredSettings returns the stored settings, and false if none were stored yet.
@@ -58,7 +59,8 @@ func (s *Store) UpdateSettings(ctx context.Context, defaults billing.Settings, u
 			MaxUnpaidOrders: d.MaxUnpaidOrders, VerifyClientEmail: d.VerifyClientEmail,
 			ClientVerification: d.ClientVerification, VerifyIndividualPayers: d.PayerVerification.Individual,
 			VerifyCompanyPayers: d.PayerVerification.Company, VerifySoleProprietorPayers: d.PayerVerification.SoleProprietor,
-			DeleteInactiveClientsDays: d.DeleteInactiveClientsDays, DefaultLanguage: d.DefaultLanguage}); err != nil {
+			DeleteInactiveClientsDays: d.DeleteInactiveClientsDays, DefaultLanguage: d.DefaultLanguage,
+			AutoInvoicing: d.AutoInvoicing, InvoiceProvider: d.InvoiceProvider}); err != nil {
 			return err
 		}
 		row, err := q.SettingsLock(ctx)
@@ -76,7 +78,8 @@ func (s *Store) UpdateSettings(ctx context.Context, defaults billing.Settings, u
 			MaxUnpaidOrders: n.MaxUnpaidOrders, VerifyClientEmail: n.VerifyClientEmail,
 			ClientVerification: n.ClientVerification, VerifyIndividualPayers: n.PayerVerification.Individual,
 			VerifyCompanyPayers: n.PayerVerification.Company, VerifySoleProprietorPayers: n.PayerVerification.SoleProprietor,
-			DeleteInactiveClientsDays: n.DeleteInactiveClientsDays, DefaultLanguage: n.DefaultLanguage})
+			DeleteInactiveClientsDays: n.DeleteInactiveClientsDays, DefaultLanguage: n.DefaultLanguage,
+			AutoInvoicing: n.AutoInvoicing, InvoiceProvider: n.InvoiceProvider})
 		if err != nil {
 			return err
 		}

@@ -122,6 +122,8 @@ type PeriodCharge struct {
 	PaidUntil      time.Time
 	AnchorDay      int // 0: not a monthly service
 	Charge         billing.Charge
+	// PeriodFrom is when the period begins (its invoice line shows it).
+	PeriodFrom time.Time
 }
 
 // nullDay is an anchor day for its column: NULL for 0, none.
@@ -133,13 +135,21 @@ func nullDay(d int) *int {
 }
 
 // ChargePeriod charges a period and marks the subscription active and paid
-// until the new date, in one transaction: both happen once, or neither.
+// until the new date, in one transaction: both happen once, or neither. With
+// the setting auto_invoicing on, the charge's invoice is issued in the same
+// transaction (see issueInvoice); a replay of the charge issues none.
 func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.LedgerEntry, error) {
 	var out billing.LedgerEntry
 	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
 		var err error
-		if out, err = charge(ctx, q, pc.Charge); err != nil {
+		var fresh bool
+		if out, fresh, err = charge(ctx, q, pc.Charge); err != nil {
 			return err
+		}
+		if fresh {
+			if err := issueInvoice(ctx, q, pc, out); err != nil {
+				return err
+			}
 		}
 		n, err := q.SubscriptionMarkCharged(ctx, dbsqlc.SubscriptionMarkChargedParams{ID: pc.SubscriptionID,
 			PaidUntil: pc.PaidUntil, ProductID: pc.ProductID, AnchorDay: nullDay(pc.AnchorDay)})

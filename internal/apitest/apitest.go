@@ -47,6 +47,11 @@ var loadAPI = sync.OnceValues(func() (*Spec, error) { return Load(api.OpenAPIDoc
 // loaded once per test binary.
 func API() (*Spec, error) { return loadAPI() }
 
+// A printable invoice is text/html: its body is checked as a string.
+func init() {
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.RegisteredBodyDecoder("text/plain"))
+}
+
 // Load loads and validates an OpenAPI document. Every object schema that
 // names properties and says nothing about additionalProperties is closed
 // (additionalProperties: false) for the checks: the document stays open for

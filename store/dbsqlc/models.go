@@ -75,6 +75,30 @@ type Customer struct {
 	DeletionWarnedAt          *time.Time  `db:"deletion_warned_at"`
 }
 
+type Invoice struct {
+	ID             int64     `db:"id"`
+	Number         string    `db:"number"`
+	Year           int       `db:"year"`
+	Seq            int64     `db:"seq"`
+	CustomerID     int64     `db:"customer_id"`
+	SubscriptionID *int64    `db:"subscription_id"`
+	LedgerEntryID  int64     `db:"ledger_entry_id"`
+	ChargeKey      string    `db:"charge_key"`
+	Status         string    `db:"status"`
+	Currency       string    `db:"currency"`
+	Total          int64     `db:"total"`
+	Lines          []byte    `db:"lines"`
+	CustomerName   string    `db:"customer_name"`
+	Payer          []byte    `db:"payer"`
+	Provider       string    `db:"provider"`
+	IssuedAt       time.Time `db:"issued_at"`
+}
+
+type InvoiceCounter struct {
+	Year int   `db:"year"`
+	Last int64 `db:"last"`
+}
+
 type LedgerEntry struct {
 	ID             int64     `db:"id"`
 	CustomerID     int64     `db:"customer_id"`
@@ -274,6 +298,8 @@ type Setting struct {
 	DeleteInactiveClientsDays  int       `db:"delete_inactive_clients_days"`
 	DefaultLanguage            string    `db:"default_language"`
 	UpdatedAt                  time.Time `db:"updated_at"`
+	AutoInvoicing              bool      `db:"auto_invoicing"`
+	InvoiceProvider            string    `db:"invoice_provider"`
 }
 
 type Staff struct {

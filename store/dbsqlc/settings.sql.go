@@ -10,7 +10,7 @@ import (
 )
 
 const settingsGet = `-- name: SettingsGet :one
-SELECT id, near_delete_period, low_money_notice_period, low_money_expire_period, grace_days, suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification, verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers, delete_inactive_clients_days, default_language, updated_at FROM settings
+SELECT id, near_delete_period, low_money_notice_period, low_money_expire_period, grace_days, suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification, verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers, delete_inactive_clients_days, default_language, updated_at, auto_invoicing, invoice_provider FROM settings
 `
 
 func (q *Queries) SettingsGet(ctx context.Context) (Setting, error) {
@@ -33,6 +33,8 @@ func (q *Queries) SettingsGet(ctx context.Context) (Setting, error) {
 		&i.DeleteInactiveClientsDays,
 		&i.DefaultLanguage,
 		&i.UpdatedAt,
+		&i.AutoInvoicing,
+		&i.InvoiceProvider,
 	)
 	return i, err
 }
@@ -41,11 +43,11 @@ const settingsInsert = `-- name: SettingsInsert :exec
 INSERT INTO settings (near_delete_period, low_money_notice_period, low_money_expire_period, grace_days,
     suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification,
     verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers,
-    delete_inactive_clients_days, default_language)
+    delete_inactive_clients_days, default_language, auto_invoicing, invoice_provider)
 VALUES ($1, $2, $3, $4,
     $5, $6, $7, $8, $9,
     $10, $11, $12,
-    $13, $14)
+    $13, $14, $15, $16)
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -64,6 +66,8 @@ type SettingsInsertParams struct {
 	VerifySoleProprietorPayers bool   `db:"verify_sole_proprietor_payers"`
 	DeleteInactiveClientsDays  int    `db:"delete_inactive_clients_days"`
 	DefaultLanguage            string `db:"default_language"`
+	AutoInvoicing              bool   `db:"auto_invoicing"`
+	InvoiceProvider            string `db:"invoice_provider"`
 }
 
 // SettingsInsert writes the defaults unless a row exists; then
@@ -84,12 +88,14 @@ func (q *Queries) SettingsInsert(ctx context.Context, arg SettingsInsertParams) 
 		arg.VerifySoleProprietorPayers,
 		arg.DeleteInactiveClientsDays,
 		arg.DefaultLanguage,
+		arg.AutoInvoicing,
+		arg.InvoiceProvider,
 	)
 	return err
 }
 
 const settingsLock = `-- name: SettingsLock :one
-SELECT id, near_delete_period, low_money_notice_period, low_money_expire_period, grace_days, suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification, verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers, delete_inactive_clients_days, default_language, updated_at FROM settings FOR UPDATE
+SELECT id, near_delete_period, low_money_notice_period, low_money_expire_period, grace_days, suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification, verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers, delete_inactive_clients_days, default_language, updated_at, auto_invoicing, invoice_provider FROM settings FOR UPDATE
 `
 
 func (q *Queries) SettingsLock(ctx context.Context) (Setting, error) {
@@ -112,6 +118,8 @@ func (q *Queries) SettingsLock(ctx context.Context) (Setting, error) {
 		&i.DeleteInactiveClientsDays,
 		&i.DefaultLanguage,
 		&i.UpdatedAt,
+		&i.AutoInvoicing,
+		&i.InvoiceProvider,
 	)
 	return i, err
 }
@@ -124,8 +132,8 @@ UPDATE settings SET near_delete_period = $1, low_money_notice_period = $2,
     client_verification = $9, verify_individual_payers = $10,
     verify_company_payers = $11, verify_sole_proprietor_payers = $12,
     delete_inactive_clients_days = $13, default_language = $14,
-    updated_at = now()
-RETURNING id, near_delete_period, low_money_notice_period, low_money_expire_period, grace_days, suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification, verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers, delete_inactive_clients_days, default_language, updated_at
+    auto_invoicing = $15, invoice_provider = $16, updated_at = now()
+RETURNING id, near_delete_period, low_money_notice_period, low_money_expire_period, grace_days, suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification, verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers, delete_inactive_clients_days, default_language, updated_at, auto_invoicing, invoice_provider
 `
 
 type SettingsUpdateParams struct {
@@ -143,6 +151,8 @@ type SettingsUpdateParams struct {
 	VerifySoleProprietorPayers bool   `db:"verify_sole_proprietor_payers"`
 	DeleteInactiveClientsDays  int    `db:"delete_inactive_clients_days"`
 	DefaultLanguage            string `db:"default_language"`
+	AutoInvoicing              bool   `db:"auto_invoicing"`
+	InvoiceProvider            string `db:"invoice_provider"`
 }
 
 func (q *Queries) SettingsUpdate(ctx context.Context, arg SettingsUpdateParams) (Setting, error) {
@@ -161,6 +171,8 @@ func (q *Queries) SettingsUpdate(ctx context.Context, arg SettingsUpdateParams) 
 		arg.VerifySoleProprietorPayers,
 		arg.DeleteInactiveClientsDays,
 		arg.DefaultLanguage,
+		arg.AutoInvoicing,
+		arg.InvoiceProvider,
 	)
 	var i Setting
 	err := row.Scan(
@@ -180,6 +192,8 @@ func (q *Queries) SettingsUpdate(ctx context.Context, arg SettingsUpdateParams) 
 		&i.DeleteInactiveClientsDays,
 		&i.DefaultLanguage,
 		&i.UpdatedAt,
+		&i.AutoInvoicing,
+		&i.InvoiceProvider,
 	)
 	return i, err
 }
