@@ -1,6 +1,7 @@
 package billing_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -100,4 +101,20 @@ func TestHugeListOfDaysIsRefusedQuickly(t *testing.T) {
 	_, err := billing.SettingsUpdate{NearDeletePeriod: &days, LowMoneyExpirePeriod: &days}.Apply(billing.DefaultSettings())
 	require.Equal(t, billing.EINVALID, billing.ErrorCode(err))
 	require.Equal(t, "must list at most 100 days", err.(*billing.Error).Fields["near_delete_period"])
+}
+
+// TestInvoiceSettings: automatic invoicing is off by default; the provider's
+// details are at most 2,000 characters.
+func TestInvoiceSettings(t *testing.T) {
+	t.Parallel()
+	require.False(t, billing.DefaultSettings().AutoInvoicing)
+	on, provider := true, "Hosting GmbH\nBerlin"
+	s, err := billing.SettingsUpdate{AutoInvoicing: &on, InvoiceProvider: &provider}.Apply(billing.DefaultSettings())
+	require.NoError(t, err)
+	require.True(t, s.AutoInvoicing)
+	require.Equal(t, provider, s.InvoiceProvider)
+	long := strings.Repeat("x", 2001)
+	_, err = billing.SettingsUpdate{InvoiceProvider: &long}.Apply(billing.DefaultSettings())
+	require.Equal(t, billing.EINVALID, billing.ErrorCode(err))
+	require.ErrorContains(t, err, "invoice_provider")
 }

@@ -110,6 +110,17 @@ func TestChargeIssuesInvoiceOnce(t *testing.T) {
 	_, err = b.store.InvoiceByChargeKey(b.ctx, periodCharge(p3, sub3, 1).Charge.IdempotencyKey)
 	require.Equal(t, billing.ENOTFOUND, billing.ErrorCode(err), "post-paid customers get no invoice")
 
+	// A free product charges nothing and has no invoice.
+	free, err := b.store.CreateProduct(b.ctx, (&billing.ProductInput{Name: "Free", Price: new(int64), Currency: "EUR",
+		PeriodUnit: billing.PeriodMonth}).Product())
+	require.NoError(t, err)
+	o, err := b.store.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: plain.ID, ProductID: free.ID}, "", 0)
+	require.NoError(t, err)
+	_, err = b.store.ChargePeriod(b.ctx, periodCharge(free, o.Subscription, 1))
+	require.NoError(t, err)
+	_, err = b.store.InvoiceByChargeKey(b.ctx, periodCharge(free, o.Subscription, 1).Charge.IdempotencyKey)
+	require.Equal(t, billing.ENOTFOUND, billing.ErrorCode(err), "nothing charged, no invoice")
+
 	b.invoicing(t, false)
 	_, err = b.store.ChargePeriod(b.ctx, periodCharge(p2, sub2, 2))
 	require.NoError(t, err)
