@@ -162,8 +162,9 @@ func (b *bundle) request(token, method, path, body string, headers map[string]st
 	switch {
 	case len(raw) == 0:
 	case strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain"),
-		strings.HasPrefix(res.Header.Get("Content-Type"), "text/html"):
-		out = map[string]any{"text": string(raw)} // the metrics, a printable invoice
+		strings.HasPrefix(res.Header.Get("Content-Type"), "text/html"),
+		res.Header.Get("Content-Type") == "application/pdf":
+		out = map[string]any{"text": string(raw)} // the metrics, a printable invoice, its PDF
 	default:
 		require.NoError(b.t, json.Unmarshal(raw, &out), "body: %s", raw)
 	}

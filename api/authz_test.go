@@ -312,6 +312,8 @@ func matrixCells() map[string]cell {
 		"DELETE /api/v1/message-texts/:id": {textPath, none, staffOnly(noContent)},
 		"GET /api/v1/invoices":             {fixed("/api/v1/invoices?limit=200"), none, want{unauth, ok, ok, forbid, ok, ok}},
 		"GET /api/v1/invoices/:id":         {func(f *fixture) string { return fmt.Sprint("/api/v1/invoices/", f.invoiceA) }, none, own(ok)},
+		"GET /api/v1/invoices/:id/pdf": {func(f *fixture) string { return fmt.Sprint("/api/v1/invoices/", f.invoiceA, "/pdf") },
+			none, own(ok)},
 		"GET /api/v1/invoices/:id/html": {func(f *fixture) string { return fmt.Sprint("/api/v1/invoices/", f.invoiceA, "/html") },
 			none, own(ok)},
 		"GET /api/v1/payments/:id":         {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID) }, none, own(ok)},

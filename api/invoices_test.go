@@ -1,9 +1,13 @@
 package api_test
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -94,4 +98,40 @@ func TestInvoicesListGetAndHTML(t *testing.T) {
 		"Hosting GmbH<br>Berlin", "12.99 EUR"} {
 		require.True(t, strings.Contains(html, want), "the HTML shows %q:\n%s", want, html)
 	}
+}
+
+// TestInvoicePDF: the PDF's text, read back with pdftotext (poppler-utils,
+// installed by make setup), shows the number, the provider, the payer, the
+// line and the total (Western European letters too); staff without
+// customers.read get 403.
+func TestInvoicePDF(t *testing.T) {
+	t.Parallel()
+	tool, err := exec.LookPath("pdftotext")
+	require.NoError(t, err, "pdftotext is missing: make setup installs poppler-utils")
+	b := setup(t)
+	login := "p" + uniq()
+	in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "Müller " + login, Country: "DE",
+		User: billing.UserCreate{Login: login, Email: login + "@example.com"}}
+	in.Defaults()
+	c, _, err := b.store.CreateCustomer(t.Context(), in, "hash")
+	require.NoError(t, err)
+	id := invoiceFor(t, b.store, c)
+
+	res, raw := b.send(b.token, "GET", fmt.Sprint("/api/v1/invoices/", id, "/pdf"), "", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode, "%s", raw)
+	require.Equal(t, "application/pdf", res.Header.Get("Content-Type"))
+	require.True(t, bytes.HasPrefix(raw, []byte("%PDF-")))
+	file := filepath.Join(t.TempDir(), "invoice.pdf")
+	require.NoError(t, os.WriteFile(file, raw, 0o600))
+	out, err := exec.CommandContext(t.Context(), tool, "-layout", file, "-").Output()
+	require.NoError(t, err)
+	text := string(out)
+	for _, want := range []string{"Invoice INV-1900-", "Hosting GmbH", "Berlin", "Payer of Müller " + login, "Ring 2",
+		"Tax ID: DE9", "VPS <S>", "2 vCPU", "2026-03-01 - 2026-04-01", "12.99 EUR", "Total"} {
+		require.Contains(t, text, want)
+	}
+
+	other := b.staffSession(billing.RoleStaff)
+	res, _ = b.send(other, "GET", fmt.Sprint("/api/v1/invoices/", id, "/pdf"), "", nil)
+	require.Equal(t, http.StatusForbidden, res.StatusCode, "customers.read is needed")
 }

@@ -166,6 +166,7 @@ func (s *Server) routes() {
 	v1.GET("/invoices", s.listInvoices, clientOrStaff(billing.PermCustomersRead))
 	v1.GET("/invoices/:id", s.getInvoice, clientOrStaff(billing.PermCustomersRead))
 	v1.GET("/invoices/:id/html", s.getInvoiceHTML, clientOrStaff(billing.PermCustomersRead))
+	v1.GET("/invoices/:id/pdf", s.getInvoicePDF, clientOrStaff(billing.PermCustomersRead))
 
 	v1.POST("/products", s.createProduct, staffOnly(billing.PermProductsWrite))
 	v1.GET("/products", s.listProducts, clientOrStaff(""))

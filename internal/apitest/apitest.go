@@ -47,9 +47,10 @@ var loadAPI = sync.OnceValues(func() (*Spec, error) { return Load(api.OpenAPIDoc
 // loaded once per test binary.
 func API() (*Spec, error) { return loadAPI() }
 
-// A printable invoice is text/html: its body is checked as a string.
+// A printable invoice is text/html, checked as a string; its PDF as a file.
 func init() {
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.RegisteredBodyDecoder("text/plain"))
+	openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
 }
 
 // Load loads and validates an OpenAPI document. Every object schema that
