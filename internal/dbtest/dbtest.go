@@ -61,13 +61,18 @@ func OwnPool(t testing.TB) *pgxpool.Pool {
 		t.Fatal(err)
 	}
 	t.Cleanup(drop)
-	pool, err := store.OpenPool(context.Background(), dbURL)
+	pool, err := store.OpenPool(context.Background(), dbURL+testPoolSize)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
 	return pool
 }
+
+// testPoolSize caps a test's pool: tests run in parallel, each with a pool,
+// beside other packages' tests and their servers, and PostgreSQL's default
+// is 100 connections in all. Six still let concurrency tests race.
+const testPoolSize = "&pool_max_conns=6"
 
 // Create makes a new database on the server of baseURL, migrates it and
 // returns its URL and a function that drops it.
@@ -120,7 +125,7 @@ func Pool(t testing.TB) *pgxpool.Pool {
 	if url == "" {
 		t.Fatal("dbtest: call dbtest.Main from TestMain first")
 	}
-	pool, err := store.OpenPool(context.Background(), url)
+	pool, err := store.OpenPool(context.Background(), url+testPoolSize)
 	if err != nil {
 		t.Fatal(err)
 	}
