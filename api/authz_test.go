@@ -248,9 +248,10 @@ func matrixCells() map[string]cell {
 		"DELETE /api/v1/customers/:id/payers/:payer_id": {func(f *fixture) string { return custA(fmt.Sprint("/payers/", f.payerA.ID))(f) }, none, own(noContent)},
 		"POST /api/v1/customers/:id/payers/:payer_id/verify": {func(f *fixture) string { return custA(fmt.Sprint("/payers/", f.payerA.ID, "/verify"))(f) },
 			fixed(`{"verified": true}`), staffOnly(ok)},
-		"POST /api/v1/payer-verifications":  {fixed("/api/v1/payer-verifications"), fixed(`{"token": "pv_UNKNOWN"}`), everyone(absent)},
-		"GET /api/v1/customers/:id/balance": {custA("/balance"), none, own(ok)},
-		"GET /api/v1/customers/:id/ledger":  {custA("/ledger"), none, own(ok)},
+		"POST /api/v1/payer-verifications":   {fixed("/api/v1/payer-verifications"), fixed(`{"token": "pv_UNKNOWN"}`), everyone(absent)},
+		"GET /api/v1/customers/:id/balance":  {custA("/balance"), none, own(ok)},
+		"GET /api/v1/customers/:id/ledger":   {custA("/ledger"), none, own(ok)},
+		"GET /api/v1/customers/:id/expenses": {custA("/expenses"), none, own(ok)},
 		"POST /api/v1/customers/:id/ledger": {custA("/ledger"), func(f *fixture) string {
 			return `{"kind": "credit", "amount": 100, "currency": "EUR", "reference": "goodwill", "idempotency_key": "` + f.uniq + `"}`
 		}, staffOnly(created)},

@@ -161,6 +161,7 @@ func (s *Server) routes() {
 	v1.GET("/customers/:id/balance", s.getBalance, ownCustomer(billing.PermCustomersRead))
 	v1.GET("/customers/:id/ledger", s.listLedger, ownCustomer(billing.PermCustomersRead))
 	v1.POST("/customers/:id/ledger", s.createAdjustment, staffOnly(billing.PermLedgerWrite))
+	v1.GET("/customers/:id/expenses", s.listExpenses, ownCustomer(billing.PermCustomersRead))
 
 	// Invoices are read-only: no route changes one.
 	v1.GET("/invoices", s.listInvoices, clientOrStaff(billing.PermCustomersRead))

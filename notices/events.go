@@ -24,6 +24,7 @@ const (
 	ObjectCustomer     = "customer"
 	ObjectPayer        = "payer"
 	ObjectMessage      = "message"
+	ObjectPayment      = "payment"
 )
 
 // Event is something the system tells people about: its audience rule, the
@@ -31,7 +32,7 @@ const (
 type Event struct {
 	Name  string `json:"name"`
 	Title string `json:"title"`
-	// Group: service, payment_state, account or message.
+	// Group: service, payment_state, payment, account or message.
 	Group    string   `json:"group"`
 	Audience string   `json:"audience"`
 	Channels []string `json:"channels"`
@@ -88,6 +89,12 @@ var events = func() []Event {
 		out = append(out, Event{Name: s.name, Title: s.title, Group: "payment_state", Audience: AudienceAllUsers,
 			Channels: both, Variables: SubscriptionVariables, ObjectType: ObjectSubscription, ProductTexts: true})
 	}
+	payment := func(name, title string, v ...string) {
+		out = append(out, Event{Name: name, Title: title, Group: "payment", Audience: AudienceAllUsers, Channels: both,
+			Variables: vars(append([]string{"[CUSTOMER_NAME]"}, v...)...), ObjectType: ObjectPayment})
+	}
+	payment(EventPaymentReceived, "New payment", "[AMOUNT]", "[CURRENCY]", "[METHOD]", "[DATE]", "[BALANCE]")
+	payment(EventFundsForOrder, "Funds for order payment", "[AMOUNT]", "[ORDERS]", "[ORDERS_TOTAL]", "[BALANCE]")
 	account := func(name, title, audience string, channels []string, object string, v ...string) {
 		out = append(out, Event{Name: name, Title: title, Group: "account", Audience: audience, Channels: channels,
 			Variables: vars(v...), ObjectType: object})
@@ -122,6 +129,13 @@ const (
 	EventAccountDeleted         = "account_deleted"
 	EventAccountDeletionWarning = "account_deletion_warning"
 	EventMessage                = "message"
+)
+
+// The payment events: queued by POST /payments/{id}/paid with the payment
+// marked paid, once per payment.
+const (
+	EventPaymentReceived = "payment_received"
+	EventFundsForOrder   = "funds_for_order"
 )
 
 // The [REASON] of an account_deleted notice.

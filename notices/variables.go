@@ -31,7 +31,9 @@ var Samples = map[string]string{
 	"[VERIFICATION_URL]": "https://billing.example.com/verify?token=sample", "[PAYER_NAME]": "Example GmbH",
 	"[REQUESTED_INFO]": "a copy of the company's registration", "[REASON]": "inactive for 365 days",
 	"[MESSAGE_SUBJECT]": "Planned maintenance", "[MESSAGE_TEXT]": "On Sunday our network is serviced from 02:00 to 03:00.",
-	"[CATEGORY]": "maintenance",
+	"[CATEGORY]": "maintenance", "[AMOUNT]": "50.00 EUR", "[CURRENCY]": "EUR", "[METHOD]": "wire transfer",
+	"[DATE]": "2026-12-01 10:00 CET", "[BALANCE]": "62.50 EUR", "[ORDERS]": "- VPS S (#7): 12.99 EUR\n- VPS M (#8): 24.99 EUR",
+	"[ORDERS_TOTAL]": "37.98 EUR",
 }
 
 // Render replaces the variables in text with their values; unknown ones stay.

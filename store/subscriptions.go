@@ -232,3 +232,20 @@ func (s *Store) SubscriptionPlan(ctx context.Context, subscriptionID, productID 
 		Steps: r.Steps, WebhookURL: r.WebhookURL}
 	return p, r.TimeZone, r.PostPaid, dbError(err, "subscription", subscriptionID)
 }
+
+// UnpaidOrder is an order waiting for its first charge: its subscription,
+// product name and the product's price now.
+type UnpaidOrder struct {
+	SubscriptionID int64
+	ProductName    string
+	Price          billing.Money
+}
+
+// UnpaidOrders lists the customer's orders waiting for their first charge
+// (status unpaid), oldest first.
+func (s *Store) UnpaidOrders(ctx context.Context, customerID int64) ([]UnpaidOrder, error) {
+	rows, err := s.q.SubscriptionUnpaidOrders(ctx, customerID)
+	return fromRows(rows, func(r dbsqlc.SubscriptionUnpaidOrdersRow) UnpaidOrder {
+		return UnpaidOrder{SubscriptionID: r.ID, ProductName: r.Name, Price: billing.Money{Amount: r.Price, Currency: r.Currency}}
+	}), dbError(err, "subscriptions", customerID)
+}

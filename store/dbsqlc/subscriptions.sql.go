@@ -430,3 +430,44 @@ func (q *Queries) SubscriptionSetState(ctx context.Context, arg SubscriptionSetS
 	}
 	return result.RowsAffected(), nil
 }
+
+const subscriptionUnpaidOrders = `-- name: SubscriptionUnpaidOrders :many
+SELECT s.id, p.name, p.price, p.currency::text AS currency
+FROM subscriptions s JOIN products p ON p.id = s.product_id
+WHERE s.customer_id = $1 AND s.status = 'unpaid'
+ORDER BY s.id
+`
+
+type SubscriptionUnpaidOrdersRow struct {
+	ID       int64  `db:"id"`
+	Name     string `db:"name"`
+	Price    int64  `db:"price"`
+	Currency string `db:"currency"`
+}
+
+// SubscriptionUnpaidOrders lists the customer's orders waiting for their
+// first charge, oldest first, with their product's price.
+func (q *Queries) SubscriptionUnpaidOrders(ctx context.Context, customerID int64) ([]SubscriptionUnpaidOrdersRow, error) {
+	rows, err := q.db.Query(ctx, subscriptionUnpaidOrders, customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []SubscriptionUnpaidOrdersRow
+	for rows.Next() {
+		var i SubscriptionUnpaidOrdersRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Price,
+			&i.Currency,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

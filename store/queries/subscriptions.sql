@@ -81,3 +81,11 @@ FROM subscriptions s
 JOIN products p ON p.id = coalesce(nullif(@product_id::bigint, 0), s.product_id)
 JOIN customers c ON c.id = s.customer_id
 WHERE s.id = @subscription_id;
+
+-- SubscriptionUnpaidOrders lists the customer's orders waiting for their
+-- first charge, oldest first, with their product's price.
+-- name: SubscriptionUnpaidOrders :many
+SELECT s.id, p.name, p.price, p.currency::text AS currency
+FROM subscriptions s JOIN products p ON p.id = s.product_id
+WHERE s.customer_id = $1 AND s.status = 'unpaid'
+ORDER BY s.id;
