@@ -79,10 +79,10 @@ func TestCreditNotesAPI(t *testing.T) {
 
 	code, body = b.do("POST", invPath+"/credit-notes", `{"amount": 1000, "reason": "too much"}`)
 	require.Equal(t, http.StatusUnprocessableEntity, code, "999 left")
-	require.Contains(t, body["fields"].(map[string]any)["amount"], "at most 999")
+	require.Contains(t, body["error"].(map[string]any)["fields"].(map[string]any)["amount"], "at most 999")
 	code, body = b.do("POST", invPath+"/credit-notes", `{"reason": ""}`)
 	require.Equal(t, http.StatusUnprocessableEntity, code)
-	require.Contains(t, body["fields"], "reason")
+	require.Contains(t, body["error"].(map[string]any)["fields"], "reason")
 	code, body = b.do("POST", invPath+"/credit-notes", `{"reason": "service cancelled"}`)
 	require.Equal(t, http.StatusCreated, code, "%v", body)
 	require.EqualValues(t, 999, body["amount"], "the rest by default")

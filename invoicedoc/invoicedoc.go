@@ -50,7 +50,7 @@ func creditNoteDocument(cn billing.CreditNote, inv billing.Invoice) document {
 		Lines: []billing.InvoiceLine{{Name: "Credit on invoice " + inv.Number, Description: cn.Reason, Quantity: 1,
 			UnitPrice: cn.Amount, Total: cn.Amount}},
 		TotalLabel: "Total credited", Total: cn.Amount,
-		Notes:      []string{fmt.Sprintf("Invoice %s total: %s", inv.Number, billing.Money{Amount: inv.Total, Currency: inv.Currency})}}
+		Notes: []string{fmt.Sprintf("Invoice %s total: %s", inv.Number, billing.Money{Amount: inv.Total, Currency: inv.Currency})}}
 }
 
 // period is a line's period, or "" for a line without one.

@@ -134,7 +134,7 @@ func (s *Store) IssueCreditNote(ctx context.Context, invoiceID int64, in billing
 		id, err = issueCreditNote(ctx, q, inv, amount, in.Reason, requestKey, func(number string) (billing.LedgerEntry, error) {
 			return insertEntry(ctx, q, billing.LedgerEntry{CustomerID: inv.CustomerID, Kind: billing.Credit, Amount: amount,
 				Currency: inv.Currency, Reason: billing.ReasonCreditNote,
-				Reference: fmt.Sprintf("credit note %s of invoice %s: %s", number, inv.Number, in.Reason),
+				Reference:      fmt.Sprintf("credit note %s of invoice %s: %s", number, inv.Number, in.Reason),
 				IdempotencyKey: "credit_note:" + number}, nil)
 		})
 		if err != nil {
@@ -167,7 +167,7 @@ func refundCreditNote(ctx context.Context, q *dbsqlc.Queries, chargeKey string, 
 	if _, err := q.CreditNoteIDByKey(ctx, requestKey); err != pgx.ErrNoRows {
 		return err
 	}
-	_, err = issueCreditNote(ctx, q, inv, refund.Amount, "refund: "+refund.Reference, requestKey,
+	_, err = issueCreditNote(ctx, q, inv, refund.Amount, refund.Reference, requestKey,
 		func(string) (billing.LedgerEntry, error) { return refund, nil })
 	return err
 }
