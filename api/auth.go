@@ -69,7 +69,7 @@ func (s *Server) login(c echo.Context, kind string) error {
 	// that one attacker behind a shared address can't lock everyone out.
 	var loginWait, ipWait time.Duration
 	_, admitted, err := s.store.CountLoginAttempt(ctx, []string{loginKey, ipKey}, func(f []store.LoginFailures) bool {
-		loginWait, ipWait = lockout(f[0], freeLoginFailures), lockout(f[1], freeIPFailures)
+		loginWait, ipWait = s.lockout(f[0], freeLoginFailures), s.lockout(f[1], freeIPFailures)
 		return loginWait <= 0
 	})
 	if err != nil {
@@ -118,12 +118,13 @@ func (s *Server) login(c echo.Context, kind string) error {
 
 // lockout returns how long after the last failure under a key the next
 // attempt must wait: nothing for the first free failures, then one second,
-// doubling with each failure, up to maxLockout.
-func lockout(f store.LoginFailures, free int) time.Duration {
+// doubling with each failure, up to maxLockout. (Tests may lengthen the
+// first wait, s.firstLockout, so that slow machines can't outwait it.)
+func (s *Server) lockout(f store.LoginFailures, free int) time.Duration {
 	if f.Failures < free {
 		return 0
 	}
-	delay := min(time.Second<<min(f.Failures-free, 20), maxLockout)
+	delay := min(s.firstLockout<<min(f.Failures-free, 20), maxLockout)
 	return time.Until(f.Last.Add(delay))
 }
 

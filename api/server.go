@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -39,6 +40,9 @@ type Server struct {
 	publicURL string
 	// messageRate is how many emails a second a message to customers is sent at.
 	messageRate float64
+	// firstLockout is the wait after the free failed sign-ins (1 s), doubling
+	// with each further failure.
+	firstLockout time.Duration
 }
 
 // Options configure a Server.
@@ -78,7 +82,7 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 	s := &Server{store: st, workflows: workflows.NewClient(tc, opts.TaskQueue), log: log, echo: echo.New(),
 		defaults: opts.Settings, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks,
 		publicURL:   strings.TrimSuffix(cmp.Or(opts.PublicURL, DefaultPublicURL), "/"),
-		messageRate: cmp.Or(opts.MessageRate, workflows.DefaultMessageRate)}
+		messageRate: cmp.Or(opts.MessageRate, workflows.DefaultMessageRate), firstLockout: time.Second}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
