@@ -95,6 +95,9 @@ var events = func() []Event {
 	}
 	payment(EventPaymentReceived, "New payment", "[AMOUNT]", "[CURRENCY]", "[METHOD]", "[DATE]", "[BALANCE]")
 	payment(EventFundsForOrder, "Funds for order payment", "[AMOUNT]", "[ORDERS]", "[ORDERS_TOTAL]", "[BALANCE]")
+	out = append(out, Event{Name: EventLowBalance, Title: "Low balance", Group: "payment", Audience: AudienceAllUsers,
+		Channels: both, Variables: vars("[CUSTOMER_NAME]", "[BALANCE]", "[DAYS_LEFT]", "[DAILY_COST]", "[CURRENCY]"),
+		ObjectType: ObjectCustomer})
 	account := func(name, title, audience string, channels []string, object string, v ...string) {
 		out = append(out, Event{Name: name, Title: title, Group: "account", Audience: audience, Channels: channels,
 			Variables: vars(v...), ObjectType: object})
@@ -137,6 +140,11 @@ const (
 	EventPaymentReceived = "payment_received"
 	EventFundsForOrder   = "funds_for_order"
 )
+
+// EventLowBalance is queued by the transaction that makes the days a
+// customer's balance lasts across their daily services fall to a lower value
+// of low_money_notice_period (store.SetLowBalanceNotifier).
+const EventLowBalance = "low_balance"
 
 // The [REASON] of an account_deleted notice.
 const (
