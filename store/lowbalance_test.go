@@ -127,7 +127,11 @@ func TestLowBalanceCrossings(t *testing.T) {
 
 	var sub, extra billing.Subscription
 	day := 1
-	next := func() { day++; _, err := b.store.ChargePeriod(b.ctx, dayCharge(vps, sub, day)); require.NoError(t, err) }
+	next := func() {
+		day++
+		_, err := b.store.ChargePeriod(b.ctx, dayCharge(vps, sub, day))
+		require.NoError(t, err)
+	}
 	steps := []struct {
 		name      string
 		do        func()
