@@ -26,12 +26,14 @@ func TestMessageTemplates(t *testing.T) {
 		m := e.(map[string]any)
 		events[m["name"].(string)] = m
 	}
-	require.Len(t, events, 24)
+	require.Len(t, events, 25)
 	require.Equal(t, "main_user", events["registration"]["audience"])
 	require.Equal(t, "all_users", events["renewed"]["audience"])
 	require.Equal(t, true, events["approved"]["product_texts"])
 	require.Equal(t, "payment", events["payment_received"]["group"])
 	require.Equal(t, "all_users", events["funds_for_order"]["audience"])
+	require.Equal(t, "customer", events["low_balance"]["object_type"])
+	require.Contains(t, events["low_balance"]["variables"], "[DAYS_LEFT]")
 	require.Contains(t, events["email_activation"]["variables"], "[ACTIVATION_URL]")
 
 	path := "/api/v1/message-templates/renewed/email/sv"
