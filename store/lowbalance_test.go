@@ -293,23 +293,33 @@ func TestLowBalanceRetriedChargeQueuesOnce(t *testing.T) {
 	}
 }
 
-// TestLowBalanceConcurrentCharges: two daily services of one customer charged
-// at the same moment, whose charges together make the days fall below 10, give
-// one notice: the level is read and written under the customer's row lock.
+// TestLowBalanceConcurrentCharges: eight daily services of one customer
+// charged at the same moment, the first of whose charges makes the days fall
+// to 10, give one notice (recorded once, queued once): the level is read and
+// written under the customer's row lock, in each charge's transaction.
 func TestLowBalanceConcurrentCharges(t *testing.T) {
 	t.Parallel()
 	b := bundle{ctx: t.Context(), store: store.New(dbtest.OwnPool(t))}
-	b.store.SetLowBalanceNotifier(activities.QueueLowBalance("en"))
+	rec := &lowBalanceRecorder{}
+	queue := activities.QueueLowBalance("en")
+	b.store.SetLowBalanceNotifier(func(ctx context.Context, tx *store.Store, l store.LowBalance) error {
+		_ = rec.notify(ctx, tx, l)
+		return queue(ctx, tx, l)
+	})
 	p := b.dailyProduct(t, 100, "EUR", 1)
-	for round := range 5 {
+	const services = 8
+	for round := range 10 {
 		c := b.newCustomer(t)
 		b.payment(t, c.ID, 100000, "EUR")
-		one, two := b.daily(t, c, p), b.daily(t, c, p)
-		b.adjust(t, c.ID, -(99800 - 2200), "EUR") // 11 days of both
-		require.Empty(t, b.lowBalanceNotices(t, c.ID))
+		var subs []billing.Subscription
+		for range services {
+			subs = append(subs, b.daily(t, c, p))
+		}
+		b.adjust(t, c.ID, -(100000 - services*100 - 11*services*100), "EUR") // 11 days of all
+		require.Empty(t, rec.take())
 		var wg sync.WaitGroup
 		start := make(chan struct{})
-		for _, sub := range []billing.Subscription{one, two} {
+		for _, sub := range subs {
 			wg.Go(func() {
 				<-start
 				_, err := b.store.ChargePeriod(b.ctx, dayCharge(p, sub, 2))
@@ -318,8 +328,11 @@ func TestLowBalanceConcurrentCharges(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		got := b.lowBalanceNotices(t, c.ID)
+		got := rec.take()
 		require.Len(t, got, 1, "round %d", round)
-		require.Contains(t, got[0].Body, "pays for 10 more days")
+		require.Equal(t, int64(10), got[0].DaysLeft)
+		queued := b.lowBalanceNotices(t, c.ID)
+		require.Len(t, queued, 1, "round %d", round)
+		require.Contains(t, queued[0].Body, "pays for 10 more days")
 	}
 }
