@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -39,7 +40,7 @@ func (r *lowBalanceRecorder) take() []store.LowBalance {
 }
 
 // dailyProduct creates a product charged every day at price.
-func (b bundle) dailyProduct(t *testing.T, price int64, currency string, count int) billing.Product {
+func (b bundle) dailyProduct(t testing.TB, price int64, currency string, count int) billing.Product {
 	t.Helper()
 	p, err := b.store.CreateProduct(b.ctx, (&billing.ProductInput{Name: "Daily VPS " + currency, Price: &price,
 		Currency: currency, PeriodUnit: billing.PeriodDay, PeriodCount: count}).Product())
@@ -48,7 +49,7 @@ func (b bundle) dailyProduct(t *testing.T, price int64, currency string, count i
 }
 
 // daily orders p for c and charges its first period: the service is active.
-func (b bundle) daily(t *testing.T, c billing.Customer, p billing.Product) billing.Subscription {
+func (b bundle) daily(t testing.TB, c billing.Customer, p billing.Product) billing.Subscription {
 	t.Helper()
 	o, err := b.store.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: c.ID, ProductID: p.ID}, "", 0)
 	require.NoError(t, err)
@@ -334,5 +335,44 @@ func TestLowBalanceConcurrentCharges(t *testing.T) {
 		queued := b.lowBalanceNotices(t, c.ID)
 		require.Len(t, queued, 1, "round %d", round)
 		require.Contains(t, queued[0].Body, "pays for 10 more days")
+	}
+}
+
+// BenchmarkLowBalanceWatch measures the watch one balance change runs (in
+// a transaction rolled back, so without the commit), for a customer with 0,
+// 1 or 200 daily services and a ledger of 100, 10,000 or 100,000 entries in
+// the currency: how its cost grows. Other customers don't count: the
+// package's database holds every other test's.
+//
+//	go test ./store -run '^$' -bench BenchmarkLowBalanceWatch -benchtime 200x
+func BenchmarkLowBalanceWatch(bm *testing.B) {
+	pool := dbtest.Pool(bm)
+	for _, services := range []int{0, 1, 200} {
+		for _, entries := range []int{100, 10000, 100000} {
+			bm.Run(fmt.Sprintf("services=%d/entries=%d", services, entries), func(bm *testing.B) {
+				b := bundle{ctx: bm.Context(), store: store.New(pool)}
+				b.store.SetLowBalanceNotifier(activities.QueueLowBalance("en"))
+				login := "bench" + strings.ToLower(rand.Text()[:12])
+				in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: login, Country: "DE",
+					User: billing.UserCreate{Login: login, Email: login + "@example.com"}}
+				in.Defaults()
+				c, _, err := b.store.CreateCustomer(b.ctx, in, "hash")
+				require.NoError(bm, err)
+				_, err = b.store.Pool().Exec(b.ctx, `INSERT INTO ledger_entries (customer_id, kind, amount, currency,
+					reason, reference, idempotency_key) SELECT $1, 'credit', 1000000, 'EUR', 'adjustment', 'seed', $2 || g
+					FROM generate_series(1, $3::int) g`, c.ID, "seed:"+rand.Text()+":", entries)
+				require.NoError(bm, err)
+				p := b.dailyProduct(bm, 1, "EUR", 1)
+				for range services {
+					b.daily(bm, c, p)
+				}
+				_, err = b.store.Pool().Exec(b.ctx, "ANALYZE ledger_entries")
+				require.NoError(bm, err)
+				bm.ResetTimer()
+				for range bm.N {
+					require.NoError(bm, b.store.WatchLowBalanceRolledBack(b.ctx, c.ID))
+				}
+			})
+		}
 	}
 }
