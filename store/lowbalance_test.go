@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -292,6 +293,32 @@ func TestLowBalanceRetriedChargeQueuesOnce(t *testing.T) {
 		require.Equal(t, "Low balance: 10.00 EUR left", got[0].Subject)
 		require.Contains(t, got[0].Body, "cost 1.00 EUR a day, so your balance pays for 10 more days")
 	}
+}
+
+// TestLowBalanceRolledBackQueuesNothing: a change whose transaction rolls
+// back (a debit in a request that then fails) leaves neither the notice nor
+// the level: the same debit made for good is told, as the first fall.
+func TestLowBalanceRolledBackQueuesNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.store.SetLowBalanceNotifier(activities.QueueLowBalance("en"))
+	c := b.newCustomer(t)
+	p := b.dailyProduct(t, 100, "EUR", 1)
+	b.payment(t, c.ID, 2100, "EUR")
+	b.daily(t, c, p)
+	failed := errors.New("the request failed after the debit")
+	err := b.store.Tx(b.ctx, func(tx *store.Store) error {
+		_, err := tx.Adjust(b.ctx, c.ID, billing.Adjustment{Kind: billing.Debit, Amount: 1000, Currency: "EUR",
+			Reference: "fee", IdempotencyKey: "rolled-back"})
+		require.NoError(t, err)
+		return failed
+	})
+	require.ErrorIs(t, err, failed)
+	require.Empty(t, b.lowBalanceNotices(t, c.ID))
+	b.adjust(t, c.ID, -1000, "EUR")
+	got := b.lowBalanceNotices(t, c.ID)
+	require.Len(t, got, 1, "10 days: the first fall, not taken for a repeat")
+	require.Contains(t, got[0].Body, "pays for 10 more days")
 }
 
 // TestLowBalanceConcurrentCharges: eight daily services of one customer
