@@ -271,18 +271,25 @@ func (b bundle) lowBalanceNotices(t *testing.T, customerID int64) []billing.Noti
 	return page.Items
 }
 
+// queuingDaily is a store that queues low_balance and a customer with a
+// daily service of 1.00 EUR, paid funds in EUR and its first day charged.
+func queuingDaily(t *testing.T, funds int64) (bundle, billing.Customer, billing.Product, billing.Subscription) {
+	t.Helper()
+	b := setup(t)
+	b.store.SetLowBalanceNotifier(activities.QueueLowBalance("en"))
+	c := b.newCustomer(t)
+	p := b.dailyProduct(t, 100, "EUR", 1)
+	b.payment(t, c.ID, funds, "EUR")
+	return b, c, p, b.daily(t, c, p)
+}
+
 // TestLowBalanceRetriedChargeQueuesOnce: the charge that makes the days
 // fall queues low_balance (through activities.QueueLowBalance, once per user)
 // in its transaction; the same charge retried finds its entry and queues
 // nothing more.
 func TestLowBalanceRetriedChargeQueuesOnce(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	b.store.SetLowBalanceNotifier(activities.QueueLowBalance("en"))
-	c := b.newCustomer(t)
-	p := b.dailyProduct(t, 100, "EUR", 1)
-	b.payment(t, c.ID, 1200, "EUR")
-	sub := b.daily(t, c, p)
+	b, c, p, sub := queuingDaily(t, 1200)
 	require.Empty(t, b.lowBalanceNotices(t, c.ID), "11 days")
 	for range 3 {
 		_, err := b.store.ChargePeriod(b.ctx, dayCharge(p, sub, 2))
@@ -300,12 +307,7 @@ func TestLowBalanceRetriedChargeQueuesOnce(t *testing.T) {
 // the level: the same debit made for good is told, as the first fall.
 func TestLowBalanceRolledBackQueuesNothing(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	b.store.SetLowBalanceNotifier(activities.QueueLowBalance("en"))
-	c := b.newCustomer(t)
-	p := b.dailyProduct(t, 100, "EUR", 1)
-	b.payment(t, c.ID, 2100, "EUR")
-	b.daily(t, c, p)
+	b, c, _, _ := queuingDaily(t, 2100)
 	failed := errors.New("the request failed after the debit")
 	err := b.store.Tx(b.ctx, func(tx *store.Store) error {
 		_, err := tx.Adjust(b.ctx, c.ID, billing.Adjustment{Kind: billing.Debit, Amount: 1000, Currency: "EUR",
