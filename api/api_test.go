@@ -69,7 +69,9 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	w := worker.New(temporalClient, workflows.TaskQueue, &activities.Activities{Store: store.New(pool),
+	workerStore := store.New(pool)
+	workerStore.SetLowBalanceNotifier(activities.QueueLowBalance("en")) // as cmd/billing wires it
+	w := worker.New(temporalClient, workflows.TaskQueue, &activities.Activities{Store: workerStore,
 		Mail: mail.Dir{Path: filepath.Join(dir, "mail")}, SMS: &sms.Log{Path: filepath.Join(dir, "sms.log")},
 		MailFrom: "billing@example.com", Steps: worker.Steps(), Log: slog.New(slog.DiscardHandler)}, worker.Options{})
 	if err := w.Start(); err != nil {

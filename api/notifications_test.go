@@ -26,7 +26,7 @@ func TestMessageTemplates(t *testing.T) {
 		m := e.(map[string]any)
 		events[m["name"].(string)] = m
 	}
-	require.Len(t, events, 26)
+	require.Len(t, events, 27)
 	require.Equal(t, "invoice", events["invoice_issued"]["group"])
 	require.Equal(t, []any{"email"}, events["credit_note_issued"]["channels"])
 	require.Contains(t, events["invoice_issued"]["variables"], "[INVOICE_NUMBER]")
@@ -35,6 +35,8 @@ func TestMessageTemplates(t *testing.T) {
 	require.Equal(t, true, events["approved"]["product_texts"])
 	require.Equal(t, "payment", events["payment_received"]["group"])
 	require.Equal(t, "all_users", events["funds_for_order"]["audience"])
+	require.Equal(t, "customer", events["low_balance"]["object_type"])
+	require.Contains(t, events["low_balance"]["variables"], "[DAYS_LEFT]")
 	require.Contains(t, events["email_activation"]["variables"], "[ACTIVATION_URL]")
 
 	path := "/api/v1/message-templates/renewed/email/sv"

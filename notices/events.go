@@ -104,6 +104,9 @@ var events = func() []Event {
 	document(EventInvoiceIssued, "New invoice", ObjectInvoice, "[INVOICE_NUMBER]", "[AMOUNT]", "[DATE]")
 	document(EventCreditNoteIssued, "New credit note", ObjectCreditNote, "[CREDIT_NOTE_NUMBER]", "[INVOICE_NUMBER]",
 		"[AMOUNT]", "[DATE]", "[REASON]")
+	out = append(out, Event{Name: EventLowBalance, Title: "Low balance", Group: "payment", Audience: AudienceAllUsers,
+		Channels: both, Variables: vars("[CUSTOMER_NAME]", "[BALANCE]", "[DAYS_LEFT]", "[DAILY_COST]", "[CURRENCY]"),
+		ObjectType: ObjectCustomer})
 	account := func(name, title, audience string, channels []string, object string, v ...string) {
 		out = append(out, Event{Name: name, Title: title, Group: "account", Audience: audience, Channels: channels,
 			Variables: vars(v...), ObjectType: object})
@@ -153,6 +156,11 @@ const (
 	EventInvoiceIssued    = "invoice_issued"
 	EventCreditNoteIssued = "credit_note_issued"
 )
+
+// EventLowBalance is queued by the transaction that makes the days a
+// customer's balance lasts across their daily services fall to a lower value
+// of low_money_notice_period (store.SetLowBalanceNotifier).
+const EventLowBalance = "low_balance"
 
 // The [REASON] of an account_deleted notice.
 const (

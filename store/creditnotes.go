@@ -97,7 +97,8 @@ func issueCreditNote(ctx context.Context, q *dbsqlc.Queries, inv dbsqlc.Invoice,
 func (s *Store) IssueCreditNote(ctx context.Context, invoiceID int64, in billing.CreditNoteCreate, key string) (billing.CreditNote, bool, error) {
 	var id int64
 	var created bool
-	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+	err := s.inTxStore(ctx, func(tx *Store) error {
+		q := tx.q
 		inv, err := q.InvoiceGet(ctx, invoiceID)
 		if err != nil {
 			return dbError(err, "invoice", invoiceID)
@@ -142,7 +143,7 @@ func (s *Store) IssueCreditNote(ctx context.Context, invoiceID int64, in billing
 		}
 		created = true
 		auditObject(ctx, "credit_note", id, inv.CustomerID)
-		return nil
+		return tx.watchLowBalance(ctx, inv.CustomerID, inv.Currency)
 	})
 	if err != nil {
 		return billing.CreditNote{}, false, dbError(err, "credit note", "")

@@ -98,7 +98,8 @@ func entryByKey(ctx context.Context, q *dbsqlc.Queries, e billing.LedgerEntry) (
 // (EINVALID).
 func (s *Store) Adjust(ctx context.Context, customerID int64, a billing.Adjustment) (billing.LedgerEntry, error) {
 	var out billing.LedgerEntry
-	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+	err := s.inTxStore(ctx, func(tx *Store) error {
+		q := tx.q
 		if err := activeCustomer(ctx, q, customerID); err != nil {
 			return err
 		}
@@ -107,7 +108,10 @@ func (s *Store) Adjust(ctx context.Context, customerID int64, a billing.Adjustme
 			Amount: a.Amount, Currency: a.Currency, Reason: billing.ReasonAdjustment,
 			Reference: a.Reference, IdempotencyKey: "adjustment:" + a.IdempotencyKey})
 		auditObject(ctx, "ledger_entry", out.ID, customerID)
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.watchLowBalance(ctx, customerID, a.Currency)
 	})
 	return out, dbError(err, "ledger entry", "")
 }
@@ -119,7 +123,8 @@ func (s *Store) Adjust(ctx context.Context, customerID int64, a billing.Adjustme
 // refund issues the credit note of that rest in its transaction.
 func (s *Store) Refund(ctx context.Context, customerID int64, chargeKey, reference string) (billing.LedgerEntry, error) {
 	var out billing.LedgerEntry
-	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+	err := s.inTxStore(ctx, func(tx *Store) error {
+		q := tx.q
 		if err := q.CustomerLock(ctx, customerID); err != nil {
 			return err
 		}
@@ -144,7 +149,10 @@ func (s *Store) Refund(ctx context.Context, customerID int64, chargeKey, referen
 		if err != nil {
 			return err
 		}
-		return refundCreditNote(ctx, q, chargeKey, out)
+		if err := refundCreditNote(ctx, q, chargeKey, out); err != nil {
+			return err
+		}
+		return tx.watchLowBalance(ctx, customerID, charged.Currency)
 	})
 	return out, dbError(err, "refund", chargeKey)
 }
@@ -199,10 +207,12 @@ func (s *Store) Ledger(ctx context.Context, customerID int64, limit, offset int)
 // -MaxBalance (EINVALID).
 func (s *Store) Charge(ctx context.Context, c billing.Charge) (billing.LedgerEntry, error) {
 	var out billing.LedgerEntry
-	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+	err := s.inTxStore(ctx, func(tx *Store) error {
 		var err error
-		out, _, err = charge(ctx, q, c)
-		return err
+		if out, _, err = charge(ctx, tx.q, c); err != nil {
+			return err
+		}
+		return tx.watchLowBalance(ctx, c.CustomerID, c.Currency)
 	})
 	return out, dbError(err, "charge", c.IdempotencyKey)
 }

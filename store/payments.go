@@ -55,7 +55,8 @@ func (s *Store) Payments(ctx context.Context, f billing.PaymentFilter) (billing.
 // payment stays new.
 func (s *Store) MarkPaymentPaid(ctx context.Context, id int64) (billing.Payment, error) {
 	var p billing.Payment
-	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+	err := s.inTxStore(ctx, func(tx *Store) error {
+		q := tx.q
 		row, err := q.PaymentGetForUpdate(ctx, id)
 		p = paymentFromRow(row)
 		if err != nil {
@@ -81,7 +82,10 @@ func (s *Store) MarkPaymentPaid(ctx context.Context, id int64) (billing.Payment,
 		_, err = appendEntry(ctx, q, billing.LedgerEntry{CustomerID: p.CustomerID,
 			Kind: billing.Credit, Amount: p.Amount, Currency: p.Currency, Reason: billing.ReasonPayment,
 			Reference: fmt.Sprintf("payment %d", p.ID), IdempotencyKey: fmt.Sprintf("payment:%d", p.ID)})
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.watchLowBalance(ctx, p.CustomerID, p.Currency)
 	})
 	return p, dbError(err, "payment", id)
 }

@@ -25,6 +25,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	db   conn            // the pool, or the transaction of a store Tx made
 	q    *dbsqlc.Queries // on db
+	// lowBalance queues the low_balance notice; nil: balances are not watched.
+	lowBalance LowBalanceNotifier
 }
 
 // conn is what the store runs its queries and transactions on: a pool, or
@@ -48,7 +50,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	audited := billing.AuditFrom(ctx)
 	wasWritten := audited != nil && audited.ID != 0
 	err := pgx.BeginFunc(ctx, s.db, func(t pgx.Tx) error {
-		return fn(&Store{pool: s.pool, db: t, q: dbsqlc.New(t)})
+		return fn(s.bound(t))
 	})
 	if err != nil && audited != nil && !wasWritten {
 		audited.ID = 0 // its row was rolled back with the rest
@@ -65,16 +67,27 @@ func (s *Store) Ping(ctx context.Context) error {
 // nil, rolled back otherwise. The audit entry ctx carries, if any, is written
 // in the same transaction, so a change and its record land together or not at all.
 func (s *Store) inTx(ctx context.Context, fn func(q *dbsqlc.Queries) error) error {
-	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		q := dbsqlc.New(tx)
-		if err := fn(q); err != nil {
+	return s.inTxStore(ctx, func(tx *Store) error { return fn(tx.q) })
+}
+
+// inTxStore is inTx with a Store bound to the transaction, for writes that
+// queue notices in it (see watchLowBalance).
+func (s *Store) inTxStore(ctx context.Context, fn func(tx *Store) error) error {
+	return pgx.BeginFunc(ctx, s.db, func(t pgx.Tx) error {
+		tx := s.bound(t)
+		if err := fn(tx); err != nil {
 			return err
 		}
 		if e := billing.AuditFrom(ctx); e != nil && e.ID == 0 {
-			return insertAudit(ctx, q, e)
+			return insertAudit(ctx, tx.q, e)
 		}
 		return nil
 	})
+}
+
+// bound returns a Store like s on the transaction t.
+func (s *Store) bound(t pgx.Tx) *Store {
+	return &Store{pool: s.pool, db: t, q: dbsqlc.New(t), lowBalance: s.lowBalance}
 }
 
 // conflicts names the unique constraints a person can run into, with what to tell them.

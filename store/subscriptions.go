@@ -140,7 +140,8 @@ func nullDay(d int) *int {
 // transaction (see issueInvoice); a replay of the charge issues none.
 func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.LedgerEntry, error) {
 	var out billing.LedgerEntry
-	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+	err := s.inTxStore(ctx, func(tx *Store) error {
+		q := tx.q
 		var err error
 		var fresh bool
 		if out, fresh, err = charge(ctx, q, pc.Charge); err != nil {
@@ -156,7 +157,10 @@ func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.Ledg
 		if err == nil && n == 0 {
 			return billing.NotFound("subscription", pc.SubscriptionID) // rolls the charge back
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.watchLowBalance(ctx, pc.Charge.CustomerID, "") // the balance, and a daily service activated
 	})
 	return out, dbError(err, "charge", pc.Charge.IdempotencyKey)
 }
@@ -166,14 +170,30 @@ func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.Ledg
 // monthly); a workflow from before anchors leaves the row's.
 func (s *Store) SetSubscriptionState(ctx context.Context, id int64, status, reason string, paidUntil *time.Time, autoRenew bool,
 	anchorDay int, anchorKnown bool) error {
-	return dbError(s.inTx(ctx, func(q *dbsqlc.Queries) error {
+	return dbError(s.inTxStore(ctx, func(tx *Store) error {
+		q := tx.q
+		// A daily service's state changes the days the balance lasts: the
+		// customer's lock first, as the ledger's writers take it.
+		var sub dbsqlc.LowBalanceSubscriptionRow
+		if tx.lowBalance != nil {
+			var err error
+			if sub, err = q.LowBalanceSubscription(ctx, id); err == nil && sub.Daily {
+				err = q.CustomerLock(ctx, sub.CustomerID)
+			}
+			if err != nil {
+				return err
+			}
+		}
 		n, err := q.SubscriptionSetState(ctx, dbsqlc.SubscriptionSetStateParams{ID: id, Status: status,
 			SuspendReason: reason, PaidUntil: paidUntil, AutoRenew: autoRenew, AnchorDay: nullDay(anchorDay),
 			AnchorKnown: anchorKnown})
 		if err == nil && n == 0 {
 			return billing.NotFound("subscription", id)
 		}
-		return err
+		if err != nil || !sub.Daily {
+			return err
+		}
+		return tx.watchLowBalance(ctx, sub.CustomerID, "")
 	}), "subscription", id)
 }
 

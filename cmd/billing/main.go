@@ -149,6 +149,9 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	m.Pool, m.Store = pool, store.New(pool)
+	// The API's payments and adjustments and the worker's charges watch the
+	// days a balance lasts, and queue low_balance in their transactions.
+	m.Store.SetLowBalanceNotifier(activities.QueueLowBalance(m.Config.Settings.DefaultLanguage))
 	tc, err := client.NewLazyClient(client.Options{
 		HostPort:  m.Config.TemporalAddress,
 		Namespace: m.Config.TemporalNamespace,

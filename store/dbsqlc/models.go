@@ -137,6 +137,14 @@ type LoginFailure struct {
 	LastFailureAt time.Time `db:"last_failure_at"`
 }
 
+type LowBalanceLevel struct {
+	CustomerID int64     `db:"customer_id"`
+	Currency   string    `db:"currency"`
+	Level      *int      `db:"level"`
+	Crossings  int64     `db:"crossings"`
+	UpdatedAt  time.Time `db:"updated_at"`
+}
+
 type Message struct {
 	ID         int64      `db:"id"`
 	CustomerID *int64     `db:"customer_id"`

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store/dbsqlc"
+)
+
+// LowBalance is a fall of the days a customer's balance in one currency
+// lasts, across their daily services, to a lower value of the setting
+// low_money_notice_period: what the low_balance notice tells.
+type LowBalance struct {
+	CustomerID int64
+	Currency   string
+	Balance    int64 // after the change, in minor units
+	DailyCost  int64 // the prices of the customer's daily services in Currency, summed
+	DaysLeft   int64 // the days Balance pays for: Balance / DailyCost, rounded down; 0 for a balance below 0
+	Level      int   // the lowest value of low_money_notice_period at or above DaysLeft
+	// Crossing counts the customer's low-balance notices in Currency, this
+	// one included: the notice's key, so each fall is sent once.
+	Crossing int64
+}
+
+// LowBalanceNotifier queues the notice of l in tx, the transaction that
+// changed the balance or the daily services (activities.QueueLowBalance).
+type LowBalanceNotifier func(ctx context.Context, tx *Store, l LowBalance) error
+
+// SetLowBalanceNotifier makes every change of a balance or of a daily
+// service watch the days the balance lasts, and call n, in the change's
+// transaction, when they fall to a lower value of low_money_notice_period.
+// Set it once, before the store is used; without it nothing is watched.
+func (s *Store) SetLowBalanceNotifier(n LowBalanceNotifier) { s.lowBalance = n }
+
+// LowBalanceLevel returns the lowest value of period that days is at or
+// below, and false if days is above every value.
+func LowBalanceLevel(days int64, period []int) (int, bool) {
+	level, ok := 0, false
+	for _, v := range period {
+		if days <= int64(v) && (!ok || v < level) {
+			level, ok = v, true
+		}
+	}
+	return level, ok
+}
+
+// watchLowBalance recomputes, in the transaction s is bound to and under the
+// customer's row lock, the days the customer's balance lasts across their
+// daily services (active, renewed automatically, billed every day), in
+// currency (every currency if ""). When they fell to a lower value of
+// low_money_notice_period than the last one recorded, it queues one
+// low_balance notice, for the lowest value reached. A rise records the
+// higher value (or none, above every value), so a later fall is told again.
+// Post-paid customers are never told. The cost is one indexed scan of the
+// customer's active subscriptions and, for a currency with daily services,
+// the sum of their ledger in it, which the ledger's writers already pay.
+func (s *Store) watchLowBalance(ctx context.Context, customerID int64, currency string) error {
+	if s.lowBalance == nil {
+		return nil
+	}
+	q := s.q
+	terms, err := q.CustomerChargeTermsForUpdate(ctx, customerID)
+	if err != nil {
+		return dbError(err, "customer", customerID)
+	}
+	costs, err := q.LowBalanceDailyCosts(ctx, customerID)
+	if err != nil {
+		return err
+	}
+	levels, err := q.LowBalanceLevels(ctx, customerID)
+	if err != nil || (len(costs) == 0 && len(levels) == 0) {
+		return err
+	}
+	period, err := lowMoneyNoticePeriod(ctx, q)
+	if err != nil {
+		return err
+	}
+	cost, prior := map[string]int64{}, map[string]dbsqlc.LowBalanceLevelsRow{}
+	var currencies []string
+	for _, c := range costs {
+		cost[c.Currency] = saturated(c.DailyCost)
+		currencies = append(currencies, c.Currency)
+	}
+	for _, l := range levels {
+		prior[l.Currency] = l
+		currencies = append(currencies, l.Currency)
+	}
+	slices.Sort(currencies)
+	for _, cur := range slices.Compact(currencies) {
+		if currency != "" && cur != currency {
+			continue
+		}
+		was := prior[cur]
+		l := LowBalance{CustomerID: customerID, Currency: cur, DailyCost: cost[cur]}
+		var level *int
+		if !terms.PostPaid && l.DailyCost > 0 {
+			if l.Balance, err = lockedBalance(ctx, q, customerID, cur); err != nil {
+				return err
+			}
+			l.DaysLeft = max(l.Balance, 0) / l.DailyCost
+			if v, ok := LowBalanceLevel(l.DaysLeft, period); ok {
+				level = &v
+			}
+		}
+		if sameLevel(level, was.Level) {
+			continue
+		}
+		fell := level != nil && (was.Level == nil || *level < *was.Level)
+		l.Crossing = was.Crossings
+		if fell {
+			l.Level, l.Crossing = *level, l.Crossing+1
+		}
+		if err := q.LowBalanceSetLevel(ctx, dbsqlc.LowBalanceSetLevelParams{CustomerID: customerID, Currency: cur,
+			Level: level, Crossings: l.Crossing}); err != nil {
+			return err
+		}
+		if fell {
+			if err := s.lowBalance(ctx, s, l); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// lowMoneyNoticePeriod is the stored setting, or its default.
+func lowMoneyNoticePeriod(ctx context.Context, q *dbsqlc.Queries) ([]int, error) {
+	row, err := q.SettingsGet(ctx)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return billing.DefaultSettings().LowMoneyNoticePeriod, nil
+	}
+	return row.LowMoneyNoticePeriod, err
+}
+
+func sameLevel(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+// saturated is a sum of prices as int64; one beyond it (thousands of
+// services at the highest price) is MaxInt64: the balance lasts 0 days.
+func saturated(n pgtype.Numeric) int64 {
+	v, err := n.Int64Value()
+	if err != nil || !v.Valid {
+		return math.MaxInt64
+	}
+	return v.Int64
+}
