@@ -66,6 +66,7 @@ func TestChargePeriodAppliesDiscount(t *testing.T) {
 	replay := b.chargeAt(t, p, sub, 2, from2)
 	require.Equal(t, e2, replay, "a replay finds the charge made")
 	inv, err := b.store.InvoiceByChargeKey(b.ctx, e2.IdempotencyKey)
+	var ended billing.Discount
 	require.NoError(t, err)
 	require.Equal(t, int64(1169), inv.Total)
 	require.Equal(t, []billing.InvoiceLine{{Name: "VPS S", Description: "2 vCPU, 4 GB RAM", PeriodFrom: from2,
@@ -77,7 +78,10 @@ func TestChargePeriodAppliesDiscount(t *testing.T) {
 	require.Equal(t, int64(1299), inv1.Lines[0].UnitPrice)
 
 	// A second discount that gives a lower price wins; on other products only, it doesn't apply.
-	b.discount(t, c, billing.DiscountInput{PercentBP: pct(5000), ProductIDs: []int64{p.ID + 1000}, ValidFrom: at(from2)})
+	otherProduct, err := b.store.CreateProduct(b.ctx, (&billing.ProductInput{Name: "Mail", Price: amt(100), Currency: "EUR",
+		PeriodUnit: billing.PeriodMonth}).Product())
+	require.NoError(t, err)
+	b.discount(t, c, billing.DiscountInput{PercentBP: pct(5000), ProductIDs: []int64{otherProduct.ID}, ValidFrom: at(from2)})
 	from3 := from2.AddDate(0, 1, 0)
 	fixed := b.discount(t, c, billing.DiscountInput{Amount: amt(500), Currency: str("EUR"), ProductIDs: []int64{p.ID}, ValidFrom: at(from3)})
 	e3 := b.chargeAt(t, p, sub, 3, from3)
@@ -93,7 +97,7 @@ func TestChargePeriodAppliesDiscount(t *testing.T) {
 	// Ended now: a period that began before the end (a retried charge) still
 	// gets it; one that begins after doesn't.
 	before := time.Now()
-	ended, err := b.store.EndDiscount(b.ctx, c.ID, fixed.ID)
+	ended, err = b.store.EndDiscount(b.ctx, c.ID, fixed.ID)
 	require.NoError(t, err)
 	require.NotNil(t, ended.EndedAt)
 	require.WithinRange(t, *ended.ValidUntil, before.Add(-time.Second), time.Now().Add(time.Second), "until is now")
