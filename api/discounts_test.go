@@ -1,8 +1,12 @@
 package api_test
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -133,4 +137,55 @@ func TestDiscountsAPI(t *testing.T) {
 	status, body = b.do("GET", base+"/"+percentID, "")
 	require.Equal(t, http.StatusOK, status)
 	require.EqualValues(t, 1500, body["percent_bp"], "the client's attempts changed nothing")
+}
+
+// TestInvoiceShowsDiscount: an invoice line with a discount shows, in the
+// HTML view and in the PDF (read back with pdftotext), the unit price
+// before it, the discount with its name, and the total after it.
+func TestInvoiceShowsDiscount(t *testing.T) {
+	t.Parallel()
+	tool, err := exec.LookPath("pdftotext")
+	require.NoError(t, err, "pdftotext is missing: make setup installs poppler-utils")
+	b := setup(t)
+	ctx := t.Context()
+	login := "d" + uniq()
+	in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "Discounted " + login, Country: "DE",
+		User: billing.UserCreate{Login: login, Email: login + "@example.com"}}
+	in.Defaults()
+	c, _, err := b.store.CreateCustomer(ctx, in, "hash")
+	require.NoError(t, err)
+	_, err = b.store.Adjust(ctx, c.ID, billing.Adjustment{Kind: billing.Credit, Amount: 1169, Currency: "EUR", Reference: "funds", IdempotencyKey: rand.Text()})
+	require.NoError(t, err)
+	e, err := b.store.Adjust(ctx, c.ID, billing.Adjustment{Kind: billing.Debit, Amount: 1169, Currency: "EUR", Reference: "charge", IdempotencyKey: rand.Text()})
+	require.NoError(t, err)
+	// Numbered in the year 1901: the package's other tests use 1900 (invoiceFor).
+	lines := `[{"name": "VPS S", "description": "2 vCPU", "period_from": "2026-03-01T00:00:00Z", "period_until": "2026-04-01T00:00:00Z",
+		"quantity": 1, "unit_price": 1299, "discount": 130, "discount_label": "discount #7 10%", "total": 1169}]`
+	var id int64
+	require.NoError(t, b.store.Pool().QueryRow(ctx, `INSERT INTO invoices (number, year, seq, customer_id, ledger_entry_id, charge_key,
+		status, currency, total, lines, customer_name, provider)
+		VALUES ($1, 1901, $2, $3, $2, $4, 'paid', 'EUR', 1169, $5, $6, 'Hosting GmbH') RETURNING id`,
+		billing.InvoiceNumber(1901, e.ID), e.ID, c.ID, e.IdempotencyKey, lines, c.Name).Scan(&id))
+
+	status, body := b.do("GET", fmt.Sprint("/api/v1/invoices/", id), "")
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	line := body["lines"].([]any)[0].(map[string]any)
+	require.EqualValues(t, 130, line["discount"])
+	require.Equal(t, "discount #7 10%", line["discount_label"])
+	status, body = b.do("GET", fmt.Sprint("/api/v1/invoices/", id, "/html"), "")
+	require.Equal(t, http.StatusOK, status)
+	for _, want := range []string{"<th>Discount</th>", "12.99 EUR", "-1.30 EUR", "11.69 EUR", "discount #7 10%"} {
+		require.Contains(t, body["text"], want)
+	}
+	res, raw := b.send(b.token, "GET", fmt.Sprint("/api/v1/invoices/", id, "/pdf"), "", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode, "%s", raw)
+	file := filepath.Join(t.TempDir(), "invoice.pdf")
+	require.NoError(t, os.WriteFile(file, raw, 0o600))
+	out, err := exec.CommandContext(ctx, tool, "-layout", file, "-").Output()
+	require.NoError(t, err)
+	text := string(out)
+	require.Regexp(t, `VPS S\s+2026-03-01 - 2026-04-01\s+1\s+12\.99 EUR\s+-1\.30 EUR\s+11\.69 EUR`, text)
+	for _, want := range []string{"Discount", "discount #7 10%", "Total"} {
+		require.Contains(t, text, want)
+	}
 }
