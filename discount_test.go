@@ -90,9 +90,9 @@ func TestBestDiscount(t *testing.T) {
 		return d.ID, off
 	}
 	id, off := best(all, 1, "EUR", from, 1299)
-	require.Equal(t, [2]int64{2, 500}, [2]int64{id, off}, "500 off beats 10%% (130)")
+	require.Equal(t, [2]int64{2, 500}, [2]int64{id, off}, "500 off beats 10% (130)")
 	id, off = best(all, 7, "EUR", from, 1299)
-	require.Equal(t, [2]int64{4, 650}, [2]int64{id, off}, "the product's own 50%% beats them")
+	require.Equal(t, [2]int64{4, 650}, [2]int64{id, off}, "the product's own 50% beats them")
 	id, off = best(all, 9, "USD", from, 1299)
 	require.Equal(t, [2]int64{4, 650}, [2]int64{id, off})
 	id, off = best(all, 1, "GBP", from, 1299)

@@ -43,7 +43,7 @@ func TestChargePeriodDiscountsTheAnnouncedPrice(t *testing.T) {
 		Period: 2, From: from, Announced: &announced, ErrorCodes: true})
 	require.NoError(t, err)
 	amount, ref := entry(res.EntryID)
-	require.Equal(t, int64(225), amount, "the announced 2.50 less 10%%, not today's 4.00; the 50%% begins a second later")
+	require.Equal(t, int64(225), amount, "the announced 2.50 less 10%, not today's 4.00; the 50% begins a second later")
 	require.Equal(t, fmt.Sprintf("subscription %d, period 2: VPS, discount #%d 10%%", f.sub.ID, d.ID), ref)
 	require.Equal(t, int64(250), res.Plan.Price, "the plan is the list price announced")
 	again, err := f.acts.ChargePeriod(f.ctx, activities.ChargePeriodInput{SubscriptionID: f.sub.ID, CustomerID: f.cust.ID,
@@ -56,7 +56,7 @@ func TestChargePeriodDiscountsTheAnnouncedPrice(t *testing.T) {
 		Period: 3, From: from.AddDate(0, 1, 0), ErrorCodes: true})
 	require.NoError(t, err)
 	amount, _ = entry(res.EntryID)
-	require.Equal(t, int64(200), amount, "4.00 less 50%%")
+	require.Equal(t, int64(200), amount, "4.00 less 50%")
 }
 
 // TestLowMoneyNoticeComparesWithTheDiscountedPrice: the "insufficient funds
@@ -79,7 +79,7 @@ func TestLowMoneyNoticeComparesWithTheDiscountedPrice(t *testing.T) {
 		require.NoError(t, err)
 		return res
 	}
-	require.Equal(t, activities.SendNoticesResult{Skipped: 1}, notify(1, next), "2.40 covers 2.50 less 10%% (2.25)")
+	require.Equal(t, activities.SendNoticesResult{Skipped: 1}, notify(1, next), "2.40 covers 2.50 less 10% (2.25)")
 	require.Empty(t, f.mail.sent)
 	require.Equal(t, activities.SendNoticesResult{Sent: 1}, notify(2, next.Add(-time.Second)),
 		"a period that begins before the discount costs 2.50: 2.40 is short")

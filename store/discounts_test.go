@@ -61,7 +61,7 @@ func TestChargePeriodAppliesDiscount(t *testing.T) {
 	from2 := periodFrom.AddDate(0, 1, 0)
 	ten := b.discount(t, c, billing.DiscountInput{PercentBP: pct(1000), ValidFrom: at(from2), ValidUntil: at(from2.AddDate(0, 2, 0))})
 	e2 := b.chargeAt(t, p, sub, 2, from2)
-	require.Equal(t, int64(1169), e2.Amount, "12.99 less 1.30 (10%% of 12.99 is 1.299, rounded half up)")
+	require.Equal(t, int64(1169), e2.Amount, "12.99 less 1.30 (10% of 12.99 is 1.299, rounded half up)")
 	require.Equal(t, fmt.Sprintf("subscription %d, period 2: VPS S, discount #%d 10%%", sub.ID, ten.ID), e2.Reference)
 	replay := b.chargeAt(t, p, sub, 2, from2)
 	require.Equal(t, e2, replay, "a replay finds the charge made")
@@ -85,13 +85,13 @@ func TestChargePeriodAppliesDiscount(t *testing.T) {
 	from3 := from2.AddDate(0, 1, 0)
 	fixed := b.discount(t, c, billing.DiscountInput{Amount: amt(500), Currency: str("EUR"), ProductIDs: []int64{p.ID}, ValidFrom: at(from3)})
 	e3 := b.chargeAt(t, p, sub, 3, from3)
-	require.Equal(t, int64(799), e3.Amount, "5.00 off beats 10%%; the 50%% is for another product")
+	require.Equal(t, int64(799), e3.Amount, "5.00 off beats 10%; the 50% is for another product")
 	require.Equal(t, fmt.Sprintf("subscription %d, period 3: VPS S, discount #%d 5.00 EUR", sub.ID, fixed.ID), e3.Reference)
 
 	// Period 4 begins exactly at the 10%'s until: only the fixed one applies.
 	from4 := from2.AddDate(0, 2, 0)
 	e4 := b.chargeAt(t, p, sub, 4, from4)
-	require.Equal(t, int64(799), e4.Amount, "the 10%% is not valid at its until")
+	require.Equal(t, int64(799), e4.Amount, "the 10% is not valid at its until")
 	require.Equal(t, fmt.Sprintf("subscription %d, period 4: VPS S, discount #%d 5.00 EUR", sub.ID, fixed.ID), e4.Reference)
 
 	// Ended now: a period that began before the end (a retried charge) still

@@ -86,7 +86,7 @@ func TestDiscountedRenewalsEndToEnd(t *testing.T) {
 		if e.Kind != billing.Debit {
 			continue
 		}
-		require.Equal(t, int64(1169), e.Amount, "12.99 less 10%% (1.30, rounded half up)")
+		require.Equal(t, int64(1169), e.Amount, "12.99 less 10% (1.30, rounded half up)")
 		var period int
 		_, err := fmt.Sscanf(e.IdempotencyKey, fmt.Sprintf("subscription:%d:period:%%d", sub.ID), &period)
 		require.NoError(t, err, e.IdempotencyKey)
