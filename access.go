@@ -12,7 +12,7 @@ const (
 	PermProductsWrite  = "products.write"      // create and change products and prices
 	PermPaymentsRead   = "payments.read"       // see payments
 	PermPaymentsWrite  = "payments.write"      // record payments, mark them paid, cancel them
-	PermLedgerWrite    = "ledger.write"        // manual ledger adjustments
+	PermLedgerWrite    = "ledger.write"        // manual ledger adjustments and credit notes
 	PermImpersonate    = "impersonate"         // switch to a customer's panel
 	PermAuditRead      = "audit.read"          // read the audit log
 	PermStaffManage    = "staff.manage"        // create staff, change their permissions

@@ -5,9 +5,15 @@ import (
 	"time"
 )
 
-// InvoicePaid is the status of every invoice issued so far: it records a
-// charge already taken from the balance. Credit notes will add others.
-const InvoicePaid = "paid"
+// InvoicePaid is the status of an invoice without credit notes: it records a
+// charge already taken from the balance. The status shown is derived from the
+// invoice's credit notes (the row never changes): partially credited while
+// they sum to less than its total, credited when they sum to all of it.
+const (
+	InvoicePaid              = "paid"
+	InvoicePartiallyCredited = "partially_credited"
+	InvoiceCredited          = "credited"
+)
 
 // Invoice is the document of one charge, issued in the charge's transaction
 // when the setting auto_invoicing is on. Once issued it never changes.
@@ -29,6 +35,9 @@ type Invoice struct {
 	// Provider is the setting invoice_provider when it was issued.
 	Provider string    `json:"provider"`
 	IssuedAt time.Time `json:"issued_at"`
+	// Credited is what its credit notes sum to; CreditNotes lists them.
+	Credited    int64           `json:"credited"`
+	CreditNotes []CreditNoteRef `json:"credit_notes"`
 }
 
 // InvoiceLine is one line of an invoice: a product for a period.

@@ -171,8 +171,12 @@ func storeTarget(m billing.Message) store.MessageTarget {
 	return store.MessageTarget{CustomerID: m.CustomerID, Language: m.Language}
 }
 
-// attachments are the files that go with notice n's email: a message's.
+// attachments are the files that go with notice n's email: a message's, or
+// an invoice's or credit note's PDF.
 func (a *Activities) attachments(ctx context.Context, n billing.Notice) ([]mail.Attachment, error) {
+	if files, ok, err := a.documentPDF(ctx, n); ok {
+		return files, err
+	}
 	if n.ObjectType != notices.ObjectMessage || n.Channel != billing.ChannelEmail {
 		return nil, nil
 	}

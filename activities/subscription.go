@@ -116,13 +116,22 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 		anchor = cmp.Or(in.AnchorDay, from.Day())
 	}
 	until := billing.AddPeriodsAnchored(from, plan.PeriodUnit, plan.PeriodCount, anchor).UTC()
-	e, err := a.Store.ChargePeriod(ctx, store.PeriodCharge{
-		SubscriptionID: in.SubscriptionID, ProductID: plan.ProductID, PaidUntil: until, AnchorDay: anchor,
-		PeriodFrom: from,
-		Charge: billing.Charge{CustomerID: in.CustomerID, Amount: plan.Price, Currency: plan.Currency,
-			Reason:         billing.ReasonCharge,
-			Reference:      fmt.Sprintf("subscription %d, period %d: %s", in.SubscriptionID, in.Period, plan.ProductName),
-			IdempotencyKey: PeriodChargeKey(in.SubscriptionID, in.Period)},
+	var e billing.LedgerEntry
+	// The invoice the charge issues and its notice land with it or not at all.
+	err = a.Store.Tx(ctx, func(st *store.Store) error {
+		var err error
+		e, err = st.ChargePeriod(ctx, store.PeriodCharge{
+			SubscriptionID: in.SubscriptionID, ProductID: plan.ProductID, PaidUntil: until, AnchorDay: anchor,
+			PeriodFrom: from,
+			Charge: billing.Charge{CustomerID: in.CustomerID, Amount: plan.Price, Currency: plan.Currency,
+				Reason:         billing.ReasonCharge,
+				Reference:      fmt.Sprintf("subscription %d, period %d: %s", in.SubscriptionID, in.Period, plan.ProductName),
+				IdempotencyKey: PeriodChargeKey(in.SubscriptionID, in.Period)},
+		})
+		if err != nil {
+			return err
+		}
+		return a.invoiceIssued(ctx, st, PeriodChargeKey(in.SubscriptionID, in.Period))
 	})
 	if err != nil {
 		if code := billing.ErrorCode(err); in.Period == 1 && (code == billing.EINSUFFICIENT || code == billing.EDECLINED || code == billing.EINVALID) {
@@ -159,8 +168,25 @@ type RefundPeriodResult struct {
 // charge's key): an order cancelled while its payment was being taken.
 func (a *Activities) RefundPeriod(ctx context.Context, in RefundPeriodInput) (RefundPeriodResult, error) {
 	defer heartbeat(ctx)()
-	e, err := a.Store.Refund(ctx, in.CustomerID, PeriodChargeKey(in.SubscriptionID, in.Period),
-		fmt.Sprintf("subscription %d, period %d: refund, cancelled before it began", in.SubscriptionID, in.Period))
+	var e billing.LedgerEntry
+	key := PeriodChargeKey(in.SubscriptionID, in.Period)
+	// The credit note of the charge's invoice and its notice land with the refund.
+	err := a.Store.Tx(ctx, func(st *store.Store) error {
+		var err error
+		e, err = st.Refund(ctx, in.CustomerID, key,
+			fmt.Sprintf("subscription %d, period %d: refund, cancelled before it began", in.SubscriptionID, in.Period))
+		if err != nil || e.ID == 0 {
+			return err
+		}
+		cn, err := st.CreditNoteByRefund(ctx, key)
+		if billing.ErrorCode(err) == billing.ENOTFOUND {
+			return nil // the charge has no invoice
+		}
+		if err != nil {
+			return err
+		}
+		return QueueCreditNoteIssued(ctx, st, cn, a.DefaultLanguage)
+	})
 	if err != nil {
 		return RefundPeriodResult{}, nonRetryableIfPermanent(err)
 	}
@@ -207,4 +233,18 @@ type SetStatusInput struct {
 func (a *Activities) SetStatus(ctx context.Context, in SetStatusInput) error {
 	defer heartbeat(ctx)()
 	return nonRetryableIfPermanent(a.Store.SetSubscriptionState(ctx, in.SubscriptionID, in.Status, in.Reason, in.PaidUntil, in.AutoRenew, in.AnchorDay, in.AnchorKnown))
+}
+
+// invoiceIssued queues, in st, the notice of the invoice of the charge
+// written under chargeKey, if it has one. Its key is the invoice's, so a
+// retried charge queues none.
+func (a *Activities) invoiceIssued(ctx context.Context, st *store.Store, chargeKey string) error {
+	inv, err := st.InvoiceByChargeKey(ctx, chargeKey)
+	if billing.ErrorCode(err) == billing.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return QueueInvoiceIssued(ctx, st, inv, a.DefaultLanguage)
 }

@@ -39,6 +39,7 @@ type fixture struct {
 	failedNoticeA int64             // a notification to A's main user that failed
 	invoiceA      int64             // an invoice of A
 	discountA     billing.Discount  // a discount of A
+	creditNoteA   int64             // a credit note of invoiceA
 	links         map[string]string // a usable one-time link token of A's main user, per purpose
 	markerA       string            // appears in A's data only
 	markerB       string
@@ -111,6 +112,7 @@ func (m *matrix) fixture(t *testing.T) *fixture {
 	bp := 1000
 	f.discountA, err = st.CreateDiscount(ctx, f.A.ID, billing.DiscountInput{PercentBP: &bp})
 	require.NoError(t, err)
+	f.creditNoteA = creditNoteFor(t, st, f.invoiceA)
 	f.otherStaff, err = st.CreateStaff(ctx, billing.StaffCreate{Login: "o" + uniq(), Email: uniq() + "@staff.example", Role: billing.RoleStaff, Permissions: []string{}}, m.hash)
 	require.NoError(t, err)
 	f.otherStaffKey, err = st.CreateAPIKey(ctx, f.otherStaff.ID, "ci", "bk_xxxx", []byte(uniq()))
@@ -328,6 +330,14 @@ func matrixCells() map[string]cell {
 		"GET /api/v1/invoices/:id/pdf": {func(f *fixture) string { return fmt.Sprint("/api/v1/invoices/", f.invoiceA, "/pdf") },
 			none, own(ok)},
 		"GET /api/v1/invoices/:id/html": {func(f *fixture) string { return fmt.Sprint("/api/v1/invoices/", f.invoiceA, "/html") },
+			none, own(ok)},
+		"POST /api/v1/invoices/:id/credit-notes": {func(f *fixture) string { return fmt.Sprint("/api/v1/invoices/", f.invoiceA, "/credit-notes") },
+			fixed(`{"amount": 1, "reason": "matrix"}`), staffOnly(created)},
+		"GET /api/v1/credit-notes":     {fixed("/api/v1/credit-notes?limit=200"), none, want{unauth, ok, ok, forbid, ok, ok}},
+		"GET /api/v1/credit-notes/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/credit-notes/", f.creditNoteA) }, none, own(ok)},
+		"GET /api/v1/credit-notes/:id/html": {func(f *fixture) string { return fmt.Sprint("/api/v1/credit-notes/", f.creditNoteA, "/html") },
+			none, own(ok)},
+		"GET /api/v1/credit-notes/:id/pdf": {func(f *fixture) string { return fmt.Sprint("/api/v1/credit-notes/", f.creditNoteA, "/pdf") },
 			none, own(ok)},
 		"GET /api/v1/payments/:id":         {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID) }, none, own(ok)},
 		"POST /api/v1/payments/:id/paid":   {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/paid") }, none, staffOnly(ok)},

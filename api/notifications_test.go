@@ -26,7 +26,10 @@ func TestMessageTemplates(t *testing.T) {
 		m := e.(map[string]any)
 		events[m["name"].(string)] = m
 	}
-	require.Len(t, events, 24)
+	require.Len(t, events, 26)
+	require.Equal(t, "invoice", events["invoice_issued"]["group"])
+	require.Equal(t, []any{"email"}, events["credit_note_issued"]["channels"])
+	require.Contains(t, events["invoice_issued"]["variables"], "[INVOICE_NUMBER]")
 	require.Equal(t, "main_user", events["registration"]["audience"])
 	require.Equal(t, "all_users", events["renewed"]["audience"])
 	require.Equal(t, true, events["approved"]["product_texts"])

@@ -168,11 +168,17 @@ func (s *Server) routes() {
 	v1.PUT("/customers/:id/discounts/:discount_id", s.updateDiscount, staffOnly(billing.PermCustomersWrite))
 	v1.DELETE("/customers/:id/discounts/:discount_id", s.endDiscount, staffOnly(billing.PermCustomersWrite))
 
-	// Invoices are read-only: no route changes one.
+	// Invoices are read-only: no route changes one; a credit note corrects one.
 	v1.GET("/invoices", s.listInvoices, clientOrStaff(billing.PermCustomersRead))
 	v1.GET("/invoices/:id", s.getInvoice, clientOrStaff(billing.PermCustomersRead))
 	v1.GET("/invoices/:id/html", s.getInvoiceHTML, clientOrStaff(billing.PermCustomersRead))
 	v1.GET("/invoices/:id/pdf", s.getInvoicePDF, clientOrStaff(billing.PermCustomersRead))
+	// A credit note gives money back: ledger.write, like a ledger adjustment.
+	v1.POST("/invoices/:id/credit-notes", s.createCreditNote, staffOnly(billing.PermLedgerWrite))
+	v1.GET("/credit-notes", s.listCreditNotes, clientOrStaff(billing.PermCustomersRead))
+	v1.GET("/credit-notes/:id", s.getCreditNote, clientOrStaff(billing.PermCustomersRead))
+	v1.GET("/credit-notes/:id/html", s.getCreditNoteHTML, clientOrStaff(billing.PermCustomersRead))
+	v1.GET("/credit-notes/:id/pdf", s.getCreditNotePDF, clientOrStaff(billing.PermCustomersRead))
 
 	v1.POST("/products", s.createProduct, staffOnly(billing.PermProductsWrite))
 	v1.GET("/products", s.listProducts, clientOrStaff(""))

@@ -25,6 +25,8 @@ const (
 	ObjectPayer        = "payer"
 	ObjectMessage      = "message"
 	ObjectPayment      = "payment"
+	ObjectInvoice      = "invoice"
+	ObjectCreditNote   = "credit_note"
 )
 
 // Event is something the system tells people about: its audience rule, the
@@ -32,7 +34,7 @@ const (
 type Event struct {
 	Name  string `json:"name"`
 	Title string `json:"title"`
-	// Group: service, payment_state, payment, account or message.
+	// Group: service, payment_state, payment, invoice, account or message.
 	Group    string   `json:"group"`
 	Audience string   `json:"audience"`
 	Channels []string `json:"channels"`
@@ -95,6 +97,13 @@ var events = func() []Event {
 	}
 	payment(EventPaymentReceived, "New payment", "[AMOUNT]", "[CURRENCY]", "[METHOD]", "[DATE]", "[BALANCE]")
 	payment(EventFundsForOrder, "Funds for order payment", "[AMOUNT]", "[ORDERS]", "[ORDERS_TOTAL]", "[BALANCE]")
+	document := func(name, title, object string, v ...string) {
+		out = append(out, Event{Name: name, Title: title, Group: "invoice", Audience: AudienceAllUsers, Channels: emailOnly,
+			Variables: vars(append([]string{"[CUSTOMER_NAME]"}, v...)...), ObjectType: object})
+	}
+	document(EventInvoiceIssued, "New invoice", ObjectInvoice, "[INVOICE_NUMBER]", "[AMOUNT]", "[DATE]")
+	document(EventCreditNoteIssued, "New credit note", ObjectCreditNote, "[CREDIT_NOTE_NUMBER]", "[INVOICE_NUMBER]",
+		"[AMOUNT]", "[DATE]", "[REASON]")
 	account := func(name, title, audience string, channels []string, object string, v ...string) {
 		out = append(out, Event{Name: name, Title: title, Group: "account", Audience: audience, Channels: channels,
 			Variables: vars(v...), ObjectType: object})
@@ -136,6 +145,13 @@ const (
 const (
 	EventPaymentReceived = "payment_received"
 	EventFundsForOrder   = "funds_for_order"
+)
+
+// The billing documents' events, each queued in the transaction that issues
+// its document, once per document, with the document's PDF attached.
+const (
+	EventInvoiceIssued    = "invoice_issued"
+	EventCreditNoteIssued = "credit_note_issued"
 )
 
 // The [REASON] of an account_deleted notice.

@@ -33,7 +33,7 @@ var Samples = map[string]string{
 	"[MESSAGE_SUBJECT]": "Planned maintenance", "[MESSAGE_TEXT]": "On Sunday our network is serviced from 02:00 to 03:00.",
 	"[CATEGORY]": "maintenance", "[AMOUNT]": "50.00 EUR", "[CURRENCY]": "EUR", "[METHOD]": "wire transfer",
 	"[DATE]": "2026-12-01 10:00 CET", "[BALANCE]": "62.50 EUR", "[ORDERS]": "- VPS S (#7): 12.99 EUR\n- VPS M (#8): 24.99 EUR",
-	"[ORDERS_TOTAL]": "37.98 EUR",
+	"[ORDERS_TOTAL]": "37.98 EUR", "[INVOICE_NUMBER]": "INV-2026-000042", "[CREDIT_NOTE_NUMBER]": "CN-2026-000007",
 }
 
 // Render replaces the variables in text with their values; unknown ones stay.

@@ -65,16 +65,26 @@ func issueInvoice(ctx context.Context, q *dbsqlc.Queries, pc PeriodCharge, e bil
 	return err
 }
 
-// Invoice returns an invoice.
+// Invoice returns an invoice with its credit notes.
 func (s *Store) Invoice(ctx context.Context, id int64) (billing.Invoice, error) {
 	row, err := s.q.InvoiceGet(ctx, id)
-	return invoiceFromRow(row), dbError(err, "invoice", id)
+	return s.credited(ctx, row, dbError(err, "invoice", id))
 }
 
 // InvoiceByChargeKey returns the invoice of the charge written under key.
 func (s *Store) InvoiceByChargeKey(ctx context.Context, key string) (billing.Invoice, error) {
 	row, err := s.q.InvoiceGetByChargeKey(ctx, key)
-	return invoiceFromRow(row), dbError(err, "invoice", key)
+	return s.credited(ctx, row, dbError(err, "invoice", key))
+}
+
+// credited is the invoice of row, read with err, with its credit notes.
+func (s *Store) credited(ctx context.Context, row dbsqlc.Invoice, err error) (billing.Invoice, error) {
+	invs := []billing.Invoice{invoiceFromRow(row)}
+	if err != nil {
+		return invs[0], err
+	}
+	err = withCredits(ctx, s.q, invs)
+	return invs[0], dbError(err, "invoice", row.ID)
 }
 
 // Invoices lists invoices that match f, newest first.
@@ -85,7 +95,11 @@ func (s *Store) Invoices(ctx context.Context, f billing.InvoiceFilter) (billing.
 	}, func(limit, offset int64) ([]billing.Invoice, error) {
 		rows, err := s.q.InvoiceList(ctx, dbsqlc.InvoiceListParams{CustomerID: f.CustomerID, Status: f.Status,
 			From: f.From, Until: f.Until, Limit: limit, Offset: offset})
-		return fromRows(rows, invoiceFromRow), err
+		if err != nil {
+			return nil, err
+		}
+		invs := fromRows(rows, invoiceFromRow)
+		return invs, withCredits(ctx, s.q, invs)
 	})
 	return p, dbError(err, "invoice", "")
 }

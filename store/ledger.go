@@ -114,7 +114,9 @@ func (s *Store) Adjust(ctx context.Context, customerID int64, a billing.Adjustme
 
 // Refund credits back the charge written under chargeKey, once: the refund
 // is keyed by "refund:" and the charge's key. A charge that was never
-// written refunds nothing (a zero entry and no error).
+// written refunds nothing (a zero entry and no error). A charge with an
+// invoice gets back what its credit notes have not credited yet, and the
+// refund issues the credit note of that rest in its transaction.
 func (s *Store) Refund(ctx context.Context, customerID int64, chargeKey, reference string) (billing.LedgerEntry, error) {
 	var out billing.LedgerEntry
 	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
@@ -128,10 +130,21 @@ func (s *Store) Refund(ctx context.Context, customerID int64, chargeKey, referen
 		if err != nil {
 			return err
 		}
+		if prior, err := q.LedgerGetByKey(ctx, "refund:"+chargeKey); err != pgx.ErrNoRows {
+			out = entryFromRow(prior) // refunded before, with its credit note
+			return err
+		}
+		amount, err := refundable(ctx, q, chargeKey, charged.Amount)
+		if err != nil || amount <= 0 {
+			return err // credit notes gave it all back already
+		}
 		out, err = appendEntry(ctx, q, billing.LedgerEntry{CustomerID: customerID, Kind: billing.Credit,
-			Amount: charged.Amount, Currency: charged.Currency, Reason: billing.ReasonRefund,
+			Amount: amount, Currency: charged.Currency, Reason: billing.ReasonRefund,
 			Reference: reference, IdempotencyKey: "refund:" + chargeKey})
-		return err
+		if err != nil {
+			return err
+		}
+		return refundCreditNote(ctx, q, chargeKey, out)
 	})
 	return out, dbError(err, "refund", chargeKey)
 }

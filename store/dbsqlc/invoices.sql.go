@@ -13,7 +13,7 @@ import (
 const invoiceCount = `-- name: InvoiceCount :one
 SELECT count(*) FROM invoices
 WHERE ($1::bigint IS NULL OR customer_id = $1)
-  AND ($2::text = '' OR status = $2)
+  AND ($2::text = '' OR invoice_status(id, total) = $2)
   AND ($3::timestamptz IS NULL OR issued_at >= $3)
   AND ($4::timestamptz IS NULL OR issued_at < $4)
 `
@@ -162,7 +162,7 @@ func (q *Queries) InvoiceInsert(ctx context.Context, arg InvoiceInsertParams) (I
 const invoiceList = `-- name: InvoiceList :many
 SELECT id, number, year, seq, customer_id, subscription_id, ledger_entry_id, charge_key, status, currency, total, lines, customer_name, payer, provider, issued_at FROM invoices
 WHERE ($1::bigint IS NULL OR customer_id = $1)
-  AND ($2::text = '' OR status = $2)
+  AND ($2::text = '' OR invoice_status(id, total) = $2)
   AND ($3::timestamptz IS NULL OR issued_at >= $3)
   AND ($4::timestamptz IS NULL OR issued_at < $4)
 ORDER BY id DESC

@@ -46,6 +46,26 @@ type AuditLog struct {
 	Details    []byte      `db:"details"`
 }
 
+type CreditNote struct {
+	ID            int64     `db:"id"`
+	Number        string    `db:"number"`
+	Year          int       `db:"year"`
+	Seq           int64     `db:"seq"`
+	InvoiceID     int64     `db:"invoice_id"`
+	CustomerID    int64     `db:"customer_id"`
+	LedgerEntryID int64     `db:"ledger_entry_id"`
+	RequestKey    string    `db:"request_key"`
+	Currency      string    `db:"currency"`
+	Amount        int64     `db:"amount"`
+	Reason        string    `db:"reason"`
+	IssuedAt      time.Time `db:"issued_at"`
+}
+
+type CreditNoteCounter struct {
+	Year int   `db:"year"`
+	Last int64 `db:"last"`
+}
+
 type Customer struct {
 	ID                        int64       `db:"id"`
 	AccountType               string      `db:"account_type"`

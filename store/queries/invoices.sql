@@ -22,14 +22,14 @@ SELECT * FROM invoices WHERE id = $1;
 -- name: InvoiceCount :one
 SELECT count(*) FROM invoices
 WHERE (sqlc.narg('customer_id')::bigint IS NULL OR customer_id = sqlc.narg('customer_id'))
-  AND (@status::text = '' OR status = @status)
+  AND (@status::text = '' OR invoice_status(id, total) = @status)
   AND (sqlc.narg('from')::timestamptz IS NULL OR issued_at >= sqlc.narg('from'))
   AND (sqlc.narg('until')::timestamptz IS NULL OR issued_at < sqlc.narg('until'));
 
 -- name: InvoiceList :many
 SELECT * FROM invoices
 WHERE (sqlc.narg('customer_id')::bigint IS NULL OR customer_id = sqlc.narg('customer_id'))
-  AND (@status::text = '' OR status = @status)
+  AND (@status::text = '' OR invoice_status(id, total) = @status)
   AND (sqlc.narg('from')::timestamptz IS NULL OR issued_at >= sqlc.narg('from'))
   AND (sqlc.narg('until')::timestamptz IS NULL OR issued_at < sqlc.narg('until'))
 ORDER BY id DESC
