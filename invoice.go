@@ -48,7 +48,11 @@ type InvoiceLine struct {
 	PeriodUntil time.Time `json:"period_until"`
 	Quantity    int64     `json:"quantity"`
 	UnitPrice   int64     `json:"unit_price"`
-	Total       int64     `json:"total"`
+	// Discount is what the customer's discount took off the line's price
+	// (0: none), named by DiscountLabel ("discount #4 10%").
+	Discount      int64  `json:"discount"`
+	DiscountLabel string `json:"discount_label,omitempty"`
+	Total         int64  `json:"total"`
 }
 
 // InvoicePayer is the legal party an invoice is addressed to.

@@ -25,7 +25,8 @@ type NoticeRequest struct {
 	// 002), sent as the product configures; otherwise a service notice.
 	ProductState bool
 	// OnlyIfBalanceBelow, if positive, sends only while the customer's
-	// balance in the plan's currency is below it.
+	// balance in the plan's currency is below it, less the customer's
+	// discount for a period of the plan's product that begins at PaidUntil.
 	OnlyIfBalanceBelow int64
 	// Days is the [DAYS] variable: days before the date the notice is about.
 	Days int
@@ -91,9 +92,17 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 		return res, err
 	}
 	for _, req := range in.Notices {
-		if req.OnlyIfBalanceBelow > 0 && balance.Of(in.Plan.Currency) >= req.OnlyIfBalanceBelow {
-			res.Skipped++
-			continue
+		if req.OnlyIfBalanceBelow > 0 {
+			// The renewal will charge the price less the customer's discount
+			// for the period that begins at PaidUntil: compare with that.
+			limit, err := a.Store.DiscountedPrice(ctx, in.CustomerID, in.Plan.ProductID, in.Plan.Currency, in.PaidUntil, req.OnlyIfBalanceBelow)
+			if err != nil {
+				return res, nonRetryableIfPermanent(err)
+			}
+			if balance.Of(in.Plan.Currency) >= limit {
+				res.Skipped++
+				continue
+			}
 		}
 		nreq := notices.Request{Milestone: req.Milestone, ProductState: req.ProductState}
 		if !catalog.Sends(nreq, product) {

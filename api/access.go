@@ -98,7 +98,7 @@ func actionNames(routes []*echo.Route) map[string]string {
 
 // objectOf names the object a route acts on from its path: the innermost ID.
 func objectOf(c echo.Context) (string, string) {
-	for _, p := range []struct{ param, kind string }{{"user_id", "user"}, {"payer_id", "payer"}} {
+	for _, p := range []struct{ param, kind string }{{"user_id", "user"}, {"payer_id", "payer"}, {"discount_id", "discount"}} {
 		if v := c.Param(p.param); v != "" {
 			return p.kind, v
 		}

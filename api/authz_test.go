@@ -38,6 +38,7 @@ type fixture struct {
 	textID        int64             // a saved message text, when the cell asks for one
 	failedNoticeA int64             // a notification to A's main user that failed
 	invoiceA      int64             // an invoice of A
+	discountA     billing.Discount  // a discount of A
 	creditNoteA   int64             // a credit note of invoiceA
 	links         map[string]string // a usable one-time link token of A's main user, per purpose
 	markerA       string            // appears in A's data only
@@ -108,6 +109,9 @@ func (m *matrix) fixture(t *testing.T) *fixture {
 	f.product, err = st.CreateProduct(ctx, in.Product())
 	require.NoError(t, err)
 	f.invoiceA = invoiceFor(t, st, f.A)
+	bp := 1000
+	f.discountA, err = st.CreateDiscount(ctx, f.A.ID, billing.DiscountInput{PercentBP: &bp})
+	require.NoError(t, err)
 	f.creditNoteA = creditNoteFor(t, st, f.invoiceA)
 	f.otherStaff, err = st.CreateStaff(ctx, billing.StaffCreate{Login: "o" + uniq(), Email: uniq() + "@staff.example", Role: billing.RoleStaff, Permissions: []string{}}, m.hash)
 	require.NoError(t, err)
@@ -250,10 +254,18 @@ func matrixCells() map[string]cell {
 		"DELETE /api/v1/customers/:id/payers/:payer_id": {func(f *fixture) string { return custA(fmt.Sprint("/payers/", f.payerA.ID))(f) }, none, own(noContent)},
 		"POST /api/v1/customers/:id/payers/:payer_id/verify": {func(f *fixture) string { return custA(fmt.Sprint("/payers/", f.payerA.ID, "/verify"))(f) },
 			fixed(`{"verified": true}`), staffOnly(ok)},
-		"POST /api/v1/payer-verifications":   {fixed("/api/v1/payer-verifications"), fixed(`{"token": "pv_UNKNOWN"}`), everyone(absent)},
-		"GET /api/v1/customers/:id/balance":  {custA("/balance"), none, own(ok)},
-		"GET /api/v1/customers/:id/ledger":   {custA("/ledger"), none, own(ok)},
-		"GET /api/v1/customers/:id/expenses": {custA("/expenses"), none, own(ok)},
+		"POST /api/v1/payer-verifications":     {fixed("/api/v1/payer-verifications"), fixed(`{"token": "pv_UNKNOWN"}`), everyone(absent)},
+		"GET /api/v1/customers/:id/balance":    {custA("/balance"), none, own(ok)},
+		"GET /api/v1/customers/:id/ledger":     {custA("/ledger"), none, own(ok)},
+		"GET /api/v1/customers/:id/expenses":   {custA("/expenses"), none, own(ok)},
+		"GET /api/v1/customers/:id/discounts":  {custA("/discounts"), none, own(ok)},
+		"POST /api/v1/customers/:id/discounts": {custA("/discounts"), fixed(`{"percent_bp": 1000}`), staffOnly(created)},
+		"GET /api/v1/customers/:id/discounts/:discount_id": {func(f *fixture) string { return custA(fmt.Sprint("/discounts/", f.discountA.ID))(f) },
+			none, own(ok)},
+		"PUT /api/v1/customers/:id/discounts/:discount_id": {func(f *fixture) string { return custA(fmt.Sprint("/discounts/", f.discountA.ID))(f) },
+			fixed(`{"amount": 100, "currency": "EUR"}`), staffOnly(ok)},
+		"DELETE /api/v1/customers/:id/discounts/:discount_id": {func(f *fixture) string { return custA(fmt.Sprint("/discounts/", f.discountA.ID))(f) },
+			none, staffOnly(ok)},
 		"POST /api/v1/customers/:id/ledger": {custA("/ledger"), func(f *fixture) string {
 			return `{"kind": "credit", "amount": 100, "currency": "EUR", "reference": "goodwill", "idempotency_key": "` + f.uniq + `"}`
 		}, staffOnly(created)},

@@ -166,6 +166,11 @@ func (s *Server) routes() {
 	v1.GET("/customers/:id/ledger", s.listLedger, ownCustomer(billing.PermCustomersRead))
 	v1.POST("/customers/:id/ledger", s.createAdjustment, staffOnly(billing.PermLedgerWrite))
 	v1.GET("/customers/:id/expenses", s.listExpenses, ownCustomer(billing.PermCustomersRead))
+	v1.GET("/customers/:id/discounts", s.listDiscounts, ownCustomer(billing.PermCustomersRead))
+	v1.POST("/customers/:id/discounts", s.createDiscount, staffOnly(billing.PermCustomersWrite))
+	v1.GET("/customers/:id/discounts/:discount_id", s.getDiscount, ownCustomer(billing.PermCustomersRead))
+	v1.PUT("/customers/:id/discounts/:discount_id", s.updateDiscount, staffOnly(billing.PermCustomersWrite))
+	v1.DELETE("/customers/:id/discounts/:discount_id", s.endDiscount, staffOnly(billing.PermCustomersWrite))
 
 	// Invoices are read-only: no route changes one; a credit note corrects one.
 	v1.GET("/invoices", s.listInvoices, clientOrStaff(billing.PermCustomersRead))

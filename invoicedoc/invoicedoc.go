@@ -86,9 +86,9 @@ th,td{border-bottom:1px solid #ccc;padding:.3em;text-align:left}td.n{text-align:
 <p>{{.Meta}}</p>
 <section><h2>From</h2><p>{{range lines .Provider}}{{.}}<br>{{end}}</p></section>
 <section><h2>To</h2><p>{{with .Payer}}{{.LegalName}}<br>{{.Address}}<br>{{.Country}}{{if .TaxID}}<br>Tax ID: {{.TaxID}}{{end}}{{if .RegistrationNumber}}<br>Registration: {{.RegistrationNumber}}{{end}}{{else}}{{.CustomerName}}{{end}}</p></section>
-<table><thead><tr><th>Item</th><th>Period</th><th>Quantity</th><th>Unit price</th><th>Total</th></tr></thead><tbody>
-{{$cur := .Currency}}{{range .Lines}}<tr><td>{{.Name}}<br><small>{{.Description}}</small></td><td>{{period .}}</td><td class="n">{{.Quantity}}</td><td class="n">{{money .UnitPrice $cur}}</td><td class="n">{{money .Total $cur}}</td></tr>
-{{end}}</tbody><tfoot><tr><th colspan="4">{{.TotalLabel}}</th><th class="n">{{money .Total .Currency}}</th></tr></tfoot></table>
+<table><thead><tr><th>Item</th><th>Period</th><th>Quantity</th><th>Unit price</th><th>Discount</th><th>Total</th></tr></thead><tbody>
+{{$cur := .Currency}}{{range .Lines}}<tr><td>{{.Name}}<br><small>{{.Description}}</small>{{if .DiscountLabel}}<br><small>{{.DiscountLabel}}</small>{{end}}</td><td>{{period .}}</td><td class="n">{{.Quantity}}</td><td class="n">{{money .UnitPrice $cur}}</td><td class="n">{{if .Discount}}-{{money .Discount $cur}}{{end}}</td><td class="n">{{money .Total $cur}}</td></tr>
+{{end}}</tbody><tfoot><tr><th colspan="5">{{.TotalLabel}}</th><th class="n">{{money .Total .Currency}}</th></tr></tfoot></table>
 {{range .Notes}}<p>{{.}}</p>
 {{end}}</body></html>
 `))
@@ -135,15 +135,18 @@ func writePDF(w io.Writer, d document) error {
 		}
 	}
 	block("To", to)
-	widths := []float64{70, 50, 15, 25, 30}
+	widths := []float64{62, 44, 10, 25, 24, 25}
 	pdf.SetFont("Helvetica", "B", 10)
-	for i, h := range []string{"Item", "Period", "Qty", "Unit price", "Total"} {
+	for i, h := range []string{"Item", "Period", "Qty", "Unit price", "Discount", "Total"} {
 		pdf.CellFormat(widths[i], 7, h, "B", 0, "", false, 0, "")
 	}
 	pdf.Ln(-1)
 	pdf.SetFont("Helvetica", "", 10)
 	for _, l := range d.Lines {
-		cells := []string{l.Name, period(l, " - "), fmt.Sprint(l.Quantity), money(l.UnitPrice), money(l.Total)}
+		cells := []string{l.Name, period(l, " - "), fmt.Sprint(l.Quantity), money(l.UnitPrice), "", money(l.Total)}
+		if l.Discount != 0 {
+			cells[4] = "-" + money(l.Discount)
+		}
 		for i, text := range cells {
 			align := ""
 			if i >= 2 {
@@ -152,15 +155,17 @@ func writePDF(w io.Writer, d document) error {
 			pdf.CellFormat(widths[i], 7, tr(text), "", 0, align, false, 0, "")
 		}
 		pdf.Ln(-1)
-		if l.Description != "" {
-			pdf.SetFont("Helvetica", "I", 9)
-			pdf.MultiCell(widths[0]+widths[1], 5, tr(l.Description), "", "", false)
-			pdf.SetFont("Helvetica", "", 10)
+		for _, note := range []string{l.Description, l.DiscountLabel} {
+			if note != "" {
+				pdf.SetFont("Helvetica", "I", 9)
+				pdf.MultiCell(widths[0]+widths[1], 5, tr(note), "", "", false)
+				pdf.SetFont("Helvetica", "", 10)
+			}
 		}
 	}
 	pdf.SetFont("Helvetica", "B", 10)
-	pdf.CellFormat(widths[0]+widths[1]+widths[2]+widths[3], 8, tr(d.TotalLabel), "T", 0, "", false, 0, "")
-	pdf.CellFormat(widths[4], 8, money(d.Total), "T", 1, "R", false, 0, "")
+	pdf.CellFormat(widths[0]+widths[1]+widths[2]+widths[3]+widths[4], 8, tr(d.TotalLabel), "T", 0, "", false, 0, "")
+	pdf.CellFormat(widths[5], 8, money(d.Total), "T", 1, "R", false, 0, "")
 	if len(d.Notes) > 0 {
 		pdf.Ln(4)
 		pdf.SetFont("Helvetica", "", 10)

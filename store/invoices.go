@@ -28,8 +28,9 @@ func invoiceFromRow(r dbsqlc.Invoice) billing.Invoice {
 // q's transaction (which holds the customer's row lock), if the setting
 // auto_invoicing is on and the customer is not post-paid. Its number is the
 // next of the year, taken under the year's counter lock: gapless, since a
-// rolled back charge gives it back.
-func issueInvoice(ctx context.Context, q *dbsqlc.Queries, pc PeriodCharge, e billing.LedgerEntry) error {
+// rolled back charge gives it back. With disc, the charge's discount, its
+// line shows the unit price before it, the discount and the total after it.
+func issueInvoice(ctx context.Context, q *dbsqlc.Queries, pc PeriodCharge, e billing.LedgerEntry, disc *AppliedDiscount) error {
 	settings, err := q.SettingsGet(ctx)
 	if err == pgx.ErrNoRows || (err == nil && !settings.AutoInvoicing) {
 		return nil
@@ -46,8 +47,12 @@ func issueInvoice(ctx context.Context, q *dbsqlc.Queries, pc PeriodCharge, e bil
 	if err != nil {
 		return err
 	}
-	lines, err := json.Marshal([]billing.InvoiceLine{{Name: src.ProductName, Description: src.ProductDescription,
-		PeriodFrom: pc.PeriodFrom.UTC(), PeriodUntil: pc.PaidUntil.UTC(), Quantity: 1, UnitPrice: e.Amount, Total: e.Amount}})
+	line := billing.InvoiceLine{Name: src.ProductName, Description: src.ProductDescription,
+		PeriodFrom: pc.PeriodFrom.UTC(), PeriodUntil: pc.PaidUntil.UTC(), Quantity: 1, UnitPrice: e.Amount, Total: e.Amount}
+	if disc != nil { // the price before it, what it took off, the total charged
+		line.UnitPrice, line.Discount, line.DiscountLabel = e.Amount+disc.Off, disc.Off, disc.Discount.Label()
+	}
+	lines, err := json.Marshal([]billing.InvoiceLine{line})
 	if err != nil {
 		return err
 	}

@@ -137,18 +137,31 @@ func nullDay(d int) *int {
 // ChargePeriod charges a period and marks the subscription active and paid
 // until the new date, in one transaction: both happen once, or neither. With
 // the setting auto_invoicing on, the charge's invoice is issued in the same
-// transaction (see issueInvoice); a replay of the charge issues none.
+// transaction (see issueInvoice); a replay of the charge issues none. The
+// customer's discount valid at pc.PeriodFrom (billing.BestDiscount) is taken
+// off pc.Charge's amount (never below 0: a period discounted to nothing is
+// free and writes no entry) and named in its reference.
 func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.LedgerEntry, error) {
 	var out billing.LedgerEntry
 	err := s.inTxStore(ctx, func(tx *Store) error {
 		q := tx.q
-		var err error
+		// The discount valid at the period's start, chosen again by a retry:
+		// the period's one charge is made at it (a replay finds that charge).
+		c := pc.Charge
+		disc, err := discountFor(ctx, q, c.CustomerID, pc.ProductID, c.Currency, pc.PeriodFrom, c.Amount)
+		if err != nil {
+			return err
+		}
+		if disc != nil {
+			c.Amount -= disc.Off
+			c.Reference += ", " + disc.Discount.Label()
+		}
 		var fresh bool
-		if out, fresh, err = charge(ctx, q, pc.Charge); err != nil {
+		if out, fresh, err = charge(ctx, q, c); err != nil {
 			return err
 		}
 		if fresh {
-			if err := issueInvoice(ctx, q, pc, out); err != nil {
+			if err := issueInvoice(ctx, q, pc, out, disc); err != nil {
 				return err
 			}
 		}

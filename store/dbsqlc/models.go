@@ -95,6 +95,21 @@ type Customer struct {
 	DeletionWarnedAt          *time.Time  `db:"deletion_warned_at"`
 }
 
+type Discount struct {
+	ID         int64      `db:"id"`
+	CustomerID int64      `db:"customer_id"`
+	PercentBp  *int       `db:"percent_bp"`
+	Amount     *int64     `db:"amount"`
+	Currency   *string    `db:"currency"`
+	ProductIds []int64    `db:"product_ids"`
+	ValidFrom  time.Time  `db:"valid_from"`
+	ValidUntil *time.Time `db:"valid_until"`
+	Note       string     `db:"note"`
+	CreatedAt  time.Time  `db:"created_at"`
+	UpdatedAt  time.Time  `db:"updated_at"`
+	EndedAt    *time.Time `db:"ended_at"`
+}
+
 type Invoice struct {
 	ID             int64     `db:"id"`
 	Number         string    `db:"number"`
