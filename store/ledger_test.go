@@ -239,7 +239,9 @@ func TestRefundOnce(t *testing.T) {
 	c := b.newCustomer(t)
 	_, err := b.store.Adjust(b.ctx, c.ID, billing.Adjustment{Kind: billing.Credit, Amount: 1000, Currency: "EUR", Reference: "top-up", IdempotencyKey: rand.Text()})
 	require.NoError(t, err)
-	key := fmt.Sprintf("subscription:%d:period:1", c.ID)
+	// Not a real subscription's key: parallel tests charge and invoice those,
+	// and a refund looks for the charge's invoice by its key.
+	key := fmt.Sprintf("test-refund:%d:%s", c.ID, rand.Text())
 	_, err = b.store.Charge(b.ctx, billing.Charge{CustomerID: c.ID, Amount: 300, Currency: "EUR", Reason: billing.ReasonCharge, IdempotencyKey: key})
 	require.NoError(t, err)
 	first, err := b.store.Refund(b.ctx, c.ID, key, "refund")
