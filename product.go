@@ -32,6 +32,19 @@ const (
 	ProductArchived = "archived"
 )
 
+// Product kinds: the kind picks the text of a service's "activated" notice
+// (seed 000: activation of VPS, of shared hosting, of license); a license
+// also has an updates-until date (UpdatesMonths).
+const (
+	KindVPS           = "vps"
+	KindSharedHosting = "shared_hosting"
+	KindLicense       = "license"
+	KindOther         = "other"
+)
+
+// ProductKinds lists the product kinds.
+var ProductKinds = []string{KindVPS, KindSharedHosting, KindLicense, KindOther}
+
 // Product is a recurring chargeable unit: a price per billing period.
 type Product struct {
 	ID           int64  `json:"id"`
@@ -56,6 +69,11 @@ type Product struct {
 	Status           string    `json:"status"`
 	CreatedAt        time.Time `json:"created_at"`
 	UpdatedAt        time.Time `json:"updated_at"`
+	// Kind is one of ProductKinds; "other" by default.
+	Kind string `json:"kind"`
+	// UpdatesMonths, for a license, is how long after the order its
+	// subscriptions receive updates (their updates_until date); 0: no date.
+	UpdatesMonths int `json:"updates_months"`
 }
 
 // ProductForClient is what a client sees of a product: what it costs, per
@@ -75,6 +93,8 @@ type ProductForClient struct {
 	// GraceDays is how long a suspended service is kept before deletion: the
 	// product's setting or the global default.
 	GraceDays int `json:"grace_days"`
+	// Kind is the product's kind (ProductKinds).
+	Kind string `json:"kind"`
 }
 
 // ForClient returns the client's view of p; defaultGraceDays stands in for
@@ -86,7 +106,7 @@ func (p Product) ForClient(defaultGraceDays int) ProductForClient {
 	}
 	return ProductForClient{ID: p.ID, Name: p.Name, Description: p.Description, Price: p.Price, Currency: p.Currency,
 		PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount, AutoRenew: p.AutoRenew, IncomingDays: p.IncomingDays,
-		GraceDays: grace}
+		GraceDays: grace, Kind: p.Kind}
 }
 
 // NoticeSetting says whether and how a client is told that a payment entered a
@@ -120,6 +140,8 @@ type ProductInput struct {
 	// WebhookSecret signs webhook bodies; required with a WebhookURL, on every PUT too.
 	WebhookSecret *string `json:"webhook_secret"`
 	Status        string  `json:"status"`
+	Kind          string  `json:"kind"`
+	UpdatesMonths int     `json:"updates_months"`
 }
 
 // Product returns the product p describes, with defaults for what it leaves out.
@@ -128,7 +150,10 @@ func (p *ProductInput) Product() Product {
 		Name: p.Name, Description: p.Description, Currency: p.Currency,
 		PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount, AutoRenew: true, IncomingDays: 3,
 		GraceDays: p.GraceDays, PaymentStates: map[string]NoticeSetting{}, Status: p.Status,
-		Steps: p.Steps, WebhookURL: p.WebhookURL,
+		Steps: p.Steps, WebhookURL: p.WebhookURL, Kind: p.Kind, UpdatesMonths: p.UpdatesMonths,
+	}
+	if out.Kind == "" {
+		out.Kind = KindOther
 	}
 	if out.Steps == nil {
 		out.Steps = []string{}
@@ -185,6 +210,11 @@ func (p *ProductInput) Validate(stepNames []string) error {
 	if p.WebhookSecret != nil {
 		v.OptionalText("webhook_secret", *p.WebhookSecret, 200)
 	}
+	if p.Kind != "" {
+		v.OneOf("kind", p.Kind, ProductKinds...)
+	}
+	v.Check(p.UpdatesMonths >= 0 && p.UpdatesMonths <= 1200, "updates_months", "must be 0 (no updates-until date) to 1200")
+	v.Check(p.UpdatesMonths == 0 || p.Kind == KindLicense, "updates_months", `is for products of kind "license" only`)
 	for _, s := range p.Steps {
 		v.OneOf("steps", s, stepNames...)
 	}

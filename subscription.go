@@ -40,6 +40,9 @@ type Subscription struct {
 	WorkflowID    string    `json:"workflow_id"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+	// UpdatesUntil is a license's updates-until date: the
+	// license_updates_expiring notices fall before it. Null for other products.
+	UpdatesUntil *time.Time `json:"updates_until"`
 }
 
 // SubscriptionCreate orders a product for a customer. AutoRenew defaults to

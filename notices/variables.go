@@ -33,7 +33,7 @@ var Samples = map[string]string{
 	"[MESSAGE_SUBJECT]": "Planned maintenance", "[MESSAGE_TEXT]": "On Sunday our network is serviced from 02:00 to 03:00.",
 	"[CATEGORY]": "maintenance", "[AMOUNT]": "50.00 EUR", "[CURRENCY]": "EUR", "[METHOD]": "wire transfer",
 	"[DATE]": "2026-12-01 10:00 CET", "[BALANCE]": "62.50 EUR", "[ORDERS]": "- VPS S (#7): 12.99 EUR\n- VPS M (#8): 24.99 EUR",
-	"[ORDERS_TOTAL]": "37.98 EUR",
+	"[ORDERS_TOTAL]": "37.98 EUR", "[UPDATES_UNTIL]": "2027-06-01 10:00 CEST",
 }
 
 // Render replaces the variables in text with their values; unknown ones stay.
@@ -121,6 +121,8 @@ type Facts struct {
 	Days           int // days before the date the notice is about
 	SuspendReason  string
 	TimeZone       string // the customer's, that dates are shown in
+	// UpdatesUntil is a license's updates-until date (license_updates_expiring).
+	UpdatesUntil time.Time
 }
 
 // Values returns the value of every subscription variable for f.
@@ -149,5 +151,6 @@ func (f Facts) Values() map[string]string {
 		"[DELETE_DATE]":     date(f.DeleteAt),
 		"[DAYS]":            strconv.Itoa(f.Days),
 		"[SUSPEND_REASON]":  reason,
+		"[UPDATES_UNTIL]":   date(f.UpdatesUntil),
 	}
 }

@@ -12,7 +12,7 @@ func productFromRow(r dbsqlc.Product) billing.Product {
 	return billing.Product{ID: r.ID, Name: r.Name, Description: r.Description, Price: r.Price, Currency: r.Currency,
 		PeriodUnit: r.PeriodUnit, PeriodCount: r.PeriodCount, AutoRenew: r.AutoRenew, IncomingDays: r.IncomingDays,
 		GraceDays: r.GraceDays, Steps: r.Steps, WebhookURL: r.WebhookURL, WebhookSecret: r.WebhookSecret,
-		WebhookSecretSet: r.WebhookSecret != "", Status: r.Status, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		WebhookSecretSet: r.WebhookSecret != "", Status: r.Status, Kind: r.Kind, UpdatesMonths: r.UpdatesMonths, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // CreateProduct stores a product with its payment-state notices.
@@ -22,7 +22,8 @@ func (s *Store) CreateProduct(ctx context.Context, p billing.Product) (billing.P
 		row, err := q.ProductInsert(ctx, dbsqlc.ProductInsertParams{Name: p.Name, Description: p.Description,
 			Price: p.Price, Currency: p.Currency, PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount,
 			AutoRenew: p.AutoRenew, IncomingDays: p.IncomingDays, GraceDays: p.GraceDays, Status: p.Status,
-			Steps: p.Steps, WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret})
+			Steps: p.Steps, WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret, Kind: p.Kind,
+			UpdatesMonths: p.UpdatesMonths})
 		if err != nil {
 			return err
 		}
@@ -42,7 +43,8 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, p billing.Product) 
 		row, err := q.ProductUpdate(ctx, dbsqlc.ProductUpdateParams{ID: id, Name: p.Name, Description: p.Description,
 			Price: p.Price, Currency: p.Currency, PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount,
 			AutoRenew: p.AutoRenew, IncomingDays: p.IncomingDays, GraceDays: p.GraceDays, Status: p.Status,
-			Steps: p.Steps, WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret})
+			Steps: p.Steps, WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret, Kind: p.Kind,
+			UpdatesMonths: p.UpdatesMonths})
 		out = productFromRow(row)
 		if err != nil {
 			return dbError(err, "product", id)

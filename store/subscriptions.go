@@ -12,7 +12,7 @@ import (
 
 func subscriptionFromRow(r dbsqlc.Subscription) billing.Subscription {
 	return billing.Subscription{ID: r.ID, CustomerID: r.CustomerID, ProductID: r.ProductID, Status: r.Status,
-		PaidUntil: r.PaidUntil, AnchorDay: r.AnchorDay, AutoRenew: r.AutoRenew, SuspendReason: r.SuspendReason,
+		PaidUntil: r.PaidUntil, AnchorDay: r.AnchorDay, AutoRenew: r.AutoRenew, SuspendReason: r.SuspendReason, UpdatesUntil: r.UpdatesUntil,
 		WorkflowID: billing.SubscriptionWorkflowID(r.ID), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
@@ -76,13 +76,31 @@ func (s *Store) CreateSubscription(ctx context.Context, in billing.SubscriptionC
 			autoRenew = *in.AutoRenew
 		}
 		row, err := q.SubscriptionInsert(ctx, dbsqlc.SubscriptionInsertParams{CustomerID: in.CustomerID,
-			ProductID: in.ProductID, AutoRenew: autoRenew, IdempotencyKey: key})
+			ProductID: in.ProductID, AutoRenew: autoRenew, IdempotencyKey: key, UpdatesMonths: updatesMonths(o.Product)})
 		o.Subscription = subscriptionFromRow(row)
 		o.Created = err == nil
 		auditObject(ctx, "subscription", o.Subscription.ID, in.CustomerID)
 		return err
 	})
 	return o, dbError(err, "subscription", "")
+}
+
+// updatesMonths is how many months after the order a subscription of p
+// receives updates: a license's UpdatesMonths, else none.
+func updatesMonths(p billing.Product) int {
+	if p.Kind != billing.KindLicense {
+		return 0
+	}
+	return p.UpdatesMonths
+}
+
+// SetUpdatesUntil sets a subscription's updates-until date (staff, for a license).
+func (s *Store) SetUpdatesUntil(ctx context.Context, id int64, at time.Time) error {
+	n, err := s.q.SubscriptionSetUpdatesUntil(ctx, dbsqlc.SubscriptionSetUpdatesUntilParams{ID: id, UpdatesUntil: &at})
+	if err == nil && n == 0 {
+		return billing.NotFound("subscription", id)
+	}
+	return dbError(err, "subscription", id)
 }
 
 // Subscription returns a subscription.

@@ -78,6 +78,9 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 	// it replay with the old behaviour (DefaultVersion).
 	lifecycle := workflow.GetVersion(ctx, "lifecycle-2", workflow.DefaultVersion, 1)
 	w.updatesFirst, w.announces, w.chargeFromNow, w.ordersExpire = lifecycle >= 1, lifecycle >= 1, lifecycle >= 1, lifecycle >= 1
+	if !w.in.UpdatesUntil.IsZero() && !w.st.LicenseUpdates && w.st.UpdatesSetAt.IsZero() {
+		w.trackUpdates(ctx, w.in.UpdatesUntil) // a license ordered with an updates-until date
+	}
 	for {
 		// Notices and custom steps queued by the last action, also by an update.
 		if err := w.step(ctx, func() error { return w.runFollowups(ctx) }); err != nil {
@@ -212,6 +215,11 @@ func (w *subscription) handle(ctx workflow.Context, e event) error {
 		return w.delete(ctx)
 	}
 	req := activities.NoticeRequest{Milestone: e.Milestone, Key: w.cycleKey(e.Key), Days: e.Days}
+	if e.Milestone == billing.MilestoneLicenseUpdates {
+		req.UpdatesUntil = w.st.UpdatesUntil // about the license, not the next period: no plan to read
+		w.follow(e.Milestone, false, req)
+		return nil
+	}
 	if e.Milestone == billing.MilestoneIncoming {
 		req.ProductState = true
 	}
@@ -366,6 +374,18 @@ func (w *subscription) stepsAfterCharge(ctx workflow.Context, plan activities.Pl
 		return true
 	}
 	return plan.HasSteps
+}
+
+// trackUpdates schedules the license_updates_expiring notices before
+// until, those due from now on. Histories from before the "license-updates"
+// change never had a date; the version keeps a rollback from replaying it.
+func (w *subscription) trackUpdates(ctx workflow.Context, until time.Time) {
+	if !w.st.LicenseUpdates && workflow.GetVersion(ctx, "license-updates", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		w.st.UpdatesSetAt = workflow.Now(ctx) // not tracked: never asked again
+		return
+	}
+	w.st.LicenseUpdates, w.st.UpdatesUntil, w.st.UpdatesSetAt = true, until, workflow.Now(ctx)
+	w.changed = true
 }
 
 // tryRenew attempts the renewal outside its milestone; false without error

@@ -18,6 +18,7 @@ const (
 	UpdateChangeProduct   = "change-product"
 	UpdateSetAutoRenew    = "set-auto-renew"
 	UpdateExtend          = "extend"
+	UpdateUpdatesUntil    = "set-updates-until"
 )
 
 // Policy holds the system-wide settings a subscription runs with: when its
@@ -38,6 +39,9 @@ type SubscriptionInput struct {
 	// (SubscriptionState.Policy).
 	Policy Policy
 	State  *SubscriptionState
+	// UpdatesUntil is a license's updates-until date, set at the order
+	// (zero: none); the license_updates_expiring notices fall before it.
+	UpdatesUntil time.Time
 }
 
 // SubscriptionState is everything the workflow knows, carried across
@@ -84,6 +88,13 @@ type SubscriptionState struct {
 	// (the order's or a renewal's): the milestones up to the next charge
 	// fall by it. Nil: none read yet, the input's Policy holds.
 	Policy *Policy
+	// LicenseUpdates: the license_updates_expiring notices are scheduled
+	// (the "license-updates" change) before UpdatesUntil, those due after
+	// UpdatesSetAt (when the date was set: a date moved nearer doesn't send
+	// the notices whose days have passed).
+	LicenseUpdates bool
+	UpdatesUntil   time.Time
+	UpdatesSetAt   time.Time
 }
 
 // SubscriptionResult is how a subscription ended.
@@ -137,6 +148,8 @@ type (
 	SetAutoRenewInput struct{ Enabled bool }
 	// ExtendInput moves the paid-until date on by Days, free.
 	ExtendInput struct{ Days int }
+	// SetUpdatesUntilInput sets a license's updates-until date.
+	SetUpdatesUntilInput struct{ At time.Time }
 	// PaymentReceived is the signal that the customer's balance was credited.
 	PaymentReceived struct{ PaymentID int64 }
 )
@@ -144,7 +157,7 @@ type (
 // Action is a staff or client action on a subscription, sent to its
 // workflow as the update UpdateName names: SuspendInput, ResumeInput,
 // CancelInput, RenewNowInput, ChangeProductInput, SetAutoRenewInput or
-// ExtendInput.
+// ExtendInput or SetUpdatesUntilInput.
 type Action interface {
 	UpdateName() string
 }
@@ -169,3 +182,6 @@ func (SetAutoRenewInput) UpdateName() string { return UpdateSetAutoRenew }
 
 // UpdateName returns UpdateExtend.
 func (ExtendInput) UpdateName() string { return UpdateExtend }
+
+// UpdateName returns UpdateUpdatesUntil.
+func (SetUpdatesUntilInput) UpdateName() string { return UpdateUpdatesUntil }

@@ -31,6 +31,7 @@ func (w *subscription) registerUpdates(ctx workflow.Context) error {
 		reg(UpdateChangeProduct, w.onChangeProduct, w.validateChangeProduct),
 		reg(UpdateSetAutoRenew, w.onSetAutoRenew, w.validateSetAutoRenew),
 		reg(UpdateExtend, w.onExtend, w.validateExtend),
+		reg(UpdateUpdatesUntil, w.onSetUpdatesUntil, w.validateSetUpdatesUntil),
 	)
 }
 
@@ -260,6 +261,22 @@ func (w *subscription) onExtend(ctx workflow.Context, in ExtendInput) (Schedule,
 			w.follow(billing.MilestoneResumed, true, w.noticeOf(billing.MilestoneResumed))
 		}
 		w.publish(ctx, false)
+		return nil
+	})
+}
+
+func (w *subscription) validateSetUpdatesUntil(in SetUpdatesUntilInput) error {
+	if in.At.IsZero() {
+		return invalid("updates_until is required")
+	}
+	return w.requireLive()
+}
+
+// onSetUpdatesUntil moves a license's updates-until date: its notices are
+// scheduled again before the new date, from now on.
+func (w *subscription) onSetUpdatesUntil(ctx workflow.Context, in SetUpdatesUntilInput) (Schedule, error) {
+	return w.after(ctx, func() error { return w.validateSetUpdatesUntil(in) }, func() error {
+		w.trackUpdates(ctx, in.At)
 		return nil
 	})
 }

@@ -253,6 +253,8 @@ type Product struct {
 	WebhookURL    string    `db:"webhook_url"`
 	WebhookSecret string    `db:"webhook_secret"`
 	Steps         []string  `db:"steps"`
+	Kind          string    `db:"kind"`
+	UpdatesMonths int       `db:"updates_months"`
 }
 
 type ProductNotice struct {
@@ -329,6 +331,7 @@ type Subscription struct {
 	AnchorDay         *int       `db:"anchor_day"`
 	WorkflowStartedAt *time.Time `db:"workflow_started_at"`
 	AwaitingPayment   bool       `db:"awaiting_payment"`
+	UpdatesUntil      *time.Time `db:"updates_until"`
 }
 
 type User struct {

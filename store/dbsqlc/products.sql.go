@@ -21,7 +21,7 @@ func (q *Queries) ProductCount(ctx context.Context, status string) (int64, error
 }
 
 const productGet = `-- name: ProductGet :one
-SELECT id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps FROM products WHERE id = $1
+SELECT id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps, kind, updates_months FROM products WHERE id = $1
 `
 
 func (q *Queries) ProductGet(ctx context.Context, id int64) (Product, error) {
@@ -44,16 +44,18 @@ func (q *Queries) ProductGet(ctx context.Context, id int64) (Product, error) {
 		&i.WebhookURL,
 		&i.WebhookSecret,
 		&i.Steps,
+		&i.Kind,
+		&i.UpdatesMonths,
 	)
 	return i, err
 }
 
 const productInsert = `-- name: ProductInsert :one
 INSERT INTO products (name, description, price, currency, period_unit, period_count, auto_renew,
-    incoming_days, grace_days, status, steps, webhook_url, webhook_secret)
+    incoming_days, grace_days, status, steps, webhook_url, webhook_secret, kind, updates_months)
 VALUES ($1, $2, $3, $4, $5, $6, $7,
-    $8, $9, $10, $11, $12, $13)
-RETURNING id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps
+    $8, $9, $10, $11, $12, $13, $14, $15)
+RETURNING id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps, kind, updates_months
 `
 
 type ProductInsertParams struct {
@@ -70,6 +72,8 @@ type ProductInsertParams struct {
 	Steps         []string `db:"steps"`
 	WebhookURL    string   `db:"webhook_url"`
 	WebhookSecret string   `db:"webhook_secret"`
+	Kind          string   `db:"kind"`
+	UpdatesMonths int      `db:"updates_months"`
 }
 
 func (q *Queries) ProductInsert(ctx context.Context, arg ProductInsertParams) (Product, error) {
@@ -87,6 +91,8 @@ func (q *Queries) ProductInsert(ctx context.Context, arg ProductInsertParams) (P
 		arg.Steps,
 		arg.WebhookURL,
 		arg.WebhookSecret,
+		arg.Kind,
+		arg.UpdatesMonths,
 	)
 	var i Product
 	err := row.Scan(
@@ -106,12 +112,14 @@ func (q *Queries) ProductInsert(ctx context.Context, arg ProductInsertParams) (P
 		&i.WebhookURL,
 		&i.WebhookSecret,
 		&i.Steps,
+		&i.Kind,
+		&i.UpdatesMonths,
 	)
 	return i, err
 }
 
 const productList = `-- name: ProductList :many
-SELECT id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps FROM products
+SELECT id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps, kind, updates_months FROM products
 WHERE $1::text = '' OR status = $1
 ORDER BY id
 LIMIT $3::bigint OFFSET $2::bigint
@@ -149,6 +157,8 @@ func (q *Queries) ProductList(ctx context.Context, arg ProductListParams) ([]Pro
 			&i.WebhookURL,
 			&i.WebhookSecret,
 			&i.Steps,
+			&i.Kind,
+			&i.UpdatesMonths,
 		); err != nil {
 			return nil, err
 		}
@@ -232,9 +242,10 @@ const productUpdate = `-- name: ProductUpdate :one
 UPDATE products SET name = $1, description = $2, price = $3, currency = $4,
     period_unit = $5, period_count = $6, auto_renew = $7,
     incoming_days = $8, grace_days = $9, status = $10, steps = $11,
-    webhook_url = $12, webhook_secret = $13, updated_at = now()
-WHERE id = $14
-RETURNING id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps
+    webhook_url = $12, webhook_secret = $13, kind = $14,
+    updates_months = $15, updated_at = now()
+WHERE id = $16
+RETURNING id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps, kind, updates_months
 `
 
 type ProductUpdateParams struct {
@@ -251,6 +262,8 @@ type ProductUpdateParams struct {
 	Steps         []string `db:"steps"`
 	WebhookURL    string   `db:"webhook_url"`
 	WebhookSecret string   `db:"webhook_secret"`
+	Kind          string   `db:"kind"`
+	UpdatesMonths int      `db:"updates_months"`
 	ID            int64    `db:"id"`
 }
 
@@ -269,6 +282,8 @@ func (q *Queries) ProductUpdate(ctx context.Context, arg ProductUpdateParams) (P
 		arg.Steps,
 		arg.WebhookURL,
 		arg.WebhookSecret,
+		arg.Kind,
+		arg.UpdatesMonths,
 		arg.ID,
 	)
 	var i Product
@@ -289,6 +304,8 @@ func (q *Queries) ProductUpdate(ctx context.Context, arg ProductUpdateParams) (P
 		&i.WebhookURL,
 		&i.WebhookSecret,
 		&i.Steps,
+		&i.Kind,
+		&i.UpdatesMonths,
 	)
 	return i, err
 }

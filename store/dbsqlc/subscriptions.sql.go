@@ -78,7 +78,7 @@ func (q *Queries) SubscriptionDeleteUnstarted(ctx context.Context, id int64) err
 }
 
 const subscriptionGet = `-- name: SubscriptionGet :one
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment FROM subscriptions WHERE id = $1
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until FROM subscriptions WHERE id = $1
 `
 
 func (q *Queries) SubscriptionGet(ctx context.Context, id int64) (Subscription, error) {
@@ -98,12 +98,13 @@ func (q *Queries) SubscriptionGet(ctx context.Context, id int64) (Subscription, 
 		&i.AnchorDay,
 		&i.WorkflowStartedAt,
 		&i.AwaitingPayment,
+		&i.UpdatesUntil,
 	)
 	return i, err
 }
 
 const subscriptionGetByIdempotencyKey = `-- name: SubscriptionGetByIdempotencyKey :one
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment FROM subscriptions WHERE customer_id = $1 AND idempotency_key = $2::text
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until FROM subscriptions WHERE customer_id = $1 AND idempotency_key = $2::text
 `
 
 type SubscriptionGetByIdempotencyKeyParams struct {
@@ -128,14 +129,16 @@ func (q *Queries) SubscriptionGetByIdempotencyKey(ctx context.Context, arg Subsc
 		&i.AnchorDay,
 		&i.WorkflowStartedAt,
 		&i.AwaitingPayment,
+		&i.UpdatesUntil,
 	)
 	return i, err
 }
 
 const subscriptionInsert = `-- name: SubscriptionInsert :one
-INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key)
-VALUES ($1, $2, $3, $4)
-RETURNING id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment
+INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key, updates_until)
+VALUES ($1, $2, $3, $4,
+    CASE WHEN $5::integer > 0 THEN now() + make_interval(months => $5::integer) END)
+RETURNING id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until
 `
 
 type SubscriptionInsertParams struct {
@@ -143,14 +146,18 @@ type SubscriptionInsertParams struct {
 	ProductID      int64   `db:"product_id"`
 	AutoRenew      bool    `db:"auto_renew"`
 	IdempotencyKey *string `db:"idempotency_key"`
+	UpdatesMonths  int     `db:"updates_months"`
 }
 
+// SubscriptionInsert gives a license with updates_months an updates-until
+// date that many calendar months after the order.
 func (q *Queries) SubscriptionInsert(ctx context.Context, arg SubscriptionInsertParams) (Subscription, error) {
 	row := q.db.QueryRow(ctx, subscriptionInsert,
 		arg.CustomerID,
 		arg.ProductID,
 		arg.AutoRenew,
 		arg.IdempotencyKey,
+		arg.UpdatesMonths,
 	)
 	var i Subscription
 	err := row.Scan(
@@ -167,12 +174,13 @@ func (q *Queries) SubscriptionInsert(ctx context.Context, arg SubscriptionInsert
 		&i.AnchorDay,
 		&i.WorkflowStartedAt,
 		&i.AwaitingPayment,
+		&i.UpdatesUntil,
 	)
 	return i, err
 }
 
 const subscriptionList = `-- name: SubscriptionList :many
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment FROM subscriptions
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until FROM subscriptions
 WHERE ($1::bigint IS NULL OR customer_id = $1)
   AND ($2::bigint IS NULL OR product_id = $2)
   AND ($3::text = '' OR status = $3)
@@ -217,6 +225,7 @@ func (q *Queries) SubscriptionList(ctx context.Context, arg SubscriptionListPara
 			&i.AnchorDay,
 			&i.WorkflowStartedAt,
 			&i.AwaitingPayment,
+			&i.UpdatesUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -229,7 +238,7 @@ func (q *Queries) SubscriptionList(ctx context.Context, arg SubscriptionListPara
 }
 
 const subscriptionListUnstarted = `-- name: SubscriptionListUnstarted :many
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment FROM subscriptions
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until FROM subscriptions
 WHERE workflow_started_at IS NULL AND created_at < now() - make_interval(secs => $1)
 ORDER BY id
 LIMIT 500
@@ -258,6 +267,7 @@ func (q *Queries) SubscriptionListUnstarted(ctx context.Context, ageSeconds floa
 			&i.AnchorDay,
 			&i.WorkflowStartedAt,
 			&i.AwaitingPayment,
+			&i.UpdatesUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -425,6 +435,23 @@ func (q *Queries) SubscriptionSetState(ctx context.Context, arg SubscriptionSetS
 		arg.AnchorDay,
 		arg.ID,
 	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const subscriptionSetUpdatesUntil = `-- name: SubscriptionSetUpdatesUntil :execrows
+UPDATE subscriptions SET updates_until = $1, updated_at = now() WHERE id = $2
+`
+
+type SubscriptionSetUpdatesUntilParams struct {
+	UpdatesUntil *time.Time `db:"updates_until"`
+	ID           int64      `db:"id"`
+}
+
+func (q *Queries) SubscriptionSetUpdatesUntil(ctx context.Context, arg SubscriptionSetUpdatesUntilParams) (int64, error) {
+	result, err := q.db.Exec(ctx, subscriptionSetUpdatesUntil, arg.UpdatesUntil, arg.ID)
 	if err != nil {
 		return 0, err
 	}

@@ -1,7 +1,13 @@
+-- SubscriptionInsert gives a license with updates_months an updates-until
+-- date that many calendar months after the order.
 -- name: SubscriptionInsert :one
-INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key)
-VALUES (@customer_id, @product_id, @auto_renew, @idempotency_key)
+INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key, updates_until)
+VALUES (@customer_id, @product_id, @auto_renew, @idempotency_key,
+    CASE WHEN @updates_months::integer > 0 THEN now() + make_interval(months => @updates_months::integer) END)
 RETURNING *;
+
+-- name: SubscriptionSetUpdatesUntil :execrows
+UPDATE subscriptions SET updates_until = @updates_until, updated_at = now() WHERE id = @id;
 
 -- name: SubscriptionGet :one
 SELECT * FROM subscriptions WHERE id = $1;
