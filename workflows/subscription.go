@@ -217,6 +217,7 @@ func (w *subscription) handle(ctx workflow.Context, e event) error {
 	req := activities.NoticeRequest{Milestone: e.Milestone, Key: w.cycleKey(e.Key), Days: e.Days}
 	if e.Milestone == billing.MilestoneLicenseUpdates {
 		req.UpdatesUntil = w.st.UpdatesUntil // about the license, not the next period: no plan to read
+		w.st.UpdatesNoticed = e.At
 		w.follow(e.Milestone, false, req)
 		return nil
 	}

@@ -95,6 +95,9 @@ type SubscriptionState struct {
 	LicenseUpdates bool
 	UpdatesUntil   time.Time
 	UpdatesSetAt   time.Time
+	// UpdatesNoticed is when the last of those notices was due: none up to
+	// it is sent again, in this period or the next.
+	UpdatesNoticed time.Time
 }
 
 // SubscriptionResult is how a subscription ended.
