@@ -26,7 +26,9 @@ func TestMessageTemplates(t *testing.T) {
 		m := e.(map[string]any)
 		events[m["name"].(string)] = m
 	}
-	require.Len(t, events, 24)
+	require.Len(t, events, 28)
+	require.Equal(t, "Activation of VPS", events["activated_vps"]["title"])
+	require.Contains(t, events["license_updates_expiring"]["variables"], "[UPDATES_UNTIL]")
 	require.Equal(t, "main_user", events["registration"]["audience"])
 	require.Equal(t, "all_users", events["renewed"]["audience"])
 	require.Equal(t, true, events["approved"]["product_texts"])
