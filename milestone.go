@@ -23,6 +23,9 @@ const (
 	// MilestoneLicenseUpdates: a license's update subscription ends soon
 	// (its updates-until date), on each day of low_money_expire_period before it.
 	MilestoneLicenseUpdates = "license_updates_expiring"
+	// MilestoneParametersNeeded: a paid order lacks required order
+	// parameters; it activates once they are supplied.
+	MilestoneParametersNeeded = "order_parameters_needed"
 )
 
 // ServiceMilestones are the milestones whose notices use the service

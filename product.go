@@ -2,7 +2,11 @@ package billing
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -74,6 +78,60 @@ type Product struct {
 	// UpdatesMonths, for a license, is how long after the order its
 	// subscriptions receive updates (their updates_until date); 0: no date.
 	UpdatesMonths int `json:"updates_months"`
+	// OrderParameters are what an order gives to set the service up (a
+	// domain name, an OS template...); a paid order lacking a required one
+	// waits for it before it activates.
+	OrderParameters []OrderParameter `json:"order_parameters"`
+}
+
+// OrderParameter is a value a product asks of an order.
+type OrderParameter struct {
+	Name     string `json:"name"`
+	Title    string `json:"title"`
+	Required bool   `json:"required"`
+}
+
+// Limits of order parameters.
+const (
+	MaxOrderParameters     = 20
+	MaxOrderParameterValue = 1000
+)
+
+var parameterNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,49}$`)
+
+// CheckParameters refuses values whose names the product doesn't declare,
+// or that are empty or too long, naming each field ("parameters.domain").
+func CheckParameters(declared []OrderParameter, values map[string]string) error {
+	var v Validator
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		f := "parameters." + name
+		v.Check(slices.ContainsFunc(declared, func(p OrderParameter) bool { return p.Name == name }), f,
+			"is not a parameter of this product; it asks for "+parameterNames(declared))
+		v.Text(f, values[name], MaxOrderParameterValue)
+	}
+	return v.Err()
+}
+
+// MissingParameters are the required parameters of declared that values lacks.
+func MissingParameters(declared []OrderParameter, values map[string]string) []OrderParameter {
+	var out []OrderParameter
+	for _, p := range declared {
+		if p.Required && values[p.Name] == "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parameterNames(ps []OrderParameter) string {
+	if len(ps) == 0 {
+		return "none"
+	}
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // ProductForClient is what a client sees of a product: what it costs, per
@@ -95,6 +153,8 @@ type ProductForClient struct {
 	GraceDays int `json:"grace_days"`
 	// Kind is the product's kind (ProductKinds).
 	Kind string `json:"kind"`
+	// OrderParameters are what an order of it gives (POST /subscriptions).
+	OrderParameters []OrderParameter `json:"order_parameters"`
 }
 
 // ForClient returns the client's view of p; defaultGraceDays stands in for
@@ -106,7 +166,7 @@ func (p Product) ForClient(defaultGraceDays int) ProductForClient {
 	}
 	return ProductForClient{ID: p.ID, Name: p.Name, Description: p.Description, Price: p.Price, Currency: p.Currency,
 		PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount, AutoRenew: p.AutoRenew, IncomingDays: p.IncomingDays,
-		GraceDays: grace, Kind: p.Kind}
+		GraceDays: grace, Kind: p.Kind, OrderParameters: p.OrderParameters}
 }
 
 // NoticeSetting says whether and how a client is told that a payment entered a
@@ -142,6 +202,8 @@ type ProductInput struct {
 	Status        string  `json:"status"`
 	Kind          string  `json:"kind"`
 	UpdatesMonths int     `json:"updates_months"`
+	// OrderParameters: names are lower-case letters, digits and _, unique.
+	OrderParameters []OrderParameter `json:"order_parameters"`
 }
 
 // Product returns the product p describes, with defaults for what it leaves out.
@@ -154,6 +216,10 @@ func (p *ProductInput) Product() Product {
 	}
 	if out.Kind == "" {
 		out.Kind = KindOther
+	}
+	out.OrderParameters = p.OrderParameters
+	if out.OrderParameters == nil {
+		out.OrderParameters = []OrderParameter{}
 	}
 	if out.Steps == nil {
 		out.Steps = []string{}
@@ -215,6 +281,13 @@ func (p *ProductInput) Validate(stepNames []string) error {
 	}
 	v.Check(p.UpdatesMonths >= 0 && p.UpdatesMonths <= 1200, "updates_months", "must be 0 (no updates-until date) to 1200")
 	v.Check(p.UpdatesMonths == 0 || p.Kind == KindLicense, "updates_months", `is for products of kind "license" only`)
+	v.Check(len(p.OrderParameters) <= MaxOrderParameters, "order_parameters", fmt.Sprintf("at most %d", MaxOrderParameters))
+	for i, op := range p.OrderParameters {
+		f := fmt.Sprintf("order_parameters[%d]", i)
+		v.Check(parameterNameRE.MatchString(op.Name), f+".name", "must be 1 to 50 lower-case letters, digits or _, starting with a letter")
+		v.Check(!slices.ContainsFunc(p.OrderParameters[:i], func(o OrderParameter) bool { return o.Name == op.Name }), f+".name", "is listed twice")
+		v.Text(f+".title", op.Title, 200)
+	}
 	for _, s := range p.Steps {
 		v.OneOf("steps", s, stepNames...)
 	}

@@ -32,6 +32,9 @@ type NoticeRequest struct {
 	// UpdatesUntil is the [UPDATES_UNTIL] variable of a license's
 	// license_updates_expiring notice.
 	UpdatesUntil time.Time
+	// Parameters is the [PARAMETERS] variable of order_parameters_needed:
+	// the missing order parameters, one line each.
+	Parameters string
 }
 
 // SendNoticesInput sends the notices of a subscription's milestones.
@@ -334,5 +337,6 @@ func facts(in SendNoticesInput, req NoticeRequest, u billing.User, b billing.Bal
 	return notices.Facts{User: u, Balance: billing.Money{Amount: b.Of(in.Plan.Currency), Currency: in.Plan.Currency},
 		Price: billing.Money{Amount: in.Plan.Price, Currency: in.Plan.Currency}, ProductName: in.Plan.ProductName,
 		SubscriptionID: in.SubscriptionID, PaidUntil: in.PaidUntil, DeleteAt: in.DeleteAt, Days: req.Days,
-		SuspendReason: in.SuspendReason, TimeZone: in.Plan.TimeZone, UpdatesUntil: req.UpdatesUntil}
+		SuspendReason: in.SuspendReason, TimeZone: in.Plan.TimeZone, UpdatesUntil: req.UpdatesUntil,
+		Parameters: req.Parameters}
 }

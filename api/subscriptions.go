@@ -161,7 +161,7 @@ func (s *Server) listSubscriptions(c echo.Context) error {
 		CustomerID: q.id("customer_id"),
 		ProductID:  q.id("product_id"),
 		Status: q.oneOf("status", billing.SubscriptionUnpaid, billing.SubscriptionActive, billing.SubscriptionSuspended,
-			billing.SubscriptionCancelled, billing.SubscriptionDeleted),
+			billing.SubscriptionCancelled, billing.SubscriptionDeleted, billing.SubscriptionAwaitingParameters),
 		PageRequest: q.page(),
 	}
 	if err := q.v.Err(); err != nil {
@@ -268,6 +268,9 @@ type (
 	}
 	UpdatesUntilRequest struct {
 		UpdatesUntil *time.Time `json:"updates_until"`
+	}
+	ParametersRequest struct {
+		Parameters map[string]string `json:"parameters"`
 	}
 )
 
@@ -383,6 +386,31 @@ func (s *Server) setUpdatesUntil(c echo.Context) error {
 	return s.actThen(c, sub, workflows.SetUpdatesUntilInput{At: at}, func(ctx context.Context) error {
 		return s.store.SetUpdatesUntil(ctx, sub.ID, at)
 	})
+}
+
+// setParameters stores order parameters (the client's own, or staff) and
+// tells the workflow: a paid order waiting for them activates once none it
+// needs is missing. Stored first, so a charge running meanwhile reads them,
+// or the update that follows it activates the service.
+func (s *Server) setParameters(c echo.Context) error {
+	var in ParametersRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	var v billing.Validator
+	v.Check(len(in.Parameters) > 0, "parameters", "is required: the order parameters to set, by name")
+	if err := v.Err(); err != nil {
+		return err
+	}
+	sub, err := s.subscriptionOf(c)
+	if err != nil {
+		return err
+	}
+	given, err := s.store.SetParameters(c.Request().Context(), sub.ID, in.Parameters)
+	if err != nil {
+		return err
+	}
+	return s.actThen(c, sub, workflows.SetParametersInput{Given: given}, nil)
 }
 
 func deref(t *time.Time) time.Time {

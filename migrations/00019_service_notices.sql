@@ -12,6 +12,15 @@ ALTER TABLE products
 
 ALTER TABLE subscriptions ADD COLUMN updates_until timestamptz;
 
+-- Configuration of additional parameters: a product declares the order
+-- parameters it needs ([{name, title, required}]); an order carries their
+-- values ({name: value}). A paid order lacking a required one waits, status
+-- awaiting_parameters, until they are supplied.
+ALTER TABLE products ADD COLUMN order_parameters jsonb NOT NULL DEFAULT '[]';
+ALTER TABLE subscriptions ADD COLUMN parameters jsonb NOT NULL DEFAULT '{}';
+
 -- +goose Down
+ALTER TABLE subscriptions DROP COLUMN parameters;
+ALTER TABLE products DROP COLUMN order_parameters;
 ALTER TABLE subscriptions DROP COLUMN updates_until;
 ALTER TABLE products DROP COLUMN updates_months, DROP COLUMN kind;

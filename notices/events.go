@@ -90,6 +90,8 @@ var events = func() []Event {
 	service(EventActivatedLicense, "Activation of license")
 	service(EventLicenseUpdatesExpiring, "License update subscription expires soon")
 	out[len(out)-1].Variables = append(slices.Clone(SubscriptionVariables), "[UPDATES_UNTIL]")
+	service(EventOrderParametersNeeded, "Configuration of additional parameters")
+	out[len(out)-1].Variables = append(slices.Clone(SubscriptionVariables), "[PARAMETERS]")
 	for _, s := range []struct{ name, title string }{{billing.StateIncoming, "Payment incoming"},
 		{billing.StateApproved, "Payment approved"}, {billing.StateNonSufficientFunds, "Non-sufficient funds"},
 		{billing.StateDeclined, "Payment declined"}} {
@@ -146,14 +148,16 @@ const (
 )
 
 // The service events of issue 12's remaining seed-000 notices: the
-// activation per product kind (ActivationEvent picks it) and the license
+// activation per product kind (ActivationEvent picks it), the license
 // updates notice, sent by the subscription workflow before its
-// updates-until date.
+// updates-until date, and the notice that a paid order waits for its
+// order parameters.
 const (
 	EventActivatedVPS           = "activated_vps"
 	EventActivatedSharedHosting = "activated_shared_hosting"
 	EventActivatedLicense       = "activated_license"
 	EventLicenseUpdatesExpiring = billing.MilestoneLicenseUpdates
+	EventOrderParametersNeeded  = billing.MilestoneParametersNeeded
 )
 
 // ActivationEvent is the event of the "activated" notice of a product of

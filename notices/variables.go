@@ -34,6 +34,7 @@ var Samples = map[string]string{
 	"[CATEGORY]": "maintenance", "[AMOUNT]": "50.00 EUR", "[CURRENCY]": "EUR", "[METHOD]": "wire transfer",
 	"[DATE]": "2026-12-01 10:00 CET", "[BALANCE]": "62.50 EUR", "[ORDERS]": "- VPS S (#7): 12.99 EUR\n- VPS M (#8): 24.99 EUR",
 	"[ORDERS_TOTAL]": "37.98 EUR", "[UPDATES_UNTIL]": "2027-06-01 10:00 CEST",
+	"[PARAMETERS]": "- Domain name (domain)\n- OS template (os)",
 }
 
 // Render replaces the variables in text with their values; unknown ones stay.
@@ -123,6 +124,8 @@ type Facts struct {
 	TimeZone       string // the customer's, that dates are shown in
 	// UpdatesUntil is a license's updates-until date (license_updates_expiring).
 	UpdatesUntil time.Time
+	// Parameters lists missing order parameters (order_parameters_needed).
+	Parameters string
 }
 
 // Values returns the value of every subscription variable for f.
@@ -152,5 +155,6 @@ func (f Facts) Values() map[string]string {
 		"[DAYS]":            strconv.Itoa(f.Days),
 		"[SUSPEND_REASON]":  reason,
 		"[UPDATES_UNTIL]":   date(f.UpdatesUntil),
+		"[PARAMETERS]":      f.Parameters,
 	}
 }

@@ -41,12 +41,12 @@ func TestValues(t *testing.T) {
 		"[LOGIN]": "ann", "[USER_NAME]": "Ann", "[USER_LASTNAME]": "Lee", "[ACCOUNT_STATE]": "-2.50 EUR",
 		"[DATE_OF_PAYMENT]": "2026-12-01 01:00 CET", "[PAYMENT_NAME]": "Hosting", "[PAYMENT_AMOUNT]": "12.99 EUR",
 		"[SERVICE_ID]": "42", "[PAID_UNTIL]": "2026-12-01 01:00 CET", "[DELETE_DATE]": "2027-07-01 14:30 CEST", "[DAYS]": "5",
-		"[SUSPEND_REASON]": "not paid", "[UPDATES_UNTIL]": "2027-01-31 10:00 CET",
+		"[SUSPEND_REASON]": "not paid", "[UPDATES_UNTIL]": "2027-01-31 10:00 CET", "[PARAMETERS]": "",
 	}
 	got := f.Values()
 	require.Equal(t, want, got)
-	require.ElementsMatch(t, append(slices.Clone(SubscriptionVariables), "[UPDATES_UNTIL]"), slices.Collect(maps.Keys(got)),
-		"every variable has a value, license_updates_expiring's too")
+	require.ElementsMatch(t, append(slices.Clone(SubscriptionVariables), "[UPDATES_UNTIL]", "[PARAMETERS]"), slices.Collect(maps.Keys(got)),
+		"every variable has a value, license_updates_expiring's and order_parameters_needed's too")
 
 	// Every variable filled, unknown ones left as they are.
 	text := strings.Join(SubscriptionVariables, "|") + "|[UNKNOWN]|[login]"

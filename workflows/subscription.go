@@ -272,14 +272,33 @@ func (w *subscription) order(ctx workflow.Context) error {
 	w.st.Plan = res.Plan
 	w.takePolicy(ctx, res.Policy)
 	w.st.Period, w.st.PaidUntil, w.st.PeriodStart, w.st.AnchorDay = 1, res.PaidUntil, start, res.AnchorDay
-	w.st.Status = billing.SubscriptionActive
 	w.st.Done = nil
 	if w.announces {
 		w.st.NextProductID, w.st.NextPlan = 0, nil
 	}
-	w.publish(ctx, true)
-	w.follow(billing.MilestoneActivated, w.stepsAfterCharge(ctx, res.Plan), w.noticeOf(billing.MilestoneActivated))
+	if len(res.MissingParameters) > 0 && workflow.GetVersion(ctx, "order-parameters", workflow.DefaultVersion, 1) >= 1 {
+		// Paid, but the service can't be set up without them: wait, and say
+		// what is missing. The paid period runs from the charge.
+		w.st.Status, w.st.AwaitingParameters = billing.SubscriptionAwaitingParameters, res.MissingParameters
+		w.publish(ctx, false)
+		req := w.noticeOf(billing.MilestoneParametersNeeded)
+		for _, p := range res.MissingParameters {
+			req.Parameters += fmt.Sprintf("- %s (%s)\n", p.Title, p.Name)
+		}
+		w.follow(billing.MilestoneParametersNeeded, false, req)
+		w.setDetails(ctx, "paid, waiting for its order parameters")
+		return nil
+	}
+	w.activate(ctx, true)
 	return nil
+}
+
+// activate makes a paid order active, with the "activated" notice and the
+// custom steps; rowWritten: the charge has just written the row.
+func (w *subscription) activate(ctx workflow.Context, rowWritten bool) {
+	w.st.Status, w.st.AwaitingParameters = billing.SubscriptionActive, nil
+	w.publish(ctx, rowWritten)
+	w.follow(billing.MilestoneActivated, w.stepsAfterCharge(ctx, w.st.Plan), w.noticeOf(billing.MilestoneActivated))
 }
 
 // renew charges the next period from the paid-until date, at the price of
@@ -525,7 +544,8 @@ func (w *subscription) schedule() (Schedule, error) {
 		CancelAtPeriodEnd: w.st.CancelAtPeriodEnd, SuspendReason: w.st.SuspendReason,
 		WaitingForPayment: w.st.Status == billing.SubscriptionUnpaid || w.st.RenewalFailed ||
 			(w.st.Status == billing.SubscriptionSuspended && !w.st.SuspendedByStaff && !w.st.Expired),
-		NextProductID: w.st.NextProductID, Price: w.st.Plan.Price, Currency: w.st.Plan.Currency, Next: []ScheduledStep{}}
+		NextProductID: w.st.NextProductID, Price: w.st.Plan.Price, Currency: w.st.Plan.Currency, Next: []ScheduledStep{},
+		AwaitingParameters: w.st.AwaitingParameters}
 	if w.st.NextPlan != nil {
 		s.Price, s.Currency, s.PriceAnnounced = w.st.NextPlan.Price, w.st.NextPlan.Currency, true
 	}

@@ -19,6 +19,7 @@ const (
 	UpdateSetAutoRenew    = "set-auto-renew"
 	UpdateExtend          = "extend"
 	UpdateUpdatesUntil    = "set-updates-until"
+	UpdateParameters      = "set-parameters"
 )
 
 // Policy holds the system-wide settings a subscription runs with: when its
@@ -98,6 +99,9 @@ type SubscriptionState struct {
 	// UpdatesNoticed is when the last of those notices was due: none up to
 	// it is sent again, in this period or the next.
 	UpdatesNoticed time.Time
+	// AwaitingParameters are the required order parameters a paid order
+	// waits for (status awaiting_parameters; the "order-parameters" change).
+	AwaitingParameters []billing.OrderParameter
 }
 
 // SubscriptionResult is how a subscription ended.
@@ -124,6 +128,9 @@ type Schedule struct {
 	// what the next period will cost.
 	PriceAnnounced bool            `json:"price_announced"`
 	Next           []ScheduledStep `json:"next"`
+	// AwaitingParameters are the required order parameters the paid order
+	// waits for before it activates (status awaiting_parameters).
+	AwaitingParameters []billing.OrderParameter `json:"awaiting_parameters,omitempty"`
 }
 
 // ScheduledStep is a milestone the workflow will reach, and when.
@@ -153,6 +160,9 @@ type (
 	ExtendInput struct{ Days int }
 	// SetUpdatesUntilInput sets a license's updates-until date.
 	SetUpdatesUntilInput struct{ At time.Time }
+	// SetParametersInput tells the workflow which order parameters the
+	// subscription has now (their values are in its row).
+	SetParametersInput struct{ Given []string }
 	// PaymentReceived is the signal that the customer's balance was credited.
 	PaymentReceived struct{ PaymentID int64 }
 )
@@ -160,7 +170,7 @@ type (
 // Action is a staff or client action on a subscription, sent to its
 // workflow as the update UpdateName names: SuspendInput, ResumeInput,
 // CancelInput, RenewNowInput, ChangeProductInput, SetAutoRenewInput or
-// ExtendInput or SetUpdatesUntilInput.
+// ExtendInput, SetUpdatesUntilInput or SetParametersInput.
 type Action interface {
 	UpdateName() string
 }
@@ -188,3 +198,6 @@ func (ExtendInput) UpdateName() string { return UpdateExtend }
 
 // UpdateName returns UpdateUpdatesUntil.
 func (SetUpdatesUntilInput) UpdateName() string { return UpdateUpdatesUntil }
+
+// UpdateName returns UpdateParameters.
+func (SetParametersInput) UpdateName() string { return UpdateParameters }

@@ -1,8 +1,8 @@
 -- name: ProductInsert :one
 INSERT INTO products (name, description, price, currency, period_unit, period_count, auto_renew,
-    incoming_days, grace_days, status, steps, webhook_url, webhook_secret, kind, updates_months)
+    incoming_days, grace_days, status, steps, webhook_url, webhook_secret, kind, updates_months, order_parameters)
 VALUES (@name, @description, @price, @currency, @period_unit, @period_count, @auto_renew,
-    @incoming_days, @grace_days, @status, @steps, @webhook_url, @webhook_secret, @kind, @updates_months)
+    @incoming_days, @grace_days, @status, @steps, @webhook_url, @webhook_secret, @kind, @updates_months, @order_parameters)
 RETURNING *;
 
 -- name: ProductUpdate :one
@@ -10,7 +10,7 @@ UPDATE products SET name = @name, description = @description, price = @price, cu
     period_unit = @period_unit, period_count = @period_count, auto_renew = @auto_renew,
     incoming_days = @incoming_days, grace_days = @grace_days, status = @status, steps = @steps,
     webhook_url = @webhook_url, webhook_secret = @webhook_secret, kind = @kind,
-    updates_months = @updates_months, updated_at = now()
+    updates_months = @updates_months, order_parameters = @order_parameters, updated_at = now()
 WHERE id = @id
 RETURNING *;
 
