@@ -18,8 +18,15 @@ ALTER TABLE subscriptions ADD COLUMN updates_until timestamptz;
 -- awaiting_parameters, until they are supplied.
 ALTER TABLE products ADD COLUMN order_parameters jsonb NOT NULL DEFAULT '[]';
 ALTER TABLE subscriptions ADD COLUMN parameters jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE subscriptions DROP CONSTRAINT subscriptions_status_check,
+    ADD CONSTRAINT subscriptions_status_check
+        CHECK (status IN ('unpaid', 'active', 'suspended', 'cancelled', 'deleted', 'awaiting_parameters'));
 
 -- +goose Down
+UPDATE subscriptions SET status = 'active' WHERE status = 'awaiting_parameters';
+ALTER TABLE subscriptions DROP CONSTRAINT subscriptions_status_check,
+    ADD CONSTRAINT subscriptions_status_check
+        CHECK (status IN ('unpaid', 'active', 'suspended', 'cancelled', 'deleted'));
 ALTER TABLE subscriptions DROP COLUMN parameters;
 ALTER TABLE products DROP COLUMN order_parameters;
 ALTER TABLE subscriptions DROP COLUMN updates_until;

@@ -545,7 +545,7 @@ func (w *subscription) schedule() (Schedule, error) {
 		WaitingForPayment: w.st.Status == billing.SubscriptionUnpaid || w.st.RenewalFailed ||
 			(w.st.Status == billing.SubscriptionSuspended && !w.st.SuspendedByStaff && !w.st.Expired),
 		NextProductID: w.st.NextProductID, Price: w.st.Plan.Price, Currency: w.st.Plan.Currency, Next: []ScheduledStep{},
-		AwaitingParameters: w.st.AwaitingParameters}
+		AwaitingParameters: slices.Clone(w.st.AwaitingParameters)}
 	if w.st.NextPlan != nil {
 		s.Price, s.Currency, s.PriceAnnounced = w.st.NextPlan.Price, w.st.NextPlan.Currency, true
 	}

@@ -301,7 +301,7 @@ func (w *subscription) onSetParameters(ctx workflow.Context, in SetParametersInp
 		if w.st.Status != billing.SubscriptionAwaitingParameters {
 			return nil
 		}
-		w.st.AwaitingParameters = slices.DeleteFunc(w.st.AwaitingParameters, func(p billing.OrderParameter) bool {
+		w.st.AwaitingParameters = slices.DeleteFunc(slices.Clone(w.st.AwaitingParameters), func(p billing.OrderParameter) bool {
 			return slices.Contains(in.Given, p.Name)
 		})
 		if len(w.st.AwaitingParameters) == 0 {
