@@ -26,7 +26,7 @@ func TestMessageTemplates(t *testing.T) {
 		m := e.(map[string]any)
 		events[m["name"].(string)] = m
 	}
-	require.Len(t, events, 28)
+	require.Len(t, events, 29)
 	require.Equal(t, "Activation of VPS", events["activated_vps"]["title"])
 	require.Contains(t, events["license_updates_expiring"]["variables"], "[UPDATES_UNTIL]")
 	require.Equal(t, "main_user", events["registration"]["audience"])

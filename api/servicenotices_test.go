@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/store"
 )
 
 // TestProductKindsAndLicenseUpdates: a product's kind and updates_months are
@@ -102,4 +105,89 @@ func licenseSteps(t *testing.T, view map[string]any) []time.Time {
 		}
 	}
 	return out
+}
+
+// clientOf returns a session of customer id's main user.
+func (b *bundle) clientOf(id string) string {
+	b.t.Helper()
+	_, users := b.do("GET", "/api/v1/customers/"+id+"/users", "")
+	userID := int64(users["items"].([]any)[0].(map[string]any)["id"].(float64))
+	var cust int64
+	_, err := fmt.Sscan(id, &cust)
+	require.NoError(b.t, err)
+	return b.session(store.Session{Kind: billing.ActorClient, UserID: userID, CustomerID: cust})
+}
+
+// TestOrderParametersThroughTheAPI: a product declares its order
+// parameters (checked); an order with a name the product doesn't declare is
+// refused and writes nothing; a quick order lacking the required ones is
+// charged, waits (awaiting_parameters, naming them, in the row and the
+// schedule) with one order_parameters_needed notice; another customer's
+// client can't give them (404); the client gives them, and the service
+// activates (the activated notice).
+func TestOrderParametersThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	status, body := b.do("POST", "/api/v1/products", `{"name": "VPS", "price": 1000, "currency": "EUR", "period_unit": "month",
+		"order_parameters": [{"name": "Domain", "title": "Domain name", "required": true}]}`)
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	_, _, fields := errorOf(t, body)
+	require.Contains(t, fields["order_parameters[0].name"], "lower-case letters")
+	status, body = b.do("POST", "/api/v1/products", `{"name": "VPS", "price": 1000, "currency": "EUR", "period_unit": "month", "kind": "vps",
+		"order_parameters": [{"name": "domain", "title": "Domain name", "required": true}, {"name": "os", "title": "OS template", "required": true},
+		{"name": "note", "title": "Note", "required": false}]}`)
+	require.Equal(t, http.StatusCreated, status, "%v", body)
+	pid := jsonID(body)
+	cid, _ := b.newCustomer()
+	other, _ := b.newCustomer()
+	b.pay(cid, billing.MethodElectronic, 1000, "EUR")
+
+	status, body = b.do("POST", "/api/v1/subscriptions", `{"customer_id": `+cid+`, "product_id": `+pid+`, "parameters": {"disk": "1 TB"}}`)
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	_, _, fields = errorOf(t, body)
+	require.Contains(t, fields["parameters.disk"], "is not a parameter of this product; it asks for domain, os, note")
+	_, list := b.do("GET", "/api/v1/subscriptions?customer_id="+cid, "")
+	require.Equal(t, 0.0, list["total"], "nothing written")
+
+	status, body = b.do("POST", "/api/v1/subscriptions", `{"customer_id": `+cid+`, "product_id": `+pid+`, "parameters": {"note": "rack 4"}}`)
+	require.Equal(t, http.StatusCreated, status, "%v", body)
+	require.Equal(t, map[string]any{"note": "rack 4"}, body["parameters"])
+	sid := jsonID(body)
+	got := b.waitFor(sid, "awaiting_parameters")
+	require.Equal(t, []any{map[string]any{"name": "domain", "title": "Domain name", "required": true},
+		map[string]any{"name": "os", "title": "OS template", "required": true}}, got["schedule"].(map[string]any)["awaiting_parameters"])
+	require.NotNil(t, got["schedule"].(map[string]any)["paid_until"], "paid")
+	require.Eventually(t, func() bool {
+		_, row := b.do("GET", "/api/v1/subscriptions/"+sid, "")
+		return row["status"] == "awaiting_parameters"
+	}, 10*time.Second, 25*time.Millisecond, "the row shows it")
+	_, list = b.do("GET", "/api/v1/subscriptions?status=awaiting_parameters&customer_id="+cid, "")
+	require.Equal(t, 1.0, list["total"])
+	events := func() map[string]int {
+		_, n := b.do("GET", "/api/v1/subscriptions/"+sid+"/notices", "")
+		out := map[string]int{}
+		for _, it := range n["items"].([]any) {
+			if m := it.(map[string]any); m["channel"] == "email" {
+				out[m["event"].(string)]++
+			}
+		}
+		return out
+	}
+	require.Eventually(t, func() bool { return events()["order_parameters_needed"] == 1 }, 10*time.Second, 25*time.Millisecond)
+	require.Zero(t, events()["activated_vps"], "not activated")
+
+	status, _ = b.doAs(b.clientOf(other), "PUT", "/api/v1/subscriptions/"+sid+"/parameters", `{"parameters": {"domain": "shop.example"}}`)
+	require.Equal(t, http.StatusNotFound, status, "another customer's")
+	client := b.clientOf(cid)
+	status, body = b.doAs(client, "PUT", "/api/v1/subscriptions/"+sid+"/parameters", `{"parameters": {"domain": ""}}`)
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+	status, body = b.doAs(client, "PUT", "/api/v1/subscriptions/"+sid+"/parameters", `{"parameters": {"domain": "shop.example"}}`)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, "awaiting_parameters", body["schedule"].(map[string]any)["status"], "the OS template is missing")
+	status, body = b.doAs(client, "PUT", "/api/v1/subscriptions/"+sid+"/parameters", `{"parameters": {"os": "debian-12"}}`)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, "active", body["schedule"].(map[string]any)["status"])
+	require.Equal(t, map[string]any{"note": "rack 4", "domain": "shop.example", "os": "debian-12"}, body["parameters"])
+	require.Eventually(t, func() bool { return events()["activated_vps"] == 1 }, 10*time.Second, 25*time.Millisecond)
+	require.Equal(t, 1, events()["order_parameters_needed"], "once")
 }
