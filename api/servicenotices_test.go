@@ -80,6 +80,14 @@ func TestProductKindsAndLicenseUpdates(t *testing.T) {
 	require.Equal(t, moved, licenseSteps(t, body)[5], "the schedule follows the new date")
 	_, body = b.do("GET", "/api/v1/subscriptions/"+sid, "")
 	require.Equal(t, "2031-05-20T12:00:00Z", body["updates_until"])
+	_, audit := b.do("GET", "/api/v1/audit?object_type=subscription&object_id="+sid, "")
+	updates := 0
+	for _, it := range audit["items"].([]any) {
+		if d, _ := it.(map[string]any)["details"].(map[string]any); d["update"] == "set-updates-until" {
+			updates++
+		}
+	}
+	require.Equal(t, 1, updates, "the staff change is audited")
 
 	status, body = b.do("POST", "/api/v1/subscriptions", `{"customer_id": `+cid+`, "product_id": `+plain+`}`)
 	require.Equal(t, http.StatusCreated, status, "%v", body)
