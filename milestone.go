@@ -20,6 +20,12 @@ const (
 	// MilestoneOrderExpired: an order not paid within Policy.UnpaidOrderDays
 	// is cancelled.
 	MilestoneOrderExpired = "order_expired"
+	// MilestoneLicenseUpdates: a license's update subscription ends soon
+	// (its updates-until date), on each day of low_money_expire_period before it.
+	MilestoneLicenseUpdates = "license_updates_expiring"
+	// MilestoneParametersNeeded: a paid order lacks required order
+	// parameters; it activates once they are supplied.
+	MilestoneParametersNeeded = "order_parameters_needed"
 )
 
 // ServiceMilestones are the milestones whose notices use the service

@@ -2,7 +2,11 @@ package billing
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -32,6 +36,19 @@ const (
 	ProductArchived = "archived"
 )
 
+// Product kinds: the kind picks the text of a service's "activated" notice
+// (seed 000: activation of VPS, of shared hosting, of license); a license
+// also has an updates-until date (UpdatesMonths).
+const (
+	KindVPS           = "vps"
+	KindSharedHosting = "shared_hosting"
+	KindLicense       = "license"
+	KindOther         = "other"
+)
+
+// ProductKinds lists the product kinds.
+var ProductKinds = []string{KindVPS, KindSharedHosting, KindLicense, KindOther}
+
 // Product is a recurring chargeable unit: a price per billing period.
 type Product struct {
 	ID           int64  `json:"id"`
@@ -56,6 +73,65 @@ type Product struct {
 	Status           string    `json:"status"`
 	CreatedAt        time.Time `json:"created_at"`
 	UpdatedAt        time.Time `json:"updated_at"`
+	// Kind is one of ProductKinds; "other" by default.
+	Kind string `json:"kind"`
+	// UpdatesMonths, for a license, is how long after the order its
+	// subscriptions receive updates (their updates_until date); 0: no date.
+	UpdatesMonths int `json:"updates_months"`
+	// OrderParameters are what an order gives to set the service up (a
+	// domain name, an OS template...); a paid order lacking a required one
+	// waits for it before it activates.
+	OrderParameters []OrderParameter `json:"order_parameters"`
+}
+
+// OrderParameter is a value a product asks of an order.
+type OrderParameter struct {
+	Name     string `json:"name"`
+	Title    string `json:"title"`
+	Required bool   `json:"required"`
+}
+
+// Limits of order parameters.
+const (
+	MaxOrderParameters     = 20
+	MaxOrderParameterValue = 1000
+)
+
+var parameterNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,49}$`)
+
+// CheckParameters refuses values whose names the product doesn't declare,
+// or that are empty or too long, naming each field ("parameters.domain").
+func CheckParameters(declared []OrderParameter, values map[string]string) error {
+	var v Validator
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		f := "parameters." + name
+		v.Check(slices.ContainsFunc(declared, func(p OrderParameter) bool { return p.Name == name }), f,
+			"is not a parameter of this product; it asks for "+parameterNames(declared))
+		v.Text(f, values[name], MaxOrderParameterValue)
+	}
+	return v.Err()
+}
+
+// MissingParameters are the required parameters of declared that values lacks.
+func MissingParameters(declared []OrderParameter, values map[string]string) []OrderParameter {
+	var out []OrderParameter
+	for _, p := range declared {
+		if p.Required && values[p.Name] == "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parameterNames(ps []OrderParameter) string {
+	if len(ps) == 0 {
+		return "none"
+	}
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // ProductForClient is what a client sees of a product: what it costs, per
@@ -75,6 +151,10 @@ type ProductForClient struct {
 	// GraceDays is how long a suspended service is kept before deletion: the
 	// product's setting or the global default.
 	GraceDays int `json:"grace_days"`
+	// Kind is the product's kind (ProductKinds).
+	Kind string `json:"kind"`
+	// OrderParameters are what an order of it gives (POST /subscriptions).
+	OrderParameters []OrderParameter `json:"order_parameters"`
 }
 
 // ForClient returns the client's view of p; defaultGraceDays stands in for
@@ -86,7 +166,7 @@ func (p Product) ForClient(defaultGraceDays int) ProductForClient {
 	}
 	return ProductForClient{ID: p.ID, Name: p.Name, Description: p.Description, Price: p.Price, Currency: p.Currency,
 		PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount, AutoRenew: p.AutoRenew, IncomingDays: p.IncomingDays,
-		GraceDays: grace}
+		GraceDays: grace, Kind: p.Kind, OrderParameters: p.OrderParameters}
 }
 
 // NoticeSetting says whether and how a client is told that a payment entered a
@@ -120,6 +200,10 @@ type ProductInput struct {
 	// WebhookSecret signs webhook bodies; required with a WebhookURL, on every PUT too.
 	WebhookSecret *string `json:"webhook_secret"`
 	Status        string  `json:"status"`
+	Kind          string  `json:"kind"`
+	UpdatesMonths int     `json:"updates_months"`
+	// OrderParameters: names are lower-case letters, digits and _, unique.
+	OrderParameters []OrderParameter `json:"order_parameters"`
 }
 
 // Product returns the product p describes, with defaults for what it leaves out.
@@ -128,7 +212,14 @@ func (p *ProductInput) Product() Product {
 		Name: p.Name, Description: p.Description, Currency: p.Currency,
 		PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount, AutoRenew: true, IncomingDays: 3,
 		GraceDays: p.GraceDays, PaymentStates: map[string]NoticeSetting{}, Status: p.Status,
-		Steps: p.Steps, WebhookURL: p.WebhookURL,
+		Steps: p.Steps, WebhookURL: p.WebhookURL, Kind: p.Kind, UpdatesMonths: p.UpdatesMonths,
+	}
+	if out.Kind == "" {
+		out.Kind = KindOther
+	}
+	out.OrderParameters = p.OrderParameters
+	if out.OrderParameters == nil {
+		out.OrderParameters = []OrderParameter{}
 	}
 	if out.Steps == nil {
 		out.Steps = []string{}
@@ -184,6 +275,18 @@ func (p *ProductInput) Validate(stepNames []string) error {
 	}
 	if p.WebhookSecret != nil {
 		v.OptionalText("webhook_secret", *p.WebhookSecret, 200)
+	}
+	if p.Kind != "" {
+		v.OneOf("kind", p.Kind, ProductKinds...)
+	}
+	v.Check(p.UpdatesMonths >= 0 && p.UpdatesMonths <= 1200, "updates_months", "must be 0 (no updates-until date) to 1200")
+	v.Check(p.UpdatesMonths == 0 || p.Kind == KindLicense, "updates_months", `is for products of kind "license" only`)
+	v.Check(len(p.OrderParameters) <= MaxOrderParameters, "order_parameters", fmt.Sprintf("at most %d", MaxOrderParameters))
+	for i, op := range p.OrderParameters {
+		f := fmt.Sprintf("order_parameters[%d]", i)
+		v.Check(parameterNameRE.MatchString(op.Name), f+".name", "must be 1 to 50 lower-case letters, digits or _, starting with a letter")
+		v.Check(!slices.ContainsFunc(p.OrderParameters[:i], func(o OrderParameter) bool { return o.Name == op.Name }), f+".name", "is listed twice")
+		v.Text(f+".title", op.Title, 200)
 	}
 	for _, s := range p.Steps {
 		v.OneOf("steps", s, stepNames...)

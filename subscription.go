@@ -20,6 +20,9 @@ const (
 	SubscriptionSuspended = "suspended"
 	SubscriptionCancelled = "cancelled"
 	SubscriptionDeleted   = "deleted"
+	// SubscriptionAwaitingParameters: the order is paid but lacks a required
+	// order parameter; it activates once they are supplied.
+	SubscriptionAwaitingParameters = "awaiting_parameters"
 )
 
 // Subscription is a customer's service: one product, renewed each period by
@@ -40,6 +43,11 @@ type Subscription struct {
 	WorkflowID    string    `json:"workflow_id"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+	// UpdatesUntil is a license's updates-until date: the
+	// license_updates_expiring notices fall before it. Null for other products.
+	UpdatesUntil *time.Time `json:"updates_until"`
+	// Parameters are the order parameters given (by the order, or later).
+	Parameters map[string]string `json:"parameters"`
 }
 
 // SubscriptionCreate orders a product for a customer. AutoRenew defaults to
@@ -48,6 +56,8 @@ type SubscriptionCreate struct {
 	CustomerID int64 `json:"customer_id"`
 	ProductID  int64 `json:"product_id"`
 	AutoRenew  *bool `json:"auto_renew"`
+	// Parameters are the product's order parameters (checked against it).
+	Parameters map[string]string `json:"parameters"`
 }
 
 // Validate reports every invalid field of s.

@@ -30,6 +30,12 @@ type NoticeRequest struct {
 	OnlyIfBalanceBelow int64
 	// Days is the [DAYS] variable: days before the date the notice is about.
 	Days int
+	// UpdatesUntil is the [UPDATES_UNTIL] variable of a license's
+	// license_updates_expiring notice.
+	UpdatesUntil time.Time
+	// Parameters is the [PARAMETERS] variable of order_parameters_needed:
+	// the missing order parameters, one line each.
+	Parameters string
 }
 
 // SendNoticesInput sends the notices of a subscription's milestones.
@@ -92,6 +98,11 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 		return res, err
 	}
 	for _, req := range in.Notices {
+		if req.Milestone == billing.MilestoneActivated && !req.ProductState {
+			// The text of the product's kind (activation of VPS...); the key
+			// stays, so a notice recorded before still deduplicates.
+			req.Milestone = notices.ActivationEvent(product.Kind)
+		}
 		if req.OnlyIfBalanceBelow > 0 {
 			// The renewal will charge the price less the customer's discount
 			// for the period that begins at PaidUntil: compare with that.
@@ -335,5 +346,6 @@ func facts(in SendNoticesInput, req NoticeRequest, u billing.User, b billing.Bal
 	return notices.Facts{User: u, Balance: billing.Money{Amount: b.Of(in.Plan.Currency), Currency: in.Plan.Currency},
 		Price: billing.Money{Amount: in.Plan.Price, Currency: in.Plan.Currency}, ProductName: in.Plan.ProductName,
 		SubscriptionID: in.SubscriptionID, PaidUntil: in.PaidUntil, DeleteAt: in.DeleteAt, Days: req.Days,
-		SuspendReason: in.SuspendReason, TimeZone: in.Plan.TimeZone}
+		SuspendReason: in.SuspendReason, TimeZone: in.Plan.TimeZone, UpdatesUntil: req.UpdatesUntil,
+		Parameters: req.Parameters}
 }

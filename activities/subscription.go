@@ -84,6 +84,10 @@ type ChargePeriodResult struct {
 	// charge: the period runs with it. Nil while none are stored: the
 	// workflow keeps the policy it was started with.
 	Policy *billing.Policy
+	// MissingParameters, for an order (period 1), are the required order
+	// parameters of the product that the subscription lacks: it is paid but
+	// can't be activated yet.
+	MissingParameters []billing.OrderParameter
 }
 
 // ChargePeriod charges one period at the product's current price and moves
@@ -148,7 +152,14 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 		}
 		return ChargePeriodResult{}, chargeError(err, plan, in.ErrorCodes)
 	}
-	return ChargePeriodResult{EntryID: e.ID, Plan: plan, PaidUntil: until, AnchorDay: anchor, Policy: policy}, nil
+	res := ChargePeriodResult{EntryID: e.ID, Plan: plan, PaidUntil: until, AnchorDay: anchor, Policy: policy}
+	if in.Period == 1 {
+		// Read after the charge: parameters stored before it are seen here.
+		if res.MissingParameters, err = a.Store.MissingParameters(ctx, in.SubscriptionID, plan.ProductID); err != nil {
+			return ChargePeriodResult{}, nonRetryableIfPermanent(err)
+		}
+	}
+	return res, nil
 }
 
 // RefundPeriodInput refunds the charge of period Period of a subscription.

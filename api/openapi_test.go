@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"sort"
@@ -8,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tempobill/billing/api"
+	"github.com/tempobill/billing/notices"
 )
 
 // TestOpenAPIMatchesRoutes keeps the served OpenAPI document and the router in
@@ -39,4 +43,26 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	sort.Strings(routes)
 	sort.Strings(documented)
 	require.Equal(t, routes, documented)
+}
+
+// TestOpenAPIListsEveryEvent: the {event} parameter of the message-template
+// routes names every event of the registry, so saving a template of any of
+// them passes the spec.
+func TestOpenAPIListsEveryEvent(t *testing.T) {
+	t.Parallel()
+	var doc struct {
+		Components struct {
+			Parameters map[string]struct {
+				Schema struct {
+					Enum []string `json:"enum"`
+				} `json:"schema"`
+			} `json:"parameters"`
+		} `json:"components"`
+	}
+	require.NoError(t, json.Unmarshal(api.OpenAPIDocument(), &doc))
+	var names []string
+	for _, e := range notices.Events() {
+		names = append(names, e.Name)
+	}
+	require.ElementsMatch(t, names, doc.Components.Parameters["Event"].Schema.Enum)
 }

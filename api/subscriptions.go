@@ -61,7 +61,7 @@ func (s *Server) createSubscription(c echo.Context) error {
 	sub := order.Subscription
 	// Starting a workflow that runs (or ran) is a no-op: a repeated order finds it.
 	if _, err := s.workflows.Start(ctx, workflows.SubscriptionInput{SubscriptionID: sub.ID, CustomerID: sub.CustomerID,
-		AutoRenew: sub.AutoRenew, Policy: settings.Policy()}, order.Product); err != nil {
+		AutoRenew: sub.AutoRenew, Policy: settings.Policy(), UpdatesUntil: deref(sub.UpdatesUntil)}, order.Product); err != nil {
 		s.removeUnstarted(context.WithoutCancel(ctx), sub)
 		return err
 	}
@@ -161,7 +161,7 @@ func (s *Server) listSubscriptions(c echo.Context) error {
 		CustomerID: q.id("customer_id"),
 		ProductID:  q.id("product_id"),
 		Status: q.oneOf("status", billing.SubscriptionUnpaid, billing.SubscriptionActive, billing.SubscriptionSuspended,
-			billing.SubscriptionCancelled, billing.SubscriptionDeleted),
+			billing.SubscriptionCancelled, billing.SubscriptionDeleted, billing.SubscriptionAwaitingParameters),
 		PageRequest: q.page(),
 	}
 	if err := q.v.Err(); err != nil {
@@ -266,6 +266,12 @@ type (
 	ExtendRequest struct {
 		Days int `json:"days"`
 	}
+	UpdatesUntilRequest struct {
+		UpdatesUntil *time.Time `json:"updates_until"`
+	}
+	ParametersRequest struct {
+		Parameters map[string]string `json:"parameters"`
+	}
 )
 
 func (s *Server) suspendSubscription(c echo.Context) error {
@@ -353,6 +359,67 @@ func (s *Server) extendSubscription(c echo.Context) error {
 	return s.act(c, workflows.ExtendInput{Days: in.Days})
 }
 
+// setUpdatesUntil moves a license's updates-until date (staff): the
+// workflow schedules its notices before the new date, then the row shows it.
+func (s *Server) setUpdatesUntil(c echo.Context) error {
+	var in UpdatesUntilRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	var v billing.Validator
+	v.Check(in.UpdatesUntil != nil, "updates_until", "is required: a date and time (RFC 3339)")
+	if err := v.Err(); err != nil {
+		return err
+	}
+	sub, err := s.subscriptionOf(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.store.Product(c.Request().Context(), sub.ProductID)
+	if err != nil {
+		return err
+	}
+	if p.Kind != billing.KindLicense {
+		return billing.Errorf(billing.ECONFLICT, "only a license has an updates-until date; product %d is of kind %q", p.ID, p.Kind)
+	}
+	at := in.UpdatesUntil.UTC()
+	return s.actThen(c, sub, workflows.SetUpdatesUntilInput{At: at}, func(ctx context.Context) error {
+		return s.store.SetUpdatesUntil(ctx, sub.ID, at)
+	})
+}
+
+// setParameters stores order parameters (the client's own, or staff) and
+// tells the workflow: a paid order waiting for them activates once none it
+// needs is missing. Stored first, so a charge running meanwhile reads them,
+// or the update that follows it activates the service.
+func (s *Server) setParameters(c echo.Context) error {
+	var in ParametersRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	var v billing.Validator
+	v.Check(len(in.Parameters) > 0, "parameters", "is required: the order parameters to set, by name")
+	if err := v.Err(); err != nil {
+		return err
+	}
+	sub, err := s.subscriptionOf(c)
+	if err != nil {
+		return err
+	}
+	given, err := s.store.SetParameters(c.Request().Context(), sub.ID, in.Parameters)
+	if err != nil {
+		return err
+	}
+	return s.actThen(c, sub, workflows.SetParametersInput{Given: given}, nil)
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
 // act sends a staff or client action to the subscription's workflow and
 // answers with the new schedule. A rejected action leaves no trace.
 func (s *Server) act(c echo.Context, action workflows.Action) error {
@@ -360,6 +427,12 @@ func (s *Server) act(c echo.Context, action workflows.Action) error {
 	if err != nil {
 		return err
 	}
+	return s.actThen(c, sub, action, nil)
+}
+
+// actThen is act for sub, with then (if not nil) run once the workflow
+// accepted the action, before it is audited and answered.
+func (s *Server) actThen(c echo.Context, sub billing.Subscription, action workflows.Action, then func(context.Context) error) error {
 	// The same Idempotency-Key is the same action: Temporal runs it once.
 	key, err := idempotencyKey(c)
 	if err != nil {
@@ -373,6 +446,11 @@ func (s *Server) act(c echo.Context, action workflows.Action) error {
 	}
 	if err != nil {
 		return err
+	}
+	if then != nil {
+		if err := then(c.Request().Context()); err != nil {
+			return err
+		}
 	}
 	if e := billing.AuditFrom(c.Request().Context()); e != nil {
 		e.Details["update"] = action.UpdateName()

@@ -85,6 +85,15 @@ var events = func() []Event {
 	service(billing.MilestoneDeleted, "Service deleted")
 	service(billing.MilestoneCancelled, "Service cancelled")
 	service(billing.MilestoneOrderExpired, "Order cancelled: not paid in time")
+	// The activation text per product kind (seed 000); "activated" is the
+	// text of kind "other".
+	service(EventActivatedVPS, "Activation of VPS")
+	service(EventActivatedSharedHosting, "Activation of shared hosting")
+	service(EventActivatedLicense, "Activation of license")
+	service(EventLicenseUpdatesExpiring, "License update subscription expires soon")
+	out[len(out)-1].Variables = append(slices.Clone(SubscriptionVariables), "[UPDATES_UNTIL]")
+	service(EventOrderParametersNeeded, "Configuration of additional parameters")
+	out[len(out)-1].Variables = append(slices.Clone(SubscriptionVariables), "[PARAMETERS]")
 	for _, s := range []struct{ name, title string }{{billing.StateIncoming, "Payment incoming"},
 		{billing.StateApproved, "Payment approved"}, {billing.StateNonSufficientFunds, "Non-sufficient funds"},
 		{billing.StateDeclined, "Payment declined"}} {
@@ -161,6 +170,34 @@ const (
 // customer's balance lasts across their daily services fall to a lower value
 // of low_money_notice_period (store.SetLowBalanceNotifier).
 const EventLowBalance = "low_balance"
+
+// The service events of issue 12's remaining seed-000 notices: the
+// activation per product kind (ActivationEvent picks it), the license
+// updates notice, sent by the subscription workflow before its
+// updates-until date, and the notice that a paid order waits for its
+// order parameters.
+const (
+	EventActivatedVPS           = "activated_vps"
+	EventActivatedSharedHosting = "activated_shared_hosting"
+	EventActivatedLicense       = "activated_license"
+	EventLicenseUpdatesExpiring = billing.MilestoneLicenseUpdates
+	EventOrderParametersNeeded  = billing.MilestoneParametersNeeded
+)
+
+// ActivationEvent is the event of the "activated" notice of a product of
+// kind: its own text for a VPS, shared hosting or a license, else
+// "activated". Staff edit each through the message-template API.
+func ActivationEvent(kind string) string {
+	switch kind {
+	case billing.KindVPS:
+		return EventActivatedVPS
+	case billing.KindSharedHosting:
+		return EventActivatedSharedHosting
+	case billing.KindLicense:
+		return EventActivatedLicense
+	}
+	return billing.MilestoneActivated
+}
 
 // The [REASON] of an account_deleted notice.
 const (

@@ -35,6 +35,8 @@ var Samples = map[string]string{
 	"[DATE]": "2026-12-01 10:00 CET", "[BALANCE]": "62.50 EUR", "[ORDERS]": "- VPS S (#7): 12.99 EUR\n- VPS M (#8): 24.99 EUR",
 	"[ORDERS_TOTAL]": "37.98 EUR", "[INVOICE_NUMBER]": "INV-2026-000042", "[CREDIT_NOTE_NUMBER]": "CN-2026-000007",
 	"[DAYS_LEFT]": "5", "[DAILY_COST]": "1.50 EUR",
+	"[UPDATES_UNTIL]": "2027-06-01 10:00 CEST",
+	"[PARAMETERS]":    "- Domain name (domain)\n- OS template (os)",
 }
 
 // Render replaces the variables in text with their values; unknown ones stay.
@@ -122,6 +124,10 @@ type Facts struct {
 	Days           int // days before the date the notice is about
 	SuspendReason  string
 	TimeZone       string // the customer's, that dates are shown in
+	// UpdatesUntil is a license's updates-until date (license_updates_expiring).
+	UpdatesUntil time.Time
+	// Parameters lists missing order parameters (order_parameters_needed).
+	Parameters string
 }
 
 // Values returns the value of every subscription variable for f.
@@ -150,5 +156,7 @@ func (f Facts) Values() map[string]string {
 		"[DELETE_DATE]":     date(f.DeleteAt),
 		"[DAYS]":            strconv.Itoa(f.Days),
 		"[SUSPEND_REASON]":  reason,
+		"[UPDATES_UNTIL]":   date(f.UpdatesUntil),
+		"[PARAMETERS]":      f.Parameters,
 	}
 }

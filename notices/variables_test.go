@@ -35,16 +35,18 @@ func TestValues(t *testing.T) {
 		Days:           5,
 		SuspendReason:  "not paid",
 		TimeZone:       "Europe/Berlin",
+		UpdatesUntil:   time.Date(2027, 1, 31, 9, 0, 0, 0, time.UTC),
 	}
 	want := map[string]string{
 		"[LOGIN]": "ann", "[USER_NAME]": "Ann", "[USER_LASTNAME]": "Lee", "[ACCOUNT_STATE]": "-2.50 EUR",
 		"[DATE_OF_PAYMENT]": "2026-12-01 01:00 CET", "[PAYMENT_NAME]": "Hosting", "[PAYMENT_AMOUNT]": "12.99 EUR",
 		"[SERVICE_ID]": "42", "[PAID_UNTIL]": "2026-12-01 01:00 CET", "[DELETE_DATE]": "2027-07-01 14:30 CEST", "[DAYS]": "5",
-		"[SUSPEND_REASON]": "not paid",
+		"[SUSPEND_REASON]": "not paid", "[UPDATES_UNTIL]": "2027-01-31 10:00 CET", "[PARAMETERS]": "",
 	}
 	got := f.Values()
 	require.Equal(t, want, got)
-	require.ElementsMatch(t, SubscriptionVariables, slices.Collect(maps.Keys(got)), "every variable has a value")
+	require.ElementsMatch(t, append(slices.Clone(SubscriptionVariables), "[UPDATES_UNTIL]", "[PARAMETERS]"), slices.Collect(maps.Keys(got)),
+		"every variable has a value, license_updates_expiring's and order_parameters_needed's too")
 
 	// Every variable filled, unknown ones left as they are.
 	text := strings.Join(SubscriptionVariables, "|") + "|[UNKNOWN]|[login]"

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/store/dbsqlc"
@@ -9,10 +10,33 @@ import (
 
 // productFromRow converts a product row, without its payment-state notices.
 func productFromRow(r dbsqlc.Product) billing.Product {
+	p := productFromColumns(r)
+	p.OrderParameters = orderParameters(r.OrderParameters)
+	return p
+}
+
+// orderParameters decodes a product's order_parameters column (written by
+// this package only: JSON that can't be read is none).
+func orderParameters(raw []byte) []billing.OrderParameter {
+	out := []billing.OrderParameter{}
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+// jsonOf encodes v for a jsonb column: nil (a nil slice or map) as empty.
+func jsonOf(v any, empty string) []byte {
+	b, _ := json.Marshal(v)
+	if string(b) == "null" {
+		return []byte(empty)
+	}
+	return b
+}
+
+func productFromColumns(r dbsqlc.Product) billing.Product {
 	return billing.Product{ID: r.ID, Name: r.Name, Description: r.Description, Price: r.Price, Currency: r.Currency,
 		PeriodUnit: r.PeriodUnit, PeriodCount: r.PeriodCount, AutoRenew: r.AutoRenew, IncomingDays: r.IncomingDays,
 		GraceDays: r.GraceDays, Steps: r.Steps, WebhookURL: r.WebhookURL, WebhookSecret: r.WebhookSecret,
-		WebhookSecretSet: r.WebhookSecret != "", Status: r.Status, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		WebhookSecretSet: r.WebhookSecret != "", Status: r.Status, Kind: r.Kind, UpdatesMonths: r.UpdatesMonths, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // CreateProduct stores a product with its payment-state notices.
@@ -22,7 +46,8 @@ func (s *Store) CreateProduct(ctx context.Context, p billing.Product) (billing.P
 		row, err := q.ProductInsert(ctx, dbsqlc.ProductInsertParams{Name: p.Name, Description: p.Description,
 			Price: p.Price, Currency: p.Currency, PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount,
 			AutoRenew: p.AutoRenew, IncomingDays: p.IncomingDays, GraceDays: p.GraceDays, Status: p.Status,
-			Steps: p.Steps, WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret})
+			Steps: p.Steps, WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret, Kind: p.Kind,
+			UpdatesMonths: p.UpdatesMonths, OrderParameters: jsonOf(p.OrderParameters, "[]")})
 		if err != nil {
 			return err
 		}
@@ -42,7 +67,8 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, p billing.Product) 
 		row, err := q.ProductUpdate(ctx, dbsqlc.ProductUpdateParams{ID: id, Name: p.Name, Description: p.Description,
 			Price: p.Price, Currency: p.Currency, PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount,
 			AutoRenew: p.AutoRenew, IncomingDays: p.IncomingDays, GraceDays: p.GraceDays, Status: p.Status,
-			Steps: p.Steps, WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret})
+			Steps: p.Steps, WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret, Kind: p.Kind,
+			UpdatesMonths: p.UpdatesMonths, OrderParameters: jsonOf(p.OrderParameters, "[]")})
 		out = productFromRow(row)
 		if err != nil {
 			return dbError(err, "product", id)

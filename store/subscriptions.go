@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -11,8 +14,21 @@ import (
 )
 
 func subscriptionFromRow(r dbsqlc.Subscription) billing.Subscription {
+	sub := subscriptionFromColumns(r)
+	sub.Parameters = parameterValues(r.Parameters)
+	return sub
+}
+
+// parameterValues decodes a subscription's parameters column.
+func parameterValues(raw []byte) map[string]string {
+	out := map[string]string{}
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+func subscriptionFromColumns(r dbsqlc.Subscription) billing.Subscription {
 	return billing.Subscription{ID: r.ID, CustomerID: r.CustomerID, ProductID: r.ProductID, Status: r.Status,
-		PaidUntil: r.PaidUntil, AnchorDay: r.AnchorDay, AutoRenew: r.AutoRenew, SuspendReason: r.SuspendReason,
+		PaidUntil: r.PaidUntil, AnchorDay: r.AnchorDay, AutoRenew: r.AutoRenew, SuspendReason: r.SuspendReason, UpdatesUntil: r.UpdatesUntil,
 		WorkflowID: billing.SubscriptionWorkflowID(r.ID), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
@@ -61,6 +77,9 @@ func (s *Store) CreateSubscription(ctx context.Context, in billing.SubscriptionC
 		if o.Product.Status != billing.ProductActive {
 			return billing.Errorf(billing.ECONFLICT, "product %d is archived and can't be ordered", in.ProductID)
 		}
+		if err := billing.CheckParameters(o.Product.OrderParameters, in.Parameters); err != nil {
+			return err
+		}
 		if maxUnpaid > 0 {
 			unpaid, err := q.SubscriptionCountAwaitingPayment(ctx, in.CustomerID)
 			if err != nil {
@@ -76,13 +95,66 @@ func (s *Store) CreateSubscription(ctx context.Context, in billing.SubscriptionC
 			autoRenew = *in.AutoRenew
 		}
 		row, err := q.SubscriptionInsert(ctx, dbsqlc.SubscriptionInsertParams{CustomerID: in.CustomerID,
-			ProductID: in.ProductID, AutoRenew: autoRenew, IdempotencyKey: key})
+			ProductID: in.ProductID, AutoRenew: autoRenew, IdempotencyKey: key, UpdatesMonths: updatesMonths(o.Product),
+			Parameters: jsonOf(in.Parameters, "{}")})
 		o.Subscription = subscriptionFromRow(row)
 		o.Created = err == nil
 		auditObject(ctx, "subscription", o.Subscription.ID, in.CustomerID)
 		return err
 	})
 	return o, dbError(err, "subscription", "")
+}
+
+// updatesMonths is how many months after the order a subscription of p
+// receives updates: a license's UpdatesMonths, else none.
+func updatesMonths(p billing.Product) int {
+	if p.Kind != billing.KindLicense {
+		return 0
+	}
+	return p.UpdatesMonths
+}
+
+// SetParameters adds values to a live subscription's order parameters (a
+// value given again replaces the old one), checked against its product's,
+// under the row's lock. It returns the names of every parameter now given.
+func (s *Store) SetParameters(ctx context.Context, id int64, values map[string]string) ([]string, error) {
+	var names []string
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		row, err := q.SubscriptionLockParameters(ctx, id)
+		if err != nil {
+			return dbError(err, "subscription", id)
+		}
+		if row.Status == billing.SubscriptionCancelled || row.Status == billing.SubscriptionDeleted {
+			return billing.Errorf(billing.ECONFLICT, "the subscription is %s", row.Status)
+		}
+		if err := billing.CheckParameters(orderParameters(row.OrderParameters), values); err != nil {
+			return err
+		}
+		merged := parameterValues(row.Parameters)
+		maps.Copy(merged, values)
+		names = slices.Sorted(maps.Keys(merged))
+		return q.SubscriptionSetParameters(ctx, dbsqlc.SubscriptionSetParametersParams{ID: id, Parameters: jsonOf(merged, "{}")})
+	})
+	return names, err
+}
+
+// MissingParameters are the required order parameters of product productID
+// that subscription id has not been given.
+func (s *Store) MissingParameters(ctx context.Context, id, productID int64) ([]billing.OrderParameter, error) {
+	row, err := s.q.SubscriptionParameters(ctx, dbsqlc.SubscriptionParametersParams{ID: id, ProductID: productID})
+	if err != nil {
+		return nil, dbError(err, "subscription", id)
+	}
+	return billing.MissingParameters(orderParameters(row.OrderParameters), parameterValues(row.Parameters)), nil
+}
+
+// SetUpdatesUntil sets a subscription's updates-until date (staff, for a license).
+func (s *Store) SetUpdatesUntil(ctx context.Context, id int64, at time.Time) error {
+	n, err := s.q.SubscriptionSetUpdatesUntil(ctx, dbsqlc.SubscriptionSetUpdatesUntilParams{ID: id, UpdatesUntil: &at})
+	if err == nil && n == 0 {
+		return billing.NotFound("subscription", id)
+	}
+	return dbError(err, "subscription", id)
 }
 
 // Subscription returns a subscription.

@@ -241,6 +241,38 @@ func recordHistories(t *testing.T) {
 		return map[string][2]string{"settings_changed_mid_period.json": {id, run}, "settings_next_period.json": {id, next}}
 	}, "settings_changed_mid_period.json", "settings_next_period.json")
 
+	// 11. The service notices of issue 12: a license whose order lacks a
+	// required parameter waits for it (order-parameters), activates when it
+	// is given (set-parameters), and is told of its updates-until date 2, 1
+	// and 0 "days" (seconds) before it (license-updates), then renews.
+	record(func() map[string][2]string {
+		o := secondly
+		o.count = 10
+		licensed := setup(t, o)
+		p := licensed.product
+		p.Kind, p.OrderParameters = billing.KindLicense, []billing.OrderParameter{{Name: "domain", Title: "Domain name", Required: true}}
+		_, err := st.UpdateProduct(ctx, p.ID, p)
+		require.NoError(t, err)
+		licensed.credit(1000)
+		id := billing.SubscriptionWorkflowID(licensed.sub.ID) + "-" + strings.ToLower(licensed.customer.Name)
+		r, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+			workflows.SubscriptionWorkflow, workflows.SubscriptionInput{SubscriptionID: licensed.sub.ID, CustomerID: licensed.customer.ID,
+				AutoRenew: true, Policy: policy, UpdatesUntil: time.Now().Add(7 * time.Second)})
+		require.NoError(t, err)
+		time.Sleep(time.Second)
+		given, err := st.SetParameters(ctx, licensed.sub.ID, map[string]string{"domain": "shop.example"})
+		require.NoError(t, err)
+		h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateParameters,
+			Args: []any{workflows.SetParametersInput{Given: given}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		require.NoError(t, err)
+		var sched workflows.Schedule
+		require.NoError(t, h.Get(ctx, &sched))
+		require.Equal(t, billing.SubscriptionActive, sched.Status)
+		waitRun(t, tc, id, r.GetRunID())
+		require.Equal(t, 3, out.count("email", "Updates of your license"))
+		return one("service_notices.json", id, r.GetRunID())
+	}, "service_notices.json")
+
 	// customer adds a customer of language lang, with a main user and
 	// another, registered inactiveDays ago.
 	customer := func(name, lang string, inactiveDays int) billing.Customer {

@@ -119,6 +119,17 @@ func (s *SubscriptionState) events(policy Policy) []event {
 		}
 		add(event{Key: keyDelete, Milestone: billing.MilestoneDeleted, At: deleteAt, order: 3})
 	}
+	if s.LicenseUpdates && s.Status == billing.SubscriptionActive {
+		// Keyed by the date too: a date staff move gets its own notices. Not
+		// by the period: one due at a renewal's moment was sent before it.
+		for _, n := range policy.LowMoneyDays {
+			at := addDays(s.Plan, s.UpdatesUntil, -n)
+			if !at.Before(s.UpdatesSetAt) && at.After(s.UpdatesNoticed) {
+				add(event{Key: fmt.Sprintf("%s:%s:%d", billing.MilestoneLicenseUpdates, s.UpdatesUntil.UTC().Format("20060102T150405Z"), n),
+					Milestone: billing.MilestoneLicenseUpdates, At: at, Days: n, notice: true, order: 1})
+			}
+		}
+	}
 	slices.SortStableFunc(out, func(a, b event) int {
 		if c := a.At.Compare(b.At); c != 0 {
 			return c

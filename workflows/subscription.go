@@ -78,6 +78,9 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 	// it replay with the old behaviour (DefaultVersion).
 	lifecycle := workflow.GetVersion(ctx, "lifecycle-2", workflow.DefaultVersion, 1)
 	w.updatesFirst, w.announces, w.chargeFromNow, w.ordersExpire = lifecycle >= 1, lifecycle >= 1, lifecycle >= 1, lifecycle >= 1
+	if !w.in.UpdatesUntil.IsZero() && !w.st.LicenseUpdates && w.st.UpdatesSetAt.IsZero() {
+		w.trackUpdates(ctx, w.in.UpdatesUntil) // a license ordered with an updates-until date
+	}
 	for {
 		// Notices and custom steps queued by the last action, also by an update.
 		if err := w.step(ctx, func() error { return w.runFollowups(ctx) }); err != nil {
@@ -212,6 +215,12 @@ func (w *subscription) handle(ctx workflow.Context, e event) error {
 		return w.delete(ctx)
 	}
 	req := activities.NoticeRequest{Milestone: e.Milestone, Key: w.cycleKey(e.Key), Days: e.Days}
+	if e.Milestone == billing.MilestoneLicenseUpdates {
+		req.UpdatesUntil = w.st.UpdatesUntil // about the license, not the next period: no plan to read
+		w.st.UpdatesNoticed = e.At
+		w.follow(e.Milestone, false, req)
+		return nil
+	}
 	if e.Milestone == billing.MilestoneIncoming {
 		req.ProductState = true
 	}
@@ -263,14 +272,33 @@ func (w *subscription) order(ctx workflow.Context) error {
 	w.st.Plan = res.Plan
 	w.takePolicy(ctx, res.Policy)
 	w.st.Period, w.st.PaidUntil, w.st.PeriodStart, w.st.AnchorDay = 1, res.PaidUntil, start, res.AnchorDay
-	w.st.Status = billing.SubscriptionActive
 	w.st.Done = nil
 	if w.announces {
 		w.st.NextProductID, w.st.NextPlan = 0, nil
 	}
-	w.publish(ctx, true)
-	w.follow(billing.MilestoneActivated, w.stepsAfterCharge(ctx, res.Plan), w.noticeOf(billing.MilestoneActivated))
+	if len(res.MissingParameters) > 0 && workflow.GetVersion(ctx, "order-parameters", workflow.DefaultVersion, 1) >= 1 {
+		// Paid, but the service can't be set up without them: wait, and say
+		// what is missing. The paid period runs from the charge.
+		w.st.Status, w.st.AwaitingParameters = billing.SubscriptionAwaitingParameters, res.MissingParameters
+		w.publish(ctx, false)
+		req := w.noticeOf(billing.MilestoneParametersNeeded)
+		for _, p := range res.MissingParameters {
+			req.Parameters += fmt.Sprintf("- %s (%s)\n", p.Title, p.Name)
+		}
+		w.follow(billing.MilestoneParametersNeeded, false, req)
+		w.setDetails(ctx, "paid, waiting for its order parameters")
+		return nil
+	}
+	w.activate(ctx, true)
 	return nil
+}
+
+// activate makes a paid order active, with the "activated" notice and the
+// custom steps; rowWritten: the charge has just written the row.
+func (w *subscription) activate(ctx workflow.Context, rowWritten bool) {
+	w.st.Status, w.st.AwaitingParameters = billing.SubscriptionActive, nil
+	w.publish(ctx, rowWritten)
+	w.follow(billing.MilestoneActivated, w.stepsAfterCharge(ctx, w.st.Plan), w.noticeOf(billing.MilestoneActivated))
 }
 
 // renew charges the next period from the paid-until date, at the price of
@@ -366,6 +394,18 @@ func (w *subscription) stepsAfterCharge(ctx workflow.Context, plan activities.Pl
 		return true
 	}
 	return plan.HasSteps
+}
+
+// trackUpdates schedules the license_updates_expiring notices before
+// until, those due from now on. Histories from before the "license-updates"
+// change never had a date; the version keeps a rollback from replaying it.
+func (w *subscription) trackUpdates(ctx workflow.Context, until time.Time) {
+	if !w.st.LicenseUpdates && workflow.GetVersion(ctx, "license-updates", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		w.st.UpdatesSetAt = workflow.Now(ctx) // not tracked: never asked again
+		return
+	}
+	w.st.LicenseUpdates, w.st.UpdatesUntil, w.st.UpdatesSetAt = true, until, workflow.Now(ctx)
+	w.changed = true
 }
 
 // tryRenew attempts the renewal outside its milestone; false without error
@@ -504,7 +544,8 @@ func (w *subscription) schedule() (Schedule, error) {
 		CancelAtPeriodEnd: w.st.CancelAtPeriodEnd, SuspendReason: w.st.SuspendReason,
 		WaitingForPayment: w.st.Status == billing.SubscriptionUnpaid || w.st.RenewalFailed ||
 			(w.st.Status == billing.SubscriptionSuspended && !w.st.SuspendedByStaff && !w.st.Expired),
-		NextProductID: w.st.NextProductID, Price: w.st.Plan.Price, Currency: w.st.Plan.Currency, Next: []ScheduledStep{}}
+		NextProductID: w.st.NextProductID, Price: w.st.Plan.Price, Currency: w.st.Plan.Currency, Next: []ScheduledStep{},
+		AwaitingParameters: slices.Clone(w.st.AwaitingParameters)}
 	if w.st.NextPlan != nil {
 		s.Price, s.Currency, s.PriceAnnounced = w.st.NextPlan.Price, w.st.NextPlan.Currency, true
 	}

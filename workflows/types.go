@@ -18,6 +18,8 @@ const (
 	UpdateChangeProduct   = "change-product"
 	UpdateSetAutoRenew    = "set-auto-renew"
 	UpdateExtend          = "extend"
+	UpdateUpdatesUntil    = "set-updates-until"
+	UpdateParameters      = "set-parameters"
 )
 
 // Policy holds the system-wide settings a subscription runs with: when its
@@ -38,6 +40,9 @@ type SubscriptionInput struct {
 	// (SubscriptionState.Policy).
 	Policy Policy
 	State  *SubscriptionState
+	// UpdatesUntil is a license's updates-until date, set at the order
+	// (zero: none); the license_updates_expiring notices fall before it.
+	UpdatesUntil time.Time
 }
 
 // SubscriptionState is everything the workflow knows, carried across
@@ -84,6 +89,19 @@ type SubscriptionState struct {
 	// (the order's or a renewal's): the milestones up to the next charge
 	// fall by it. Nil: none read yet, the input's Policy holds.
 	Policy *Policy
+	// LicenseUpdates: the license_updates_expiring notices are scheduled
+	// (the "license-updates" change) before UpdatesUntil, those due after
+	// UpdatesSetAt (when the date was set: a date moved nearer doesn't send
+	// the notices whose days have passed).
+	LicenseUpdates bool
+	UpdatesUntil   time.Time
+	UpdatesSetAt   time.Time
+	// UpdatesNoticed is when the last of those notices was due: none up to
+	// it is sent again, in this period or the next.
+	UpdatesNoticed time.Time
+	// AwaitingParameters are the required order parameters a paid order
+	// waits for (status awaiting_parameters; the "order-parameters" change).
+	AwaitingParameters []billing.OrderParameter
 }
 
 // SubscriptionResult is how a subscription ended.
@@ -110,6 +128,9 @@ type Schedule struct {
 	// what the next period will cost.
 	PriceAnnounced bool            `json:"price_announced"`
 	Next           []ScheduledStep `json:"next"`
+	// AwaitingParameters are the required order parameters the paid order
+	// waits for before it activates (status awaiting_parameters).
+	AwaitingParameters []billing.OrderParameter `json:"awaiting_parameters,omitempty"`
 }
 
 // ScheduledStep is a milestone the workflow will reach, and when.
@@ -137,6 +158,11 @@ type (
 	SetAutoRenewInput struct{ Enabled bool }
 	// ExtendInput moves the paid-until date on by Days, free.
 	ExtendInput struct{ Days int }
+	// SetUpdatesUntilInput sets a license's updates-until date.
+	SetUpdatesUntilInput struct{ At time.Time }
+	// SetParametersInput tells the workflow which order parameters the
+	// subscription has now (their values are in its row).
+	SetParametersInput struct{ Given []string }
 	// PaymentReceived is the signal that the customer's balance was credited.
 	PaymentReceived struct{ PaymentID int64 }
 )
@@ -144,7 +170,7 @@ type (
 // Action is a staff or client action on a subscription, sent to its
 // workflow as the update UpdateName names: SuspendInput, ResumeInput,
 // CancelInput, RenewNowInput, ChangeProductInput, SetAutoRenewInput or
-// ExtendInput.
+// ExtendInput, SetUpdatesUntilInput or SetParametersInput.
 type Action interface {
 	UpdateName() string
 }
@@ -169,3 +195,9 @@ func (SetAutoRenewInput) UpdateName() string { return UpdateSetAutoRenew }
 
 // UpdateName returns UpdateExtend.
 func (ExtendInput) UpdateName() string { return UpdateExtend }
+
+// UpdateName returns UpdateUpdatesUntil.
+func (SetUpdatesUntilInput) UpdateName() string { return UpdateUpdatesUntil }
+
+// UpdateName returns UpdateParameters.
+func (SetParametersInput) UpdateName() string { return UpdateParameters }

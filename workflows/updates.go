@@ -31,6 +31,8 @@ func (w *subscription) registerUpdates(ctx workflow.Context) error {
 		reg(UpdateChangeProduct, w.onChangeProduct, w.validateChangeProduct),
 		reg(UpdateSetAutoRenew, w.onSetAutoRenew, w.validateSetAutoRenew),
 		reg(UpdateExtend, w.onExtend, w.validateExtend),
+		reg(UpdateUpdatesUntil, w.onSetUpdatesUntil, w.validateSetUpdatesUntil),
+		reg(UpdateParameters, w.onSetParameters, w.validateSetParameters),
 	)
 }
 
@@ -128,6 +130,13 @@ func (w *subscription) onCancel(ctx workflow.Context, in CancelInput) (Schedule,
 	acceptedUnpaid := w.st.Status == billing.SubscriptionUnpaid
 	accepted := *w.st // the state the cancel was accepted for
 	return w.after(ctx, func() error { return w.validateCancel(in) }, func() error {
+		if w.st.Status == billing.SubscriptionAwaitingParameters {
+			// Paid, never activated: the customer gets the period back.
+			if err := w.refundPeriod(ctx, w.st.Period); err != nil {
+				return err
+			}
+			return w.cancel(ctx)
+		}
 		chargedMeanwhile := w.st.Status == billing.SubscriptionActive && w.st.Period > accepted.Period &&
 			(acceptedUnpaid || w.updatesFirst)
 		if chargedMeanwhile && acceptedUnpaid && workflow.GetVersion(ctx, "cancel-order-refunds", workflow.DefaultVersion, 1) == 1 {
@@ -260,6 +269,44 @@ func (w *subscription) onExtend(ctx workflow.Context, in ExtendInput) (Schedule,
 			w.follow(billing.MilestoneResumed, true, w.noticeOf(billing.MilestoneResumed))
 		}
 		w.publish(ctx, false)
+		return nil
+	})
+}
+
+func (w *subscription) validateSetUpdatesUntil(in SetUpdatesUntilInput) error {
+	if in.At.IsZero() {
+		return invalid("updates_until is required")
+	}
+	return w.requireLive()
+}
+
+// onSetUpdatesUntil moves a license's updates-until date: its notices are
+// scheduled again before the new date, from now on.
+func (w *subscription) onSetUpdatesUntil(ctx workflow.Context, in SetUpdatesUntilInput) (Schedule, error) {
+	return w.after(ctx, func() error { return w.validateSetUpdatesUntil(in) }, func() error {
+		w.trackUpdates(ctx, in.At)
+		return nil
+	})
+}
+
+func (w *subscription) validateSetParameters(SetParametersInput) error {
+	return w.requireLive()
+}
+
+// onSetParameters takes the order parameters now given: a paid order that
+// waited for them activates once none it needs is missing. Otherwise (not
+// charged yet, or active) it changes nothing: the charge reads them.
+func (w *subscription) onSetParameters(ctx workflow.Context, in SetParametersInput) (Schedule, error) {
+	return w.after(ctx, func() error { return w.validateSetParameters(in) }, func() error {
+		if w.st.Status != billing.SubscriptionAwaitingParameters {
+			return nil
+		}
+		w.st.AwaitingParameters = slices.DeleteFunc(slices.Clone(w.st.AwaitingParameters), func(p billing.OrderParameter) bool {
+			return slices.Contains(in.Given, p.Name)
+		})
+		if len(w.st.AwaitingParameters) == 0 {
+			w.activate(ctx, false)
+		}
 		return nil
 	})
 }

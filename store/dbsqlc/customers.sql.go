@@ -12,7 +12,7 @@ import (
 
 const customerCountLiveSubscriptions = `-- name: CustomerCountLiveSubscriptions :one
 SELECT count(*) FROM subscriptions
-WHERE customer_id = $1 AND status IN ('unpaid', 'active', 'suspended')
+WHERE customer_id = $1 AND status IN ('unpaid', 'active', 'suspended', 'awaiting_parameters')
 `
 
 func (q *Queries) CustomerCountLiveSubscriptions(ctx context.Context, customerID int64) (int64, error) {

@@ -280,22 +280,25 @@ type Payment struct {
 }
 
 type Product struct {
-	ID            int64     `db:"id"`
-	Name          string    `db:"name"`
-	Description   string    `db:"description"`
-	Price         int64     `db:"price"`
-	Currency      string    `db:"currency"`
-	PeriodUnit    string    `db:"period_unit"`
-	PeriodCount   int       `db:"period_count"`
-	AutoRenew     bool      `db:"auto_renew"`
-	IncomingDays  int       `db:"incoming_days"`
-	GraceDays     *int      `db:"grace_days"`
-	Status        string    `db:"status"`
-	CreatedAt     time.Time `db:"created_at"`
-	UpdatedAt     time.Time `db:"updated_at"`
-	WebhookURL    string    `db:"webhook_url"`
-	WebhookSecret string    `db:"webhook_secret"`
-	Steps         []string  `db:"steps"`
+	ID              int64     `db:"id"`
+	Name            string    `db:"name"`
+	Description     string    `db:"description"`
+	Price           int64     `db:"price"`
+	Currency        string    `db:"currency"`
+	PeriodUnit      string    `db:"period_unit"`
+	PeriodCount     int       `db:"period_count"`
+	AutoRenew       bool      `db:"auto_renew"`
+	IncomingDays    int       `db:"incoming_days"`
+	GraceDays       *int      `db:"grace_days"`
+	Status          string    `db:"status"`
+	CreatedAt       time.Time `db:"created_at"`
+	UpdatedAt       time.Time `db:"updated_at"`
+	WebhookURL      string    `db:"webhook_url"`
+	WebhookSecret   string    `db:"webhook_secret"`
+	Steps           []string  `db:"steps"`
+	Kind            string    `db:"kind"`
+	UpdatesMonths   int       `db:"updates_months"`
+	OrderParameters []byte    `db:"order_parameters"`
 }
 
 type ProductNotice struct {
@@ -372,6 +375,8 @@ type Subscription struct {
 	AnchorDay         *int       `db:"anchor_day"`
 	WorkflowStartedAt *time.Time `db:"workflow_started_at"`
 	AwaitingPayment   bool       `db:"awaiting_payment"`
+	UpdatesUntil      *time.Time `db:"updates_until"`
+	Parameters        []byte     `db:"parameters"`
 }
 
 type User struct {

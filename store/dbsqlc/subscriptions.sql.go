@@ -78,7 +78,7 @@ func (q *Queries) SubscriptionDeleteUnstarted(ctx context.Context, id int64) err
 }
 
 const subscriptionGet = `-- name: SubscriptionGet :one
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment FROM subscriptions WHERE id = $1
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters FROM subscriptions WHERE id = $1
 `
 
 func (q *Queries) SubscriptionGet(ctx context.Context, id int64) (Subscription, error) {
@@ -98,12 +98,14 @@ func (q *Queries) SubscriptionGet(ctx context.Context, id int64) (Subscription, 
 		&i.AnchorDay,
 		&i.WorkflowStartedAt,
 		&i.AwaitingPayment,
+		&i.UpdatesUntil,
+		&i.Parameters,
 	)
 	return i, err
 }
 
 const subscriptionGetByIdempotencyKey = `-- name: SubscriptionGetByIdempotencyKey :one
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment FROM subscriptions WHERE customer_id = $1 AND idempotency_key = $2::text
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters FROM subscriptions WHERE customer_id = $1 AND idempotency_key = $2::text
 `
 
 type SubscriptionGetByIdempotencyKeyParams struct {
@@ -128,14 +130,17 @@ func (q *Queries) SubscriptionGetByIdempotencyKey(ctx context.Context, arg Subsc
 		&i.AnchorDay,
 		&i.WorkflowStartedAt,
 		&i.AwaitingPayment,
+		&i.UpdatesUntil,
+		&i.Parameters,
 	)
 	return i, err
 }
 
 const subscriptionInsert = `-- name: SubscriptionInsert :one
-INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key)
-VALUES ($1, $2, $3, $4)
-RETURNING id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment
+INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key, updates_until, parameters)
+VALUES ($1, $2, $3, $4,
+    CASE WHEN $5::integer > 0 THEN now() + make_interval(months => $5::integer) END, $6)
+RETURNING id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters
 `
 
 type SubscriptionInsertParams struct {
@@ -143,14 +148,20 @@ type SubscriptionInsertParams struct {
 	ProductID      int64   `db:"product_id"`
 	AutoRenew      bool    `db:"auto_renew"`
 	IdempotencyKey *string `db:"idempotency_key"`
+	UpdatesMonths  int     `db:"updates_months"`
+	Parameters     []byte  `db:"parameters"`
 }
 
+// SubscriptionInsert gives a license with updates_months an updates-until
+// date that many calendar months after the order.
 func (q *Queries) SubscriptionInsert(ctx context.Context, arg SubscriptionInsertParams) (Subscription, error) {
 	row := q.db.QueryRow(ctx, subscriptionInsert,
 		arg.CustomerID,
 		arg.ProductID,
 		arg.AutoRenew,
 		arg.IdempotencyKey,
+		arg.UpdatesMonths,
+		arg.Parameters,
 	)
 	var i Subscription
 	err := row.Scan(
@@ -167,12 +178,14 @@ func (q *Queries) SubscriptionInsert(ctx context.Context, arg SubscriptionInsert
 		&i.AnchorDay,
 		&i.WorkflowStartedAt,
 		&i.AwaitingPayment,
+		&i.UpdatesUntil,
+		&i.Parameters,
 	)
 	return i, err
 }
 
 const subscriptionList = `-- name: SubscriptionList :many
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment FROM subscriptions
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters FROM subscriptions
 WHERE ($1::bigint IS NULL OR customer_id = $1)
   AND ($2::bigint IS NULL OR product_id = $2)
   AND ($3::text = '' OR status = $3)
@@ -217,6 +230,8 @@ func (q *Queries) SubscriptionList(ctx context.Context, arg SubscriptionListPara
 			&i.AnchorDay,
 			&i.WorkflowStartedAt,
 			&i.AwaitingPayment,
+			&i.UpdatesUntil,
+			&i.Parameters,
 		); err != nil {
 			return nil, err
 		}
@@ -229,7 +244,7 @@ func (q *Queries) SubscriptionList(ctx context.Context, arg SubscriptionListPara
 }
 
 const subscriptionListUnstarted = `-- name: SubscriptionListUnstarted :many
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment FROM subscriptions
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters FROM subscriptions
 WHERE workflow_started_at IS NULL AND created_at < now() - make_interval(secs => $1)
 ORDER BY id
 LIMIT 500
@@ -258,6 +273,8 @@ func (q *Queries) SubscriptionListUnstarted(ctx context.Context, ageSeconds floa
 			&i.AnchorDay,
 			&i.WorkflowStartedAt,
 			&i.AwaitingPayment,
+			&i.UpdatesUntil,
+			&i.Parameters,
 		); err != nil {
 			return nil, err
 		}
@@ -271,7 +288,7 @@ func (q *Queries) SubscriptionListUnstarted(ctx context.Context, ageSeconds floa
 
 const subscriptionLiveIDs = `-- name: SubscriptionLiveIDs :many
 SELECT id FROM subscriptions
-WHERE customer_id = $1 AND status IN ('unpaid', 'active', 'suspended')
+WHERE customer_id = $1 AND status IN ('unpaid', 'active', 'suspended', 'awaiting_parameters')
 ORDER BY id
 `
 
@@ -294,6 +311,28 @@ func (q *Queries) SubscriptionLiveIDs(ctx context.Context, customerID int64) ([]
 		return nil, err
 	}
 	return items, nil
+}
+
+const subscriptionLockParameters = `-- name: SubscriptionLockParameters :one
+SELECT s.status, s.parameters, p.order_parameters
+FROM subscriptions s JOIN products p ON p.id = s.product_id
+WHERE s.id = $1
+FOR UPDATE OF s
+`
+
+type SubscriptionLockParametersRow struct {
+	Status          string `db:"status"`
+	Parameters      []byte `db:"parameters"`
+	OrderParameters []byte `db:"order_parameters"`
+}
+
+// SubscriptionLockParameters reads a subscription's parameters and status
+// under its row lock, with its product's declared parameters.
+func (q *Queries) SubscriptionLockParameters(ctx context.Context, id int64) (SubscriptionLockParametersRow, error) {
+	row := q.db.QueryRow(ctx, subscriptionLockParameters, id)
+	var i SubscriptionLockParametersRow
+	err := row.Scan(&i.Status, &i.Parameters, &i.OrderParameters)
+	return i, err
 }
 
 const subscriptionMarkAwaitingPayment = `-- name: SubscriptionMarkAwaitingPayment :exec
@@ -340,6 +379,31 @@ UPDATE subscriptions SET workflow_started_at = coalesce(workflow_started_at, now
 func (q *Queries) SubscriptionMarkWorkflowStarted(ctx context.Context, id int64) error {
 	_, err := q.db.Exec(ctx, subscriptionMarkWorkflowStarted, id)
 	return err
+}
+
+const subscriptionParameters = `-- name: SubscriptionParameters :one
+SELECT s.parameters, p.order_parameters
+FROM subscriptions s, products p
+WHERE s.id = $1 AND p.id = $2
+`
+
+type SubscriptionParametersParams struct {
+	ID        int64 `db:"id"`
+	ProductID int64 `db:"product_id"`
+}
+
+type SubscriptionParametersRow struct {
+	Parameters      []byte `db:"parameters"`
+	OrderParameters []byte `db:"order_parameters"`
+}
+
+// SubscriptionParameters reads a subscription's parameters and the order
+// parameters of product_id (the product its first period was charged for).
+func (q *Queries) SubscriptionParameters(ctx context.Context, arg SubscriptionParametersParams) (SubscriptionParametersRow, error) {
+	row := q.db.QueryRow(ctx, subscriptionParameters, arg.ID, arg.ProductID)
+	var i SubscriptionParametersRow
+	err := row.Scan(&i.Parameters, &i.OrderParameters)
+	return i, err
 }
 
 const subscriptionPlan = `-- name: SubscriptionPlan :one
@@ -395,6 +459,20 @@ func (q *Queries) SubscriptionPlan(ctx context.Context, arg SubscriptionPlanPara
 	return i, err
 }
 
+const subscriptionSetParameters = `-- name: SubscriptionSetParameters :exec
+UPDATE subscriptions SET parameters = $1, updated_at = now() WHERE id = $2
+`
+
+type SubscriptionSetParametersParams struct {
+	Parameters []byte `db:"parameters"`
+	ID         int64  `db:"id"`
+}
+
+func (q *Queries) SubscriptionSetParameters(ctx context.Context, arg SubscriptionSetParametersParams) error {
+	_, err := q.db.Exec(ctx, subscriptionSetParameters, arg.Parameters, arg.ID)
+	return err
+}
+
 const subscriptionSetState = `-- name: SubscriptionSetState :execrows
 UPDATE subscriptions SET status = $1, suspend_reason = $2,
     paid_until = coalesce($3::timestamptz, paid_until), auto_renew = $4,
@@ -425,6 +503,23 @@ func (q *Queries) SubscriptionSetState(ctx context.Context, arg SubscriptionSetS
 		arg.AnchorDay,
 		arg.ID,
 	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const subscriptionSetUpdatesUntil = `-- name: SubscriptionSetUpdatesUntil :execrows
+UPDATE subscriptions SET updates_until = $1, updated_at = now() WHERE id = $2
+`
+
+type SubscriptionSetUpdatesUntilParams struct {
+	UpdatesUntil *time.Time `db:"updates_until"`
+	ID           int64      `db:"id"`
+}
+
+func (q *Queries) SubscriptionSetUpdatesUntil(ctx context.Context, arg SubscriptionSetUpdatesUntilParams) (int64, error) {
+	result, err := q.db.Exec(ctx, subscriptionSetUpdatesUntil, arg.UpdatesUntil, arg.ID)
 	if err != nil {
 		return 0, err
 	}

@@ -63,4 +63,4 @@ SELECT 1 FROM customers WHERE id = $1 FOR UPDATE;
 
 -- name: CustomerCountLiveSubscriptions :one
 SELECT count(*) FROM subscriptions
-WHERE customer_id = $1 AND status IN ('unpaid', 'active', 'suspended');
+WHERE customer_id = $1 AND status IN ('unpaid', 'active', 'suspended', 'awaiting_parameters');

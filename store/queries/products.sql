@@ -1,15 +1,16 @@
 -- name: ProductInsert :one
 INSERT INTO products (name, description, price, currency, period_unit, period_count, auto_renew,
-    incoming_days, grace_days, status, steps, webhook_url, webhook_secret)
+    incoming_days, grace_days, status, steps, webhook_url, webhook_secret, kind, updates_months, order_parameters)
 VALUES (@name, @description, @price, @currency, @period_unit, @period_count, @auto_renew,
-    @incoming_days, @grace_days, @status, @steps, @webhook_url, @webhook_secret)
+    @incoming_days, @grace_days, @status, @steps, @webhook_url, @webhook_secret, @kind, @updates_months, @order_parameters)
 RETURNING *;
 
 -- name: ProductUpdate :one
 UPDATE products SET name = @name, description = @description, price = @price, currency = @currency,
     period_unit = @period_unit, period_count = @period_count, auto_renew = @auto_renew,
     incoming_days = @incoming_days, grace_days = @grace_days, status = @status, steps = @steps,
-    webhook_url = @webhook_url, webhook_secret = @webhook_secret, updated_at = now()
+    webhook_url = @webhook_url, webhook_secret = @webhook_secret, kind = @kind,
+    updates_months = @updates_months, order_parameters = @order_parameters, updated_at = now()
 WHERE id = @id
 RETURNING *;
 

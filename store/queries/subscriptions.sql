@@ -1,7 +1,31 @@
+-- SubscriptionInsert gives a license with updates_months an updates-until
+-- date that many calendar months after the order.
 -- name: SubscriptionInsert :one
-INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key)
-VALUES (@customer_id, @product_id, @auto_renew, @idempotency_key)
+INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key, updates_until, parameters)
+VALUES (@customer_id, @product_id, @auto_renew, @idempotency_key,
+    CASE WHEN @updates_months::integer > 0 THEN now() + make_interval(months => @updates_months::integer) END, @parameters)
 RETURNING *;
+
+-- SubscriptionLockParameters reads a subscription's parameters and status
+-- under its row lock, with its product's declared parameters.
+-- name: SubscriptionLockParameters :one
+SELECT s.status, s.parameters, p.order_parameters
+FROM subscriptions s JOIN products p ON p.id = s.product_id
+WHERE s.id = $1
+FOR UPDATE OF s;
+
+-- name: SubscriptionSetParameters :exec
+UPDATE subscriptions SET parameters = @parameters, updated_at = now() WHERE id = @id;
+
+-- SubscriptionParameters reads a subscription's parameters and the order
+-- parameters of product_id (the product its first period was charged for).
+-- name: SubscriptionParameters :one
+SELECT s.parameters, p.order_parameters
+FROM subscriptions s, products p
+WHERE s.id = @id AND p.id = @product_id;
+
+-- name: SubscriptionSetUpdatesUntil :execrows
+UPDATE subscriptions SET updates_until = @updates_until, updated_at = now() WHERE id = @id;
 
 -- name: SubscriptionGet :one
 SELECT * FROM subscriptions WHERE id = $1;
@@ -26,7 +50,7 @@ LIMIT sqlc.arg('limit')::bigint OFFSET sqlc.arg('offset')::bigint;
 -- SubscriptionLiveIDs lists the subscriptions whose workflows still run.
 -- name: SubscriptionLiveIDs :many
 SELECT id FROM subscriptions
-WHERE customer_id = $1 AND status IN ('unpaid', 'active', 'suspended')
+WHERE customer_id = $1 AND status IN ('unpaid', 'active', 'suspended', 'awaiting_parameters')
 ORDER BY id;
 
 -- name: SubscriptionCountAwaitingPayment :one
