@@ -56,6 +56,9 @@ type Product struct {
 	Status           string    `json:"status"`
 	CreatedAt        time.Time `json:"created_at"`
 	UpdatedAt        time.Time `json:"updated_at"`
+	// Resources are counted per period; usage beyond what is included is
+	// charged at the period's end (see usage.go).
+	Resources []Resource `json:"resources"`
 }
 
 // ProductForClient is what a client sees of a product: what it costs, per
@@ -74,7 +77,8 @@ type ProductForClient struct {
 	IncomingDays int    `json:"incoming_days"`
 	// GraceDays is how long a suspended service is kept before deletion: the
 	// product's setting or the global default.
-	GraceDays int `json:"grace_days"`
+	GraceDays int        `json:"grace_days"`
+	Resources []Resource `json:"resources"`
 }
 
 // ForClient returns the client's view of p; defaultGraceDays stands in for
@@ -86,7 +90,7 @@ func (p Product) ForClient(defaultGraceDays int) ProductForClient {
 	}
 	return ProductForClient{ID: p.ID, Name: p.Name, Description: p.Description, Price: p.Price, Currency: p.Currency,
 		PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount, AutoRenew: p.AutoRenew, IncomingDays: p.IncomingDays,
-		GraceDays: grace}
+		GraceDays: grace, Resources: p.Resources}
 }
 
 // NoticeSetting says whether and how a client is told that a payment entered a
@@ -120,6 +124,9 @@ type ProductInput struct {
 	// WebhookSecret signs webhook bodies; required with a WebhookURL, on every PUT too.
 	WebhookSecret *string `json:"webhook_secret"`
 	Status        string  `json:"status"`
+	// Resources replace the product's; a period already charged keeps those
+	// it was charged with.
+	Resources []Resource `json:"resources"`
 }
 
 // Product returns the product p describes, with defaults for what it leaves out.
@@ -128,10 +135,13 @@ func (p *ProductInput) Product() Product {
 		Name: p.Name, Description: p.Description, Currency: p.Currency,
 		PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount, AutoRenew: true, IncomingDays: 3,
 		GraceDays: p.GraceDays, PaymentStates: map[string]NoticeSetting{}, Status: p.Status,
-		Steps: p.Steps, WebhookURL: p.WebhookURL,
+		Steps: p.Steps, WebhookURL: p.WebhookURL, Resources: p.Resources,
 	}
 	if out.Steps == nil {
 		out.Steps = []string{}
+	}
+	if out.Resources == nil {
+		out.Resources = []Resource{}
 	}
 	if p.WebhookSecret != nil {
 		out.WebhookSecret = *p.WebhookSecret
@@ -188,6 +198,7 @@ func (p *ProductInput) Validate(stepNames []string) error {
 	for _, s := range p.Steps {
 		v.OneOf("steps", s, stepNames...)
 	}
+	validateResources(&v, p.Resources)
 	for state, n := range p.PaymentStates {
 		f := "payment_states." + state
 		v.OneOf(f, state, PaymentStates...)

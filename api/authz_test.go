@@ -277,6 +277,8 @@ func matrixCells() map[string]cell {
 		"POST /api/v1/subscriptions/:id/change-product": {subPath("/change-product"), func(f *fixture) string { return fmt.Sprintf(`{"product_id": %d}`, f.product.ID) }, staffOnly(ok)},
 		"POST /api/v1/subscriptions/:id/auto-renew":     {subPath("/auto-renew"), fixed(`{"enabled": false}`), own(ok)},
 		"POST /api/v1/subscriptions/:id/extend":         {subPath("/extend"), fixed(`{"days": 5}`), staffOnly(ok)},
+		"POST /api/v1/subscriptions/:id/usage":          {subPath("/usage"), fixed(`{"events": [{"resource": "disk", "quantity": 1, "idempotency_key": "k"}]}`), staffOnly(invalid)}, // the product declares no disk
+		"GET /api/v1/subscriptions/:id/usage":           {subPath("/usage"), none, own(ok)},
 		"GET /api/v1/notice-templates":                  {fixed("/api/v1/notice-templates"), none, anyStaff(ok)},
 		"PUT /api/v1/notice-templates/:milestone":       {fixed("/api/v1/notice-templates/cancelled"), fixed(`{"subject": "Cancelled", "body": "Your service was cancelled."}`), staffOnly(ok)},
 		"DELETE /api/v1/notice-templates/:milestone":    {fixed("/api/v1/notice-templates/cancelled"), none, staffOnly(ok)},

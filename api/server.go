@@ -191,6 +191,8 @@ func (s *Server) routes() {
 	v1.POST("/subscriptions/:id/change-product", s.changeProduct, staffOnly(billing.PermSubsWrite))
 	v1.POST("/subscriptions/:id/auto-renew", s.setAutoRenew, clientOrStaff(billing.PermSubsWrite))
 	v1.POST("/subscriptions/:id/extend", s.extendSubscription, staffOnly(billing.PermSubsWrite))
+	v1.POST("/subscriptions/:id/usage", s.reportUsage, staffOnly(billing.PermSubsWrite))
+	v1.GET("/subscriptions/:id/usage", s.getUsage, clientOrStaff(billing.PermSubsRead))
 
 	v1.GET("/notification-events", s.listNotificationEvents, staffOnly(""))
 	v1.POST("/notification-events/:event/preview", s.previewEvent, staffOnly(billing.PermNoticesWrite)) // a customer's data: customers.read too

@@ -38,7 +38,8 @@ func TestDefaults(t *testing.T) {
 		}
 	}
 	require.ElementsMatch(t, []string{billing.MilestoneActivated, billing.MilestoneLowMoney, billing.MilestoneExpiring,
-		billing.MilestoneSuspended, billing.MilestoneDeleteSoon}, sms, "the SMS texts of before")
+		billing.MilestoneSuspended, billing.MilestoneDeleteSoon,
+		EventResourceThreshold, EventOverageCharged}, sms, "the SMS texts of before, and the usage events'")
 	got, _ := Default(TemplateKey{billing.MilestoneCancelled, billing.ChannelEmail, "en"})
 	require.Equal(t, billing.MessageTemplate{Event: "cancelled", Channel: "email", Language: "en",
 		Subject: "[PAYMENT_NAME] was cancelled", Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) was cancelled.\n"}, got)

@@ -34,6 +34,9 @@ var Samples = map[string]string{
 	"[CATEGORY]": "maintenance", "[AMOUNT]": "50.00 EUR", "[CURRENCY]": "EUR", "[METHOD]": "wire transfer",
 	"[DATE]": "2026-12-01 10:00 CET", "[BALANCE]": "62.50 EUR", "[ORDERS]": "- VPS S (#7): 12.99 EUR\n- VPS M (#8): 24.99 EUR",
 	"[ORDERS_TOTAL]": "37.98 EUR",
+	"[SERVICE_NAME]": "Cloud PBX", "[PERIOD]": "2026-11-01 10:00 CET to 2026-12-01 10:00 CET", "[RESOURCE]": "minutes",
+	"[USED]": "900", "[INCLUDED]": "1000", "[UNIT]": "min", "[PERCENT]": "90",
+	"[OVERAGE]": "- minutes: 200 min beyond 1000 min, 200 x 0.02 EUR = 4.00 EUR",
 }
 
 // Render replaces the variables in text with their values; unknown ones stay.

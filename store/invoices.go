@@ -46,8 +46,12 @@ func issueInvoice(ctx context.Context, q *dbsqlc.Queries, pc PeriodCharge, e bil
 	if err != nil {
 		return err
 	}
-	lines, err := json.Marshal([]billing.InvoiceLine{{Name: src.ProductName, Description: src.ProductDescription,
-		PeriodFrom: pc.PeriodFrom.UTC(), PeriodUntil: pc.PaidUntil.UTC(), Quantity: 1, UnitPrice: e.Amount, Total: e.Amount}})
+	items := pc.Lines // an overage charge brings its own
+	if items == nil {
+		items = []billing.InvoiceLine{{Name: src.ProductName, Description: src.ProductDescription,
+			PeriodFrom: pc.PeriodFrom.UTC(), PeriodUntil: pc.PaidUntil.UTC(), Quantity: 1, UnitPrice: e.Amount, Total: e.Amount}}
+	}
+	lines, err := json.Marshal(items)
 	if err != nil {
 		return err
 	}

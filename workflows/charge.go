@@ -73,3 +73,27 @@ func (w *subscription) refundPeriod(ctx workflow.Context, period int) error {
 	})
 	return nil
 }
+
+// chargeOverage charges the resource overage of the periods that ended by
+// now, or with all (the service ends: cancelled or deleted) of every period
+// still open, before anything else happens at the milestone: at a renewal,
+// the period's overage is charged first, so the next period is charged only
+// if the balance covers it after the overage. Usage was consumed, so the
+// overage is charged even into debt (store.ChargeOverage); only the balance
+// cap can refuse it, which is logged and leaves the period open for staff.
+// Runs recorded before the usage-overage change charge no overage.
+func (w *subscription) chargeOverage(ctx workflow.Context, all bool) error {
+	if !w.overage || w.st.Period == 0 {
+		return nil
+	}
+	var res activities.ChargeOverageResult
+	err := workflow.ExecuteActivity(activityOptions(ctx, "charge overage"), a.ChargeOverage, activities.ChargeOverageInput{
+		SubscriptionID: w.in.SubscriptionID, CustomerID: w.in.CustomerID, Before: workflow.Now(ctx), All: all,
+	}).Get(ctx, &res)
+	var refused *temporal.ApplicationError
+	if errors.As(err, &refused) {
+		workflow.GetLogger(ctx).Error("overage not charged", "subscription", w.in.SubscriptionID, "err", err)
+		return nil
+	}
+	return err
+}
