@@ -118,7 +118,7 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 	until := billing.AddPeriodsAnchored(from, plan.PeriodUnit, plan.PeriodCount, anchor).UTC()
 	e, err := a.Store.ChargePeriod(ctx, store.PeriodCharge{
 		SubscriptionID: in.SubscriptionID, ProductID: plan.ProductID, PaidUntil: until, AnchorDay: anchor,
-		PeriodFrom: from,
+		PeriodFrom: from, Period: in.Period,
 		Charge: billing.Charge{CustomerID: in.CustomerID, Amount: plan.Price, Currency: plan.Currency,
 			Reason:         billing.ReasonCharge,
 			Reference:      fmt.Sprintf("subscription %d, period %d: %s", in.SubscriptionID, in.Period, plan.ProductName),

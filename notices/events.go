@@ -32,7 +32,7 @@ const (
 type Event struct {
 	Name  string `json:"name"`
 	Title string `json:"title"`
-	// Group: service, payment_state, payment, account or message.
+	// Group: service, payment_state, payment, usage, account or message.
 	Group    string   `json:"group"`
 	Audience string   `json:"audience"`
 	Channels []string `json:"channels"`
