@@ -42,7 +42,7 @@ func events(at time.Time, es ...billing.UsageEvent) []billing.UsageEvent {
 // TestChargeOverageOnceIntoDebt: closing a period charges, once, the sum of
 // each resource's units beyond its included amount times its price, keyed
 // subscription:<id>:period:<n>:overage, even beyond the balance (into
-// debt); the invoice has a line per resource with an overage (quantity,
+// debt, and the renewal after it is refused); the invoice has a line per resource with an overage (quantity,
 // unit price, total); a replay charges and issues nothing more; the closed
 // period refuses usage; a period without overage closes with no charge.
 func TestChargeOverageOnceIntoDebt(t *testing.T) {
@@ -50,7 +50,10 @@ func TestChargeOverageOnceIntoDebt(t *testing.T) {
 	b := bundle{ctx: t.Context(), store: store.New(dbtest.OwnPool(t))}
 	b.invoicing(t, true)
 	c := b.newCustomer(t)
-	_, sub := b.metered(t, c, 0)
+	_, err := b.store.Adjust(b.ctx, c.ID, billing.Adjustment{Kind: billing.Credit, Amount: 100, Currency: "EUR",
+		Reference: "funds", IdempotencyKey: "funds-" + fmt.Sprint(c.ID)})
+	require.NoError(t, err)
+	p, sub := b.metered(t, c, 100) // the first period takes the whole balance
 	at := periodFrom.Add(time.Hour)
 	in, err := b.store.IngestUsage(b.ctx, sub.ID, events(at,
 		billing.UsageEvent{Resource: "disk", Quantity: 13, IdempotencyKey: "d1"},
@@ -78,6 +81,9 @@ func TestChargeOverageOnceIntoDebt(t *testing.T) {
 	bal, err := b.store.Balance(b.ctx, c.ID)
 	require.NoError(t, err)
 	require.Equal(t, []billing.Money{{Amount: -750, Currency: "EUR"}}, bal.Balances, "charged into debt")
+	// The renewal that follows is refused: the debt comes first.
+	_, err = b.store.ChargePeriod(b.ctx, periodCharge(p, sub, 2))
+	require.Equal(t, billing.EINSUFFICIENT, billing.ErrorCode(err), "%v", err)
 
 	inv, err := b.store.InvoiceByChargeKey(b.ctx, key)
 	require.NoError(t, err)
@@ -96,7 +102,7 @@ func TestChargeOverageOnceIntoDebt(t *testing.T) {
 	require.Equal(t, []billing.Money{{Amount: -750, Currency: "EUR"}}, bal.Balances)
 	invs, err := b.store.Invoices(b.ctx, billing.InvoiceFilter{CustomerID: &c.ID})
 	require.NoError(t, err)
-	require.EqualValues(t, 1, invs.Total, "one invoice: the overage's")
+	require.EqualValues(t, 2, invs.Total, "the period's invoice and the overage's")
 	closing, err = b.store.UsagePeriodsToClose(b.ctx, sub.ID, periodFrom.AddDate(1, 0, 0), true)
 	require.NoError(t, err)
 	require.Empty(t, closing)
@@ -120,18 +126,19 @@ func TestChargeOverageOnceIntoDebt(t *testing.T) {
 	require.Equal(t, billing.ResourceUsage{Resource: "disk", Unit: "GB", Used: 10, Included: 10, OveragePrice: 200, Percent: 100}, u.Resources[0])
 	invs, err = b.store.Invoices(b.ctx, billing.InvoiceFilter{CustomerID: &c.ID})
 	require.NoError(t, err)
-	require.EqualValues(t, 1, invs.Total, "no invoice without an overage")
+	require.EqualValues(t, 2, invs.Total, "no invoice without an overage (nor for a free period)")
 }
 
 // TestIngestConcurrentDuplicatesAndThreshold: batches sent at once, each
 // with the same events (a switch retrying), count every event once; of
 // concurrent batches that push a resource past the notify percentage,
-// exactly one reports the crossing, and no later batch does.
+// exactly one reports the crossing, and no later batch does. A product
+// changed mid-period leaves the period's resources as they were charged.
 func TestIngestConcurrentDuplicatesAndThreshold(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	c := b.newCustomer(t)
-	_, sub := b.metered(t, c, 0)
+	p, sub := b.metered(t, c, 0)
 	at := periodFrom.Add(time.Hour)
 	const senders = 8
 	var wg sync.WaitGroup
@@ -176,4 +183,16 @@ func TestIngestConcurrentDuplicatesAndThreshold(t *testing.T) {
 	more, err := b.store.IngestUsage(b.ctx, sub.ID, events(at, billing.UsageEvent{Resource: "minutes", Quantity: 50, IdempotencyKey: "more"}), at, 90)
 	require.NoError(t, err)
 	require.Empty(t, more.Crossings, "once per period and resource")
+
+	// A product changed mid-period: the period keeps the resources it was charged with.
+	p.Resources = []billing.Resource{{Name: "minutes", Unit: "min", Included: 5000, OveragePrice: 1}}
+	_, err = b.store.UpdateProduct(b.ctx, p.ID, p)
+	require.NoError(t, err)
+	u, err = b.store.Usage(b.ctx, sub.ID, 1)
+	require.NoError(t, err)
+	require.Len(t, u.Resources, 2)
+	require.EqualValues(t, 100, u.Resources[1].Included)
+	require.EqualValues(t, 5, u.Resources[1].OveragePrice)
+	_, err = b.store.IngestUsage(b.ctx, sub.ID, events(at, billing.UsageEvent{Resource: "disk", Quantity: 1, IdempotencyKey: "disk"}), at, 90)
+	require.NoError(t, err, "disk is still the period's")
 }
