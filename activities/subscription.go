@@ -84,6 +84,9 @@ type ChargePeriodResult struct {
 	// charge: the period runs with it. Nil while none are stored: the
 	// workflow keeps the policy it was started with.
 	Policy *billing.Policy
+	// Metered: the period counts usage (its product declares resources):
+	// its overage is to be charged when it ends.
+	Metered bool
 }
 
 // ChargePeriod charges one period at the product's current price and moves
@@ -139,7 +142,11 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 		}
 		return ChargePeriodResult{}, chargeError(err, plan, in.ErrorCodes)
 	}
-	return ChargePeriodResult{EntryID: e.ID, Plan: plan, PaidUntil: until, AnchorDay: anchor, Policy: policy}, nil
+	metered, err := a.Store.UsagePeriodMetered(ctx, in.SubscriptionID, in.Period)
+	if err != nil {
+		return ChargePeriodResult{}, err // retried: the charge is written, a retry finds it
+	}
+	return ChargePeriodResult{EntryID: e.ID, Plan: plan, PaidUntil: until, AnchorDay: anchor, Policy: policy, Metered: metered}, nil
 }
 
 // RefundPeriodInput refunds the charge of period Period of a subscription.

@@ -31,9 +31,11 @@ type PeriodOverage struct {
 	Currency string
 }
 
-// ChargeOverageResult lists the periods closed.
+// ChargeOverageResult lists the periods closed, and counts those still
+// open (begun, or renewed early, and not ended).
 type ChargeOverageResult struct {
 	Periods []PeriodOverage
+	Open    int
 }
 
 // ChargeOverage closes the periods in's subscription is done with and
@@ -73,7 +75,8 @@ func (a *Activities) ChargeOverage(ctx context.Context, in ChargeOverageInput) (
 			}
 		}
 	}
-	return res, nil
+	res.Open, err = a.Store.UsagePeriodsOpen(ctx, in.SubscriptionID)
+	return res, err
 }
 
 // usageVars are the variables every usage notice of a period has.

@@ -267,9 +267,11 @@ func (s *Store) Usage(ctx context.Context, subscriptionID int64, period int) (bi
 	} else {
 		row, err = s.q.UsagePeriodGet(ctx, dbsqlc.UsagePeriodGetParams{SubscriptionID: subscriptionID, Period: period})
 	}
+	if errors.Is(err, pgx.ErrNoRows) && period == 0 {
+		return billing.Usage{}, billing.Errorf(billing.ENOTFOUND, "subscription %d has no charged period yet", subscriptionID)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return billing.Usage{}, billing.Errorf(billing.ENOTFOUND, "subscription %d has no charged period %s", subscriptionID,
-			map[bool]string{true: "yet", false: fmt.Sprint(period)}[period == 0])
+		return billing.Usage{}, billing.Errorf(billing.ENOTFOUND, "subscription %d has no charged period %d", subscriptionID, period)
 	}
 	if err != nil {
 		return billing.Usage{}, dbError(err, "usage", subscriptionID)
@@ -283,6 +285,19 @@ func (s *Store) Usage(ctx context.Context, subscriptionID int64, period int) (bi
 func (s *Store) UsagePeriodsToClose(ctx context.Context, subscriptionID int64, before time.Time, all bool) ([]int, error) {
 	ps, err := s.q.UsagePeriodsToClose(ctx, dbsqlc.UsagePeriodsToCloseParams{SubscriptionID: subscriptionID, Before: before, Every: all})
 	return ps, dbError(err, "usage", subscriptionID)
+}
+
+// UsagePeriodMetered reports whether a subscription's period counts usage:
+// its product declared resources when it was charged.
+func (s *Store) UsagePeriodMetered(ctx context.Context, subscriptionID int64, period int) (bool, error) {
+	m, err := s.q.UsagePeriodMetered(ctx, dbsqlc.UsagePeriodMeteredParams{SubscriptionID: subscriptionID, Period: period})
+	return m, dbError(err, "usage", subscriptionID)
+}
+
+// UsagePeriodsOpen counts a subscription's periods not closed yet.
+func (s *Store) UsagePeriodsOpen(ctx context.Context, subscriptionID int64) (int, error) {
+	n, err := s.q.UsagePeriodsOpen(ctx, subscriptionID)
+	return int(n), dbError(err, "usage", subscriptionID)
 }
 
 // OverageCharge is what closing a period charged: its usage, and the ledger

@@ -245,6 +245,23 @@ func (q *Queries) UsagePeriodLock(ctx context.Context, arg UsagePeriodLockParams
 	return i, err
 }
 
+const usagePeriodMetered = `-- name: UsagePeriodMetered :one
+SELECT EXISTS (SELECT 1 FROM usage_periods WHERE subscription_id = $1 AND period = $2
+    AND resources <> '[]'::jsonb)::boolean AS metered
+`
+
+type UsagePeriodMeteredParams struct {
+	SubscriptionID int64 `db:"subscription_id"`
+	Period         int   `db:"period"`
+}
+
+func (q *Queries) UsagePeriodMetered(ctx context.Context, arg UsagePeriodMeteredParams) (bool, error) {
+	row := q.db.QueryRow(ctx, usagePeriodMetered, arg.SubscriptionID, arg.Period)
+	var metered bool
+	err := row.Scan(&metered)
+	return metered, err
+}
+
 const usagePeriodsForIngest = `-- name: UsagePeriodsForIngest :many
 SELECT subscription_id, period, product_id, currency, period_from, period_until, resources, closed_at, overage FROM usage_periods u
 WHERE u.subscription_id = $1::bigint
@@ -286,6 +303,17 @@ func (q *Queries) UsagePeriodsForIngest(ctx context.Context, subscriptionID int6
 		return nil, err
 	}
 	return items, nil
+}
+
+const usagePeriodsOpen = `-- name: UsagePeriodsOpen :one
+SELECT count(*) FROM usage_periods WHERE subscription_id = $1 AND closed_at IS NULL
+`
+
+func (q *Queries) UsagePeriodsOpen(ctx context.Context, subscriptionID int64) (int64, error) {
+	row := q.db.QueryRow(ctx, usagePeriodsOpen, subscriptionID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
 }
 
 const usagePeriodsToClose = `-- name: UsagePeriodsToClose :many

@@ -73,3 +73,10 @@ ORDER BY period;
 
 -- name: UsagePeriodClose :exec
 UPDATE usage_periods SET closed_at = now(), overage = @overage WHERE subscription_id = @subscription_id AND period = @period;
+
+-- name: UsagePeriodMetered :one
+SELECT EXISTS (SELECT 1 FROM usage_periods WHERE subscription_id = @subscription_id AND period = @period
+    AND resources <> '[]'::jsonb)::boolean AS metered;
+
+-- name: UsagePeriodsOpen :one
+SELECT count(*) FROM usage_periods WHERE subscription_id = @subscription_id AND closed_at IS NULL;
