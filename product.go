@@ -82,6 +82,9 @@ type Product struct {
 	// domain name, an OS template...); a paid order lacking a required one
 	// waits for it before it activates.
 	OrderParameters []OrderParameter `json:"order_parameters"`
+	// Resources are counted per period; usage beyond what is included is
+	// charged at the period's end (see usage.go).
+	Resources []Resource `json:"resources"`
 }
 
 // OrderParameter is a value a product asks of an order.
@@ -155,6 +158,7 @@ type ProductForClient struct {
 	Kind string `json:"kind"`
 	// OrderParameters are what an order of it gives (POST /subscriptions).
 	OrderParameters []OrderParameter `json:"order_parameters"`
+	Resources       []Resource       `json:"resources"`
 }
 
 // ForClient returns the client's view of p; defaultGraceDays stands in for
@@ -166,7 +170,8 @@ func (p Product) ForClient(defaultGraceDays int) ProductForClient {
 	}
 	return ProductForClient{ID: p.ID, Name: p.Name, Description: p.Description, Price: p.Price, Currency: p.Currency,
 		PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount, AutoRenew: p.AutoRenew, IncomingDays: p.IncomingDays,
-		GraceDays: grace, Kind: p.Kind, OrderParameters: p.OrderParameters}
+		GraceDays: grace, Kind: p.Kind, OrderParameters: p.OrderParameters,
+		Resources: p.Resources}
 }
 
 // NoticeSetting says whether and how a client is told that a payment entered a
@@ -204,6 +209,9 @@ type ProductInput struct {
 	UpdatesMonths int     `json:"updates_months"`
 	// OrderParameters: names are lower-case letters, digits and _, unique.
 	OrderParameters []OrderParameter `json:"order_parameters"`
+	// Resources replace the product's; a period already charged keeps those
+	// it was charged with.
+	Resources []Resource `json:"resources"`
 }
 
 // Product returns the product p describes, with defaults for what it leaves out.
@@ -212,7 +220,7 @@ func (p *ProductInput) Product() Product {
 		Name: p.Name, Description: p.Description, Currency: p.Currency,
 		PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount, AutoRenew: true, IncomingDays: 3,
 		GraceDays: p.GraceDays, PaymentStates: map[string]NoticeSetting{}, Status: p.Status,
-		Steps: p.Steps, WebhookURL: p.WebhookURL, Kind: p.Kind, UpdatesMonths: p.UpdatesMonths,
+		Steps: p.Steps, WebhookURL: p.WebhookURL, Resources: p.Resources, Kind: p.Kind, UpdatesMonths: p.UpdatesMonths,
 	}
 	if out.Kind == "" {
 		out.Kind = KindOther
@@ -223,6 +231,9 @@ func (p *ProductInput) Product() Product {
 	}
 	if out.Steps == nil {
 		out.Steps = []string{}
+	}
+	if out.Resources == nil {
+		out.Resources = []Resource{}
 	}
 	if p.WebhookSecret != nil {
 		out.WebhookSecret = *p.WebhookSecret
@@ -291,6 +302,7 @@ func (p *ProductInput) Validate(stepNames []string) error {
 	for _, s := range p.Steps {
 		v.OneOf("steps", s, stepNames...)
 	}
+	validateResources(&v, p.Resources)
 	for state, n := range p.PaymentStates {
 		f := "payment_states." + state
 		v.OneOf(f, state, PaymentStates...)

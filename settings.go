@@ -80,8 +80,12 @@ type Settings struct {
 	AutoInvoicing bool `json:"auto_invoicing"`
 	// InvoiceProvider: the provider's name and legal details as invoices show
 	// them (lines separated by newlines).
-	InvoiceProvider string     `json:"invoice_provider"`
-	UpdatedAt       *time.Time `json:"updated_at"`
+	InvoiceProvider string `json:"invoice_provider"`
+	// ResourceNotifyPercent: "notify when a client reaches its limits", the
+	// percentage of a resource's included amount whose use in a period sends
+	// the resource_threshold notice; 0: never.
+	ResourceNotifyPercent int        `json:"resource_notify_percent"`
+	UpdatedAt             *time.Time `json:"updated_at"`
 }
 
 // PayerVerification says, per account type, whether payers are verified by email.
@@ -111,7 +115,7 @@ func (p PayerVerification) For(accountType string) bool {
 func DefaultSettings() Settings {
 	return Settings{NearDeletePeriod: []int{7, 5, 3, 1}, LowMoneyNoticePeriod: []int{10, 5, 4, 3, 2, 1, 0},
 		LowMoneyExpirePeriod: []int{5, 4, 3, 2, 1, 0}, GraceDays: 14, SuspendAfterDays: 1, UnpaidOrderDays: 3,
-		MaxUnpaidOrders: 5, ClientVerification: ClientVerificationNone, DefaultLanguage: "en"}
+		MaxUnpaidOrders: 5, ClientVerification: ClientVerificationNone, DefaultLanguage: "en", ResourceNotifyPercent: 90}
 }
 
 // Policy returns what subscriptions run with.
@@ -141,6 +145,7 @@ func (s Settings) check(v *Validator) {
 	v.between("delete_inactive_clients_days", s.DeleteInactiveClientsDays, 0, MaxSettingDays)
 	v.LanguageTag("default_language", s.DefaultLanguage)
 	v.Check(len(s.InvoiceProvider) <= 2000, "invoice_provider", "must be at most 2000 characters")
+	v.between("resource_notify_percent", s.ResourceNotifyPercent, 0, 100)
 }
 
 func (v *Validator) between(field string, n, lo, hi int) {
@@ -187,6 +192,7 @@ type SettingsUpdate struct {
 	DefaultLanguage           *string                  `json:"default_language"`
 	AutoInvoicing             *bool                    `json:"auto_invoicing"`
 	InvoiceProvider           *string                  `json:"invoice_provider"`
+	ResourceNotifyPercent     *int                     `json:"resource_notify_percent"`
 }
 
 // PayerVerificationUpdate changes the account types that are set.
@@ -229,6 +235,7 @@ func (u SettingsUpdate) Apply(s Settings) (Settings, error) {
 	set(&s.DefaultLanguage, u.DefaultLanguage)
 	set(&s.AutoInvoicing, u.AutoInvoicing)
 	set(&s.InvoiceProvider, u.InvoiceProvider)
+	set(&s.ResourceNotifyPercent, u.ResourceNotifyPercent)
 	s.check(&v) // after the lists as sent: a repeat is gone once sorted
 	return s, v.Err()
 }

@@ -88,6 +88,9 @@ type ChargePeriodResult struct {
 	// parameters of the product that the subscription lacks: it is paid but
 	// can't be activated yet.
 	MissingParameters []billing.OrderParameter
+	// Metered: the period counts usage (its product declares resources):
+	// its overage is to be charged when it ends.
+	Metered bool
 }
 
 // ChargePeriod charges one period at the product's current price and moves
@@ -126,7 +129,7 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 		var err error
 		e, err = st.ChargePeriod(ctx, store.PeriodCharge{
 			SubscriptionID: in.SubscriptionID, ProductID: plan.ProductID, PaidUntil: until, AnchorDay: anchor,
-			PeriodFrom: from,
+			PeriodFrom: from, Period: in.Period,
 			Charge: billing.Charge{CustomerID: in.CustomerID, Amount: plan.Price, Currency: plan.Currency,
 				Reason:         billing.ReasonCharge,
 				Reference:      fmt.Sprintf("subscription %d, period %d: %s", in.SubscriptionID, in.Period, plan.ProductName),
@@ -152,7 +155,11 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 		}
 		return ChargePeriodResult{}, chargeError(err, plan, in.ErrorCodes)
 	}
-	res := ChargePeriodResult{EntryID: e.ID, Plan: plan, PaidUntil: until, AnchorDay: anchor, Policy: policy}
+	metered, err := a.Store.UsagePeriodMetered(ctx, in.SubscriptionID, in.Period)
+	if err != nil {
+		return ChargePeriodResult{}, err // retried: the charge is written, a retry finds it
+	}
+	res := ChargePeriodResult{EntryID: e.ID, Plan: plan, PaidUntil: until, AnchorDay: anchor, Policy: policy, Metered: metered}
 	if in.Period == 1 {
 		// Read after the charge: parameters stored before it are seen here.
 		if res.MissingParameters, err = a.Store.MissingParameters(ctx, in.SubscriptionID, plan.ProductID); err != nil {

@@ -293,6 +293,8 @@ func matrixCells() map[string]cell {
 		"POST /api/v1/subscriptions/:id/extend":         {subPath("/extend"), fixed(`{"days": 5}`), staffOnly(ok)},
 		"POST /api/v1/subscriptions/:id/updates-until":  {subPath("/updates-until"), fixed(`{"updates_until": "2030-01-01T00:00:00Z"}`), staffOnly(conflict)},
 		"PUT /api/v1/subscriptions/:id/parameters":      {subPath("/parameters"), fixed(`{"parameters": {"domain": "a.example"}}`), own(invalid)},
+		"POST /api/v1/subscriptions/:id/usage":          {subPath("/usage"), fixed(`{"events": [{"resource": "disk", "quantity": 1, "idempotency_key": "k"}]}`), staffOnly(invalid)}, // the product declares no disk
+		"GET /api/v1/subscriptions/:id/usage":           {subPath("/usage"), none, own(ok)},
 		"GET /api/v1/notice-templates":                  {fixed("/api/v1/notice-templates"), none, anyStaff(ok)},
 		"PUT /api/v1/notice-templates/:milestone":       {fixed("/api/v1/notice-templates/cancelled"), fixed(`{"subject": "Cancelled", "body": "Your service was cancelled."}`), staffOnly(ok)},
 		"DELETE /api/v1/notice-templates/:milestone":    {fixed("/api/v1/notice-templates/cancelled"), none, staffOnly(ok)},

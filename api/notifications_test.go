@@ -26,12 +26,13 @@ func TestMessageTemplates(t *testing.T) {
 		m := e.(map[string]any)
 		events[m["name"].(string)] = m
 	}
-	require.Len(t, events, 32)
+	require.Len(t, events, 34)
 	require.Equal(t, "invoice", events["invoice_issued"]["group"])
 	require.Equal(t, []any{"email"}, events["credit_note_issued"]["channels"])
 	require.Contains(t, events["invoice_issued"]["variables"], "[INVOICE_NUMBER]")
 	require.Equal(t, "Activation of VPS", events["activated_vps"]["title"])
 	require.Contains(t, events["license_updates_expiring"]["variables"], "[UPDATES_UNTIL]")
+	require.Equal(t, "usage", events["overage_charged"]["group"])
 	require.Equal(t, "main_user", events["registration"]["audience"])
 	require.Equal(t, "all_users", events["renewed"]["audience"])
 	require.Equal(t, true, events["approved"]["product_texts"])

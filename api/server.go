@@ -208,6 +208,8 @@ func (s *Server) routes() {
 	v1.POST("/subscriptions/:id/extend", s.extendSubscription, staffOnly(billing.PermSubsWrite))
 	v1.POST("/subscriptions/:id/updates-until", s.setUpdatesUntil, staffOnly(billing.PermSubsWrite))
 	v1.PUT("/subscriptions/:id/parameters", s.setParameters, clientOrStaff(billing.PermSubsWrite))
+	v1.POST("/subscriptions/:id/usage", s.reportUsage, staffOnly(billing.PermSubsWrite))
+	v1.GET("/subscriptions/:id/usage", s.getUsage, clientOrStaff(billing.PermSubsRead))
 
 	v1.GET("/notification-events", s.listNotificationEvents, staffOnly(""))
 	v1.POST("/notification-events/:event/preview", s.previewEvent, staffOnly(billing.PermNoticesWrite)) // a customer's data: customers.read too

@@ -49,7 +49,7 @@ func TestSettingsDefaultsThenStored(t *testing.T) {
 		"unpaid_order_days": 3.0, "max_unpaid_orders": 5.0, "verify_client_email": false, "client_verification": "none",
 		"payer_verification":           map[string]any{"individual": false, "company": false, "sole_proprietor": false},
 		"delete_inactive_clients_days": 0.0, "default_language": "en", "auto_invoicing": false, "invoice_provider": "",
-		"updated_at": nil,
+		"updated_at": nil, "resource_notify_percent": 90.0,
 	}, got)
 
 	status, got = b.do("PATCH", "/api/v1/settings", `{"near_delete_period": [1, 10, 3], "payer_verification": {"company": true},

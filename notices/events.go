@@ -34,7 +34,7 @@ const (
 type Event struct {
 	Name  string `json:"name"`
 	Title string `json:"title"`
-	// Group: service, payment_state, payment, invoice, account or message.
+	// Group: service, payment_state, payment, invoice, usage, account or message.
 	Group    string   `json:"group"`
 	Audience string   `json:"audience"`
 	Channels []string `json:"channels"`
@@ -116,6 +116,13 @@ var events = func() []Event {
 	out = append(out, Event{Name: EventLowBalance, Title: "Low balance", Group: "payment", Audience: AudienceAllUsers,
 		Channels: both, Variables: vars("[CUSTOMER_NAME]", "[BALANCE]", "[DAYS_LEFT]", "[DAILY_COST]", "[CURRENCY]"),
 		ObjectType: ObjectCustomer})
+	usage := func(name, title string, v ...string) {
+		out = append(out, Event{Name: name, Title: title, Group: "usage", Audience: AudienceAllUsers, Channels: both,
+			Variables:  vars(append([]string{"[CUSTOMER_NAME]", "[SERVICE_ID]", "[SERVICE_NAME]", "[PERIOD]"}, v...)...),
+			ObjectType: ObjectSubscription})
+	}
+	usage(EventResourceThreshold, "Resource threshold notification", "[RESOURCE]", "[USED]", "[INCLUDED]", "[UNIT]", "[PERCENT]")
+	usage(EventOverageCharged, "You have been charged for resource overage", "[AMOUNT]", "[OVERAGE]", "[BALANCE]")
 	account := func(name, title, audience string, channels []string, object string, v ...string) {
 		out = append(out, Event{Name: name, Title: title, Group: "account", Audience: audience, Channels: channels,
 			Variables: vars(v...), ObjectType: object})
@@ -138,6 +145,16 @@ var events = func() []Event {
 		ObjectType: ObjectMessage, ListUnsubscribe: true})
 	return out
 }()
+
+// The usage events: resource_threshold is queued by the usage ingest that
+// makes a period's use of a resource reach the setting
+// resource_notify_percent of its included amount, once per subscription,
+// period and resource; overage_charged is sent by the ChargeOverage activity
+// with the period's overage charge, once per subscription and period.
+const (
+	EventResourceThreshold = "resource_threshold"
+	EventOverageCharged    = "overage_charged"
+)
 
 // The account events and staff's messages: declared here, triggered by
 // their features through activities.SendEvent or activities.QueueEvent.

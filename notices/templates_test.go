@@ -39,7 +39,8 @@ func TestDefaults(t *testing.T) {
 	}
 	require.ElementsMatch(t, []string{billing.MilestoneActivated, billing.MilestoneLowMoney, billing.MilestoneExpiring,
 		billing.MilestoneSuspended, billing.MilestoneDeleteSoon, EventActivatedVPS, EventActivatedSharedHosting,
-		EventActivatedLicense}, sms, "the SMS texts of before, and the activation's per product kind, which replace its SMS")
+		EventActivatedLicense, EventResourceThreshold, EventOverageCharged}, sms,
+		"the SMS texts of before, the activation's per product kind, which replace its SMS, and the usage events'")
 	got, _ := Default(TemplateKey{billing.MilestoneCancelled, billing.ChannelEmail, "en"})
 	require.Equal(t, billing.MessageTemplate{Event: "cancelled", Channel: "email", Language: "en",
 		Subject: "[PAYMENT_NAME] was cancelled", Body: "Hello [USER_NAME],\n\n[PAYMENT_NAME] (#[SERVICE_ID]) was cancelled.\n"}, got)

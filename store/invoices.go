@@ -47,12 +47,16 @@ func issueInvoice(ctx context.Context, q *dbsqlc.Queries, pc PeriodCharge, e bil
 	if err != nil {
 		return err
 	}
-	line := billing.InvoiceLine{Name: src.ProductName, Description: src.ProductDescription,
-		PeriodFrom: pc.PeriodFrom.UTC(), PeriodUntil: pc.PaidUntil.UTC(), Quantity: 1, UnitPrice: e.Amount, Total: e.Amount}
-	if disc != nil { // the price before it, what it took off, the total charged
-		line.UnitPrice, line.Discount, line.DiscountLabel = e.Amount+disc.Off, disc.Off, disc.Discount.Label()
+	items := pc.Lines // an overage charge brings its own
+	if items == nil {
+		line := billing.InvoiceLine{Name: src.ProductName, Description: src.ProductDescription,
+			PeriodFrom: pc.PeriodFrom.UTC(), PeriodUntil: pc.PaidUntil.UTC(), Quantity: 1, UnitPrice: e.Amount, Total: e.Amount}
+		if disc != nil { // the price before it, what it took off, the total charged
+			line.UnitPrice, line.Discount, line.DiscountLabel = e.Amount+disc.Off, disc.Off, disc.Discount.Label()
+		}
+		items = []billing.InvoiceLine{line}
 	}
-	lines, err := json.Marshal([]billing.InvoiceLine{line})
+	lines, err := json.Marshal(items)
 	if err != nil {
 		return err
 	}

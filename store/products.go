@@ -54,6 +54,9 @@ func (s *Store) CreateProduct(ctx context.Context, p billing.Product) (billing.P
 		out = productFromRow(row)
 		out.PaymentStates, err = writeNotices(ctx, q, out.ID, p.PaymentStates)
 		auditObject(ctx, "product", out.ID, 0)
+		if err == nil {
+			out.Resources, err = writeResources(ctx, q, out.ID, p.Resources)
+		}
 		return err
 	})
 	return out, dbError(err, "product", "")
@@ -74,6 +77,9 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, p billing.Product) 
 			return dbError(err, "product", id)
 		}
 		out.PaymentStates, err = writeNotices(ctx, q, id, p.PaymentStates)
+		if err == nil {
+			out.Resources, err = writeResources(ctx, q, id, p.Resources)
+		}
 		return err
 	})
 	return out, dbError(err, "product", id)
@@ -101,6 +107,11 @@ func (s *Store) Product(ctx context.Context, id int64) (billing.Product, error) 
 		return p, dbError(err, "product", id)
 	}
 	p.PaymentStates, err = s.notices(ctx, id)
+	if err == nil {
+		var rs map[int64][]billing.Resource
+		rs, err = resourcesOf(ctx, s.q, id)
+		p.Resources = rs[id]
+	}
 	return p, dbError(err, "product", id)
 }
 
@@ -127,12 +138,18 @@ func (s *Store) Products(ctx context.Context, status string, limit, offset int) 
 			return nil, err
 		}
 		items := fromRows(rows, productFromRow)
+		ids := make([]int64, len(items))
 		for i := range items {
 			if items[i].PaymentStates, err = s.notices(ctx, items[i].ID); err != nil {
 				return nil, err
 			}
+			ids[i] = items[i].ID
 		}
-		return items, nil
+		rs, err := resourcesOf(ctx, s.q, ids...)
+		for i := range items {
+			items[i].Resources = rs[items[i].ID]
+		}
+		return items, err
 	})
 	return p, dbError(err, "product", "")
 }

@@ -21,7 +21,8 @@ func settingsFromRow(r dbsqlc.Setting) billing.Settings {
 		ClientVerification: r.ClientVerification, PayerVerification: billing.PayerVerification{
 			Individual: r.VerifyIndividualPayers, Company: r.VerifyCompanyPayers, SoleProprietor: r.VerifySoleProprietorPayers},
 		DeleteInactiveClientsDays: r.DeleteInactiveClientsDays, DefaultLanguage: r.DefaultLanguage,
-		AutoInvoicing: r.AutoInvoicing, InvoiceProvider: r.InvoiceProvider, UpdatedAt: &at}
+		AutoInvoicing: r.AutoInvoicing, InvoiceProvider: r.InvoiceProvider, ResourceNotifyPercent: r.ResourceNotifyPercent,
+		UpdatedAt: &at}
 }
 
 // StoredSettings returns the stored settings, and false if none were stored yet.
@@ -60,7 +61,8 @@ func (s *Store) UpdateSettings(ctx context.Context, defaults billing.Settings, u
 			ClientVerification: d.ClientVerification, VerifyIndividualPayers: d.PayerVerification.Individual,
 			VerifyCompanyPayers: d.PayerVerification.Company, VerifySoleProprietorPayers: d.PayerVerification.SoleProprietor,
 			DeleteInactiveClientsDays: d.DeleteInactiveClientsDays, DefaultLanguage: d.DefaultLanguage,
-			AutoInvoicing: d.AutoInvoicing, InvoiceProvider: d.InvoiceProvider}); err != nil {
+			AutoInvoicing: d.AutoInvoicing, InvoiceProvider: d.InvoiceProvider,
+			ResourceNotifyPercent: d.ResourceNotifyPercent}); err != nil {
 			return err
 		}
 		row, err := q.SettingsLock(ctx)
@@ -79,7 +81,8 @@ func (s *Store) UpdateSettings(ctx context.Context, defaults billing.Settings, u
 			ClientVerification: n.ClientVerification, VerifyIndividualPayers: n.PayerVerification.Individual,
 			VerifyCompanyPayers: n.PayerVerification.Company, VerifySoleProprietorPayers: n.PayerVerification.SoleProprietor,
 			DeleteInactiveClientsDays: n.DeleteInactiveClientsDays, DefaultLanguage: n.DefaultLanguage,
-			AutoInvoicing: n.AutoInvoicing, InvoiceProvider: n.InvoiceProvider})
+			AutoInvoicing: n.AutoInvoicing, InvoiceProvider: n.InvoiceProvider,
+			ResourceNotifyPercent: n.ResourceNotifyPercent})
 		if err != nil {
 			return err
 		}

@@ -196,6 +196,12 @@ type PeriodCharge struct {
 	Charge         billing.Charge
 	// PeriodFrom is when the period begins (its invoice line shows it).
 	PeriodFrom time.Time
+	// Period is the period's number: usage is counted in it from now on (0:
+	// not recorded for usage).
+	Period int
+	// Lines, if set, are the invoice's lines instead of the product's (an
+	// overage charge: a line per resource).
+	Lines []billing.InvoiceLine
 }
 
 // nullDay is an anchor day for its column: NULL for 0, none.
@@ -241,6 +247,10 @@ func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.Ledg
 			PaidUntil: pc.PaidUntil, ProductID: pc.ProductID, AnchorDay: nullDay(pc.AnchorDay)})
 		if err == nil && n == 0 {
 			return billing.NotFound("subscription", pc.SubscriptionID) // rolls the charge back
+		}
+		if err == nil && pc.Period > 0 {
+			err = q.UsagePeriodInsert(ctx, dbsqlc.UsagePeriodInsertParams{SubscriptionID: pc.SubscriptionID, Period: pc.Period,
+				ProductID: pc.ProductID, PeriodFrom: pc.PeriodFrom, PeriodUntil: pc.PaidUntil})
 		}
 		if err != nil {
 			return err

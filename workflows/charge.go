@@ -27,6 +27,9 @@ func (w *subscription) charge(ctx workflow.Context, productID int64, period int,
 		in.MaxUnpaidOrders = w.policy().MaxUnpaidOrders
 	}
 	err = workflow.ExecuteActivity(activityOptions(ctx, summary), a.ChargePeriod, in).Get(ctx, &res)
+	if err == nil && res.Metered && w.overage {
+		w.st.OpenUsage = true
+	}
 	if errors.As(err, &refused) {
 		var plan activities.Plan
 		if refused.HasDetails() && refused.Details(&plan) == nil && w.st.Plan.ProductID == 0 {
@@ -72,4 +75,32 @@ func (w *subscription) refundPeriod(ctx workflow.Context, period int) error {
 		return f.Period == period && (f.Milestone == billing.MilestoneActivated || f.Milestone == billing.MilestoneRenewed || f.Milestone == billing.MilestoneResumed)
 	})
 	return nil
+}
+
+// chargeOverage charges the resource overage of the periods that ended by
+// now, or with all (the service ends: cancelled or deleted) of every period
+// still open, before anything else happens at the milestone: at a renewal,
+// the period's overage is charged first, so the next period is charged only
+// if the balance covers it after the overage. Usage was consumed, so the
+// overage is charged even into debt (store.ChargeOverage); only the balance
+// cap can refuse it, which is logged and leaves the period open for staff.
+// Services whose periods count no usage (OpenUsage false) run no activity.
+// Runs recorded before the usage-overage change charge no overage.
+func (w *subscription) chargeOverage(ctx workflow.Context, all bool) error {
+	if !w.overage || !w.st.OpenUsage {
+		return nil
+	}
+	var res activities.ChargeOverageResult
+	err := workflow.ExecuteActivity(activityOptions(ctx, "charge overage"), a.ChargeOverage, activities.ChargeOverageInput{
+		SubscriptionID: w.in.SubscriptionID, CustomerID: w.in.CustomerID, Before: workflow.Now(ctx), All: all,
+	}).Get(ctx, &res)
+	var refused *temporal.ApplicationError
+	if errors.As(err, &refused) {
+		workflow.GetLogger(ctx).Error("overage not charged", "subscription", w.in.SubscriptionID, "err", err)
+		return nil
+	}
+	if err == nil {
+		w.st.OpenUsage = res.Open > 0
+	}
+	return err
 }

@@ -52,6 +52,8 @@ type subscription struct {
 	chargeFromNow bool
 	// ordersExpire: an unpaid order expires after Policy.UnpaidOrderDays.
 	ordersExpire bool
+	// overage: a period's resource overage is charged when it ends (see chargeOverage).
+	overage bool
 }
 
 // newSubscription validates the input and registers the query and updates
@@ -78,6 +80,7 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 	// it replay with the old behaviour (DefaultVersion).
 	lifecycle := workflow.GetVersion(ctx, "lifecycle-2", workflow.DefaultVersion, 1)
 	w.updatesFirst, w.announces, w.chargeFromNow, w.ordersExpire = lifecycle >= 1, lifecycle >= 1, lifecycle >= 1, lifecycle >= 1
+	w.overage = workflow.GetVersion(ctx, "usage-overage", workflow.DefaultVersion, 1) >= 1
 	if !w.in.UpdatesUntil.IsZero() && !w.st.LicenseUpdates && w.st.UpdatesSetAt.IsZero() {
 		w.trackUpdates(ctx, w.in.UpdatesUntil) // a license ordered with an updates-until date
 	}
@@ -189,6 +192,9 @@ func (w *subscription) handle(ctx workflow.Context, e event) error {
 	w.st.Done = append(w.st.Done, e.Key)
 	switch e.Key {
 	case keyRenewal:
+		if err := w.chargeOverage(ctx, false); err != nil {
+			return err
+		}
 		return w.renew(ctx, true)
 	case keySuspend:
 		// A last try before suspending: a payment signal may have been lost.
@@ -197,6 +203,9 @@ func (w *subscription) handle(ctx workflow.Context, e event) error {
 		}
 		return w.suspend(ctx, reasonUnpaid, suspendedForDebt)
 	case keyExpire:
+		if err := w.chargeOverage(ctx, false); err != nil {
+			return err
+		}
 		return w.suspend(ctx, reasonExpired, suspendedExpired)
 	case keyCancel:
 		return w.cancel(ctx)
@@ -460,6 +469,9 @@ func (w *subscription) suspend(ctx workflow.Context, reason string, kind int) er
 }
 
 func (w *subscription) cancel(ctx workflow.Context) error {
+	if err := w.chargeOverage(ctx, true); err != nil {
+		return err
+	}
 	w.st.Status = billing.SubscriptionCancelled
 	w.publish(ctx, false)
 	w.follow(billing.MilestoneCancelled, true, w.noticeOf(billing.MilestoneCancelled))
@@ -467,6 +479,9 @@ func (w *subscription) cancel(ctx workflow.Context) error {
 }
 
 func (w *subscription) delete(ctx workflow.Context) error {
+	if err := w.chargeOverage(ctx, true); err != nil {
+		return err
+	}
 	w.st.Status = billing.SubscriptionDeleted
 	w.publish(ctx, false)
 	w.follow(billing.MilestoneDeleted, true, w.noticeOf(billing.MilestoneDeleted))

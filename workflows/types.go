@@ -85,6 +85,10 @@ type SubscriptionState struct {
 	// NextPlan is the plan of the next period, read at its first notice and
 	// charged at its renewal; nil until then (and after a change of product).
 	NextPlan *activities.Plan
+	// OpenUsage: a period that counts usage may still be open; its overage
+	// is charged when it ends (chargeOverage). False for services whose
+	// products declare no resources: they run no overage activity.
+	OpenUsage bool
 	// Policy is the policy of the stored settings, read with the last charge
 	// (the order's or a renewal's): the milestones up to the next charge
 	// fall by it. Nil: none read yet, the input's Policy holds.

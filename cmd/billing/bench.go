@@ -8,10 +8,12 @@ package main
 //   - history events per billing cycle, and the most events in any run over
 //     100 cycles (bounded by continue-as-new);
 //   - the time for N subscriptions due at the same second to be charged,
-//     against N bare timer-plus-one-activity workflows (ratio at most 2).
+//     against N bare timer-plus-one-activity workflows (ratio at most 2);
+//   - usage events counted per second through POST
+//     /api/v1/subscriptions/{id}/usage in batches, new ones and half resent.
 //
 // Run it with: go run ./cmd/billing bench (flags: -n, -starts, -cycles,
-// -concurrency, -pollers, -only, -cache).
+// -concurrency, -pollers, -only, -cache, -events, -batch).
 
 import (
 	"context"
@@ -57,7 +59,9 @@ func runBench(ctx context.Context, cfg Config, args []string) (err error) {
 	cycles := fs.Int("cycles", 100, "billing cycles of the history measurement")
 	concurrency := fs.Int("concurrency", 32, "concurrent starters")
 	pollers := fs.Int("pollers", 2, "task pollers of each worker (billing and bare alike; 2 is the SDK default)")
-	only := fs.String("only", "", "run one phase only: starts, history or burst")
+	only := fs.String("only", "", "run one phase only: starts, history, burst or usage")
+	events := fs.Int("events", 100000, "usage events of each round of the usage measurement")
+	batch := fs.Int("batch", 1000, "usage events per request")
 	cache := fs.Int("cache", 0, "workflows each worker keeps in memory between tasks (WORKFLOW_CACHE_SIZE; 0, the default, is none)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -102,6 +106,7 @@ func runBench(ctx context.Context, cfg Config, args []string) (err error) {
 	}
 	b := &bench{ctx: ctx, m: m, tc: m.Temporal, st: m.Store, token: token,
 		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	b.usageEvents, b.usageBatch = *events, *batch
 	return b.run(*n, *starts, *cycles, *concurrency, *pollers, *only)
 }
 
@@ -112,6 +117,8 @@ type bench struct {
 	st    *store.Store
 	token string
 	http  *http.Client // keeps a connection per concurrent client, as API clients do
+	// usageEvents and usageBatch size the usage measurement (see usageRate).
+	usageEvents, usageBatch int
 }
 
 func (b *bench) run(n, starts, cycles, concurrency, pollers int, only string) error {
@@ -138,6 +145,12 @@ func (b *bench) run(n, starts, cycles, concurrency, pollers int, only string) er
 			return err
 		}
 	}
+	var freshRate, resentRate float64
+	if only == "" || only == "usage" {
+		if freshRate, resentRate, err = b.usageRate(b.usageEvents, b.usageBatch, concurrency); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("\n| measure | billing | bare Temporal | ratio | target |\n|---|---|---|---|---|\n")
 	if bare > 0 {
 		fmt.Printf("| starts per second (median of 3 rounds of %d, through the API vs ExecuteWorkflow) | %.0f/s | %.0f/s | %.2f | >= 0.7 |\n", starts, viaAPI, bare, viaAPI/bare)
@@ -149,6 +162,10 @@ func (b *bench) run(n, starts, cycles, concurrency, pollers int, only string) er
 	if bareBurst > 0 {
 		fmt.Printf("| %d due at the same second: time until all charged vs all timer+activity done | %s | %s | %.2f | <= 2 |\n",
 			n, billingBurst.Round(10*time.Millisecond), bareBurst.Round(10*time.Millisecond), billingBurst.Seconds()/bareBurst.Seconds())
+	}
+	if freshRate > 0 {
+		fmt.Printf("| usage events counted per second (%d in batches of %d, %d senders; all new) | %.0f/s | | | |\n", b.usageEvents, b.usageBatch, concurrency, freshRate)
+		fmt.Printf("| usage events per second, every other one a resend (duplicate) | %.0f/s | | | |\n", resentRate)
 	}
 	return nil
 }

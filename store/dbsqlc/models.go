@@ -7,6 +7,8 @@ package dbsqlc
 import (
 	"net/netip"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type APIKey struct {
@@ -313,6 +315,15 @@ type ProductNotice struct {
 	ReplyTo    string `db:"reply_to"`
 }
 
+type ProductResource struct {
+	ProductID    int64  `db:"product_id"`
+	Position     int    `db:"position"`
+	Name         string `db:"name"`
+	Unit         string `db:"unit"`
+	Included     int64  `db:"included"`
+	OveragePrice int64  `db:"overage_price"`
+}
+
 type Session struct {
 	ID              int64       `db:"id"`
 	TokenHash       []byte      `db:"token_hash"`
@@ -346,6 +357,7 @@ type Setting struct {
 	UpdatedAt                  time.Time `db:"updated_at"`
 	AutoInvoicing              bool      `db:"auto_invoicing"`
 	InvoiceProvider            string    `db:"invoice_provider"`
+	ResourceNotifyPercent      int       `db:"resource_notify_percent"`
 }
 
 type Staff struct {
@@ -377,6 +389,35 @@ type Subscription struct {
 	AwaitingPayment   bool       `db:"awaiting_payment"`
 	UpdatesUntil      *time.Time `db:"updates_until"`
 	Parameters        []byte     `db:"parameters"`
+}
+
+type UsageEvent struct {
+	SubscriptionID int64     `db:"subscription_id"`
+	IdempotencyKey string    `db:"idempotency_key"`
+	Period         int       `db:"period"`
+	Resource       string    `db:"resource"`
+	Quantity       int64     `db:"quantity"`
+	At             time.Time `db:"at"`
+	ReceivedAt     time.Time `db:"received_at"`
+}
+
+type UsagePeriod struct {
+	SubscriptionID int64      `db:"subscription_id"`
+	Period         int        `db:"period"`
+	ProductID      int64      `db:"product_id"`
+	Currency       string     `db:"currency"`
+	PeriodFrom     time.Time  `db:"period_from"`
+	PeriodUntil    time.Time  `db:"period_until"`
+	Resources      []byte     `db:"resources"`
+	ClosedAt       *time.Time `db:"closed_at"`
+	Overage        *int64     `db:"overage"`
+}
+
+type UsageTotal struct {
+	SubscriptionID int64          `db:"subscription_id"`
+	Period         int            `db:"period"`
+	Resource       string         `db:"resource"`
+	Used           pgtype.Numeric `db:"used"`
 }
 
 type User struct {

@@ -10,7 +10,7 @@ import (
 )
 
 const settingsGet = `-- name: SettingsGet :one
-SELECT id, near_delete_period, low_money_notice_period, low_money_expire_period, grace_days, suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification, verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers, delete_inactive_clients_days, default_language, updated_at, auto_invoicing, invoice_provider FROM settings
+SELECT id, near_delete_period, low_money_notice_period, low_money_expire_period, grace_days, suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification, verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers, delete_inactive_clients_days, default_language, updated_at, auto_invoicing, invoice_provider, resource_notify_percent FROM settings
 `
 
 func (q *Queries) SettingsGet(ctx context.Context) (Setting, error) {
@@ -35,6 +35,7 @@ func (q *Queries) SettingsGet(ctx context.Context) (Setting, error) {
 		&i.UpdatedAt,
 		&i.AutoInvoicing,
 		&i.InvoiceProvider,
+		&i.ResourceNotifyPercent,
 	)
 	return i, err
 }
@@ -43,11 +44,13 @@ const settingsInsert = `-- name: SettingsInsert :exec
 INSERT INTO settings (near_delete_period, low_money_notice_period, low_money_expire_period, grace_days,
     suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification,
     verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers,
-    delete_inactive_clients_days, default_language, auto_invoicing, invoice_provider)
+    delete_inactive_clients_days, default_language, auto_invoicing, invoice_provider,
+    resource_notify_percent)
 VALUES ($1, $2, $3, $4,
     $5, $6, $7, $8, $9,
     $10, $11, $12,
-    $13, $14, $15, $16)
+    $13, $14, $15, $16,
+    $17)
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -68,6 +71,7 @@ type SettingsInsertParams struct {
 	DefaultLanguage            string `db:"default_language"`
 	AutoInvoicing              bool   `db:"auto_invoicing"`
 	InvoiceProvider            string `db:"invoice_provider"`
+	ResourceNotifyPercent      int    `db:"resource_notify_percent"`
 }
 
 // SettingsInsert writes the defaults unless a row exists; then
@@ -90,12 +94,13 @@ func (q *Queries) SettingsInsert(ctx context.Context, arg SettingsInsertParams) 
 		arg.DefaultLanguage,
 		arg.AutoInvoicing,
 		arg.InvoiceProvider,
+		arg.ResourceNotifyPercent,
 	)
 	return err
 }
 
 const settingsLock = `-- name: SettingsLock :one
-SELECT id, near_delete_period, low_money_notice_period, low_money_expire_period, grace_days, suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification, verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers, delete_inactive_clients_days, default_language, updated_at, auto_invoicing, invoice_provider FROM settings FOR UPDATE
+SELECT id, near_delete_period, low_money_notice_period, low_money_expire_period, grace_days, suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification, verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers, delete_inactive_clients_days, default_language, updated_at, auto_invoicing, invoice_provider, resource_notify_percent FROM settings FOR UPDATE
 `
 
 func (q *Queries) SettingsLock(ctx context.Context) (Setting, error) {
@@ -120,6 +125,7 @@ func (q *Queries) SettingsLock(ctx context.Context) (Setting, error) {
 		&i.UpdatedAt,
 		&i.AutoInvoicing,
 		&i.InvoiceProvider,
+		&i.ResourceNotifyPercent,
 	)
 	return i, err
 }
@@ -132,8 +138,9 @@ UPDATE settings SET near_delete_period = $1, low_money_notice_period = $2,
     client_verification = $9, verify_individual_payers = $10,
     verify_company_payers = $11, verify_sole_proprietor_payers = $12,
     delete_inactive_clients_days = $13, default_language = $14,
-    auto_invoicing = $15, invoice_provider = $16, updated_at = now()
-RETURNING id, near_delete_period, low_money_notice_period, low_money_expire_period, grace_days, suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification, verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers, delete_inactive_clients_days, default_language, updated_at, auto_invoicing, invoice_provider
+    auto_invoicing = $15, invoice_provider = $16,
+    resource_notify_percent = $17, updated_at = now()
+RETURNING id, near_delete_period, low_money_notice_period, low_money_expire_period, grace_days, suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification, verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers, delete_inactive_clients_days, default_language, updated_at, auto_invoicing, invoice_provider, resource_notify_percent
 `
 
 type SettingsUpdateParams struct {
@@ -153,6 +160,7 @@ type SettingsUpdateParams struct {
 	DefaultLanguage            string `db:"default_language"`
 	AutoInvoicing              bool   `db:"auto_invoicing"`
 	InvoiceProvider            string `db:"invoice_provider"`
+	ResourceNotifyPercent      int    `db:"resource_notify_percent"`
 }
 
 func (q *Queries) SettingsUpdate(ctx context.Context, arg SettingsUpdateParams) (Setting, error) {
@@ -173,6 +181,7 @@ func (q *Queries) SettingsUpdate(ctx context.Context, arg SettingsUpdateParams) 
 		arg.DefaultLanguage,
 		arg.AutoInvoicing,
 		arg.InvoiceProvider,
+		arg.ResourceNotifyPercent,
 	)
 	var i Setting
 	err := row.Scan(
@@ -194,6 +203,7 @@ func (q *Queries) SettingsUpdate(ctx context.Context, arg SettingsUpdateParams) 
 		&i.UpdatedAt,
 		&i.AutoInvoicing,
 		&i.InvoiceProvider,
+		&i.ResourceNotifyPercent,
 	)
 	return i, err
 }

@@ -7,11 +7,13 @@ SELECT * FROM settings;
 INSERT INTO settings (near_delete_period, low_money_notice_period, low_money_expire_period, grace_days,
     suspend_after_days, unpaid_order_days, max_unpaid_orders, verify_client_email, client_verification,
     verify_individual_payers, verify_company_payers, verify_sole_proprietor_payers,
-    delete_inactive_clients_days, default_language, auto_invoicing, invoice_provider)
+    delete_inactive_clients_days, default_language, auto_invoicing, invoice_provider,
+    resource_notify_percent)
 VALUES (@near_delete_period, @low_money_notice_period, @low_money_expire_period, @grace_days,
     @suspend_after_days, @unpaid_order_days, @max_unpaid_orders, @verify_client_email, @client_verification,
     @verify_individual_payers, @verify_company_payers, @verify_sole_proprietor_payers,
-    @delete_inactive_clients_days, @default_language, @auto_invoicing, @invoice_provider)
+    @delete_inactive_clients_days, @default_language, @auto_invoicing, @invoice_provider,
+    @resource_notify_percent)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: SettingsLock :one
@@ -25,5 +27,6 @@ UPDATE settings SET near_delete_period = @near_delete_period, low_money_notice_p
     client_verification = @client_verification, verify_individual_payers = @verify_individual_payers,
     verify_company_payers = @verify_company_payers, verify_sole_proprietor_payers = @verify_sole_proprietor_payers,
     delete_inactive_clients_days = @delete_inactive_clients_days, default_language = @default_language,
-    auto_invoicing = @auto_invoicing, invoice_provider = @invoice_provider, updated_at = now()
+    auto_invoicing = @auto_invoicing, invoice_provider = @invoice_provider,
+    resource_notify_percent = @resource_notify_percent, updated_at = now()
 RETURNING *;
