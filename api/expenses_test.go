@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +152,39 @@ func TestExpenseTotalsExact(t *testing.T) {
 	require.Equal(t, http.StatusConflict, status, "%v", body)
 	_, msg, _ := errorOf(t, body)
 	require.Contains(t, msg, "GBP")
+}
+
+// TestExpensesNameTheOverage: a period's overage charge (keyed
+// subscription:<id>:period:<n>:overage) is an expense of its service and
+// period, like the period's own charge.
+func TestExpensesNameTheOverage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id, _ := b.newCustomer()
+	product := b.product(1000)
+	cid, err := strconv.ParseInt(id, 10, 64)
+	require.NoError(t, err)
+	pid, err := strconv.ParseInt(product, 10, 64)
+	require.NoError(t, err)
+	o, err := b.store.CreateSubscription(t.Context(), billing.SubscriptionCreate{CustomerID: cid, ProductID: pid}, "", 0)
+	require.NoError(t, err)
+	sub := o.Subscription.ID
+	for _, e := range []struct {
+		amount int64
+		key    string
+	}{{1000, fmt.Sprintf("subscription:%d:period:1", sub)}, {150, billing.OverageChargeKey(sub, 1)}} {
+		_, err := b.store.Pool().Exec(t.Context(), `INSERT INTO ledger_entries (customer_id, kind, amount, currency, reason, reference, idempotency_key)
+			VALUES ($1, 'debit', $2, 'EUR', 'charge', 'period or overage', $3)`, cid, e.amount, e.key)
+		require.NoError(t, err)
+	}
+	status, body := b.do("GET", fmt.Sprintf("/api/v1/customers/%s/expenses?subscription_id=%d", id, sub), "")
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, 2.0, body["total"], "the period's charge and its overage")
+	require.Equal(t, []any{map[string]any{"amount": 1150.0, "currency": "EUR"}}, body["totals"])
+	for _, it := range body["items"].([]any) {
+		m := it.(map[string]any)
+		require.Equal(t, float64(sub), m["subscription_id"], "%v", m)
+		require.Equal(t, 1.0, m["period"], "%v", m)
+		require.Equal(t, product, jsonString(m["product_id"]), "%v", m)
+	}
 }

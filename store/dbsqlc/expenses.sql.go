@@ -17,7 +17,7 @@ const expenseCount = `-- name: ExpenseCount :one
 SELECT count(*) FROM ledger_entries e
 WHERE e.customer_id = $1 AND e.kind = 'debit'
   AND ($2::bigint IS NULL
-       OR substring(e.idempotency_key FROM '^subscription:(\d+):period:\d+$') = $2::bigint::text)
+       OR substring(e.idempotency_key FROM '^subscription:(\d+):period:\d+(?::overage)?$') = $2::bigint::text)
   AND ($3::timestamptz IS NULL OR e.created_at >= $3)
   AND ($4::timestamptz IS NULL OR e.created_at < $4)
   AND ($5::text = '' OR e.currency = $5)
@@ -34,7 +34,8 @@ type ExpenseCountParams struct {
 // Expenses are the customer's debits. A subscription's charge is keyed
 // subscription:<id>:period:<n> (activities.PeriodChargeKey): the service and
 // the period are read back from that key, so the append-only ledger needs no
-// new column; other debits (staff's adjustments) have neither.
+// new column; so is the overage of a period (billing.OverageChargeKey, the same
+// key with ":overage"); other debits (staff's adjustments) have neither.
 func (q *Queries) ExpenseCount(ctx context.Context, arg ExpenseCountParams) (int64, error) {
 	row := q.db.QueryRow(ctx, expenseCount,
 		arg.CustomerID,
@@ -50,16 +51,16 @@ func (q *Queries) ExpenseCount(ctx context.Context, arg ExpenseCountParams) (int
 
 const expenseList = `-- name: ExpenseList :many
 SELECT e.id, e.amount, e.currency::text AS currency, e.reason, e.reference, e.created_at,
-    coalesce(substring(e.idempotency_key FROM '^subscription:(\d+):period:\d+$')::bigint, 0)::bigint AS subscription_id,
-    coalesce(substring(e.idempotency_key FROM '^subscription:\d+:period:(\d+)$')::integer, 0)::integer AS period,
+    coalesce(substring(e.idempotency_key FROM '^subscription:(\d+):period:\d+(?::overage)?$')::bigint, 0)::bigint AS subscription_id,
+    coalesce(substring(e.idempotency_key FROM '^subscription:\d+:period:(\d+)(?::overage)?$')::integer, 0)::integer AS period,
     coalesce(p.id, 0)::bigint AS product_id, coalesce(p.name, '')::text AS product_name
 FROM ledger_entries e
 LEFT JOIN subscriptions s ON s.customer_id = e.customer_id
-    AND s.id = substring(e.idempotency_key FROM '^subscription:(\d+):period:\d+$')::bigint
+    AND s.id = substring(e.idempotency_key FROM '^subscription:(\d+):period:\d+(?::overage)?$')::bigint
 LEFT JOIN products p ON p.id = s.product_id
 WHERE e.customer_id = $1 AND e.kind = 'debit'
   AND ($2::bigint IS NULL
-       OR substring(e.idempotency_key FROM '^subscription:(\d+):period:\d+$') = $2::bigint::text)
+       OR substring(e.idempotency_key FROM '^subscription:(\d+):period:\d+(?::overage)?$') = $2::bigint::text)
   AND ($3::timestamptz IS NULL OR e.created_at >= $3)
   AND ($4::timestamptz IS NULL OR e.created_at < $4)
   AND ($5::text = '' OR e.currency = $5)
@@ -133,7 +134,7 @@ const expenseTotals = `-- name: ExpenseTotals :many
 SELECT e.currency::text AS currency, sum(e.amount)::numeric AS total FROM ledger_entries e
 WHERE e.customer_id = $1 AND e.kind = 'debit'
   AND ($2::bigint IS NULL
-       OR substring(e.idempotency_key FROM '^subscription:(\d+):period:\d+$') = $2::bigint::text)
+       OR substring(e.idempotency_key FROM '^subscription:(\d+):period:\d+(?::overage)?$') = $2::bigint::text)
   AND ($3::timestamptz IS NULL OR e.created_at >= $3)
   AND ($4::timestamptz IS NULL OR e.created_at < $4)
   AND ($5::text = '' OR e.currency = $5)
