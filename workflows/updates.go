@@ -305,6 +305,11 @@ func (w *subscription) onSetParameters(ctx workflow.Context, in SetParametersInp
 			return slices.Contains(in.Given, p.Name)
 		})
 		if len(w.st.AwaitingParameters) == 0 {
+			if workflow.GetVersion(ctx, "parameters-activation-now", workflow.DefaultVersion, 1) >= 1 {
+				// Like a resume: the notices that fell due while it waited
+				// (incoming, low money, expiring) are not sent late.
+				w.st.PeriodStart = workflow.Now(ctx)
+			}
 			w.activate(ctx, false)
 		}
 		return nil
