@@ -310,6 +310,13 @@ func (w *subscription) onSetParameters(ctx workflow.Context, in SetParametersInp
 				// (incoming, low money, expiring) are not sent late.
 				w.st.PeriodStart = workflow.Now(ctx)
 			}
+			if workflow.GetVersion(ctx, "parameters-needed-dropped", workflow.DefaultVersion, 1) >= 1 {
+				// Given while the order's charge ran: the request for them,
+				// queued by the charge and not sent yet, is moot.
+				w.st.Followups = slices.DeleteFunc(w.st.Followups, func(f Followup) bool {
+					return f.Milestone == billing.MilestoneParametersNeeded
+				})
+			}
 			w.activate(ctx, false)
 		}
 		return nil
