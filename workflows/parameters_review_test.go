@@ -98,3 +98,56 @@ func TestParametersGivenWhileTheOrderIsCharged(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelWhileTheOrderIsCharged: the client cancels the order while its
+// charge runs, and the charge finds the parameters missing. The cancel acts
+// after the charge: the period is refunded, the order cancelled, and the
+// customer is not asked for the parameters of an order they cancelled.
+func TestCancelWhileTheOrderIsCharged(t *testing.T) {
+	t.Parallel()
+	h := setup(t, options{price: 900, autoRenew: true, incoming: 3})
+	h.withParameters()
+	h.credit(900)
+	var r *race
+	next, res, err := h.run(h.input(), func(env *testsuite.TestWorkflowEnvironment) {
+		r = onStart(env, "ChargePeriod", chargeOf(1), workflows.UpdateCancel, workflows.CancelInput{})
+	})
+	require.NoError(t, err)
+	r.answered(t)
+	require.Nil(t, next)
+	require.Equal(t, billing.SubscriptionCancelled, res.Status)
+	require.Equal(t, int64(900), h.balance(), "refunded")
+	require.Equal(t, 0, h.out.count("email", "is active"))
+	require.Equal(t, 1, h.out.count("email", "was cancelled"))
+	require.Equal(t, 0, h.out.count("email", "we need a few details"), "not asked for the parameters of a cancelled order")
+}
+
+// TestParameterNoLongerDeclared: an order waits for a domain and an OS
+// template; staff then drop the OS template from the product. The client
+// can't give it any more (422), so giving the domain activates the order:
+// nothing it waits for is still required.
+func TestParameterNoLongerDeclared(t *testing.T) {
+	t.Parallel()
+	h := setup(t, options{price: 900, autoRenew: true, incoming: 3})
+	h.withParameters()
+	h.credit(900)
+	var got workflows.Schedule
+	_, _, err := h.run(h.input(), func(env *testsuite.TestWorkflowEnvironment) {
+		env.RegisterDelayedCallback(func() {
+			require.Equal(t, billing.SubscriptionAwaitingParameters, schedule(t, env).Status)
+			p := h.product
+			p.OrderParameters = []billing.OrderParameter{{Name: "domain", Title: "Domain name", Required: true}}
+			var err error
+			h.product, err = h.store.UpdateProduct(h.ctx, p.ID, p)
+			require.NoError(t, err)
+			_, err = h.store.SetParameters(h.ctx, h.sub.ID, map[string]string{"os": "debian-12"})
+			require.Equal(t, billing.EINVALID, billing.ErrorCode(err), "the OS template is no longer a parameter")
+			h.give(env, "p1", map[string]string{"domain": "shop.example"}, &got)
+		}, time.Hour)
+		env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 2*time.Hour)
+	})
+	require.Error(t, err, "cancelled by the test")
+	require.Equal(t, billing.SubscriptionActive, got.Status, "no required parameter is missing")
+	require.Empty(t, got.AwaitingParameters)
+	require.Equal(t, 1, h.out.count("email", "is active"))
+}
