@@ -135,6 +135,9 @@ func (w *subscription) onCancel(ctx workflow.Context, in CancelInput) (Schedule,
 			if err := w.refundPeriod(ctx, w.st.Period); err != nil {
 				return err
 			}
+			if workflow.GetVersion(ctx, "parameters-needed-dropped", workflow.DefaultVersion, 1) >= 1 {
+				w.dropParametersNeeded() // queued by a charge the cancel crossed
+			}
 			return w.cancel(ctx)
 		}
 		chargedMeanwhile := w.st.Status == billing.SubscriptionActive && w.st.Period > accepted.Period &&
@@ -313,12 +316,18 @@ func (w *subscription) onSetParameters(ctx workflow.Context, in SetParametersInp
 			if workflow.GetVersion(ctx, "parameters-needed-dropped", workflow.DefaultVersion, 1) >= 1 {
 				// Given while the order's charge ran: the request for them,
 				// queued by the charge and not sent yet, is moot.
-				w.st.Followups = slices.DeleteFunc(w.st.Followups, func(f Followup) bool {
-					return f.Milestone == billing.MilestoneParametersNeeded
-				})
+				w.dropParametersNeeded()
 			}
 			w.activate(ctx, false)
 		}
 		return nil
+	})
+}
+
+// dropParametersNeeded drops the queued order_parameters_needed notice, if
+// not sent yet: the order was activated or cancelled since.
+func (w *subscription) dropParametersNeeded() {
+	w.st.Followups = slices.DeleteFunc(w.st.Followups, func(f Followup) bool {
+		return f.Milestone == billing.MilestoneParametersNeeded
 	})
 }
