@@ -76,9 +76,9 @@ func TestParametersGivenWhileTheOrderIsCharged(t *testing.T) {
 				env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
 					if info.ActivityType.Name == tc.activity && tc.match(args) {
 						once.Do(func() {
-							given, err := h.store.SetParameters(h.ctx, h.sub.ID, map[string]string{"domain": "shop.example", "os": "debian-12"})
+							given, missing, err := h.store.SetParameters(h.ctx, h.sub.ID, map[string]string{"domain": "shop.example", "os": "debian-12"})
 							require.NoError(t, err)
-							o = send(env, workflows.UpdateParameters, workflows.SetParametersInput{Given: given})
+							o = send(env, workflows.UpdateParameters, workflows.SetParametersInput{Given: given, Missing: missing, Checked: true})
 						})
 					}
 				})
@@ -140,7 +140,7 @@ func TestParameterNoLongerDeclared(t *testing.T) {
 			var err error
 			h.product, err = h.store.UpdateProduct(h.ctx, p.ID, p)
 			require.NoError(t, err)
-			_, err = h.store.SetParameters(h.ctx, h.sub.ID, map[string]string{"os": "debian-12"})
+			_, _, err = h.store.SetParameters(h.ctx, h.sub.ID, map[string]string{"os": "debian-12"})
 			require.Equal(t, billing.EINVALID, billing.ErrorCode(err), "the OS template is no longer a parameter")
 			h.give(env, "p1", map[string]string{"domain": "shop.example"}, &got)
 		}, time.Hour)

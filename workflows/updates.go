@@ -304,8 +304,13 @@ func (w *subscription) onSetParameters(ctx workflow.Context, in SetParametersInp
 		if w.st.Status != billing.SubscriptionAwaitingParameters {
 			return nil
 		}
+		missing := func(p billing.OrderParameter) bool { return !slices.Contains(in.Given, p.Name) }
+		if in.Checked && workflow.GetVersion(ctx, "parameters-missing-now", workflow.DefaultVersion, 1) >= 1 {
+			// Still missing by the product's declaration now, not the charge's.
+			missing = func(p billing.OrderParameter) bool { return slices.Contains(in.Missing, p.Name) }
+		}
 		w.st.AwaitingParameters = slices.DeleteFunc(slices.Clone(w.st.AwaitingParameters), func(p billing.OrderParameter) bool {
-			return slices.Contains(in.Given, p.Name)
+			return !missing(p)
 		})
 		if len(w.st.AwaitingParameters) == 0 {
 			if workflow.GetVersion(ctx, "parameters-activation-now", workflow.DefaultVersion, 1) >= 1 {
