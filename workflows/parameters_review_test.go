@@ -2,10 +2,12 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
@@ -150,4 +152,40 @@ func TestParameterNoLongerDeclared(t *testing.T) {
 	require.Equal(t, billing.SubscriptionActive, got.Status, "no required parameter is missing")
 	require.Empty(t, got.AwaitingParameters)
 	require.Equal(t, 1, h.out.count("email", "is active"))
+}
+
+// TestLicenseNoticeDuringTheRenewal: a license's last updates notice ("0
+// days") falls half a second after the renewal of 28 February 09:00, and
+// the renewal's charge takes a retry (a second). The notice falls while the
+// renewal runs, before the next run starts: it is sent once, not lost at the
+// continue-as-new.
+func TestLicenseNoticeDuringTheRenewal(t *testing.T) {
+	t.Parallel()
+	h := setup(t, options{price: 100, autoRenew: true, incoming: 3})
+	h.kindOf(billing.KindLicense)
+	h.credit(300)
+	in := h.input()
+	in.UpdatesUntil = day(2026, 2, 28).Add(500 * time.Millisecond)
+	failed := false
+	next, _, err := h.run(in, func(env *testsuite.TestWorkflowEnvironment) {
+		env.OnActivity("ChargePeriod", mock.Anything, mock.Anything).Return(
+			func(ctx context.Context, in activities.ChargePeriodInput) (activities.ChargePeriodResult, error) {
+				if in.Period == 2 && !failed {
+					failed = true
+					return activities.ChargePeriodResult{}, errors.New("database restarting")
+				}
+				return h.acts.ChargePeriod(ctx, in)
+			})
+	})
+	require.NoError(t, err)
+	require.NotNil(t, next)
+	require.True(t, failed, "the renewal's charge was retried")
+	sameTime(t, day(2026, 3, 31), next.State.PaidUntil, "renewed")
+	require.Equal(t, 5, h.out.count("email", "Updates of your license"), "5 to 1 days before, in the first run")
+	_, _, err = h.run(*next, func(env *testsuite.TestWorkflowEnvironment) {
+		env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 24*time.Hour)
+	})
+	require.Error(t, err, "cancelled by the test")
+	require.Equal(t, 1, h.out.count("email", "Updates of your license VPS end in 0 days"), "the last notice, once")
+	require.Equal(t, 6, h.out.count("email", "Updates of your license"))
 }
