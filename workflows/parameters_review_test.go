@@ -189,3 +189,36 @@ func TestLicenseNoticeDuringTheRenewal(t *testing.T) {
 	require.Equal(t, 1, h.out.count("email", "Updates of your license VPS end in 0 days"), "the last notice, once")
 	require.Equal(t, 6, h.out.count("email", "Updates of your license"))
 }
+
+// TestLicenseChangedToAnotherKind: a license whose updates end on 10 March
+// is changed to a VPS product from its renewal on 28 February. In March the
+// service is a VPS: no "updates of your license" notice goes out for it.
+func TestLicenseChangedToAnotherKind(t *testing.T) {
+	t.Parallel()
+	h := setup(t, options{price: 100, autoRenew: true, incoming: 3})
+	h.kindOf(billing.KindLicense)
+	h.credit(300)
+	price, yes, three := int64(100), true, 3
+	pin := billing.ProductInput{Name: "Cloud VPS", Price: &price, Currency: "EUR", PeriodUnit: billing.PeriodMonth, AutoRenew: &yes,
+		IncomingDays: &three, Kind: billing.KindVPS}
+	vps, err := h.store.CreateProduct(h.ctx, pin.Product())
+	require.NoError(t, err)
+	in := h.input()
+	in.UpdatesUntil = day(2026, 3, 10)
+	var changed *outcome
+	next, _, err := h.run(in, func(env *testsuite.TestWorkflowEnvironment) {
+		steps(env, 24*time.Hour, func() {
+			changed = send(env, workflows.UpdateChangeProduct, workflows.ChangeProductInput{ProductID: vps.ID})
+		})
+	})
+	require.NoError(t, err)
+	require.NotNil(t, next)
+	require.True(t, changed.done)
+	require.NoError(t, changed.err)
+	require.Equal(t, vps.ID, next.State.Plan.ProductID, "period 2 is a VPS")
+	_, _, err = h.run(*next, func(env *testsuite.TestWorkflowEnvironment) {
+		env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, day(2026, 3, 15).Sub(h.now))
+	})
+	require.Error(t, err, "cancelled by the test")
+	require.Equal(t, 0, h.out.count("email", "Updates of your license"), "a VPS has no license updates")
+}
