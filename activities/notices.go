@@ -103,6 +103,10 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 			// stays, so a notice recorded before still deduplicates.
 			req.Milestone = notices.ActivationEvent(product.Kind)
 		}
+		if req.Milestone == billing.MilestoneLicenseUpdates && product.Kind != billing.KindLicense {
+			res.Skipped++ // changed to a product of another kind: no license updates to end
+			continue
+		}
 		if req.OnlyIfBalanceBelow > 0 {
 			// The renewal will charge the price less the customer's discount
 			// for the period that begins at PaidUntil: compare with that.

@@ -406,11 +406,11 @@ func (s *Server) setParameters(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	given, err := s.store.SetParameters(c.Request().Context(), sub.ID, in.Parameters)
+	given, missing, err := s.store.SetParameters(c.Request().Context(), sub.ID, in.Parameters)
 	if err != nil {
 		return err
 	}
-	return s.actThen(c, sub, workflows.SetParametersInput{Given: given}, nil)
+	return s.actThen(c, sub, workflows.SetParametersInput{Given: given, Missing: missing, Checked: true}, nil)
 }
 
 func deref(t *time.Time) time.Time {

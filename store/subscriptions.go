@@ -116,10 +116,11 @@ func updatesMonths(p billing.Product) int {
 
 // SetParameters adds values to a live subscription's order parameters (a
 // value given again replaces the old one), checked against its product's,
-// under the row's lock. It returns the names of every parameter now given.
-func (s *Store) SetParameters(ctx context.Context, id int64, values map[string]string) ([]string, error) {
+// under the row's lock. It returns the names of every parameter now given,
+// and of the required ones of its product (as it is now) still missing.
+func (s *Store) SetParameters(ctx context.Context, id int64, values map[string]string) (given, missing []string, err error) {
 	var names []string
-	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+	err = s.inTx(ctx, func(q *dbsqlc.Queries) error {
 		row, err := q.SubscriptionLockParameters(ctx, id)
 		if err != nil {
 			return dbError(err, "subscription", id)
@@ -133,9 +134,16 @@ func (s *Store) SetParameters(ctx context.Context, id int64, values map[string]s
 		merged := parameterValues(row.Parameters)
 		maps.Copy(merged, values)
 		names = slices.Sorted(maps.Keys(merged))
+		missing = []string{}
+		for _, p := range billing.MissingParameters(orderParameters(row.OrderParameters), merged) {
+			missing = append(missing, p.Name)
+		}
 		return q.SubscriptionSetParameters(ctx, dbsqlc.SubscriptionSetParametersParams{ID: id, Parameters: jsonOf(merged, "{}")})
 	})
-	return names, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return names, missing, nil
 }
 
 // MissingParameters are the required order parameters of product productID

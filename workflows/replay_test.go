@@ -260,7 +260,7 @@ func recordHistories(t *testing.T) {
 				AutoRenew: true, Policy: policy, UpdatesUntil: time.Now().Add(7 * time.Second)})
 		require.NoError(t, err)
 		time.Sleep(time.Second)
-		given, err := st.SetParameters(ctx, licensed.sub.ID, map[string]string{"domain": "shop.example"})
+		given, _, err := st.SetParameters(ctx, licensed.sub.ID, map[string]string{"domain": "shop.example"})
 		require.NoError(t, err)
 		h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateParameters,
 			Args: []any{workflows.SetParametersInput{Given: given}}, WaitForStage: client.WorkflowUpdateStageCompleted})

@@ -140,7 +140,7 @@ func (h *harness) withParameters() {
 // the workflow the update; got receives the schedule the update answers.
 func (h *harness) give(env *testsuite.TestWorkflowEnvironment, id string, values map[string]string, got *workflows.Schedule) {
 	h.t.Helper()
-	given, err := h.store.SetParameters(h.ctx, h.sub.ID, values)
+	given, missing, err := h.store.SetParameters(h.ctx, h.sub.ID, values)
 	require.NoError(h.t, err)
 	env.UpdateWorkflow(workflows.UpdateParameters, id, &testsuite.TestUpdateCallback{
 		OnAccept: func() {},
@@ -149,7 +149,7 @@ func (h *harness) give(env *testsuite.TestWorkflowEnvironment, id string, values
 			require.NoError(h.t, err)
 			*got = v.(workflows.Schedule)
 		},
-	}, workflows.SetParametersInput{Given: given})
+	}, workflows.SetParametersInput{Given: given, Missing: missing, Checked: true})
 }
 
 // TestOrderWaitsForParameters: a quick order (paid at once) lacking its

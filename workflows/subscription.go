@@ -54,6 +54,9 @@ type subscription struct {
 	ordersExpire bool
 	// overage: a period's resource overage is charged when it ends (see chargeOverage).
 	overage bool
+	// renewalDue is when the renewal this run charged at its milestone was
+	// due: the next run's notices start from it (see continueAsNew).
+	renewalDue time.Time
 }
 
 // newSubscription validates the input and registers the query and updates
@@ -195,7 +198,11 @@ func (w *subscription) handle(ctx workflow.Context, e event) error {
 		if err := w.chargeOverage(ctx, false); err != nil {
 			return err
 		}
-		return w.renew(ctx, true)
+		err := w.renew(ctx, true)
+		if w.renewed {
+			w.renewalDue = e.At
+		}
+		return err
 	case keySuspend:
 		// A last try before suspending: a payment signal may have been lost.
 		if renewed, err := w.tryRenew(ctx); renewed || err != nil {
@@ -549,6 +556,11 @@ func (w *subscription) continueAsNew(ctx workflow.Context) (SubscriptionResult, 
 	next := w.in
 	st := *w.st
 	st.Done, st.PeriodStart, st.Cycle = nil, workflow.Now(ctx), 0
+	if w.st.LicenseUpdates && !w.renewalDue.IsZero() && workflow.GetVersion(ctx, "license-notices-at-renewal", workflow.DefaultVersion, 1) >= 1 {
+		// A license notice that fell while the renewal ran (a retried
+		// charge, a slow custom step) is sent in the next run, not lost.
+		st.PeriodStart = w.renewalDue
+	}
 	next.State = &st
 	return SubscriptionResult{}, workflow.NewContinueAsNewError(ctx, SubscriptionWorkflow, next)
 }

@@ -165,8 +165,14 @@ type (
 	// SetUpdatesUntilInput sets a license's updates-until date.
 	SetUpdatesUntilInput struct{ At time.Time }
 	// SetParametersInput tells the workflow which order parameters the
-	// subscription has now (their values are in its row).
-	SetParametersInput struct{ Given []string }
+	// subscription has now (their values are in its row). With Checked,
+	// Missing are the required parameters of its product, as it is now,
+	// still lacking: one staff dropped from the product is no longer waited for.
+	SetParametersInput struct {
+		Given   []string
+		Missing []string
+		Checked bool
+	}
 	// PaymentReceived is the signal that the customer's balance was credited.
 	PaymentReceived struct{ PaymentID int64 }
 )

@@ -135,6 +135,9 @@ func (w *subscription) onCancel(ctx workflow.Context, in CancelInput) (Schedule,
 			if err := w.refundPeriod(ctx, w.st.Period); err != nil {
 				return err
 			}
+			if workflow.GetVersion(ctx, "parameters-needed-dropped", workflow.DefaultVersion, 1) >= 1 {
+				w.dropParametersNeeded() // queued by a charge the cancel crossed
+			}
 			return w.cancel(ctx)
 		}
 		chargedMeanwhile := w.st.Status == billing.SubscriptionActive && w.st.Period > accepted.Period &&
@@ -301,12 +304,35 @@ func (w *subscription) onSetParameters(ctx workflow.Context, in SetParametersInp
 		if w.st.Status != billing.SubscriptionAwaitingParameters {
 			return nil
 		}
+		missing := func(p billing.OrderParameter) bool { return !slices.Contains(in.Given, p.Name) }
+		if in.Checked && workflow.GetVersion(ctx, "parameters-missing-now", workflow.DefaultVersion, 1) >= 1 {
+			// Still missing by the product's declaration now, not the charge's.
+			missing = func(p billing.OrderParameter) bool { return slices.Contains(in.Missing, p.Name) }
+		}
 		w.st.AwaitingParameters = slices.DeleteFunc(slices.Clone(w.st.AwaitingParameters), func(p billing.OrderParameter) bool {
-			return slices.Contains(in.Given, p.Name)
+			return !missing(p)
 		})
 		if len(w.st.AwaitingParameters) == 0 {
+			if workflow.GetVersion(ctx, "parameters-activation-now", workflow.DefaultVersion, 1) >= 1 {
+				// Like a resume: the notices that fell due while it waited
+				// (incoming, low money, expiring) are not sent late.
+				w.st.PeriodStart = workflow.Now(ctx)
+			}
+			if workflow.GetVersion(ctx, "parameters-needed-dropped", workflow.DefaultVersion, 1) >= 1 {
+				// Given while the order's charge ran: the request for them,
+				// queued by the charge and not sent yet, is moot.
+				w.dropParametersNeeded()
+			}
 			w.activate(ctx, false)
 		}
 		return nil
+	})
+}
+
+// dropParametersNeeded drops the queued order_parameters_needed notice, if
+// not sent yet: the order was activated or cancelled since.
+func (w *subscription) dropParametersNeeded() {
+	w.st.Followups = slices.DeleteFunc(w.st.Followups, func(f Followup) bool {
+		return f.Milestone == billing.MilestoneParametersNeeded
 	})
 }
