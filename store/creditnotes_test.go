@@ -311,3 +311,23 @@ func TestCreditNotesRaceTheRefund(t *testing.T) {
 		require.Equal(t, int64(1299), got.Credited, "the refund gave back the rest")
 	}
 }
+
+// TestCreditNoteOnACreditedInvoiceConflicts: once an invoice is credited in
+// full, a credit note of it is a conflict (409) whether it names an amount
+// or not: nothing is left, so no amount can be valid.
+func TestCreditNoteOnACreditedInvoiceConflicts(t *testing.T) {
+	t.Parallel()
+	b := bundle{ctx: t.Context(), store: store.New(dbtest.OwnPool(t))}
+	b.invoicing(t, true)
+	c := b.newCustomer(t)
+	inv, _ := b.invoiced(t, c)
+	_, _, err := b.store.IssueCreditNote(b.ctx, inv.ID, billing.CreditNoteCreate{Reason: "cancelled"}, "")
+	require.NoError(t, err)
+	require.Equal(t, int64(10000), b.balance(t, c.ID))
+	one := int64(1)
+	_, _, err = b.store.IssueCreditNote(b.ctx, inv.ID, billing.CreditNoteCreate{Amount: &one, Reason: "one more cent"}, "")
+	require.Equal(t, billing.ECONFLICT, billing.ErrorCode(err), "%v", err)
+	_, _, err = b.store.IssueCreditNote(b.ctx, inv.ID, billing.CreditNoteCreate{Reason: "again"}, "")
+	require.Equal(t, billing.ECONFLICT, billing.ErrorCode(err), "%v", err)
+	require.Equal(t, int64(10000), b.balance(t, c.ID))
+}
