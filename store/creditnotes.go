@@ -127,10 +127,11 @@ func (s *Store) IssueCreditNote(ctx context.Context, invoiceID int64, in billing
 			return err
 		}
 		amount := inv.Total - credited
+		if amount == 0 { // whether or not the request names an amount: none is left
+			return billing.Errorf(billing.ECONFLICT, "invoice %s is credited in full", inv.Number)
+		}
 		if in.Amount != nil {
 			amount = *in.Amount
-		} else if amount == 0 {
-			return billing.Errorf(billing.ECONFLICT, "invoice %s is credited in full", inv.Number)
 		}
 		id, err = issueCreditNote(ctx, q, inv, amount, in.Reason, requestKey, func(number string) (billing.LedgerEntry, error) {
 			return insertEntry(ctx, q, billing.LedgerEntry{CustomerID: inv.CustomerID, Kind: billing.Credit, Amount: amount,
