@@ -113,7 +113,7 @@ func TestCreditNotesAPI(t *testing.T) {
 
 	code, body = b.do("GET", fmt.Sprintf("/api/v1/audit?action=createCreditNote&customer_id=%d", c.ID), "")
 	require.Equal(t, http.StatusOK, code)
-	require.EqualValues(t, 2, body["total"], "each issue audited, the resend not")
+	require.EqualValues(t, 3, body["total"], "each issue audited, and the resend, naming the credit note it returned")
 	a := body["items"].([]any)[0].(map[string]any)
 	require.Equal(t, "credit_note", a["object_type"])
 	require.Equal(t, fmt.Sprint(rest["id"]), a["object_id"])

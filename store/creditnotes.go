@@ -116,6 +116,7 @@ func (s *Store) IssueCreditNote(ctx context.Context, invoiceID int64, in billing
 					return billing.Errorf(billing.ECONFLICT, "idempotency key %q was already used for credit note %s, of %d for %q",
 						key, prior.Number, prior.Amount, prior.Reason)
 				}
+				auditObject(ctx, "credit_note", id, inv.CustomerID) // the resend names what it returns
 				return err
 			}
 			if err != pgx.ErrNoRows {
