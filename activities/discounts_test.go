@@ -85,3 +85,56 @@ func TestLowMoneyNoticeComparesWithTheDiscountedPrice(t *testing.T) {
 		"a period that begins before the discount costs 2.50: 2.40 is short")
 	require.Len(t, f.mail.sent, 1)
 }
+
+// TestChargeNoticesNameWhatWasCharged: the notices about a period's charge
+// (activated: "... was charged from your balance", renewed: "renewed for
+// ...", the product's approved state) name what the charge took, the price
+// less the discount, not the list price: nothing for a period discounted to
+// nothing, 2.25 EUR for 10% off 2.50 EUR.
+func TestChargeNoticesNameWhatWasCharged(t *testing.T) {
+	t.Parallel()
+	f := setup(t, billing.ProductInput{PaymentStates: map[string]billing.NoticeSetting{ // 2.50 EUR
+		billing.StateApproved: {Email: true, Subject: "Charged [PAYMENT_AMOUNT]", Body: "Balance [ACCOUNT_STATE]"}}})
+	_, err := f.st.Adjust(f.ctx, f.cust.ID, billing.Adjustment{Kind: billing.Credit, Amount: 1000, Currency: "EUR", Reference: "x", IdempotencyKey: rand.Text()})
+	require.NoError(t, err)
+	order := time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
+	renewal := order.AddDate(0, 1, 0)
+	whole, tenth := 10000, 1000
+	until := order.Add(time.Hour)
+	_, err = f.st.CreateDiscount(f.ctx, f.cust.ID, billing.DiscountInput{PercentBP: &whole, ValidFrom: &order, ValidUntil: &until})
+	require.NoError(t, err)
+	_, err = f.st.CreateDiscount(f.ctx, f.cust.ID, billing.DiscountInput{PercentBP: &tenth, ValidFrom: &renewal})
+	require.NoError(t, err)
+
+	notify := func(period int, plan activities.Plan, paidUntil time.Time, reqs ...activities.NoticeRequest) []string {
+		t.Helper()
+		f.mail.sent = nil
+		_, err := f.acts.SendNotices(f.ctx, activities.SendNoticesInput{SubscriptionID: f.sub.ID, CustomerID: f.cust.ID,
+			Period: period, Notices: reqs, Plan: plan, PaidUntil: paidUntil})
+		require.NoError(t, err)
+		var got []string
+		for _, m := range f.mail.sent {
+			got = append(got, m.Subject+"\n"+m.Body)
+		}
+		return got
+	}
+	res, err := f.acts.ChargePeriod(f.ctx, activities.ChargePeriodInput{SubscriptionID: f.sub.ID, CustomerID: f.cust.ID,
+		Period: 1, From: order, ErrorCodes: true})
+	require.NoError(t, err)
+	require.Zero(t, res.EntryID, "free: nothing written")
+	require.Equal(t, int64(250), res.Plan.Price, "the plan is the list price")
+	got := notify(1, res.Plan, res.PaidUntil, activities.NoticeRequest{Milestone: billing.MilestoneActivated, Key: billing.MilestoneActivated})
+	require.Len(t, got, 1)
+	require.Contains(t, got[0], "0.00 EUR was charged from your balance, which is now 10.00 EUR")
+
+	res, err = f.acts.ChargePeriod(f.ctx, activities.ChargePeriodInput{SubscriptionID: f.sub.ID, CustomerID: f.cust.ID,
+		Period: 2, From: res.PaidUntil, ErrorCodes: true})
+	require.NoError(t, err)
+	require.NotZero(t, res.EntryID)
+	got = notify(2, res.Plan, res.PaidUntil,
+		activities.NoticeRequest{Milestone: billing.MilestoneApproved, Key: billing.MilestoneApproved, ProductState: true},
+		activities.NoticeRequest{Milestone: billing.MilestoneRenewed, Key: billing.MilestoneRenewed})
+	require.Len(t, got, 2)
+	require.Equal(t, "Charged 2.25 EUR\nBalance 7.75 EUR", got[0])
+	require.Contains(t, got[1], "was renewed for 2.25 EUR")
+}

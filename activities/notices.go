@@ -97,7 +97,25 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 	if err != nil {
 		return res, err
 	}
+	charged, chargedRead := in.Plan, false
 	for _, req := range in.Notices {
+		nin := in
+		if aboutTheCharge(req.Milestone) {
+			// What the period's charge took (the price less the discount,
+			// nothing for a free period), not the list price.
+			if !chargedRead {
+				e, ok, err := a.Store.Charged(ctx, in.CustomerID, PeriodChargeKey(in.SubscriptionID, in.Period))
+				if err != nil {
+					return res, nonRetryableIfPermanent(err)
+				}
+				charged.Price = 0
+				if ok {
+					charged.Price, charged.Currency = e.Amount, e.Currency
+				}
+				chargedRead = true
+			}
+			nin.Plan = charged
+		}
 		if req.Milestone == billing.MilestoneActivated && !req.ProductState {
 			// The text of the product's kind (activation of VPS...); the key
 			// stays, so a notice recorded before still deduplicates.
@@ -126,7 +144,7 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 		}
 		for _, u := range users {
 			langs := notices.Languages(u.Language, cust.Language, defLang)
-			for _, o := range catalog.Messages(nreq, product, facts(in, req, u, balance), langs) {
+			for _, o := range catalog.Messages(nreq, product, facts(nin, req, u, balance), langs) {
 				status, err := a.sendOnce(ctx, in, req, o)
 				switch {
 				case err != nil:
@@ -343,6 +361,12 @@ func (a *Activities) RedeliverNotices(ctx context.Context, in RedeliverInput) (R
 		}
 	}
 	return res, nil
+}
+
+// aboutTheCharge reports whether the notices of milestone are about the
+// period's charge, just made: their [PAYMENT_AMOUNT] is what it took.
+func aboutTheCharge(milestone string) bool {
+	return milestone == billing.MilestoneActivated || milestone == billing.MilestoneRenewed || milestone == billing.MilestoneApproved
 }
 
 // facts are what the variables of req's notice to u are made of.

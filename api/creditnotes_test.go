@@ -113,7 +113,7 @@ func TestCreditNotesAPI(t *testing.T) {
 
 	code, body = b.do("GET", fmt.Sprintf("/api/v1/audit?action=createCreditNote&customer_id=%d", c.ID), "")
 	require.Equal(t, http.StatusOK, code)
-	require.EqualValues(t, 2, body["total"], "each issue audited, the resend not")
+	require.EqualValues(t, 3, body["total"], "each issue audited, and the resend, naming the credit note it returned")
 	a := body["items"].([]any)[0].(map[string]any)
 	require.Equal(t, "credit_note", a["object_type"])
 	require.Equal(t, fmt.Sprint(rest["id"]), a["object_id"])
@@ -189,4 +189,44 @@ func TestCreditNotePDF(t *testing.T) {
 		"Invoice " + inv.Number + " total: 12.99 EUR"} {
 		require.Contains(t, text, want)
 	}
+}
+
+// TestCreditNoteResendAudit: every audit entry of createCreditNote names the
+// credit note and its customer, the resent request's too (it returns the
+// credit note made): none is left without an object, out of the customer's
+// audit trail.
+func TestCreditNoteResendAudit(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	login := "r" + uniq()
+	in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "Resent " + login, Country: "DE",
+		User: billing.UserCreate{Login: login, Email: login + "@example.com"}}
+	in.Defaults()
+	c, _, err := b.store.CreateCustomer(t.Context(), in, "hash")
+	require.NoError(t, err)
+	inv := invoiceFor(t, b.store, c)
+	key := map[string]string{"Idempotency-Key": "resend-" + login}
+	path := fmt.Sprint("/api/v1/invoices/", inv, "/credit-notes")
+	code, first := b.doHeaders("POST", path, `{"amount": 100, "reason": "outage"}`, key)
+	require.Equal(t, http.StatusCreated, code, "%v", first)
+	code, again := b.doHeaders("POST", path, `{"amount": 100, "reason": "outage"}`, key)
+	require.Equal(t, http.StatusOK, code, "%v", again)
+	require.Equal(t, first["id"], again["id"])
+
+	rows, err := b.store.Pool().Query(t.Context(), `SELECT object_type, object_id, customer_id FROM audit_log
+		WHERE action = 'createCreditNote' AND (customer_id = $1 OR object_id = $2) ORDER BY id`, c.ID, fmt.Sprint(inv))
+	require.NoError(t, err)
+	type entry struct {
+		ObjectType, ObjectID string
+		CustomerID           *int64
+	}
+	var got []entry
+	for rows.Next() {
+		var e entry
+		require.NoError(t, rows.Scan(&e.ObjectType, &e.ObjectID, &e.CustomerID))
+		got = append(got, e)
+	}
+	require.NoError(t, rows.Err())
+	want := entry{ObjectType: "credit_note", ObjectID: fmt.Sprint(first["id"]), CustomerID: &c.ID}
+	require.Equal(t, []entry{want, want}, got, "the issue and the resend, each naming the credit note")
 }

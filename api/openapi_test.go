@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/api"
 	"github.com/tempobill/billing/notices"
 )
@@ -65,4 +66,33 @@ func TestOpenAPIListsEveryEvent(t *testing.T) {
 		names = append(names, e.Name)
 	}
 	require.ElementsMatch(t, names, doc.Components.Parameters["Event"].Schema.Enum)
+}
+
+// TestOpenAPIDiscountBounds: the spec of a discount's input states the
+// bounds the server checks (billing.DiscountInput.Validate): an amount of 1
+// to MaxAmount, like every amount, and 1 to 10000 basis points; the text
+// says the same.
+func TestOpenAPIDiscountBounds(t *testing.T) {
+	t.Parallel()
+	type bounds struct {
+		Minimum     *float64 `json:"minimum"`
+		Maximum     *float64 `json:"maximum"`
+		Description string   `json:"description"`
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]bounds `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	require.NoError(t, json.Unmarshal(api.OpenAPIDocument(), &doc))
+	in := doc.Components.Schemas["DiscountInput"].Properties
+	one, maxAmount, maxBP := 1.0, float64(billing.MaxAmount), 10000.0
+	require.Equal(t, &one, in["amount"].Minimum)
+	require.Equal(t, &maxAmount, in["amount"].Maximum)
+	require.Contains(t, in["amount"].Description, "10^15")
+	require.NotContains(t, in["amount"].Description, "10^18")
+	require.Equal(t, &one, in["percent_bp"].Minimum)
+	require.Equal(t, &maxBP, in["percent_bp"].Maximum)
 }

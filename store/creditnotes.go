@@ -116,6 +116,7 @@ func (s *Store) IssueCreditNote(ctx context.Context, invoiceID int64, in billing
 					return billing.Errorf(billing.ECONFLICT, "idempotency key %q was already used for credit note %s, of %d for %q",
 						key, prior.Number, prior.Amount, prior.Reason)
 				}
+				auditObject(ctx, "credit_note", id, inv.CustomerID) // the resend names what it returns
 				return err
 			}
 			if err != pgx.ErrNoRows {
@@ -127,10 +128,11 @@ func (s *Store) IssueCreditNote(ctx context.Context, invoiceID int64, in billing
 			return err
 		}
 		amount := inv.Total - credited
+		if amount == 0 { // whether or not the request names an amount: none is left
+			return billing.Errorf(billing.ECONFLICT, "invoice %s is credited in full", inv.Number)
+		}
 		if in.Amount != nil {
 			amount = *in.Amount
-		} else if amount == 0 {
-			return billing.Errorf(billing.ECONFLICT, "invoice %s is credited in full", inv.Number)
 		}
 		id, err = issueCreditNote(ctx, q, inv, amount, in.Reason, requestKey, func(number string) (billing.LedgerEntry, error) {
 			return insertEntry(ctx, q, billing.LedgerEntry{CustomerID: inv.CustomerID, Kind: billing.Credit, Amount: amount,

@@ -264,3 +264,70 @@ func TestRefundIssuesCreditNote(t *testing.T) {
 	_, err = b.store.CreditNoteByRefund(b.ctx, pc2.Charge.IdempotencyKey)
 	require.Equal(t, billing.ENOTFOUND, billing.ErrorCode(err), "no invoice, no credit note")
 }
+
+// TestCreditNotesRaceTheRefund: 12 credit notes of 1.00 EUR issued at the
+// same moment as the refund of the invoice's charge never credit more than
+// the charge: the credit notes, the refund's included, sum to at most 12.99
+// EUR, the balance got back exactly what they sum to, and the refund is the
+// credit of its own credit note.
+func TestCreditNotesRaceTheRefund(t *testing.T) {
+	t.Parallel()
+	b := bundle{ctx: t.Context(), store: store.New(dbtest.OwnPool(t))}
+	b.invoicing(t, true)
+	c := b.newCustomer(t)
+	inv, pc := b.invoiced(t, c)
+	require.Equal(t, int64(10000-1299), b.balance(t, c.ID))
+	var wg sync.WaitGroup
+	errs := make(chan error, 13)
+	for range 12 {
+		wg.Go(func() {
+			amount := int64(100)
+			_, _, err := b.store.IssueCreditNote(b.ctx, inv.ID, billing.CreditNoteCreate{Amount: &amount, Reason: "outage"}, "")
+			errs <- err
+		})
+	}
+	var refund billing.LedgerEntry
+	wg.Go(func() {
+		var err error
+		refund, err = b.store.Refund(b.ctx, c.ID, pc.Charge.IdempotencyKey, "cancelled")
+		errs <- err
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			require.Contains(t, []string{billing.EINVALID, billing.ECONFLICT}, billing.ErrorCode(err), "%v", err)
+		}
+	}
+	got, err := b.store.Invoice(b.ctx, inv.ID)
+	require.NoError(t, err)
+	require.LessOrEqual(t, got.Credited, int64(1299))
+	require.Equal(t, int64(10000-1299)+got.Credited, b.balance(t, c.ID), "the balance got back what the credit notes sum to")
+	if refund.ID != 0 {
+		cn, err := b.store.CreditNoteByRefund(b.ctx, pc.Charge.IdempotencyKey)
+		require.NoError(t, err)
+		require.Equal(t, refund.ID, cn.LedgerEntryID)
+		require.Equal(t, refund.Amount, cn.Amount)
+		require.Equal(t, int64(1299), got.Credited, "the refund gave back the rest")
+	}
+}
+
+// TestCreditNoteOnACreditedInvoiceConflicts: once an invoice is credited in
+// full, a credit note of it is a conflict (409) whether it names an amount
+// or not: nothing is left, so no amount can be valid.
+func TestCreditNoteOnACreditedInvoiceConflicts(t *testing.T) {
+	t.Parallel()
+	b := bundle{ctx: t.Context(), store: store.New(dbtest.OwnPool(t))}
+	b.invoicing(t, true)
+	c := b.newCustomer(t)
+	inv, _ := b.invoiced(t, c)
+	_, _, err := b.store.IssueCreditNote(b.ctx, inv.ID, billing.CreditNoteCreate{Reason: "cancelled"}, "")
+	require.NoError(t, err)
+	require.Equal(t, int64(10000), b.balance(t, c.ID))
+	one := int64(1)
+	_, _, err = b.store.IssueCreditNote(b.ctx, inv.ID, billing.CreditNoteCreate{Amount: &one, Reason: "one more cent"}, "")
+	require.Equal(t, billing.ECONFLICT, billing.ErrorCode(err), "%v", err)
+	_, _, err = b.store.IssueCreditNote(b.ctx, inv.ID, billing.CreditNoteCreate{Reason: "again"}, "")
+	require.Equal(t, billing.ECONFLICT, billing.ErrorCode(err), "%v", err)
+	require.Equal(t, int64(10000), b.balance(t, c.ID))
+}

@@ -157,6 +157,17 @@ func (s *Store) Refund(ctx context.Context, customerID int64, chargeKey, referen
 	return out, dbError(err, "refund", chargeKey)
 }
 
+// Charged returns the debit written under key for the customer, and false
+// if none was (a period discounted to nothing, or a free product, writes
+// none).
+func (s *Store) Charged(ctx context.Context, customerID int64, key string) (billing.LedgerEntry, bool, error) {
+	row, err := s.q.LedgerGetDebit(ctx, dbsqlc.LedgerGetDebitParams{IdempotencyKey: key, CustomerID: customerID})
+	if err == pgx.ErrNoRows {
+		return billing.LedgerEntry{}, false, nil
+	}
+	return entryFromRow(row), err == nil, dbError(err, "charge", key)
+}
+
 // Balance returns a customer's balance per currency, summed from the ledger.
 // A balance beyond int64, which only a ledger written before the cap can
 // hold, is a conflict that names the currency, not a failed cast.

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/store/dbsqlc"
@@ -20,7 +20,7 @@ type LowBalance struct {
 	CustomerID int64
 	Currency   string
 	Balance    int64 // after the change, in minor units
-	DailyCost  int64 // the prices of the customer's daily services in Currency, summed
+	DailyCost  int64 // what the customer's daily services in Currency are charged a day (less discounts), summed
 	DaysLeft   int64 // the days Balance pays for: Balance / DailyCost, rounded down; 0 for a balance below 0
 	Level      int   // the lowest value of low_money_notice_period at or above DaysLeft
 	// Crossing counts the customer's low-balance notices in Currency, this
@@ -52,14 +52,15 @@ func LowBalanceLevel(days int64, period []int) (int, bool) {
 
 // watchLowBalance recomputes, in the transaction s is bound to and under the
 // customer's row lock, the days the customer's balance lasts across their
-// daily services (active, renewed automatically, billed every day), in
+// daily services (active, renewed automatically, billed every day) at what
+// their renewals charge (dailyCosts: the price less the discount), in
 // currency (every currency if ""). When they fell to a lower value of
 // low_money_notice_period than the last one recorded, it queues one
 // low_balance notice, for the lowest value reached. A rise records the
 // higher value (or none, above every value), so a later fall is told again.
 // Post-paid customers are never told. The cost is one indexed scan of the
-// customer's active subscriptions and, for a currency with daily services,
-// the sum of their ledger in it, which the ledger's writers already pay.
+// customer's active subscriptions and, with daily services, of their
+// discounts and, for a currency with daily services, the sum of their ledger in it, which the ledger's writers already pay.
 func (s *Store) watchLowBalance(ctx context.Context, customerID int64, currency string) error {
 	if s.lowBalance == nil {
 		return nil
@@ -69,23 +70,26 @@ func (s *Store) watchLowBalance(ctx context.Context, customerID int64, currency 
 	if err != nil {
 		return dbError(err, "customer", customerID)
 	}
-	costs, err := q.LowBalanceDailyCosts(ctx, customerID)
+	services, err := q.LowBalanceDailyServices(ctx, customerID)
 	if err != nil {
 		return err
 	}
 	levels, err := q.LowBalanceLevels(ctx, customerID)
-	if err != nil || (len(costs) == 0 && len(levels) == 0) {
+	if err != nil || (len(services) == 0 && len(levels) == 0) {
+		return err
+	}
+	cost, err := dailyCosts(ctx, q, customerID, services)
+	if err != nil {
 		return err
 	}
 	period, err := lowMoneyNoticePeriod(ctx, q)
 	if err != nil {
 		return err
 	}
-	cost, prior := map[string]int64{}, map[string]dbsqlc.LowBalanceLevelsRow{}
+	prior := map[string]dbsqlc.LowBalanceLevelsRow{}
 	var currencies []string
-	for _, c := range costs {
-		cost[c.Currency] = saturated(c.DailyCost)
-		currencies = append(currencies, c.Currency)
+	for cur := range cost {
+		currencies = append(currencies, cur)
 	}
 	for _, l := range levels {
 		prior[l.Currency] = l
@@ -140,12 +144,39 @@ func lowMoneyNoticePeriod(ctx context.Context, q *dbsqlc.Queries) ([]int, error)
 
 func sameLevel(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
-// saturated is a sum of prices as int64; one beyond it (thousands of
-// services at the highest price) is MaxInt64: the balance lasts 0 days.
-func saturated(n pgtype.Numeric) int64 {
-	v, err := n.Int64Value()
-	if err != nil || !v.Valid {
-		return math.MaxInt64
+// dailyCosts sums, per currency, what the daily services are charged a
+// day: each price less the customer's discount valid at the start of its
+// next period (its paid-until date), chosen as ChargePeriod chooses it
+// (billing.BestDiscount). A service discounted to nothing costs nothing. A
+// sum beyond int64 (thousands of services at the highest price) is
+// MaxInt64: the balance lasts 0 days.
+func dailyCosts(ctx context.Context, q *dbsqlc.Queries, customerID int64, services []dbsqlc.LowBalanceDailyServicesRow) (map[string]int64, error) {
+	cost := map[string]int64{}
+	if len(services) == 0 {
+		return cost, nil
 	}
-	return v.Int64
+	rows, err := q.DiscountList(ctx, customerID)
+	if err != nil {
+		return nil, err
+	}
+	discounts := fromRows(rows, discountFromRow)
+	now := time.Now()
+	for _, sv := range services {
+		at := now
+		if sv.PaidUntil != nil {
+			at = *sv.PaidUntil
+		}
+		price := sv.Price
+		if _, off, ok := billing.BestDiscount(discounts, sv.ProductID, sv.Currency, at, price); ok {
+			price -= off
+		}
+		sum := cost[sv.Currency]
+		if price > math.MaxInt64-sum {
+			sum = math.MaxInt64
+		} else {
+			sum += price
+		}
+		cost[sv.Currency] = sum
+	}
+	return cost, nil
 }

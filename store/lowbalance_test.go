@@ -405,3 +405,49 @@ func BenchmarkLowBalanceWatch(bm *testing.B) {
 		}
 	}
 }
+
+// TestLowBalanceCountsTheDiscount: the days a balance lasts are counted with
+// what the daily services are charged, the price less the customer's
+// discount, as the renewals charge it: a 50% discount makes 8.50 EUR last 17
+// days of a 1.00 EUR service, not 8; a service discounted to nothing costs
+// nothing a day, so a balance of 0 is never told it lasts 0 days.
+func TestLowBalanceCountsTheDiscount(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rec := &lowBalanceRecorder{}
+	b.store.SetLowBalanceNotifier(rec.notify)
+	vps := b.dailyProduct(t, 100, "EUR", 1)
+
+	half := b.newCustomer(t)
+	_, err := b.store.CreateDiscount(b.ctx, half.ID, billing.DiscountInput{PercentBP: ptr(5000), ValidFrom: &periodFrom})
+	require.NoError(t, err)
+	b.payment(t, half.ID, 900, "EUR")
+	require.Empty(t, rec.take(), "no daily service yet")
+	sub := b.daily(t, half, vps)
+	balance := func(c billing.Customer) int64 {
+		t.Helper()
+		bal, err := b.store.Balance(b.ctx, c.ID)
+		require.NoError(t, err)
+		return bal.Of("EUR")
+	}
+	require.Equal(t, int64(850), balance(half), "the first day charged at 0.50")
+	require.Empty(t, rec.take(), "8.50 EUR at 0.50 a day: 17 days")
+	_, err = b.store.ChargePeriod(b.ctx, dayCharge(vps, sub, 2))
+	require.NoError(t, err)
+	require.Equal(t, int64(800), balance(half))
+	require.Empty(t, rec.take(), "16 days")
+	b.adjust(t, half.ID, -350, "EUR")
+	require.Equal(t, int64(450), balance(half))
+	require.Equal(t, []store.LowBalance{{CustomerID: half.ID, Currency: "EUR", Balance: 450, DailyCost: 50, DaysLeft: 9,
+		Level: 10, Crossing: 1}}, rec.take(), "9 days at 0.50 a day")
+
+	free := b.newCustomer(t)
+	_, err = b.store.CreateDiscount(b.ctx, free.ID, billing.DiscountInput{PercentBP: ptr(10000), ValidFrom: &periodFrom})
+	require.NoError(t, err)
+	fsub := b.daily(t, free, vps)
+	require.Equal(t, int64(0), balance(free), "nothing charged")
+	require.Empty(t, rec.take(), "a free service: no daily cost, no notice")
+	_, err = b.store.ChargePeriod(b.ctx, dayCharge(vps, fsub, 2))
+	require.NoError(t, err)
+	require.Empty(t, rec.take(), "the next free day")
+}

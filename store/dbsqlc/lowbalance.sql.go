@@ -7,38 +7,44 @@ package dbsqlc
 
 import (
 	"context"
-
-	"github.com/jackc/pgx/v5/pgtype"
+	"time"
 )
 
-const lowBalanceDailyCosts = `-- name: LowBalanceDailyCosts :many
-SELECT p.currency::text AS currency, sum(p.price)::numeric AS daily_cost
+const lowBalanceDailyServices = `-- name: LowBalanceDailyServices :many
+SELECT s.product_id, p.price, p.currency::text AS currency, s.paid_until
 FROM subscriptions s JOIN products p ON p.id = s.product_id
 WHERE s.customer_id = $1 AND s.status = 'active' AND s.auto_renew
   AND p.period_unit = 'day' AND p.period_count = 1 AND p.price > 0
-GROUP BY p.currency
-ORDER BY p.currency
+ORDER BY s.id
 `
 
-type LowBalanceDailyCostsRow struct {
-	Currency  string         `db:"currency"`
-	DailyCost pgtype.Numeric `db:"daily_cost"`
+type LowBalanceDailyServicesRow struct {
+	ProductID int64      `db:"product_id"`
+	Price     int64      `db:"price"`
+	Currency  string     `db:"currency"`
+	PaidUntil *time.Time `db:"paid_until"`
 }
 
-// LowBalanceDailyCosts sums, per currency, the prices of the customer's
-// services charged every day: active, renewed automatically, of a product
-// billed per day with a period of one day. An index scan of the customer's
-// active subscriptions (subscriptions_customer_idx). Summed in numeric.
-func (q *Queries) LowBalanceDailyCosts(ctx context.Context, customerID int64) ([]LowBalanceDailyCostsRow, error) {
-	rows, err := q.db.Query(ctx, lowBalanceDailyCosts, customerID)
+// LowBalanceDailyServices lists the customer's services charged every day:
+// active, renewed automatically, of a product billed per day with a period
+// of one day, with its price, currency and the start of its next period (its
+// paid-until date), where the customer's discount is chosen. An index scan of
+// the customer's active subscriptions (subscriptions_customer_idx).
+func (q *Queries) LowBalanceDailyServices(ctx context.Context, customerID int64) ([]LowBalanceDailyServicesRow, error) {
+	rows, err := q.db.Query(ctx, lowBalanceDailyServices, customerID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []LowBalanceDailyCostsRow
+	var items []LowBalanceDailyServicesRow
 	for rows.Next() {
-		var i LowBalanceDailyCostsRow
-		if err := rows.Scan(&i.Currency, &i.DailyCost); err != nil {
+		var i LowBalanceDailyServicesRow
+		if err := rows.Scan(
+			&i.ProductID,
+			&i.Price,
+			&i.Currency,
+			&i.PaidUntil,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -1,14 +1,14 @@
--- LowBalanceDailyCosts sums, per currency, the prices of the customer's
--- services charged every day: active, renewed automatically, of a product
--- billed per day with a period of one day. An index scan of the customer's
--- active subscriptions (subscriptions_customer_idx). Summed in numeric.
--- name: LowBalanceDailyCosts :many
-SELECT p.currency::text AS currency, sum(p.price)::numeric AS daily_cost
+-- LowBalanceDailyServices lists the customer's services charged every day:
+-- active, renewed automatically, of a product billed per day with a period
+-- of one day, with its price, currency and the start of its next period (its
+-- paid-until date), where the customer's discount is chosen. An index scan of
+-- the customer's active subscriptions (subscriptions_customer_idx).
+-- name: LowBalanceDailyServices :many
+SELECT s.product_id, p.price, p.currency::text AS currency, s.paid_until
 FROM subscriptions s JOIN products p ON p.id = s.product_id
 WHERE s.customer_id = @customer_id AND s.status = 'active' AND s.auto_renew
   AND p.period_unit = 'day' AND p.period_count = 1 AND p.price > 0
-GROUP BY p.currency
-ORDER BY p.currency;
+ORDER BY s.id;
 
 -- name: LowBalanceLevels :many
 SELECT currency::text AS currency, level, crossings FROM low_balance_levels
