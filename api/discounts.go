@@ -17,6 +17,9 @@ func (s *Server) listDiscounts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	for i := range ds {
+		ds[i] = forViewer(c, ds[i])
+	}
 	return c.JSON(http.StatusOK, map[string]any{"items": ds})
 }
 
@@ -45,7 +48,15 @@ func (s *Server) getDiscount(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, d)
+	return c.JSON(http.StatusOK, forViewer(c, d))
+}
+
+// forViewer is d as the caller may see it: a client doesn't see staff's note.
+func forViewer(c echo.Context, d billing.Discount) billing.Discount {
+	if principalOf(c).IsClient() {
+		d.Note = ""
+	}
+	return d
 }
 
 func (s *Server) updateDiscount(c echo.Context) error {

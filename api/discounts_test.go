@@ -189,3 +189,28 @@ func TestInvoiceShowsDiscount(t *testing.T) {
 		require.Contains(t, text, want)
 	}
 }
+
+// TestClientsDontSeeDiscountNotes: a discount's note is staff's (why it was
+// given); the customer's client reads the discount without it.
+func TestClientsDontSeeDiscountNotes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id, _ := b.newCustomer()
+	base := "/api/v1/customers/" + id + "/discounts"
+	status, body := b.do("POST", base, `{"percent_bp": 500, "note": "complained twice; keep them"}`)
+	require.Equal(t, http.StatusCreated, status, "%v", body)
+	discount := jsonID(body)
+	_, body = b.do("GET", base+"/"+discount, "")
+	require.Equal(t, "complained twice; keep them", body["note"], "staff see it")
+
+	users, err := b.store.Users(t.Context(), mustID(t, id))
+	require.NoError(t, err)
+	client := b.session(store.Session{Kind: billing.ActorClient, UserID: users[0].ID, CustomerID: mustID(t, id)})
+	status, body = b.doAs(client, "GET", base+"/"+discount, "")
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, "", body["note"])
+	require.EqualValues(t, 500, body["percent_bp"])
+	status, body = b.doAs(client, "GET", base, "")
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, "", body["items"].([]any)[0].(map[string]any)["note"])
+}
