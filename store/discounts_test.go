@@ -181,3 +181,18 @@ func TestDiscountsCRUD(t *testing.T) {
 	_, err = b.store.CreateDiscount(b.ctx, other.ID, billing.DiscountInput{PercentBP: pct(10)})
 	require.Equal(t, billing.ECONFLICT, billing.ErrorCode(err), "a deleted customer gets no discount")
 }
+
+// TestRetriedChargeMadeFreeFindsTheCharge: a period charged, then retried
+// after a discount of 100% valid from its start was given (the activity's
+// answer was lost), reports the charge made; it doesn't turn it free.
+func TestRetriedChargeMadeFreeFindsTheCharge(t *testing.T) {
+	t.Parallel()
+	b := bundle{ctx: t.Context(), store: store.New(dbtest.OwnPool(t))}
+	c := b.newCustomer(t)
+	p, sub := b.order(t, c)
+	e1 := b.chargeAt(t, p, sub, 1, periodFrom)
+	require.Equal(t, int64(1299), e1.Amount)
+	b.discount(t, c, billing.DiscountInput{PercentBP: pct(10000), ValidFrom: at(periodFrom.AddDate(-1, 0, 0))})
+	retry := b.chargeAt(t, p, sub, 1, periodFrom)
+	require.Equal(t, e1, retry, "the retry finds the period's charge")
+}

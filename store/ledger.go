@@ -231,8 +231,13 @@ func (s *Store) Charge(ctx context.Context, c billing.Charge) (billing.LedgerEnt
 // charge writes c (see Charge) and reports whether it wrote it now: false
 // for a replay or a free product.
 func charge(ctx context.Context, q *dbsqlc.Queries, c billing.Charge) (billing.LedgerEntry, bool, error) {
-	if c.Amount == 0 {
-		return billing.LedgerEntry{}, false, nil // a free product: nothing to write
+	if c.Amount == 0 { // a free product or period: nothing to write
+		// unless a first attempt, at a price since discounted, wrote it.
+		row, err := q.LedgerGetByKey(ctx, c.IdempotencyKey)
+		if err == pgx.ErrNoRows {
+			return billing.LedgerEntry{}, false, nil
+		}
+		return entryFromRow(row), false, err
 	}
 	terms, err := q.CustomerChargeTermsForUpdate(ctx, c.CustomerID)
 	if err != nil {
