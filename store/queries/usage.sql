@@ -80,3 +80,9 @@ SELECT EXISTS (SELECT 1 FROM usage_periods WHERE subscription_id = @subscription
 
 -- name: UsagePeriodsOpen :one
 SELECT count(*) FROM usage_periods WHERE subscription_id = @subscription_id AND closed_at IS NULL;
+
+-- UsageEventsCounted returns which of keys were counted before (a resent
+-- batch is duplicates, even once its period is closed).
+-- name: UsageEventsCounted :many
+SELECT idempotency_key FROM usage_events
+WHERE subscription_id = @subscription_id::bigint AND idempotency_key = ANY(@keys::text[]);
