@@ -116,3 +116,32 @@ func TestResentBatchAfterTheCloseIsDuplicates(t *testing.T) {
 	require.EqualValues(t, 1, u.Resources[0].Used)
 
 }
+
+// TestIngestRefusesEventsAfterThePaidPeriod: an event dated at or after the
+// service's paid-until date, sent before the renewal has charged the next
+// period, is refused (409, naming it: send it again after the renewal);
+// before, it counted in the period that had ended, against that period's
+// included amounts, and was charged as that period's overage.
+func TestIngestRefusesEventsAfterThePaidPeriod(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.newCustomer(t)
+	_, sub := b.metered(t, c, 0)
+	until := periodFrom.AddDate(0, 1, 0)
+	now := until.Add(2 * time.Minute) // the renewal has not run yet
+	last := until.Add(-time.Second)
+	in, err := b.store.IngestUsage(b.ctx, sub.ID, events(last,
+		billing.UsageEvent{Resource: "minutes", Quantity: 10, IdempotencyKey: "last"}), now, 90)
+	require.NoError(t, err, "the period's last second counts in it")
+	require.Equal(t, 1, in.Accepted)
+
+	_, err = b.store.IngestUsage(b.ctx, sub.ID, []billing.UsageEvent{
+		{Resource: "minutes", Quantity: 1, IdempotencyKey: "a", At: &last},
+		{Resource: "minutes", Quantity: 500, IdempotencyKey: "next-month", At: &until}}, now, 90)
+	require.Equal(t, billing.ECONFLICT, billing.ErrorCode(err), "%v", err)
+	require.Contains(t, err.Error(), "events[1].at")
+	u, err := b.store.Usage(b.ctx, sub.ID, 1)
+	require.NoError(t, err)
+	require.EqualValues(t, 10, u.Resources[1].Used, "nothing of the refused batch counted")
+	require.EqualValues(t, 0, u.OverageAmount)
+}
