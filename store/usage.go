@@ -127,6 +127,10 @@ func (s *Store) IngestUsage(ctx context.Context, subscriptionID int64, events []
 			return billing.Errorf(billing.ECONFLICT, "subscription %d has no charged period yet: usage is counted from its first charge", subscriptionID)
 		}
 		periods := fromRows(rows, periodFromRow)
+		sub, err := q.SubscriptionGet(ctx, subscriptionID)
+		if err != nil {
+			return err
+		}
 		keys := make([]string, len(events))
 		for i, e := range events {
 			keys[i] = e.IdempotencyKey
@@ -151,6 +155,11 @@ func (s *Store) IngestUsage(ctx context.Context, subscriptionID int64, events []
 			}
 			if ats[i].After(now.Add(billing.UsageClockSkew)) {
 				return eventError(billing.EINVALID, i, "at", fmt.Sprintf("is after now (%s): usage is reported once used", now.UTC().Format(time.RFC3339)))
+			}
+			if sub.PaidUntil != nil && !ats[i].Before(*sub.PaidUntil) {
+				// Not the ended period's: the next one is not charged yet.
+				return eventError(billing.ECONFLICT, i, "at", fmt.Sprintf("is at or after the end of the service's paid time (%s): the next period is not charged yet; send it again once it is",
+					sub.PaidUntil.UTC().Format(time.RFC3339)))
 			}
 			j := -1
 			for k, p := range periods {
