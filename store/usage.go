@@ -116,6 +116,9 @@ func eventError(code string, i int, field, msg string) error {
 func (s *Store) IngestUsage(ctx context.Context, subscriptionID int64, events []billing.UsageEvent, now time.Time, pct int) (Ingested, error) {
 	out := Ingested{UsageResult: billing.UsageResult{DuplicateIndexes: []int{}}}
 	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		if err := q.UsageCustomerShare(ctx, subscriptionID); err != nil {
+			return err
+		}
 		rows, err := q.UsagePeriodsForIngest(ctx, subscriptionID)
 		if err != nil {
 			return err

@@ -76,6 +76,19 @@ func (q *Queries) ProductResourcesDelete(ctx context.Context, productID int64) e
 	return err
 }
 
+const usageCustomerShare = `-- name: UsageCustomerShare :exec
+SELECT 1 FROM customers c JOIN subscriptions s ON s.customer_id = c.id WHERE s.id = $1::bigint FOR KEY SHARE OF c
+`
+
+// UsageCustomerShare takes the subscription's customer FOR KEY SHARE first:
+// closing a period (ChargeOverage) locks the customer, then the period, and
+// an ingest takes them in that order too (its notices reference the
+// customer), so the two wait instead of deadlocking.
+func (q *Queries) UsageCustomerShare(ctx context.Context, subscriptionID int64) error {
+	_, err := q.db.Exec(ctx, usageCustomerShare, subscriptionID)
+	return err
+}
+
 const usageEventsCounted = `-- name: UsageEventsCounted :many
 SELECT idempotency_key FROM usage_events
 WHERE subscription_id = $1::bigint AND idempotency_key = ANY($2::text[])
