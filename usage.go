@@ -15,6 +15,10 @@ const (
 	MaxResources     = 20
 )
 
+// UsageClockSkew is how far after now an event's time may be (a reporting
+// clock a little ahead); a later one is refused.
+const UsageClockSkew = 5 * time.Minute
+
 // Resource is something a product's service consumes and that is counted
 // per period: an amount is included, each unit beyond costs OveragePrice
 // (minor units of the product's currency).

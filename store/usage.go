@@ -116,6 +116,9 @@ func eventError(code string, i int, field, msg string) error {
 func (s *Store) IngestUsage(ctx context.Context, subscriptionID int64, events []billing.UsageEvent, now time.Time, pct int) (Ingested, error) {
 	out := Ingested{UsageResult: billing.UsageResult{DuplicateIndexes: []int{}}}
 	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		if err := q.UsageCustomerShare(ctx, subscriptionID); err != nil {
+			return err
+		}
 		rows, err := q.UsagePeriodsForIngest(ctx, subscriptionID)
 		if err != nil {
 			return err
@@ -127,12 +130,39 @@ func (s *Store) IngestUsage(ctx context.Context, subscriptionID int64, events []
 			return billing.Errorf(billing.ECONFLICT, "subscription %d has no charged period yet: usage is counted from its first charge", subscriptionID)
 		}
 		periods := fromRows(rows, periodFromRow)
+		sub, err := q.SubscriptionGet(ctx, subscriptionID)
+		if err != nil {
+			return err
+		}
+		keys := make([]string, len(events))
+		for i, e := range events {
+			keys[i] = e.IdempotencyKey
+		}
+		counted, err := q.UsageEventsCounted(ctx, dbsqlc.UsageEventsCountedParams{SubscriptionID: subscriptionID, Keys: keys})
+		if err != nil {
+			return err
+		}
+		before := map[string]bool{} // resent: a duplicate, whatever its period is now
+		for _, k := range counted {
+			before[k] = true
+		}
 		in := make([]int, len(events)) // the index in periods of each event's period
 		ats := make([]time.Time, len(events))
 		for i, e := range events {
 			ats[i] = now
 			if e.At != nil {
 				ats[i] = *e.At
+			}
+			if before[e.IdempotencyKey] {
+				continue
+			}
+			if ats[i].After(now.Add(billing.UsageClockSkew)) {
+				return eventError(billing.EINVALID, i, "at", fmt.Sprintf("is after now (%s): usage is reported once used", now.UTC().Format(time.RFC3339)))
+			}
+			if sub.PaidUntil != nil && !ats[i].Before(*sub.PaidUntil) {
+				// Not the ended period's: the next one is not charged yet.
+				return eventError(billing.ECONFLICT, i, "at", fmt.Sprintf("is at or after the end of the service's paid time (%s): the next period is not charged yet; send it again once it is",
+					sub.PaidUntil.UTC().Format(time.RFC3339)))
 			}
 			j := -1
 			for k, p := range periods {
@@ -224,6 +254,14 @@ func (s *Store) IngestUsage(ctx context.Context, subscriptionID int64, events []
 				out.Crossings = append(out.Crossings, Crossing{Period: g.period, PeriodFrom: periods[j].PeriodFrom,
 					PeriodUntil: periods[j].PeriodUntil, ProductName: product.Name, Resource: r, Used: used,
 					Percent: used * 100 / r.Included})
+			}
+		}
+		// A period's overage must stay chargeable (at most MaxAmount).
+		for j, p := range periods {
+			if slices.ContainsFunc(groups, func(g group) bool { return g.period == p.Period }) {
+				if _, err := usageOf(ctx, q, periods[j]); err != nil {
+					return billing.Errorf(billing.ErrorCode(err), "%v; nothing of the batch was counted", billing.ErrorMessage(err))
+				}
 			}
 		}
 		return nil

@@ -83,7 +83,14 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 	// it replay with the old behaviour (DefaultVersion).
 	lifecycle := workflow.GetVersion(ctx, "lifecycle-2", workflow.DefaultVersion, 1)
 	w.updatesFirst, w.announces, w.chargeFromNow, w.ordersExpire = lifecycle >= 1, lifecycle >= 1, lifecycle >= 1, lifecycle >= 1
-	w.overage = workflow.GetVersion(ctx, "usage-overage", workflow.DefaultVersion, 1) >= 1
+	usage := workflow.GetVersion(ctx, "usage-overage", workflow.DefaultVersion, 2)
+	w.overage = usage >= 1
+	if usage >= 2 && !w.st.UsageTracked {
+		// A run before this (one recorded before usage-overage) may have
+		// charged metered periods without tracking them: look once.
+		w.st.OpenUsage = w.st.OpenUsage || w.st.Period > 0
+		w.st.UsageTracked = true
+	}
 	if !w.in.UpdatesUntil.IsZero() && !w.st.LicenseUpdates && w.st.UpdatesSetAt.IsZero() {
 		w.trackUpdates(ctx, w.in.UpdatesUntil) // a license ordered with an updates-until date
 	}

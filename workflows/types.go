@@ -89,6 +89,9 @@ type SubscriptionState struct {
 	// is charged when it ends (chargeOverage). False for services whose
 	// products declare no resources: they run no overage activity.
 	OpenUsage bool
+	// UsageTracked: OpenUsage has been kept by every run since the
+	// service's periods began, or looked at once (usage-overage version 2).
+	UsageTracked bool
 	// Policy is the policy of the stored settings, read with the last charge
 	// (the order's or a renewal's): the milestones up to the next charge
 	// fall by it. Nil: none read yet, the input's Policy holds.

@@ -76,6 +76,51 @@ func (q *Queries) ProductResourcesDelete(ctx context.Context, productID int64) e
 	return err
 }
 
+const usageCustomerShare = `-- name: UsageCustomerShare :exec
+SELECT 1 FROM customers c JOIN subscriptions s ON s.customer_id = c.id WHERE s.id = $1::bigint FOR KEY SHARE OF c
+`
+
+// UsageCustomerShare takes the subscription's customer FOR KEY SHARE first:
+// closing a period (ChargeOverage) locks the customer, then the period, and
+// an ingest takes them in that order too (its notices reference the
+// customer), so the two wait instead of deadlocking.
+func (q *Queries) UsageCustomerShare(ctx context.Context, subscriptionID int64) error {
+	_, err := q.db.Exec(ctx, usageCustomerShare, subscriptionID)
+	return err
+}
+
+const usageEventsCounted = `-- name: UsageEventsCounted :many
+SELECT idempotency_key FROM usage_events
+WHERE subscription_id = $1::bigint AND idempotency_key = ANY($2::text[])
+`
+
+type UsageEventsCountedParams struct {
+	SubscriptionID int64    `db:"subscription_id"`
+	Keys           []string `db:"keys"`
+}
+
+// UsageEventsCounted returns which of keys were counted before (a resent
+// batch is duplicates, even once its period is closed).
+func (q *Queries) UsageEventsCounted(ctx context.Context, arg UsageEventsCountedParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, usageEventsCounted, arg.SubscriptionID, arg.Keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var idempotency_key string
+		if err := rows.Scan(&idempotency_key); err != nil {
+			return nil, err
+		}
+		items = append(items, idempotency_key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const usageEventsInsert = `-- name: UsageEventsInsert :many
 INSERT INTO usage_events (subscription_id, idempotency_key, period, resource, quantity, at)
 SELECT $1::bigint, unnest($2::text[]), unnest($3::integer[]), unnest($4::text[]),

@@ -80,3 +80,16 @@ SELECT EXISTS (SELECT 1 FROM usage_periods WHERE subscription_id = @subscription
 
 -- name: UsagePeriodsOpen :one
 SELECT count(*) FROM usage_periods WHERE subscription_id = @subscription_id AND closed_at IS NULL;
+
+-- UsageEventsCounted returns which of keys were counted before (a resent
+-- batch is duplicates, even once its period is closed).
+-- name: UsageEventsCounted :many
+SELECT idempotency_key FROM usage_events
+WHERE subscription_id = @subscription_id::bigint AND idempotency_key = ANY(@keys::text[]);
+
+-- UsageCustomerShare takes the subscription's customer FOR KEY SHARE first:
+-- closing a period (ChargeOverage) locks the customer, then the period, and
+-- an ingest takes them in that order too (its notices reference the
+-- customer), so the two wait instead of deadlocking.
+-- name: UsageCustomerShare :exec
+SELECT 1 FROM customers c JOIN subscriptions s ON s.customer_id = c.id WHERE s.id = @subscription_id::bigint FOR KEY SHARE OF c;
