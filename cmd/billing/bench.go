@@ -484,7 +484,10 @@ func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
 			return err
 		}
 		state := &workflows.SubscriptionState{Status: billing.SubscriptionActive, Period: 1, PeriodStart: time.Now(), PaidUntil: at,
-			AutoRenew: true, Plan: plan, Done: []string{"incoming", "insufficient_funds:1", "insufficient_funds:0"}}
+			AutoRenew: true, Plan: plan, Done: []string{"incoming", "insufficient_funds:1", "insufficient_funds:0"},
+			// A service of today's code, whose runs kept track of usage (a run
+			// from before usage-overage looks for open periods once more).
+			UsageTracked: true}
 		runs[i].id = billing.SubscriptionWorkflowID(order.Subscription.ID)
 		runs[i].run, err = b.m.Workflows.Start(b.ctx, workflows.SubscriptionInput{SubscriptionID: order.Subscription.ID, CustomerID: ids[i],
 			AutoRenew: true, Policy: b.m.Config.Settings.Policy(), State: state}, p)
