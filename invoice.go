@@ -80,3 +80,10 @@ type InvoiceFilter struct {
 	Until      *time.Time
 	PageRequest
 }
+
+// AsIssued is inv as it was issued: paid, before any credit note. The "new
+// invoice" mail attaches this document, whenever it is sent.
+func (inv Invoice) AsIssued() Invoice {
+	inv.Status, inv.Credited, inv.CreditNotes = InvoicePaid, 0, []CreditNoteRef{}
+	return inv
+}

@@ -63,7 +63,7 @@ func (a *Activities) documentPDF(ctx context.Context, n billing.Notice) (files [
 		if err != nil {
 			return nil, true, err
 		}
-		name, err = inv.Number, invoicedoc.InvoicePDF(&buf, inv)
+		name, err = inv.Number, invoicedoc.InvoicePDF(&buf, inv.AsIssued()) // as issued, even if credited since
 		if err != nil {
 			return nil, true, err
 		}

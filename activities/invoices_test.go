@@ -157,3 +157,47 @@ func TestInvoiceIssuedNotice(t *testing.T) {
 	check(msgs[2:], "Credit note "+cn.Number+" for invoice "+inv.Number, cn.Number+".pdf", "Credit note "+cn.Number,
 		"Corrects invoice "+inv.Number, "2.50 EUR", "Total credited")
 }
+
+// TestNewInvoiceMailAttachesTheInvoiceAsIssued: an invoice credited before
+// its "new invoice" mail goes out is still attached as it was issued (paid,
+// no credit note); the credit note has its own mail.
+func TestNewInvoiceMailAttachesTheInvoiceAsIssued(t *testing.T) {
+	t.Parallel()
+	f := setupOn(t, dbtest.OwnPool(t), billing.ProductInput{})
+	srv, err := smtptest.Start()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	m, err := mail.NewSMTP(srv.Addr, "", "", "none")
+	require.NoError(t, err)
+	f.acts.Mail = m
+	on := true
+	_, err = f.st.UpdateSettings(f.ctx, billing.DefaultSettings(), billing.SettingsUpdate{AutoInvoicing: &on})
+	require.NoError(t, err)
+	_, err = f.st.Adjust(f.ctx, f.cust.ID, billing.Adjustment{Kind: billing.Credit, Amount: 1000, Currency: "EUR",
+		Reference: "funds", IdempotencyKey: "funds-" + rand.Text()})
+	require.NoError(t, err)
+	_, err = f.acts.ChargePeriod(f.ctx, activities.ChargePeriodInput{SubscriptionID: f.sub.ID, CustomerID: f.cust.ID, Period: 1, From: time.Now()})
+	require.NoError(t, err)
+	_, err = f.acts.RefundPeriod(f.ctx, activities.RefundPeriodInput{SubscriptionID: f.sub.ID, CustomerID: f.cust.ID, Period: 1})
+	require.NoError(t, err)
+	inv, err := f.st.InvoiceByChargeKey(f.ctx, activities.PeriodChargeKey(f.sub.ID, 1))
+	require.NoError(t, err)
+	require.Equal(t, billing.InvoiceCredited, inv.Status, "credited before any mail went out")
+
+	f.redeliver(t)
+	found := false
+	for _, msg := range srv.Messages() {
+		if msg.Subject != "New invoice "+inv.Number {
+			continue
+		}
+		for _, p := range leaves(t, msg.Header, strings.NewReader(msg.Body)) {
+			if p.contentType == "application/pdf" {
+				found = true
+				text := pdfText(t, p.content)
+				require.Contains(t, text, "Status: paid")
+				require.NotContains(t, text, "Credit note")
+			}
+		}
+	}
+	require.True(t, found, "the new invoice mail with its PDF")
+}
