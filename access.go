@@ -20,12 +20,13 @@ const (
 	PermSubsWrite      = "subscriptions.write" // order, suspend, resume, cancel, renew, extend, change
 	PermNoticesWrite   = "notices.write"       // write message templates, preview them, resend notifications
 	PermSettingsManage = "settings.manage"     // change the global settings
+	PermSupportManage  = "support.manage"      // departments and their staff, shared pre-defined replies, support incidents
 )
 
 // Permissions lists every permission.
 var Permissions = []string{PermCustomersRead, PermCustomersWrite, PermProductsWrite,
 	PermPaymentsRead, PermPaymentsWrite, PermLedgerWrite, PermImpersonate, PermAuditRead, PermStaffManage,
-	PermSubsRead, PermSubsWrite, PermNoticesWrite, PermSettingsManage}
+	PermSubsRead, PermSubsWrite, PermNoticesWrite, PermSettingsManage, PermSupportManage}
 
 // Staff roles.
 const (
@@ -45,15 +46,17 @@ const (
 
 // Principal is the authenticated caller of a request.
 type Principal struct {
-	Kind        string     `json:"kind"`
-	StaffID     int64      `json:"staff_id,omitempty"`
-	Role        string     `json:"role,omitempty"`
-	Permissions []string   `json:"permissions,omitempty"`
-	UserID      int64      `json:"user_id,omitempty"`
-	CustomerID  int64      `json:"customer_id,omitempty"`
-	APIKeyID    int64      `json:"api_key_id,omitempty"`
-	SessionID   int64      `json:"session_id,omitempty"`
-	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	Kind        string   `json:"kind"`
+	StaffID     int64    `json:"staff_id,omitempty"`
+	Role        string   `json:"role,omitempty"`
+	Permissions []string `json:"permissions,omitempty"`
+	UserID      int64    `json:"user_id,omitempty"`
+	CustomerID  int64    `json:"customer_id,omitempty"`
+	APIKeyID    int64    `json:"api_key_id,omitempty"`
+	SessionID   int64    `json:"session_id,omitempty"`
+	// DepartmentIDs are the support departments a staff member belongs to.
+	DepartmentIDs []int64    `json:"department_ids,omitempty"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
 }
 
 // IsStaff reports whether p acts with staff rights (a staff session or an API key).
@@ -66,4 +69,11 @@ func (p Principal) IsClient() bool { return p.Kind == ActorClient || p.Kind == A
 // asks only for staff).
 func (p Principal) Can(perm string) bool {
 	return p.IsStaff() && (perm == "" || p.Role == RoleAdmin || slices.Contains(p.Permissions, perm))
+}
+
+// SeesDepartment reports whether p may see and answer the tickets of
+// department id: an admin sees every department's, other staff only their
+// own departments'.
+func (p Principal) SeesDepartment(id int64) bool {
+	return p.IsStaff() && (p.Role == RoleAdmin || slices.Contains(p.DepartmentIDs, id))
 }

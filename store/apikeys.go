@@ -57,6 +57,7 @@ func (s *Store) APIKeyOwner(ctx context.Context, keyID int64) (billing.Staff, er
 // PrincipalByAPIKey returns the staff principal of a live API key and marks it used.
 func (s *Store) PrincipalByAPIKey(ctx context.Context, keyHash []byte) (billing.Principal, error) {
 	r, err := s.q.APIKeyPrincipal(ctx, keyHash)
-	p := billing.Principal{Kind: billing.ActorAPIKey, APIKeyID: r.APIKeyID, StaffID: r.StaffID, Role: r.Role, Permissions: r.Permissions}
+	p := billing.Principal{Kind: billing.ActorAPIKey, APIKeyID: r.APIKeyID, StaffID: r.StaffID, Role: r.Role, Permissions: r.Permissions,
+		DepartmentIDs: r.DepartmentIds}
 	return p, dbError(err, "API key", "")
 }

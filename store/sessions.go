@@ -70,7 +70,7 @@ func (s *Store) PrincipalBySession(ctx context.Context, tokenHash []byte) (billi
 		p.CustomerID = *r.CustomerID
 	}
 	if p.Kind == billing.ActorStaff && r.Role != nil {
-		p.Role, p.Permissions = *r.Role, r.Permissions
+		p.Role, p.Permissions, p.DepartmentIDs = *r.Role, r.Permissions, r.DepartmentIds
 	}
 	return p, nil
 }

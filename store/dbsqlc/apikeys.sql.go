@@ -139,14 +139,17 @@ const aPIKeyPrincipal = `-- name: APIKeyPrincipal :one
 UPDATE api_keys k SET last_used_at = now()
 FROM staff st
 WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND st.id = k.staff_id AND st.status = 'active'
-RETURNING k.id AS api_key_id, st.id AS staff_id, st.role, st.permissions
+RETURNING k.id AS api_key_id, st.id AS staff_id, st.role, st.permissions,
+    coalesce((SELECT array_agg(sd.department_id ORDER BY sd.department_id) FROM staff_departments sd
+              WHERE sd.staff_id = st.id), '{}')::bigint[] AS department_ids
 `
 
 type APIKeyPrincipalRow struct {
-	APIKeyID    int64    `db:"api_key_id"`
-	StaffID     int64    `db:"staff_id"`
-	Role        string   `db:"role"`
-	Permissions []string `db:"permissions"`
+	APIKeyID      int64    `db:"api_key_id"`
+	StaffID       int64    `db:"staff_id"`
+	Role          string   `db:"role"`
+	Permissions   []string `db:"permissions"`
+	DepartmentIds []int64  `db:"department_ids"`
 }
 
 // APIKeyPrincipal finds the live key with key_hash of an active staff member and marks it used.
@@ -158,6 +161,7 @@ func (q *Queries) APIKeyPrincipal(ctx context.Context, keyHash []byte) (APIKeyPr
 		&i.StaffID,
 		&i.Role,
 		&i.Permissions,
+		&i.DepartmentIds,
 	)
 	return i, err
 }

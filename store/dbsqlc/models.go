@@ -97,6 +97,16 @@ type Customer struct {
 	DeletionWarnedAt          *time.Time  `db:"deletion_warned_at"`
 }
 
+type Department struct {
+	ID                int64     `db:"id"`
+	Name              string    `db:"name"`
+	ShowInSupport     bool      `db:"show_in_support"`
+	Email             string    `db:"email"`
+	RequiresIncidents bool      `db:"requires_incidents"`
+	CreatedAt         time.Time `db:"created_at"`
+	UpdatedAt         time.Time `db:"updated_at"`
+}
+
 type Discount struct {
 	ID         int64      `db:"id"`
 	CustomerID int64      `db:"customer_id"`
@@ -373,6 +383,11 @@ type Staff struct {
 	UpdatedAt    time.Time `db:"updated_at"`
 }
 
+type StaffDepartment struct {
+	StaffID      int64 `db:"staff_id"`
+	DepartmentID int64 `db:"department_id"`
+}
+
 type Subscription struct {
 	ID                int64      `db:"id"`
 	CustomerID        int64      `db:"customer_id"`
@@ -389,6 +404,49 @@ type Subscription struct {
 	AwaitingPayment   bool       `db:"awaiting_payment"`
 	UpdatesUntil      *time.Time `db:"updates_until"`
 	Parameters        []byte     `db:"parameters"`
+}
+
+type Ticket struct {
+	ID              int64      `db:"id"`
+	CustomerID      int64      `db:"customer_id"`
+	DepartmentID    int64      `db:"department_id"`
+	Subject         string     `db:"subject"`
+	Status          string     `db:"status"`
+	AssigneeID      *int64     `db:"assignee_id"`
+	OpenedByStaffID *int64     `db:"opened_by_staff_id"`
+	OpenedByUserID  *int64     `db:"opened_by_user_id"`
+	Source          string     `db:"source"`
+	ReplyToken      string     `db:"reply_token"`
+	CreatedAt       time.Time  `db:"created_at"`
+	UpdatedAt       time.Time  `db:"updated_at"`
+	LastMessageAt   time.Time  `db:"last_message_at"`
+	ClosedAt        *time.Time `db:"closed_at"`
+}
+
+type TicketAttachment struct {
+	ID          int64     `db:"id"`
+	TicketID    int64     `db:"ticket_id"`
+	MessageID   int64     `db:"message_id"`
+	Name        string    `db:"name"`
+	ContentType string    `db:"content_type"`
+	Size        int64     `db:"size"`
+	Sha256      []byte    `db:"sha256"`
+	Content     []byte    `db:"content"`
+	CreatedAt   time.Time `db:"created_at"`
+}
+
+type TicketMessage struct {
+	ID            int64     `db:"id"`
+	TicketID      int64     `db:"ticket_id"`
+	Kind          string    `db:"kind"`
+	AuthorUserID  *int64    `db:"author_user_id"`
+	AuthorStaffID *int64    `db:"author_staff_id"`
+	AuthorName    string    `db:"author_name"`
+	AuthorEmail   string    `db:"author_email"`
+	Body          string    `db:"body"`
+	Source        string    `db:"source"`
+	MailMessageID *string   `db:"mail_message_id"`
+	CreatedAt     time.Time `db:"created_at"`
 }
 
 type UsageEvent struct {

@@ -151,7 +151,9 @@ func (q *Queries) SessionParent(ctx context.Context, id int64) (*int64, error) {
 
 const sessionPrincipal = `-- name: SessionPrincipal :one
 SELECT s.id, s.kind, s.staff_id, s.user_id, s.customer_id, s.expires_at,
-    st.role, coalesce(st.permissions, '{}') AS permissions
+    st.role, coalesce(st.permissions, '{}') AS permissions,
+    coalesce((SELECT array_agg(sd.department_id ORDER BY sd.department_id) FROM staff_departments sd
+              WHERE sd.staff_id = s.staff_id), '{}')::bigint[] AS department_ids
 FROM sessions s
 LEFT JOIN staff st ON st.id = s.staff_id
 LEFT JOIN customers c ON c.id = s.customer_id
@@ -164,14 +166,15 @@ WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
 `
 
 type SessionPrincipalRow struct {
-	ID          int64     `db:"id"`
-	Kind        string    `db:"kind"`
-	StaffID     *int64    `db:"staff_id"`
-	UserID      *int64    `db:"user_id"`
-	CustomerID  *int64    `db:"customer_id"`
-	ExpiresAt   time.Time `db:"expires_at"`
-	Role        *string   `db:"role"`
-	Permissions []string  `db:"permissions"`
+	ID            int64     `db:"id"`
+	Kind          string    `db:"kind"`
+	StaffID       *int64    `db:"staff_id"`
+	UserID        *int64    `db:"user_id"`
+	CustomerID    *int64    `db:"customer_id"`
+	ExpiresAt     time.Time `db:"expires_at"`
+	Role          *string   `db:"role"`
+	Permissions   []string  `db:"permissions"`
+	DepartmentIds []int64   `db:"department_ids"`
 }
 
 // SessionPrincipal is who holds the live session with token_hash.
@@ -187,6 +190,7 @@ func (q *Queries) SessionPrincipal(ctx context.Context, tokenHash []byte) (Sessi
 		&i.ExpiresAt,
 		&i.Role,
 		&i.Permissions,
+		&i.DepartmentIds,
 	)
 	return i, err
 }

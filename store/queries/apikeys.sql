@@ -30,4 +30,6 @@ WHERE staff.id = (SELECT api_keys.staff_id FROM api_keys WHERE api_keys.id = $1)
 UPDATE api_keys k SET last_used_at = now()
 FROM staff st
 WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND st.id = k.staff_id AND st.status = 'active'
-RETURNING k.id AS api_key_id, st.id AS staff_id, st.role, st.permissions;
+RETURNING k.id AS api_key_id, st.id AS staff_id, st.role, st.permissions,
+    coalesce((SELECT array_agg(sd.department_id ORDER BY sd.department_id) FROM staff_departments sd
+              WHERE sd.staff_id = st.id), '{}')::bigint[] AS department_ids;

@@ -21,7 +21,9 @@ RETURNING id;
 -- SessionPrincipal is who holds the live session with token_hash.
 -- name: SessionPrincipal :one
 SELECT s.id, s.kind, s.staff_id, s.user_id, s.customer_id, s.expires_at,
-    st.role, coalesce(st.permissions, '{}') AS permissions
+    st.role, coalesce(st.permissions, '{}') AS permissions,
+    coalesce((SELECT array_agg(sd.department_id ORDER BY sd.department_id) FROM staff_departments sd
+              WHERE sd.staff_id = s.staff_id), '{}')::bigint[] AS department_ids
 FROM sessions s
 LEFT JOIN staff st ON st.id = s.staff_id
 LEFT JOIN customers c ON c.id = s.customer_id
