@@ -78,6 +78,8 @@ func (r PredefinedReply) VisibleTo(p Principal) bool {
 // and membership of it (an admin: any); a personal one its owner or an admin.
 func (r PredefinedReply) CheckKeeper(p Principal) error {
 	switch {
+	case !p.IsStaff():
+		return Errorf(EFORBIDDEN, "only staff keep pre-defined replies")
 	case r.StaffID != nil:
 		if *r.StaffID != p.StaffID && p.Role != RoleAdmin {
 			return Errorf(EFORBIDDEN, "only an admin keeps another staff member's personal replies; a personal reply of your own has staff_id %d", p.StaffID)
