@@ -104,8 +104,10 @@ func TestPredefinedReplyScopesJohnAndGary(t *testing.T) {
 	mine := func(token string) []string {
 		status, body := b.doAs(token, "GET", "/api/v1/predefined-replies?limit=200", "")
 		require.Equal(t, http.StatusOK, status, "%v", body)
-		return slices.DeleteFunc(replyNames(t, body), func(n string) bool { return !slices.Contains([]string{
-			"all " + u, "tech " + u, "sales " + u, "gary " + u, "john " + u}, n) })
+		return slices.DeleteFunc(replyNames(t, body), func(n string) bool {
+			return !slices.Contains([]string{
+				"all " + u, "tech " + u, "sales " + u, "gary " + u, "john " + u}, n)
+		})
 	}
 	require.Equal(t, []string{"all " + u, "john " + u, "tech " + u}, mine(johnToken))
 	require.Equal(t, []string{"all " + u, "gary " + u, "sales " + u, "tech " + u}, mine(garyToken))
@@ -143,8 +145,10 @@ func TestPredefinedReplyScopesJohnAndGary(t *testing.T) {
 		if status != http.StatusOK {
 			return status, nil
 		}
-		return status, slices.DeleteFunc(replyNames(t, body), func(n string) bool { return !slices.Contains([]string{
-			"all " + u, "tech " + u, "sales " + u, "gary " + u, "john " + u}, n) })
+		return status, slices.DeleteFunc(replyNames(t, body), func(n string) bool {
+			return !slices.Contains([]string{
+				"all " + u, "tech " + u, "sales " + u, "gary " + u, "john " + u}, n)
+		})
 	}
 	status, _ = inTicket(johnToken, salesTicket)
 	require.Equal(t, http.StatusNotFound, status, "John doesn't see a sales ticket")
