@@ -36,7 +36,7 @@ func (b *bundle) department(name string) billing.Department {
 	return d
 }
 
-// ticket inserts a ticket of customer in department, opened by user
+// ticketFor inserts a ticket of customer in department, opened by user
 // (0: by staff), straight into the table: tickets are another part's code.
 func ticketFor(t *testing.T, st *store.Store, customerID, departmentID, userID int64, subject string) int64 {
 	t.Helper()
