@@ -40,6 +40,8 @@ type fixture struct {
 	invoiceA      int64             // an invoice of A
 	discountA     billing.Discount  // a discount of A
 	creditNoteA   int64             // a credit note of invoiceA
+	replyID       int64             // a pre-defined reply for all departments, when the cell asks for one
+	replyTicketA  int64             // a ticket of A in a department no matrix staff member is in, when the cell asks for one
 	links         map[string]string // a usable one-time link token of A's main user, per purpose
 	markerA       string            // appears in A's data only
 	markerB       string
@@ -186,6 +188,7 @@ func matrixCells() map[string]cell {
 	staffOnly := func(success int) want { return want{unauth, forbid, forbid, forbid, success, success} }
 	anyStaff := func(success int) want { return want{unauth, forbid, forbid, success, success, success} }
 	textPath := func(f *fixture) string { return fmt.Sprint("/api/v1/message-texts/", f.textID) }
+	replyPath := func(f *fixture) string { return fmt.Sprint("/api/v1/predefined-replies/", f.replyID) }
 	everyone := func(status int) want { return want{status, status, status, status, status, status} }
 	signedIn := func(status int) want { return want{unauth, status, status, status, status, status} }
 	none := fixed("")
@@ -343,7 +346,19 @@ func matrixCells() map[string]cell {
 			none, own(ok)},
 		"GET /api/v1/credit-notes/:id/pdf": {func(f *fixture) string { return fmt.Sprint("/api/v1/credit-notes/", f.creditNoteA, "/pdf") },
 			none, own(ok)},
-		"GET /api/v1/payments/:id":         {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID) }, none, own(ok)},
+		"GET /api/v1/payments/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID) }, none, own(ok)},
+		// Pre-defined replies: any staff member uses one for all departments;
+		// keeping it needs support.manage. A ticket's replies need its department
+		// (the matrix's staff are in none; an admin sees every department).
+		"GET /api/v1/predefined-replies": {fixed("/api/v1/predefined-replies?limit=200"), none, anyStaff(ok)},
+		"POST /api/v1/predefined-replies": {fixed("/api/v1/predefined-replies"), func(f *fixture) string {
+			return `{"name": "Matrix ` + f.uniq + `", "body": "Hello [USER_NAME]"}`
+		}, staffOnly(created)},
+		"GET /api/v1/predefined-replies/:id":    {replyPath, none, anyStaff(ok)},
+		"PUT /api/v1/predefined-replies/:id":    {replyPath, fixed(`{"name": "Matrix put", "body": "Hello again"}`), staffOnly(ok)},
+		"DELETE /api/v1/predefined-replies/:id": {replyPath, none, staffOnly(noContent)},
+		"GET /api/v1/tickets/:id/predefined-replies": {func(f *fixture) string { return fmt.Sprint("/api/v1/tickets/", f.replyTicketA, "/predefined-replies") },
+			none, want{unauth, forbid, forbid, absent, absent, ok}},
 		"POST /api/v1/payments/:id/paid":   {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/paid") }, none, staffOnly(ok)},
 		"POST /api/v1/payments/:id/cancel": {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/cancel") }, none, staffOnly(ok)},
 	}
@@ -381,6 +396,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 					Category: "info", Subject: "Matrix", Text: "Hello"})
 				require.NoError(t, err)
 				f.textID = text.ID
+			}
+			if strings.Contains(key, "/predefined-replies/:id") {
+				reply, err := m.b.store.CreatePredefinedReply(t.Context(), billing.PredefinedReply{Name: "Matrix " + f.uniq, Body: "Hello"})
+				require.NoError(t, err)
+				f.replyID = reply.ID
+			}
+			if strings.Contains(key, "/tickets/:id/predefined-replies") {
+				d := m.b.department("Matrix")
+				f.replyTicketA = ticketFor(t, m.b.store, f.A.ID, d.ID, f.userA.ID, "Matrix "+f.markerA)
 			}
 			status, raw := m.b.raw(f.tokens[i], r.Method, c.path(f), c.body(f))
 			if status != c.want[i] {

@@ -234,6 +234,14 @@ func (s *Server) routes() {
 	v1.PUT("/message-texts/:id", s.updateMessageText, staffOnly(billing.PermNoticesWrite))
 	v1.DELETE("/message-texts/:id", s.deleteMessageText, staffOnly(billing.PermNoticesWrite))
 
+	// Pre-defined replies: any staff member; the handlers keep each to the replies of the caller's scopes.
+	v1.GET("/predefined-replies", s.listPredefinedReplies, staffOnly(""))
+	v1.POST("/predefined-replies", s.createPredefinedReply, staffOnly("")) // all, department: support.manage, checked in the handler
+	v1.GET("/predefined-replies/:id", s.getPredefinedReply, staffOnly(""))
+	v1.PUT("/predefined-replies/:id", s.updatePredefinedReply, staffOnly(""))
+	v1.DELETE("/predefined-replies/:id", s.deletePredefinedReply, staffOnly(""))
+	v1.GET("/tickets/:id/predefined-replies", s.ticketPredefinedReplies, staffOnly("")) // members of the ticket's department
+
 	v1.GET("/settings", s.getSettings, staffOnly(""))
 	v1.PATCH("/settings", s.updateSettings, staffOnly(billing.PermSettingsManage))
 

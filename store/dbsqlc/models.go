@@ -291,6 +291,17 @@ type Payment struct {
 	CancelledAt *time.Time `db:"cancelled_at"`
 }
 
+type PredefinedReply struct {
+	ID           int64     `db:"id"`
+	Name         string    `db:"name"`
+	Body         string    `db:"body"`
+	DepartmentID *int64    `db:"department_id"`
+	StaffID      *int64    `db:"staff_id"`
+	CreatedByID  *int64    `db:"created_by_id"`
+	CreatedAt    time.Time `db:"created_at"`
+	UpdatedAt    time.Time `db:"updated_at"`
+}
+
 type Product struct {
 	ID              int64     `db:"id"`
 	Name            string    `db:"name"`
