@@ -107,7 +107,8 @@ func objectOf(c echo.Context) (string, string) {
 	kind := map[string]string{"customers": "customer", "products": "product", "payments": "payment",
 		"staff": "staff", "api-keys": "api_key", "auth": "session", "subscriptions": "subscription",
 		"notice-templates": "notice_template", "message-templates": "message_template", "notifications": "notification",
-		"notification-events": "notification_event", "settings": "settings"}[segs[0]]
+		"notification-events": "notification_event", "settings": "settings",
+		"departments": "department", "tickets": "ticket"}[segs[0]]
 	if m := c.Param("milestone"); m != "" {
 		return kind, m
 	}

@@ -234,6 +234,21 @@ func (s *Server) routes() {
 	v1.PUT("/message-texts/:id", s.updateMessageText, staffOnly(billing.PermNoticesWrite))
 	v1.DELETE("/message-texts/:id", s.deleteMessageText, staffOnly(billing.PermNoticesWrite))
 
+	// The support center: departments, their staff, tickets. Staff see and
+	// answer the tickets of their departments (admins: all); the handlers
+	// answer 404 for any other ticket, as to a client naming another
+	// customer's.
+	v1.GET("/departments", s.listDepartments, signedIn) // a client: only the support center's, name and incidents
+	v1.POST("/departments", s.createDepartment, staffOnly(billing.PermSupportManage))
+	v1.GET("/departments/:id", s.getDepartment, staffOnly(billing.PermSupportManage))
+	v1.PATCH("/departments/:id", s.updateDepartment, staffOnly(billing.PermSupportManage))
+	v1.DELETE("/departments/:id", s.deleteDepartment, staffOnly(billing.PermSupportManage))
+	v1.POST("/tickets", s.createTicket, clientOrStaff(""))
+	v1.GET("/tickets", s.listTickets, clientOrStaff(""))
+	v1.GET("/tickets/:id", s.getTicket, clientOrStaff(""))
+	v1.PATCH("/tickets/:id", s.updateTicket, clientOrStaff(""))
+	v1.POST("/tickets/:id/messages", s.postTicketMessage, clientOrStaff(""))
+
 	v1.GET("/settings", s.getSettings, staffOnly(""))
 	v1.PATCH("/settings", s.updateSettings, staffOnly(billing.PermSettingsManage))
 

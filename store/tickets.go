@@ -148,6 +148,7 @@ func (s *Store) PostTicketMessage(ctx context.Context, in NewTicketMessage, chec
 			return err
 		}
 		out.Before = before
+		auditObject(ctx, "ticket", before.ID, before.CustomerID)
 		author, err := tx.fillAuthor(ctx, in.Author)
 		if err != nil {
 			return err
@@ -185,6 +186,7 @@ func (s *Store) UpdateTicket(ctx context.Context, id int64, up billing.TicketUpd
 			return err
 		}
 		out.Before = before
+		auditObject(ctx, "ticket", before.ID, before.CustomerID)
 		t := before
 		if up.Status != nil {
 			t.Status = *up.Status
