@@ -135,3 +135,40 @@ func TestTicketStatusRules(t *testing.T) {
 	require.Equal(t, billing.TicketOpen, reopened.Status)
 	require.Nil(t, reopened.ClosedAt)
 }
+
+// TestTicketAssignAndMoveConcurrently assigns a ticket to a member of its
+// department while another request moves it to a department that member is
+// not in. Under the ticket's row lock either order ends the same: the
+// ticket in the new department, assigned to nobody (the move drops the
+// assignee, or the assignment after the move is refused).
+func TestTicketAssignAndMoveConcurrently(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.newCustomer(t)
+	from, to := b.newDepartment(t), b.newDepartment(t)
+	agent, err := b.store.CreateStaff(b.ctx, billing.StaffCreate{Login: "s" + rand.Text()[:8], Email: rand.Text()[:8] + "@staff.example",
+		Role: billing.RoleStaff, Permissions: []string{}, DepartmentIDs: []int64{from.ID}}, "hash")
+	require.NoError(t, err)
+	for range 10 {
+		opened, err := b.store.OpenTicket(b.ctx, store.NewTicket{CustomerID: c.ID, DepartmentID: from.ID, Subject: "S", Body: "B",
+			Author: billing.TicketAuthor{Email: "ann@example.com"}})
+		require.NoError(t, err)
+		id := opened.Ticket.ID
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			_, err := b.store.UpdateTicket(b.ctx, id, billing.TicketUpdate{AssigneeID: &agent.ID, AssigneeIDSet: true}, nil)
+			if err != nil {
+				require.Equal(t, billing.EINVALID, billing.ErrorCode(err), "%v", err)
+			}
+		})
+		wg.Go(func() {
+			_, err := b.store.UpdateTicket(b.ctx, id, billing.TicketUpdate{DepartmentID: &to.ID}, nil)
+			require.NoError(t, err)
+		})
+		wg.Wait()
+		view, err := b.store.Ticket(b.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, to.ID, view.DepartmentID)
+		require.Nil(t, view.AssigneeID)
+	}
+}
