@@ -13,7 +13,7 @@ import (
 // dbsqlc.StaffGetRow.
 func staffFromRow(r dbsqlc.StaffGetRow) billing.Staff {
 	return billing.Staff{ID: r.ID, Login: r.Login, Email: r.Email, Name: r.Name, Role: r.Role,
-		Permissions: r.Permissions, Status: r.Status, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Permissions: r.Permissions, Status: r.Status, DepartmentIDs: []int64{}, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // CreateStaff adds a staff member.
