@@ -2,21 +2,24 @@ package billing
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // Staff is a member of the provider's staff.
 type Staff struct {
-	ID          int64     `json:"id"`
-	Login       string    `json:"login"`
-	Email       string    `json:"email"`
-	Name        string    `json:"name"`
-	Role        string    `json:"role"`
-	Permissions []string  `json:"permissions"`
-	Status      string    `json:"status"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          int64    `json:"id"`
+	Login       string   `json:"login"`
+	Email       string   `json:"email"`
+	Name        string   `json:"name"`
+	Role        string   `json:"role"`
+	Permissions []string `json:"permissions"`
+	Status      string   `json:"status"`
+	// DepartmentIDs are the support departments the member belongs to.
+	DepartmentIDs []int64   `json:"department_ids"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Staff statuses. A disabled staff member can't sign in; their sessions and keys stop working.
@@ -33,6 +36,8 @@ type StaffCreate struct {
 	Password    string   `json:"password"`
 	Role        string   `json:"role"`
 	Permissions []string `json:"permissions"`
+	// DepartmentIDs are the support departments the member joins.
+	DepartmentIDs []int64 `json:"department_ids"`
 }
 
 // Validate reports every invalid field of s.
@@ -42,6 +47,9 @@ func (s *StaffCreate) Validate() error {
 	}
 	if s.Permissions == nil {
 		s.Permissions = []string{}
+	}
+	if s.DepartmentIDs == nil {
+		s.DepartmentIDs = []int64{}
 	}
 	var v Validator
 	v.Check(loginRE.MatchString(s.Login), "login", "must be 3 to 64 characters: letters, digits and . _ @ -, starting with a letter or digit")
@@ -71,6 +79,8 @@ type StaffUpdate struct {
 	Permissions *[]string `json:"permissions"`
 	Status      *string   `json:"status"`
 	Password    *string   `json:"password"`
+	// DepartmentIDs replaces the member's support departments.
+	DepartmentIDs *[]int64 `json:"department_ids"`
 }
 
 // Apply returns s with the update applied, validated.
@@ -80,6 +90,7 @@ func (up *StaffUpdate) Apply(s Staff) (Staff, error) {
 	set(&s.Role, up.Role)
 	set(&s.Permissions, up.Permissions)
 	set(&s.Status, up.Status)
+	set(&s.DepartmentIDs, up.DepartmentIDs)
 	var v Validator
 	v.OptionalText("name", s.Name, 200)
 	v.Email("email", s.Email)
@@ -99,7 +110,9 @@ func (up *StaffUpdate) Apply(s Staff) (Staff, error) {
 //   - a non-admin changes another staff member only with staff.manage and only
 //     if they hold every permission that member has (nobody manages a member
 //     with more rights than their own);
-//   - a member's email and password are changed only by the member or an admin.
+//   - a member's email and password are changed only by the member or an admin;
+//   - a non-admin adds a member to, or removes them from, only departments
+//     they are a member of themselves.
 //
 // Any staff member may change their own name, email and password, and give up
 // their own permissions.
@@ -112,6 +125,7 @@ func (p Principal) MayCreateStaff(in StaffCreate) error {
 	var v Validator
 	v.Check(in.Role != RoleAdmin, "role", "only an admin can create an admin")
 	checkGrants(&v, p, nil, in.Permissions)
+	checkDepartments(&v, p, nil, in.DepartmentIDs)
 	return forbidden(v.Err(), "you can't give rights you don't hold; see fields")
 }
 
@@ -141,6 +155,9 @@ func (p Principal) MayChangeStaff(t Staff, up StaffUpdate) error {
 	if up.Permissions != nil {
 		checkGrants(&v, p, t.Permissions, *up.Permissions)
 	}
+	if up.DepartmentIDs != nil {
+		checkDepartments(&v, p, t.DepartmentIDs, *up.DepartmentIDs)
+	}
 	return forbidden(v.Err(), "you can't make this change; see fields")
 }
 
@@ -153,6 +170,22 @@ func checkGrants(v *Validator, p Principal, before, after []string) {
 		}
 	}
 	v.Check(len(missing) == 0, "permissions", "you can't give permissions you don't hold: "+strings.Join(missing, ", "))
+}
+
+// checkDepartments refuses, for a non-admin p, a change of membership
+// (from before to after) in a department p is not a member of.
+func checkDepartments(v *Validator, p Principal, before, after []int64) {
+	if p.Role == RoleAdmin {
+		return
+	}
+	var missing []string
+	for _, id := range append(slices.Clone(before), after...) {
+		changed := slices.Contains(before, id) != slices.Contains(after, id)
+		if changed && !slices.Contains(p.DepartmentIDs, id) && !slices.Contains(missing, strconv.FormatInt(id, 10)) {
+			missing = append(missing, strconv.FormatInt(id, 10))
+		}
+	}
+	v.Check(len(missing) == 0, "department_ids", "you can add members to or remove them from only your own departments, not "+strings.Join(missing, ", "))
 }
 
 // without returns the elements of a that are not in b.

@@ -33,17 +33,20 @@ type fixture struct {
 	product       billing.Product
 	otherStaff    billing.Staff
 	otherStaffKey billing.APIKey
-	subA          int64             // a running, active subscription of A, when the cell asks for one
-	messageA      int64             // a message to A (recorded, no workflow), when the cell asks for one
-	textID        int64             // a saved message text, when the cell asks for one
-	failedNoticeA int64             // a notification to A's main user that failed
-	invoiceA      int64             // an invoice of A
-	discountA     billing.Discount  // a discount of A
-	creditNoteA   int64             // a credit note of invoiceA
-	replyID       int64             // a pre-defined reply for all departments, when the cell asks for one
-	replyTicketA  int64             // a ticket of A in a department no matrix staff member is in, when the cell asks for one
-	links         map[string]string // a usable one-time link token of A's main user, per purpose
-	markerA       string            // appears in A's data only
+	subA          int64              // a running, active subscription of A, when the cell asks for one
+	messageA      int64              // a message to A (recorded, no workflow), when the cell asks for one
+	textID        int64              // a saved message text, when the cell asks for one
+	failedNoticeA int64              // a notification to A's main user that failed
+	invoiceA      int64              // an invoice of A
+	discountA     billing.Discount   // a discount of A
+	creditNoteA   int64              // a credit note of invoiceA
+	replyID       int64              // a pre-defined reply for all departments, when the cell asks for one
+	replyTicketA  int64              // a ticket of A in a department no matrix staff member is in, when the cell asks for one
+	links         map[string]string  // a usable one-time link token of A's main user, per purpose
+	markerA       string             // appears in A's data only
+	department    billing.Department // "staff with permission" is a member; ticketA is in it
+	emptyDept     billing.Department // a department without tickets, deletable
+	ticketA       int64              // a ticket of A in department, opened by A's main user
 	markerB       string
 	tokens        [6]string
 	uniq          string
@@ -115,6 +118,7 @@ func (m *matrix) fixture(t *testing.T) *fixture {
 	f.discountA, err = st.CreateDiscount(ctx, f.A.ID, billing.DiscountInput{PercentBP: &bp})
 	require.NoError(t, err)
 	f.creditNoteA = creditNoteFor(t, st, f.invoiceA)
+	f.department, f.emptyDept, f.ticketA = m.support(t, f)
 	f.otherStaff, err = st.CreateStaff(ctx, billing.StaffCreate{Login: "o" + uniq(), Email: uniq() + "@staff.example", Role: billing.RoleStaff, Permissions: []string{}}, m.hash)
 	require.NoError(t, err)
 	f.otherStaffKey, err = st.CreateAPIKey(ctx, f.otherStaff.ID, "ci", "bk_xxxx", []byte(uniq()))
@@ -142,6 +146,27 @@ func (m *matrix) fixture(t *testing.T) *fixture {
 		f.tokens[3+i] = m.b.session(store.Session{Kind: billing.ActorStaff, StaffID: id})
 	}
 	return f
+}
+
+// support gives the fixture a department with "staff with permission" as a
+// member (along with the departments they are in already), a department
+// without tickets, and a ticket of A (its subject carries A's marker).
+func (m *matrix) support(t *testing.T, f *fixture) (billing.Department, billing.Department, int64) {
+	ctx, st := t.Context(), m.b.store
+	var depts [2]billing.Department
+	for i := range depts {
+		name := "Matrix " + uniq()
+		d, err := st.CreateDepartment(ctx, billing.DepartmentInput{Name: &name})
+		require.NoError(t, err)
+		depts[i] = d
+	}
+	member, err := st.StaffDepartments(ctx, m.staffIDs[1])
+	require.NoError(t, err)
+	require.NoError(t, st.SetStaffDepartments(ctx, m.staffIDs[1], append(member, depts[0].ID)))
+	ch, err := st.OpenTicket(ctx, store.NewTicket{CustomerID: f.A.ID, DepartmentID: depts[0].ID, Subject: "Ticket " + f.markerA,
+		Body: "Help " + f.markerA, Author: billing.TicketAuthor{UserID: f.userA.ID}})
+	require.NoError(t, err)
+	return depts[0], depts[1], ch.Ticket.ID
 }
 
 // subscription orders the fixture's free product for A, as an admin through
@@ -195,6 +220,11 @@ func matrixCells() map[string]cell {
 	subPath := func(suffix string) func(*fixture) string {
 		return func(f *fixture) string { return fmt.Sprint("/api/v1/subscriptions/", f.subA, suffix) }
 	}
+	deptPath := func(f *fixture) string { return fmt.Sprint("/api/v1/departments/", f.department.ID) }
+	ticketPath := func(suffix string) func(*fixture) string {
+		return func(f *fixture) string { return fmt.Sprint("/api/v1/tickets/", f.ticketA, suffix) }
+	}
+	ticketRule := func(success int) want { return want{unauth, success, absent, absent, success, success} }
 	return map[string]cell{
 		"GET /healthz":             {fixed("/healthz"), none, everyone(ok)},
 		"GET /readyz":              {fixed("/readyz"), none, everyone(ok)},
@@ -361,6 +391,23 @@ func matrixCells() map[string]cell {
 			none, want{unauth, forbid, forbid, absent, absent, ok}},
 		"POST /api/v1/payments/:id/paid":   {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/paid") }, none, staffOnly(ok)},
 		"POST /api/v1/payments/:id/cancel": {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/cancel") }, none, staffOnly(ok)},
+		"GET /api/v1/departments":          {fixed("/api/v1/departments"), none, signedIn(ok)},
+		"POST /api/v1/departments": {fixed("/api/v1/departments"), func(f *fixture) string {
+			return `{"name": "Dept ` + f.uniq + `"}`
+		}, staffOnly(created)},
+		"GET /api/v1/departments/:id":   {deptPath, none, staffOnly(ok)},
+		"PATCH /api/v1/departments/:id": {deptPath, fixed(`{"email": "support@provider.example"}`), staffOnly(ok)},
+		"DELETE /api/v1/departments/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/departments/", f.emptyDept.ID) }, none,
+			staffOnly(noContent)},
+		// Tickets: staff see those of their departments only ("staff without
+		// permission" is in none: 404, like client B).
+		"POST /api/v1/tickets": {fixed("/api/v1/tickets"), func(f *fixture) string {
+			return fmt.Sprintf(`{"customer_id": %d, "department_id": %d, "subject": "Matrix", "body": "Hello"}`, f.A.ID, f.department.ID)
+		}, want{unauth, created, absent, forbid, created, created}},
+		"GET /api/v1/tickets":               {fixed("/api/v1/tickets?limit=200"), none, want{unauth, ok, ok, ok, ok, ok}},
+		"GET /api/v1/tickets/:id":           {ticketPath(""), none, ticketRule(ok)},
+		"PATCH /api/v1/tickets/:id":         {ticketPath(""), fixed(`{"status": "closed"}`), ticketRule(ok)},
+		"POST /api/v1/tickets/:id/messages": {ticketPath("/messages"), fixed(`{"body": "Hello"}`), ticketRule(created)},
 	}
 }
 
@@ -403,7 +450,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				f.replyID = reply.ID
 			}
 			if strings.Contains(key, "/tickets/:id/predefined-replies") {
-				d := m.b.department("Matrix")
+				d := m.b.replyDepartment("Matrix")
 				f.replyTicketA = ticketFor(t, m.b.store, f.A.ID, d.ID, f.userA.ID, "Matrix "+f.markerA)
 			}
 			status, raw := m.b.raw(f.tokens[i], r.Method, c.path(f), c.body(f))

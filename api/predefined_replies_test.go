@@ -15,9 +15,9 @@ import (
 	"github.com/tempobill/billing/store"
 )
 
-// supportStaff creates a staff member named name (login too, made unique)
+// replyStaff creates a staff member named name (login too, made unique)
 // with perms, a member of departments, and returns them with a session.
-func (b *bundle) supportStaff(name string, departments []int64, perms ...string) (billing.Staff, string) {
+func (b *bundle) replyStaff(name string, departments []int64, perms ...string) (billing.Staff, string) {
 	b.t.Helper()
 	login := name + uniq()
 	st, err := b.store.CreateStaff(b.t.Context(), billing.StaffCreate{Login: login, Email: login + "@staff.example", Name: name,
@@ -27,8 +27,8 @@ func (b *bundle) supportStaff(name string, departments []int64, perms ...string)
 	return st, b.session(store.Session{Kind: billing.ActorStaff, StaffID: st.ID})
 }
 
-// department creates a department named name (made unique).
-func (b *bundle) department(name string) billing.Department {
+// replyDepartment creates a department named name (made unique).
+func (b *bundle) replyDepartment(name string) billing.Department {
 	b.t.Helper()
 	name += " " + uniq()
 	d, err := b.store.CreateDepartment(b.t.Context(), billing.DepartmentInput{Name: &name})
@@ -72,9 +72,9 @@ func replyNames(t *testing.T, body map[string]any) []string {
 func TestPredefinedReplyScopesJohnAndGary(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	tech, sales := b.department("Technical support"), b.department("Sales")
-	john, johnToken := b.supportStaff("john", []int64{tech.ID})
-	gary, garyToken := b.supportStaff("gary", []int64{tech.ID, sales.ID}, billing.PermSupportManage)
+	tech, sales := b.replyDepartment("Technical support"), b.replyDepartment("Sales")
+	john, johnToken := b.replyStaff("john", []int64{tech.ID})
+	gary, garyToken := b.replyStaff("gary", []int64{tech.ID, sales.ID}, billing.PermSupportManage)
 	u := uniq() // this test's replies, among other tests'
 	create := func(token string, body map[string]any) (int, map[string]any) {
 		raw, _ := jsonBody(body)
@@ -171,8 +171,8 @@ func jsonBody(v any) (string, error) {
 func TestPredefinedReplyFilledForTicket(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	d := b.department("Technical support")
-	_, garyToken := b.supportStaff("Gary Stark", []int64{d.ID})
+	d := b.replyDepartment("Technical support")
+	_, garyToken := b.replyStaff("Gary Stark", []int64{d.ID})
 	status, r := b.doJSON("POST", "/api/v1/predefined-replies", map[string]any{"name": "filled " + uniq(), "department_id": d.ID,
 		"body": "Dear [USER_NAME] ([CUSTOMER_NAME]), ticket #[TICKET_ID] \"[TICKET_SUBJECT]\" in [DEPARTMENT]. [STAFF_NAME] [UNTOUCHED"})
 	require.Equal(t, http.StatusCreated, status, "%v", r)
@@ -205,7 +205,7 @@ func TestPredefinedReplyFilledForTicket(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	require.Contains(t, body["body"], "[USER_NAME]", "the reply itself keeps its variables")
 
-	nameless, namelessToken := b.supportStaff("", []int64{d.ID})
+	nameless, namelessToken := b.replyStaff("", []int64{d.ID})
 	require.Contains(t, filled(namelessToken, byStaff), ". "+nameless.Login+" [UNTOUCHED", "no name: the login")
 	status, body = b.doAs(b.token, "GET", fmt.Sprint("/api/v1/tickets/", byStaff+1000000, "/predefined-replies"), "")
 	require.Equal(t, http.StatusNotFound, status, "%v", body)
@@ -234,9 +234,9 @@ func TestPredefinedReplyUnknownVariableRefused(t *testing.T) {
 func TestPredefinedReplyChangeNeedsTheScopesRight(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	tech := b.department("Technical support")
-	john, johnToken := b.supportStaff("john", []int64{tech.ID})
-	_, garyToken := b.supportStaff("gary", []int64{tech.ID}, billing.PermSupportManage)
+	tech := b.replyDepartment("Technical support")
+	john, johnToken := b.replyStaff("john", []int64{tech.ID})
+	_, garyToken := b.replyStaff("gary", []int64{tech.ID}, billing.PermSupportManage)
 	status, forJohn := b.doJSON("POST", "/api/v1/predefined-replies", map[string]any{"name": "for john " + uniq(), "body": "Hi", "staff_id": john.ID})
 	require.Equal(t, http.StatusCreated, status, "an admin writes a staff member's personal reply: %v", forJohn)
 	path := "/api/v1/predefined-replies/" + jsonID(forJohn)
@@ -280,9 +280,9 @@ func TestPredefinedReplyChangeNeedsTheScopesRight(t *testing.T) {
 func TestPredefinedReplyConcurrentChangeSeesTheLatestScope(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	tech := b.department("Technical support")
-	_, johnToken := b.supportStaff("john", []int64{tech.ID}, billing.PermSupportManage)
-	gary, garyToken := b.supportStaff("gary", []int64{tech.ID}, billing.PermSupportManage)
+	tech := b.replyDepartment("Technical support")
+	_, johnToken := b.replyStaff("john", []int64{tech.ID}, billing.PermSupportManage)
+	gary, garyToken := b.replyStaff("gary", []int64{tech.ID}, billing.PermSupportManage)
 	for range 20 {
 		status, r := b.doJSON("POST", "/api/v1/predefined-replies", map[string]any{"name": "race " + uniq(), "body": "v0", "department_id": tech.ID})
 		require.Equal(t, http.StatusCreated, status, "%v", r)

@@ -241,6 +241,20 @@ func (s *Server) routes() {
 	v1.PUT("/predefined-replies/:id", s.updatePredefinedReply, staffOnly(""))
 	v1.DELETE("/predefined-replies/:id", s.deletePredefinedReply, staffOnly(""))
 	v1.GET("/tickets/:id/predefined-replies", s.ticketPredefinedReplies, staffOnly("")) // members of the ticket's department
+	// The support center: departments, their staff, tickets. Staff see and
+	// answer the tickets of their departments (admins: all); the handlers
+	// answer 404 for any other ticket, as to a client naming another
+	// customer's.
+	v1.GET("/departments", s.listDepartments, signedIn) // a client: only the support center's, name and incidents
+	v1.POST("/departments", s.createDepartment, staffOnly(billing.PermSupportManage))
+	v1.GET("/departments/:id", s.getDepartment, staffOnly(billing.PermSupportManage))
+	v1.PATCH("/departments/:id", s.updateDepartment, staffOnly(billing.PermSupportManage))
+	v1.DELETE("/departments/:id", s.deleteDepartment, staffOnly(billing.PermSupportManage))
+	v1.POST("/tickets", s.createTicket, clientOrStaff(""))
+	v1.GET("/tickets", s.listTickets, clientOrStaff(""))
+	v1.GET("/tickets/:id", s.getTicket, clientOrStaff(""))
+	v1.PATCH("/tickets/:id", s.updateTicket, clientOrStaff(""))
+	v1.POST("/tickets/:id/messages", s.postTicketMessage, clientOrStaff(""))
 
 	v1.GET("/settings", s.getSettings, staffOnly(""))
 	v1.PATCH("/settings", s.updateSettings, staffOnly(billing.PermSettingsManage))

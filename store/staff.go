@@ -13,19 +13,28 @@ import (
 // dbsqlc.StaffGetRow.
 func staffFromRow(r dbsqlc.StaffGetRow) billing.Staff {
 	return billing.Staff{ID: r.ID, Login: r.Login, Email: r.Email, Name: r.Name, Role: r.Role,
-		Permissions: r.Permissions, Status: r.Status, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Permissions: r.Permissions, Status: r.Status, DepartmentIDs: []int64{}, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // CreateStaff adds a staff member.
 func (s *Store) CreateStaff(ctx context.Context, in billing.StaffCreate, passwordHash string) (billing.Staff, error) {
 	var out billing.Staff
-	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
-		row, err := q.StaffInsert(ctx, dbsqlc.StaffInsertParams{Login: in.Login, Email: in.Email, Name: in.Name,
+	err := s.inTxStore(ctx, func(tx *Store) error {
+		row, err := tx.q.StaffInsert(ctx, dbsqlc.StaffInsertParams{Login: in.Login, Email: in.Email, Name: in.Name,
 			PasswordHash: passwordHash, Role: in.Role, Permissions: in.Permissions})
+		if err != nil {
+			return err
+		}
 		out = staffFromRow(dbsqlc.StaffGetRow(row))
-		if e := billing.AuditFrom(ctx); e != nil && err == nil {
+		if e := billing.AuditFrom(ctx); e != nil {
 			e.SetObject("staff", out.ID, 0)
 		}
+		if len(in.DepartmentIDs) > 0 {
+			if err := tx.SetStaffDepartments(ctx, out.ID, in.DepartmentIDs); err != nil {
+				return err
+			}
+		}
+		out.DepartmentIDs, err = tx.StaffDepartments(ctx, out.ID)
 		return err
 	})
 	return out, dbError(err, "staff member", "")
@@ -40,7 +49,12 @@ func (s *Store) CountStaff(ctx context.Context) (int, error) {
 // StaffMember returns a staff member.
 func (s *Store) StaffMember(ctx context.Context, id int64) (billing.Staff, error) {
 	row, err := s.q.StaffGet(ctx, id)
-	return staffFromRow(row), dbError(err, "staff member", id)
+	if err != nil {
+		return billing.Staff{}, dbError(err, "staff member", id)
+	}
+	st := staffFromRow(row)
+	st.DepartmentIDs, err = s.StaffDepartments(ctx, id)
+	return st, err
 }
 
 // StaffList lists the staff.
@@ -49,7 +63,21 @@ func (s *Store) StaffList(ctx context.Context) ([]billing.Staff, error) {
 	if err != nil {
 		return nil, dbError(err, "staff member", "")
 	}
-	return fromRows(rows, func(r dbsqlc.StaffListRow) billing.Staff { return staffFromRow(dbsqlc.StaffGetRow(r)) }), nil
+	members, err := s.q.DepartmentMembers(ctx)
+	if err != nil {
+		return nil, dbError(err, "staff member", "")
+	}
+	byStaff := map[int64][]int64{}
+	for _, m := range members {
+		byStaff[m.StaffID] = append(byStaff[m.StaffID], m.DepartmentID)
+	}
+	return fromRows(rows, func(r dbsqlc.StaffListRow) billing.Staff {
+		st := staffFromRow(dbsqlc.StaffGetRow(r))
+		if st.DepartmentIDs = byStaff[st.ID]; st.DepartmentIDs == nil {
+			st.DepartmentIDs = []int64{}
+		}
+		return st
+	}), nil
 }
 
 // UpdateStaff applies up on behalf of by, if by may make the change
@@ -62,7 +90,8 @@ func (s *Store) StaffList(ctx context.Context) ([]billing.Staff, error) {
 // impersonations for good.
 func (s *Store) UpdateStaff(ctx context.Context, by billing.Principal, id int64, up billing.StaffUpdate, newPasswordHash string) (billing.Staff, error) {
 	var out billing.Staff
-	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+	err := s.inTxStore(ctx, func(tx *Store) error {
+		q := tx.q
 		if err := q.StaffLock(ctx, []int64{id, by.StaffID}); err != nil {
 			return err
 		}
@@ -72,14 +101,20 @@ func (s *Store) UpdateStaff(ctx context.Context, by billing.Principal, id int64,
 				return billing.Errorf(billing.EUNAUTHORIZED, "your staff account is no longer active; sign in again")
 			}
 			by.Role, by.Permissions = caller.Role, caller.Permissions
+			if by.DepartmentIDs, err = tx.StaffDepartments(ctx, by.StaffID); err != nil {
+				return err
+			}
 		}
 		row, err := q.StaffGet(ctx, id)
 		if err != nil {
 			return dbError(err, "staff member", id)
 		}
 		before := staffFromRow(row)
+		if before.DepartmentIDs, err = tx.StaffDepartments(ctx, id); err != nil {
+			return err
+		}
 		if by.StaffID == id {
-			by.Role, by.Permissions = before.Role, before.Permissions
+			by.Role, by.Permissions, by.DepartmentIDs = before.Role, before.Permissions, before.DepartmentIDs
 		}
 		st, err := up.Apply(before) // invalid values are 422, before any question of rights
 		if err != nil {
@@ -94,6 +129,14 @@ func (s *Store) UpdateStaff(ctx context.Context, by billing.Principal, id int64,
 			return err
 		}
 		out = staffFromRow(dbsqlc.StaffGetRow(updated))
+		if up.DepartmentIDs != nil {
+			if err := tx.SetStaffDepartments(ctx, id, *up.DepartmentIDs); err != nil {
+				return err
+			}
+		}
+		if out.DepartmentIDs, err = tx.StaffDepartments(ctx, id); err != nil {
+			return err
+		}
 		if st.Status == billing.StaffDisabled {
 			if err := q.APIKeyRevokeOfStaff(ctx, id); err != nil {
 				return err

@@ -1,0 +1,74 @@
+-- name: TicketInsert :one
+INSERT INTO tickets (customer_id, department_id, subject, opened_by_staff_id, opened_by_user_id, source, reply_token)
+VALUES (@customer_id, @department_id, @subject, sqlc.narg('opened_by_staff_id'), sqlc.narg('opened_by_user_id'), @source, @reply_token)
+RETURNING *;
+
+-- name: TicketGet :one
+SELECT * FROM tickets WHERE id = @id;
+
+-- TicketLock locks a ticket for a change: posts, status, assignment and
+-- moves of one ticket happen one at a time.
+-- name: TicketLock :one
+SELECT * FROM tickets WHERE id = @id FOR UPDATE;
+
+-- TicketUpdate sets what a change decided; closed_at follows the status.
+-- name: TicketUpdate :one
+UPDATE tickets SET status = @status, assignee_id = sqlc.narg('assignee_id'), department_id = @department_id,
+    last_message_at = CASE WHEN @touch::boolean THEN now() ELSE last_message_at END,
+    closed_at = CASE WHEN @status = 'closed' THEN coalesce(closed_at, now()) ELSE NULL END,
+    updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: TicketCount :one
+SELECT count(*) FROM tickets
+WHERE (sqlc.narg('departments')::bigint[] IS NULL OR department_id = ANY(sqlc.narg('departments')::bigint[]))
+  AND (sqlc.narg('department_id')::bigint IS NULL OR department_id = sqlc.narg('department_id'))
+  AND (@status::text = '' OR status = @status)
+  AND (sqlc.narg('assignee_id')::bigint IS NULL OR assignee_id = sqlc.narg('assignee_id'))
+  AND (NOT @unassigned::boolean OR assignee_id IS NULL)
+  AND (sqlc.narg('customer_id')::bigint IS NULL OR customer_id = sqlc.narg('customer_id'));
+
+-- name: TicketList :many
+SELECT * FROM tickets
+WHERE (sqlc.narg('departments')::bigint[] IS NULL OR department_id = ANY(sqlc.narg('departments')::bigint[]))
+  AND (sqlc.narg('department_id')::bigint IS NULL OR department_id = sqlc.narg('department_id'))
+  AND (@status::text = '' OR status = @status)
+  AND (sqlc.narg('assignee_id')::bigint IS NULL OR assignee_id = sqlc.narg('assignee_id'))
+  AND (NOT @unassigned::boolean OR assignee_id IS NULL)
+  AND (sqlc.narg('customer_id')::bigint IS NULL OR customer_id = sqlc.narg('customer_id'))
+ORDER BY last_message_at DESC, id DESC
+LIMIT sqlc.arg('limit')::bigint OFFSET sqlc.arg('offset')::bigint;
+
+-- name: TicketMessageInsert :one
+INSERT INTO ticket_messages (ticket_id, kind, author_user_id, author_staff_id, author_name, author_email, body, source, mail_message_id)
+VALUES (@ticket_id, @kind, sqlc.narg('author_user_id'), sqlc.narg('author_staff_id'), @author_name, @author_email, @body, @source,
+    sqlc.narg('mail_message_id'))
+RETURNING *;
+
+-- name: TicketMessages :many
+SELECT * FROM ticket_messages WHERE ticket_id = @ticket_id ORDER BY id;
+
+-- name: TicketMessageByMailID :one
+SELECT * FROM ticket_messages WHERE mail_message_id = @mail_message_id;
+
+-- TicketMailLock serialises the posts of one mail (by its Message-ID), so
+-- that a mail read twice at once is still stored once.
+-- name: TicketMailLock :exec
+SELECT pg_advisory_xact_lock(hashtextextended('ticket mail ' || @mail_message_id::text, 0));
+
+-- name: TicketAttachmentsOf :many
+SELECT id, ticket_id, message_id, name, content_type, size, sha256, created_at
+FROM ticket_attachments WHERE ticket_id = @ticket_id ORDER BY message_id, id;
+
+-- name: StaffIsActiveMember :one
+SELECT EXISTS (
+    SELECT 1 FROM staff_departments sd JOIN staff s ON s.id = sd.staff_id
+    WHERE sd.staff_id = @staff_id AND sd.department_id = @department_id AND s.status = 'active'
+) AS member;
+
+-- name: UserName :one
+SELECT trim(first_name || ' ' || last_name) AS name, email FROM users WHERE id = @id;
+
+-- name: StaffName :one
+SELECT coalesce(nullif(name, ''), login) AS name FROM staff WHERE id = @id;
