@@ -11,9 +11,9 @@ import (
 )
 
 // The support incidents ledger (migrations/00023): every writer takes the
-// customer's row lock first, the lock the money ledger's writers take, so
-// that the balance it checks is the balance it writes to: two tickets at
-// once can't both take the last incident.
+// customer's row lock first (IncidentCustomerLock, which waits for the money
+// ledger's writers too), so that the balance it checks is the balance it
+// writes to: two tickets at once can't both take the last incident.
 
 func incidentFromRow(r dbsqlc.SupportIncident) billing.SupportIncident {
 	return billing.SupportIncident{ID: r.ID, CustomerID: r.CustomerID, Delta: r.Delta, Reason: r.Reason, TicketID: r.TicketID,
@@ -27,7 +27,7 @@ func incidentFromRow(r dbsqlc.SupportIncident) billing.SupportIncident {
 // refuse it. An entry that would take the balance below 0 is refused by
 // refuse, or by a conflict if refuse is nil.
 func writeIncident(ctx context.Context, q *dbsqlc.Queries, e dbsqlc.IncidentInsertParams, refuse func(balance int64) error) (billing.SupportIncident, bool, error) {
-	if err := q.CustomerLock(ctx, e.CustomerID); err != nil {
+	if err := q.IncidentCustomerLock(ctx, e.CustomerID); err != nil {
 		return billing.SupportIncident{}, false, err
 	}
 	if e.IdempotencyKey != nil {
@@ -194,7 +194,7 @@ func grantPurchased(ctx context.Context, q *dbsqlc.Queries, pc PeriodCharge) err
 // it granted, but never more than the balance (those used are used). Once:
 // keyed by the charge.
 func takeBackPurchased(ctx context.Context, q *dbsqlc.Queries, customerID int64, chargeKey string) error {
-	if err := q.CustomerLock(ctx, customerID); err != nil {
+	if err := q.IncidentCustomerLock(ctx, customerID); err != nil {
 		return err
 	}
 	boughtKey := purchaseKey(chargeKey)

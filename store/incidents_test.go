@@ -27,9 +27,8 @@ func (b bundle) department(t *testing.T, requiresIncidents bool) billing.Departm
 // calls UseIncident (tickets are built elsewhere).
 func (b bundle) ticket(t *testing.T, c billing.Customer, d billing.Department) int64 {
 	t.Helper()
-	var id int64
-	require.NoError(t, dbtest.Pool(t).QueryRow(b.ctx, `INSERT INTO tickets (customer_id, department_id, subject, reply_token)
-		VALUES ($1, $2, 'Help', $3) RETURNING id`, c.ID, d.ID, rand.Text()).Scan(&id))
+	id, err := b.store.InsertTicket(b.ctx, c.ID, d.ID, rand.Text())
+	require.NoError(t, err)
 	return id
 }
 
@@ -47,26 +46,32 @@ func (b bundle) grant(t *testing.T, customerID int64, n int) {
 }
 
 // TestUseIncidentConcurrentTicketsTakeTheLastOnce: with 3 incidents, 10
-// tickets' UseIncident at once, each in its own transaction, succeed exactly
-// 3 times; the others are refused with "a support incident is required", and
-// a retried call for a ticket that took one takes none.
+// tickets opened at once, each inserting its ticket row and calling
+// UseIncident in its own transaction (as the ticket store does), succeed
+// exactly 3 times, without a deadlock; the others are refused with "a
+// support incident is required" and leave no ticket; a retried call for a
+// ticket that took one takes none.
 func TestUseIncidentConcurrentTicketsTakeTheLastOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	c := b.newCustomer(t)
 	d := b.department(t, true)
 	b.grant(t, c.ID, 3)
-	tickets := make([]int64, 10)
-	for i := range tickets {
-		tickets[i] = b.ticket(t, c, d)
-	}
 	start := make(chan struct{})
+	tickets := make([]int64, 10)
 	errs := make([]error, len(tickets))
 	var wg sync.WaitGroup
-	for i, id := range tickets {
+	for i := range tickets {
 		wg.Go(func() {
 			<-start
-			errs[i] = b.store.Tx(b.ctx, func(tx *store.Store) error { return tx.UseIncident(b.ctx, c.ID, id) })
+			errs[i] = b.store.Tx(b.ctx, func(tx *store.Store) error {
+				id, err := tx.InsertTicket(b.ctx, c.ID, d.ID, rand.Text())
+				if err != nil {
+					return err
+				}
+				tickets[i] = id
+				return tx.UseIncident(b.ctx, c.ID, id)
+			})
 		})
 	}
 	close(start)
@@ -83,8 +88,11 @@ func TestUseIncidentConcurrentTicketsTakeTheLastOnce(t *testing.T) {
 	in := b.incidents(t, c.ID)
 	require.Zero(t, in.Balance)
 	require.Equal(t, 4, in.Total, "a grant and 3 tickets")
+	var rows int
+	require.NoError(t, dbtest.Pool(t).QueryRow(b.ctx, `SELECT count(*) FROM tickets WHERE customer_id = $1`, c.ID).Scan(&rows))
+	require.Equal(t, 3, rows, "the refused tickets were rolled back")
 
-	// A retry of a ticket that took one (its transaction replayed) takes none.
+	// A retry of a ticket that took one takes none.
 	require.NoError(t, b.store.UseIncident(b.ctx, c.ID, used[0]))
 	require.Equal(t, 4, b.incidents(t, c.ID).Total)
 	require.Equal(t, billing.IncidentTicket, b.incidents(t, c.ID).Items[0].Reason)

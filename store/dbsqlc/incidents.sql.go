@@ -10,13 +10,9 @@ import (
 )
 
 const incidentBalance = `-- name: IncidentBalance :one
-
 SELECT coalesce(sum(delta), 0)::bigint AS balance FROM support_incidents WHERE customer_id = $1
 `
 
-// The support incidents ledger (migrations/00023). Writers hold the
-// customer's row lock (CustomerLock) so that the balance they check is the
-// balance they write to.
 func (q *Queries) IncidentBalance(ctx context.Context, customerID int64) (int64, error) {
 	row := q.db.QueryRow(ctx, incidentBalance, customerID)
 	var balance int64
@@ -61,6 +57,25 @@ func (q *Queries) IncidentCount(ctx context.Context, customerID int64) (int64, e
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const incidentCustomerLock = `-- name: IncidentCustomerLock :exec
+
+SELECT 1 FROM customers WHERE id = $1 FOR NO KEY UPDATE
+`
+
+// The support incidents ledger (migrations/00023). Writers hold the
+// customer's row lock (IncidentCustomerLock) so that the balance they check
+// is the balance they write to.
+// IncidentCustomerLock locks the customer's row FOR NO KEY UPDATE: it
+// serialises the incidents' writers with each other and with the money
+// ledger's (FOR UPDATE), but not with the KEY SHARE lock that inserting the
+// ticket's row (its foreign key) took earlier in the same transaction. FOR
+// UPDATE there deadlocks two tickets of one customer opened at once: each
+// would wait for the other's KEY SHARE.
+func (q *Queries) IncidentCustomerLock(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, incidentCustomerLock, id)
+	return err
 }
 
 const incidentInsert = `-- name: IncidentInsert :one

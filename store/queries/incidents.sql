@@ -1,6 +1,15 @@
 -- The support incidents ledger (migrations/00023). Writers hold the
--- customer's row lock (CustomerLock) so that the balance they check is the
--- balance they write to.
+-- customer's row lock (IncidentCustomerLock) so that the balance they check
+-- is the balance they write to.
+
+-- IncidentCustomerLock locks the customer's row FOR NO KEY UPDATE: it
+-- serialises the incidents' writers with each other and with the money
+-- ledger's (FOR UPDATE), but not with the KEY SHARE lock that inserting the
+-- ticket's row (its foreign key) took earlier in the same transaction. FOR
+-- UPDATE there deadlocks two tickets of one customer opened at once: each
+-- would wait for the other's KEY SHARE.
+-- name: IncidentCustomerLock :exec
+SELECT 1 FROM customers WHERE id = @id FOR NO KEY UPDATE;
 
 -- name: IncidentBalance :one
 SELECT coalesce(sum(delta), 0)::bigint AS balance FROM support_incidents WHERE customer_id = @customer_id;
