@@ -25,7 +25,8 @@ const MaxIncidentGrant = 1000
 
 // SupportIncident is one entry of a customer's support incidents ledger:
 // Delta incidents added (a grant or purchase) or taken (a ticket, a
-// correction, a refund). The balance is the sum and never goes below 0.
+// correction, a refund: 0 when none was left). The balance is the sum and
+// never goes below 0.
 type SupportIncident struct {
 	ID         int64  `json:"id"`
 	CustomerID int64  `json:"customer_id"`

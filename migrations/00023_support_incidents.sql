@@ -11,7 +11,9 @@
 CREATE TABLE support_incidents (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     customer_id     bigint NOT NULL REFERENCES customers (id),
-    delta           integer NOT NULL CHECK (delta <> 0),
+    -- A refund takes back what is left of a purchase, which may be nothing:
+    -- its entry, 0, still says that it was taken back, once.
+    delta           integer NOT NULL CHECK (delta <> 0 OR reason = 'refund'),
     reason          text NOT NULL CHECK (reason IN ('grant', 'purchase', 'ticket', 'correction', 'refund')),
     ticket_id       bigint REFERENCES tickets (id) ON DELETE SET NULL,
     subscription_id bigint REFERENCES subscriptions (id),

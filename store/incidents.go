@@ -192,7 +192,7 @@ func grantPurchased(ctx context.Context, q *dbsqlc.Queries, pc PeriodCharge) err
 // takeBackPurchased takes back, in q's transaction, what is left of the
 // support incidents bought by the charge written under chargeKey: as many as
 // it granted, but never more than the balance (those used are used). Once:
-// keyed by the charge.
+// keyed by the charge; an entry of 0 when none is left.
 func takeBackPurchased(ctx context.Context, q *dbsqlc.Queries, customerID int64, chargeKey string) error {
 	if err := q.IncidentCustomerLock(ctx, customerID); err != nil {
 		return err
@@ -213,10 +213,9 @@ func takeBackPurchased(ctx context.Context, q *dbsqlc.Queries, customerID int64,
 	if err != nil {
 		return err
 	}
-	n := min(int64(bought.Delta), balance)
-	if n <= 0 {
-		return nil
-	}
+	// Written even when nothing is left (0): a retry then finds it and
+	// doesn't take back incidents granted since.
+	n := max(0, min(int64(bought.Delta), balance))
 	_, err = q.IncidentInsert(ctx, dbsqlc.IncidentInsertParams{CustomerID: customerID, Delta: -int(n), Reason: billing.IncidentRefund,
 		SubscriptionID: bought.SubscriptionID, Period: bought.Period, IdempotencyKey: &key})
 	return err

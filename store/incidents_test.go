@@ -173,7 +173,8 @@ func numbered(p billing.Product, sub billing.Subscription, period int) store.Per
 // TestChargePeriodGrantsIncidents: a period charge of a product with
 // support_incidents grants them once (a replay grants none), a free
 // product's too; a refund of the charge takes back what is left of them,
-// once, never below 0.
+// once, never below 0 (nothing, when all were used, and a retry nothing
+// either).
 func TestChargePeriodGrantsIncidents(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -214,6 +215,23 @@ func TestChargePeriodGrantsIncidents(t *testing.T) {
 	_, err = b.store.Refund(b.ctx, c.ID, key, "cancelled")
 	require.NoError(t, err)
 	require.Equal(t, int64(4), b.incidents(t, c.ID).Balance, "a refund takes incidents back once")
+
+	// A refund when all were used takes back none, and its retry none either.
+	_, err = b.store.ChargePeriod(b.ctx, numbered(p, sub, 3))
+	require.NoError(t, err)
+	for range 9 {
+		require.NoError(t, b.store.UseIncident(b.ctx, c.ID, b.ticket(t, c, d)))
+	}
+	key = fmt.Sprintf("subscription:%d:period:%d", sub.ID, 3)
+	_, err = b.store.Refund(b.ctx, c.ID, key, "cancelled")
+	require.NoError(t, err)
+	in = b.incidents(t, c.ID)
+	require.Equal(t, 0, in.Items[0].Delta)
+	require.Equal(t, billing.IncidentRefund, in.Items[0].Reason)
+	b.grant(t, c.ID, 4)
+	_, err = b.store.Refund(b.ctx, c.ID, key, "cancelled")
+	require.NoError(t, err)
+	require.Equal(t, int64(4), b.incidents(t, c.ID).Balance)
 
 	// A free product's period is charged at 0 (no ledger entry) and grants too.
 	zero := int64(0)
