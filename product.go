@@ -85,6 +85,9 @@ type Product struct {
 	// Resources are counted per period; usage beyond what is included is
 	// charged at the period's end (see usage.go).
 	Resources []Resource `json:"resources"`
+	// SupportIncidents is how many support incidents each period's charge
+	// of a subscription to it grants the customer (see incident.go).
+	SupportIncidents int `json:"support_incidents"`
 }
 
 // OrderParameter is a value a product asks of an order.
@@ -159,6 +162,8 @@ type ProductForClient struct {
 	// OrderParameters are what an order of it gives (POST /subscriptions).
 	OrderParameters []OrderParameter `json:"order_parameters"`
 	Resources       []Resource       `json:"resources"`
+	// SupportIncidents each period includes.
+	SupportIncidents int `json:"support_incidents"`
 }
 
 // ForClient returns the client's view of p; defaultGraceDays stands in for
@@ -171,7 +176,7 @@ func (p Product) ForClient(defaultGraceDays int) ProductForClient {
 	return ProductForClient{ID: p.ID, Name: p.Name, Description: p.Description, Price: p.Price, Currency: p.Currency,
 		PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount, AutoRenew: p.AutoRenew, IncomingDays: p.IncomingDays,
 		GraceDays: grace, Kind: p.Kind, OrderParameters: p.OrderParameters,
-		Resources: p.Resources}
+		Resources: p.Resources, SupportIncidents: p.SupportIncidents}
 }
 
 // NoticeSetting says whether and how a client is told that a payment entered a
@@ -212,6 +217,8 @@ type ProductInput struct {
 	// Resources replace the product's; a period already charged keeps those
 	// it was charged with.
 	Resources []Resource `json:"resources"`
+	// SupportIncidents each period's charge grants (0: none).
+	SupportIncidents int `json:"support_incidents"`
 }
 
 // Product returns the product p describes, with defaults for what it leaves out.
@@ -221,6 +228,7 @@ func (p *ProductInput) Product() Product {
 		PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount, AutoRenew: true, IncomingDays: 3,
 		GraceDays: p.GraceDays, PaymentStates: map[string]NoticeSetting{}, Status: p.Status,
 		Steps: p.Steps, WebhookURL: p.WebhookURL, Resources: p.Resources, Kind: p.Kind, UpdatesMonths: p.UpdatesMonths,
+		SupportIncidents: p.SupportIncidents,
 	}
 	if out.Kind == "" {
 		out.Kind = KindOther
@@ -303,6 +311,8 @@ func (p *ProductInput) Validate(stepNames []string) error {
 		v.OneOf("steps", s, stepNames...)
 	}
 	validateResources(&v, p.Resources)
+	v.Check(p.SupportIncidents >= 0 && p.SupportIncidents <= MaxIncidentGrant, "support_incidents",
+		fmt.Sprintf("must be 0 (none) to %d support incidents per period", MaxIncidentGrant))
 	for state, n := range p.PaymentStates {
 		f := "payment_states." + state
 		v.OneOf(f, state, PaymentStates...)

@@ -291,6 +291,8 @@ func matrixCells() map[string]cell {
 		"GET /api/v1/customers/:id/balance":    {custA("/balance"), none, own(ok)},
 		"GET /api/v1/customers/:id/ledger":     {custA("/ledger"), none, own(ok)},
 		"GET /api/v1/customers/:id/expenses":   {custA("/expenses"), none, own(ok)},
+		"GET /api/v1/customers/:id/incidents":  {custA("/incidents"), none, own(ok)},
+		"POST /api/v1/customers/:id/incidents": {custA("/incidents"), fixed(`{"count": 2, "note": "goodwill"}`), staffOnly(created)},
 		"GET /api/v1/customers/:id/discounts":  {custA("/discounts"), none, own(ok)},
 		"POST /api/v1/customers/:id/discounts": {custA("/discounts"), fixed(`{"percent_bp": 1000}`), staffOnly(created)},
 		"GET /api/v1/customers/:id/discounts/:discount_id": {func(f *fixture) string { return custA(fmt.Sprint("/discounts/", f.discountA.ID))(f) },

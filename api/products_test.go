@@ -56,7 +56,8 @@ func TestClientsSeeTheCatalogueOnly(t *testing.T) {
 		_, got := b.doAs(tok, "GET", "/api/v1/products/"+active, "")
 		require.Equal(t, map[string]any{"id": got["id"], "name": name, "description": "2 vCPU", "price": 1299.0,
 			"currency": "EUR", "period_unit": "month", "period_count": 1.0, "auto_renew": true, "incoming_days": 5.0,
-			"grace_days": 14.0, "kind": "other", "order_parameters": []any{}, "resources": []any{}}, got, "%s: the client view, with the global grace period", who)
+			"grace_days": 14.0, "kind": "other", "order_parameters": []any{}, "resources": []any{}, "support_incidents": 0.0}, got,
+			"%s: the client view, with the global grace period", who)
 
 		status, _ = b.doAs(tok, "GET", "/api/v1/products/"+archived, "")
 		require.Equal(t, http.StatusNotFound, status, "%s: an archived product is not in the catalogue", who)

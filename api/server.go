@@ -166,6 +166,8 @@ func (s *Server) routes() {
 	v1.GET("/customers/:id/ledger", s.listLedger, ownCustomer(billing.PermCustomersRead))
 	v1.POST("/customers/:id/ledger", s.createAdjustment, staffOnly(billing.PermLedgerWrite))
 	v1.GET("/customers/:id/expenses", s.listExpenses, ownCustomer(billing.PermCustomersRead))
+	v1.GET("/customers/:id/incidents", s.listIncidents, ownCustomer(billing.PermCustomersRead))
+	v1.POST("/customers/:id/incidents", s.grantIncidents, staffOnly(billing.PermSupportManage))
 	v1.GET("/customers/:id/discounts", s.listDiscounts, ownCustomer(billing.PermCustomersRead))
 	v1.POST("/customers/:id/discounts", s.createDiscount, staffOnly(billing.PermCustomersWrite))
 	v1.GET("/customers/:id/discounts/:discount_id", s.getDiscount, ownCustomer(billing.PermCustomersRead))

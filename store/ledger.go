@@ -120,12 +120,19 @@ func (s *Store) Adjust(ctx context.Context, customerID int64, a billing.Adjustme
 // is keyed by "refund:" and the charge's key. A charge that was never
 // written refunds nothing (a zero entry and no error). A charge with an
 // invoice gets back what its credit notes have not credited yet, and the
-// refund issues the credit note of that rest in its transaction.
+// refund issues the credit note of that rest in its transaction. What is
+// left of the support incidents the charge bought is taken back with it
+// (never below 0: those used on tickets stay used).
 func (s *Store) Refund(ctx context.Context, customerID int64, chargeKey, reference string) (billing.LedgerEntry, error) {
 	var out billing.LedgerEntry
 	err := s.inTxStore(ctx, func(tx *Store) error {
 		q := tx.q
 		if err := q.CustomerLock(ctx, customerID); err != nil {
+			return err
+		}
+		// The support incidents the charge bought go back with it, even
+		// with a free period's, which wrote no debit.
+		if err := takeBackPurchased(ctx, q, customerID, chargeKey); err != nil {
 			return err
 		}
 		charged, err := q.LedgerGetDebit(ctx, dbsqlc.LedgerGetDebitParams{IdempotencyKey: chargeKey, CustomerID: customerID})

@@ -36,7 +36,8 @@ func productFromColumns(r dbsqlc.Product) billing.Product {
 	return billing.Product{ID: r.ID, Name: r.Name, Description: r.Description, Price: r.Price, Currency: r.Currency,
 		PeriodUnit: r.PeriodUnit, PeriodCount: r.PeriodCount, AutoRenew: r.AutoRenew, IncomingDays: r.IncomingDays,
 		GraceDays: r.GraceDays, Steps: r.Steps, WebhookURL: r.WebhookURL, WebhookSecret: r.WebhookSecret,
-		WebhookSecretSet: r.WebhookSecret != "", Status: r.Status, Kind: r.Kind, UpdatesMonths: r.UpdatesMonths, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		WebhookSecretSet: r.WebhookSecret != "", Status: r.Status, Kind: r.Kind, UpdatesMonths: r.UpdatesMonths,
+		SupportIncidents: r.SupportIncidents, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // CreateProduct stores a product with its payment-state notices.
@@ -47,7 +48,8 @@ func (s *Store) CreateProduct(ctx context.Context, p billing.Product) (billing.P
 			Price: p.Price, Currency: p.Currency, PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount,
 			AutoRenew: p.AutoRenew, IncomingDays: p.IncomingDays, GraceDays: p.GraceDays, Status: p.Status,
 			Steps: p.Steps, WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret, Kind: p.Kind,
-			UpdatesMonths: p.UpdatesMonths, OrderParameters: jsonOf(p.OrderParameters, "[]")})
+			UpdatesMonths: p.UpdatesMonths, OrderParameters: jsonOf(p.OrderParameters, "[]"),
+			SupportIncidents: p.SupportIncidents})
 		if err != nil {
 			return err
 		}
@@ -71,7 +73,8 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, p billing.Product) 
 			Price: p.Price, Currency: p.Currency, PeriodUnit: p.PeriodUnit, PeriodCount: p.PeriodCount,
 			AutoRenew: p.AutoRenew, IncomingDays: p.IncomingDays, GraceDays: p.GraceDays, Status: p.Status,
 			Steps: p.Steps, WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret, Kind: p.Kind,
-			UpdatesMonths: p.UpdatesMonths, OrderParameters: jsonOf(p.OrderParameters, "[]")})
+			UpdatesMonths: p.UpdatesMonths, OrderParameters: jsonOf(p.OrderParameters, "[]"),
+			SupportIncidents: p.SupportIncidents})
 		out = productFromRow(row)
 		if err != nil {
 			return dbError(err, "product", id)

@@ -226,7 +226,8 @@ func nullDay(d int) *int {
 // transaction (see issueInvoice); a replay of the charge issues none. The
 // customer's discount valid at pc.PeriodFrom (billing.BestDiscount) is taken
 // off pc.Charge's amount (never below 0: a period discounted to nothing is
-// free and writes no entry) and named in its reference.
+// free and writes no entry) and named in its reference. The support incidents
+// the product includes are granted with the charge, once per charge key.
 func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.LedgerEntry, error) {
 	var out billing.LedgerEntry
 	err := s.inTxStore(ctx, func(tx *Store) error {
@@ -244,6 +245,11 @@ func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.Ledg
 		}
 		var fresh bool
 		if out, fresh, err = charge(ctx, q, c); err != nil {
+			return err
+		}
+		// The support incidents the product includes come with the charge,
+		// before the subscription's row is locked (the customer's lock first).
+		if err := grantPurchased(ctx, q, pc); err != nil {
 			return err
 		}
 		if fresh {

@@ -303,25 +303,26 @@ type PredefinedReply struct {
 }
 
 type Product struct {
-	ID              int64     `db:"id"`
-	Name            string    `db:"name"`
-	Description     string    `db:"description"`
-	Price           int64     `db:"price"`
-	Currency        string    `db:"currency"`
-	PeriodUnit      string    `db:"period_unit"`
-	PeriodCount     int       `db:"period_count"`
-	AutoRenew       bool      `db:"auto_renew"`
-	IncomingDays    int       `db:"incoming_days"`
-	GraceDays       *int      `db:"grace_days"`
-	Status          string    `db:"status"`
-	CreatedAt       time.Time `db:"created_at"`
-	UpdatedAt       time.Time `db:"updated_at"`
-	WebhookURL      string    `db:"webhook_url"`
-	WebhookSecret   string    `db:"webhook_secret"`
-	Steps           []string  `db:"steps"`
-	Kind            string    `db:"kind"`
-	UpdatesMonths   int       `db:"updates_months"`
-	OrderParameters []byte    `db:"order_parameters"`
+	ID               int64     `db:"id"`
+	Name             string    `db:"name"`
+	Description      string    `db:"description"`
+	Price            int64     `db:"price"`
+	Currency         string    `db:"currency"`
+	PeriodUnit       string    `db:"period_unit"`
+	PeriodCount      int       `db:"period_count"`
+	AutoRenew        bool      `db:"auto_renew"`
+	IncomingDays     int       `db:"incoming_days"`
+	GraceDays        *int      `db:"grace_days"`
+	Status           string    `db:"status"`
+	CreatedAt        time.Time `db:"created_at"`
+	UpdatedAt        time.Time `db:"updated_at"`
+	WebhookURL       string    `db:"webhook_url"`
+	WebhookSecret    string    `db:"webhook_secret"`
+	Steps            []string  `db:"steps"`
+	Kind             string    `db:"kind"`
+	UpdatesMonths    int       `db:"updates_months"`
+	OrderParameters  []byte    `db:"order_parameters"`
+	SupportIncidents int       `db:"support_incidents"`
 }
 
 type ProductNotice struct {
@@ -415,6 +416,20 @@ type Subscription struct {
 	AwaitingPayment   bool       `db:"awaiting_payment"`
 	UpdatesUntil      *time.Time `db:"updates_until"`
 	Parameters        []byte     `db:"parameters"`
+}
+
+type SupportIncident struct {
+	ID             int64     `db:"id"`
+	CustomerID     int64     `db:"customer_id"`
+	Delta          int       `db:"delta"`
+	Reason         string    `db:"reason"`
+	TicketID       *int64    `db:"ticket_id"`
+	SubscriptionID *int64    `db:"subscription_id"`
+	Period         *int      `db:"period"`
+	StaffID        *int64    `db:"staff_id"`
+	Note           string    `db:"note"`
+	IdempotencyKey *string   `db:"idempotency_key"`
+	CreatedAt      time.Time `db:"created_at"`
 }
 
 type Ticket struct {

@@ -21,7 +21,7 @@ func (q *Queries) ProductCount(ctx context.Context, status string) (int64, error
 }
 
 const productGet = `-- name: ProductGet :one
-SELECT id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps, kind, updates_months, order_parameters FROM products WHERE id = $1
+SELECT id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps, kind, updates_months, order_parameters, support_incidents FROM products WHERE id = $1
 `
 
 func (q *Queries) ProductGet(ctx context.Context, id int64) (Product, error) {
@@ -47,35 +47,39 @@ func (q *Queries) ProductGet(ctx context.Context, id int64) (Product, error) {
 		&i.Kind,
 		&i.UpdatesMonths,
 		&i.OrderParameters,
+		&i.SupportIncidents,
 	)
 	return i, err
 }
 
 const productInsert = `-- name: ProductInsert :one
 INSERT INTO products (name, description, price, currency, period_unit, period_count, auto_renew,
-    incoming_days, grace_days, status, steps, webhook_url, webhook_secret, kind, updates_months, order_parameters)
+    incoming_days, grace_days, status, steps, webhook_url, webhook_secret, kind, updates_months, order_parameters,
+    support_incidents)
 VALUES ($1, $2, $3, $4, $5, $6, $7,
-    $8, $9, $10, $11, $12, $13, $14, $15, $16)
-RETURNING id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps, kind, updates_months, order_parameters
+    $8, $9, $10, $11, $12, $13, $14, $15, $16,
+    $17)
+RETURNING id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps, kind, updates_months, order_parameters, support_incidents
 `
 
 type ProductInsertParams struct {
-	Name            string   `db:"name"`
-	Description     string   `db:"description"`
-	Price           int64    `db:"price"`
-	Currency        string   `db:"currency"`
-	PeriodUnit      string   `db:"period_unit"`
-	PeriodCount     int      `db:"period_count"`
-	AutoRenew       bool     `db:"auto_renew"`
-	IncomingDays    int      `db:"incoming_days"`
-	GraceDays       *int     `db:"grace_days"`
-	Status          string   `db:"status"`
-	Steps           []string `db:"steps"`
-	WebhookURL      string   `db:"webhook_url"`
-	WebhookSecret   string   `db:"webhook_secret"`
-	Kind            string   `db:"kind"`
-	UpdatesMonths   int      `db:"updates_months"`
-	OrderParameters []byte   `db:"order_parameters"`
+	Name             string   `db:"name"`
+	Description      string   `db:"description"`
+	Price            int64    `db:"price"`
+	Currency         string   `db:"currency"`
+	PeriodUnit       string   `db:"period_unit"`
+	PeriodCount      int      `db:"period_count"`
+	AutoRenew        bool     `db:"auto_renew"`
+	IncomingDays     int      `db:"incoming_days"`
+	GraceDays        *int     `db:"grace_days"`
+	Status           string   `db:"status"`
+	Steps            []string `db:"steps"`
+	WebhookURL       string   `db:"webhook_url"`
+	WebhookSecret    string   `db:"webhook_secret"`
+	Kind             string   `db:"kind"`
+	UpdatesMonths    int      `db:"updates_months"`
+	OrderParameters  []byte   `db:"order_parameters"`
+	SupportIncidents int      `db:"support_incidents"`
 }
 
 func (q *Queries) ProductInsert(ctx context.Context, arg ProductInsertParams) (Product, error) {
@@ -96,6 +100,7 @@ func (q *Queries) ProductInsert(ctx context.Context, arg ProductInsertParams) (P
 		arg.Kind,
 		arg.UpdatesMonths,
 		arg.OrderParameters,
+		arg.SupportIncidents,
 	)
 	var i Product
 	err := row.Scan(
@@ -118,12 +123,13 @@ func (q *Queries) ProductInsert(ctx context.Context, arg ProductInsertParams) (P
 		&i.Kind,
 		&i.UpdatesMonths,
 		&i.OrderParameters,
+		&i.SupportIncidents,
 	)
 	return i, err
 }
 
 const productList = `-- name: ProductList :many
-SELECT id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps, kind, updates_months, order_parameters FROM products
+SELECT id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps, kind, updates_months, order_parameters, support_incidents FROM products
 WHERE $1::text = '' OR status = $1
 ORDER BY id
 LIMIT $3::bigint OFFSET $2::bigint
@@ -164,6 +170,7 @@ func (q *Queries) ProductList(ctx context.Context, arg ProductListParams) ([]Pro
 			&i.Kind,
 			&i.UpdatesMonths,
 			&i.OrderParameters,
+			&i.SupportIncidents,
 		); err != nil {
 			return nil, err
 		}
@@ -248,29 +255,31 @@ UPDATE products SET name = $1, description = $2, price = $3, currency = $4,
     period_unit = $5, period_count = $6, auto_renew = $7,
     incoming_days = $8, grace_days = $9, status = $10, steps = $11,
     webhook_url = $12, webhook_secret = $13, kind = $14,
-    updates_months = $15, order_parameters = $16, updated_at = now()
-WHERE id = $17
-RETURNING id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps, kind, updates_months, order_parameters
+    updates_months = $15, order_parameters = $16,
+    support_incidents = $17, updated_at = now()
+WHERE id = $18
+RETURNING id, name, description, price, currency, period_unit, period_count, auto_renew, incoming_days, grace_days, status, created_at, updated_at, webhook_url, webhook_secret, steps, kind, updates_months, order_parameters, support_incidents
 `
 
 type ProductUpdateParams struct {
-	Name            string   `db:"name"`
-	Description     string   `db:"description"`
-	Price           int64    `db:"price"`
-	Currency        string   `db:"currency"`
-	PeriodUnit      string   `db:"period_unit"`
-	PeriodCount     int      `db:"period_count"`
-	AutoRenew       bool     `db:"auto_renew"`
-	IncomingDays    int      `db:"incoming_days"`
-	GraceDays       *int     `db:"grace_days"`
-	Status          string   `db:"status"`
-	Steps           []string `db:"steps"`
-	WebhookURL      string   `db:"webhook_url"`
-	WebhookSecret   string   `db:"webhook_secret"`
-	Kind            string   `db:"kind"`
-	UpdatesMonths   int      `db:"updates_months"`
-	OrderParameters []byte   `db:"order_parameters"`
-	ID              int64    `db:"id"`
+	Name             string   `db:"name"`
+	Description      string   `db:"description"`
+	Price            int64    `db:"price"`
+	Currency         string   `db:"currency"`
+	PeriodUnit       string   `db:"period_unit"`
+	PeriodCount      int      `db:"period_count"`
+	AutoRenew        bool     `db:"auto_renew"`
+	IncomingDays     int      `db:"incoming_days"`
+	GraceDays        *int     `db:"grace_days"`
+	Status           string   `db:"status"`
+	Steps            []string `db:"steps"`
+	WebhookURL       string   `db:"webhook_url"`
+	WebhookSecret    string   `db:"webhook_secret"`
+	Kind             string   `db:"kind"`
+	UpdatesMonths    int      `db:"updates_months"`
+	OrderParameters  []byte   `db:"order_parameters"`
+	SupportIncidents int      `db:"support_incidents"`
+	ID               int64    `db:"id"`
 }
 
 func (q *Queries) ProductUpdate(ctx context.Context, arg ProductUpdateParams) (Product, error) {
@@ -291,6 +300,7 @@ func (q *Queries) ProductUpdate(ctx context.Context, arg ProductUpdateParams) (P
 		arg.Kind,
 		arg.UpdatesMonths,
 		arg.OrderParameters,
+		arg.SupportIncidents,
 		arg.ID,
 	)
 	var i Product
@@ -314,6 +324,7 @@ func (q *Queries) ProductUpdate(ctx context.Context, arg ProductUpdateParams) (P
 		&i.Kind,
 		&i.UpdatesMonths,
 		&i.OrderParameters,
+		&i.SupportIncidents,
 	)
 	return i, err
 }

@@ -1,8 +1,10 @@
 -- name: ProductInsert :one
 INSERT INTO products (name, description, price, currency, period_unit, period_count, auto_renew,
-    incoming_days, grace_days, status, steps, webhook_url, webhook_secret, kind, updates_months, order_parameters)
+    incoming_days, grace_days, status, steps, webhook_url, webhook_secret, kind, updates_months, order_parameters,
+    support_incidents)
 VALUES (@name, @description, @price, @currency, @period_unit, @period_count, @auto_renew,
-    @incoming_days, @grace_days, @status, @steps, @webhook_url, @webhook_secret, @kind, @updates_months, @order_parameters)
+    @incoming_days, @grace_days, @status, @steps, @webhook_url, @webhook_secret, @kind, @updates_months, @order_parameters,
+    @support_incidents)
 RETURNING *;
 
 -- name: ProductUpdate :one
@@ -10,7 +12,8 @@ UPDATE products SET name = @name, description = @description, price = @price, cu
     period_unit = @period_unit, period_count = @period_count, auto_renew = @auto_renew,
     incoming_days = @incoming_days, grace_days = @grace_days, status = @status, steps = @steps,
     webhook_url = @webhook_url, webhook_secret = @webhook_secret, kind = @kind,
-    updates_months = @updates_months, order_parameters = @order_parameters, updated_at = now()
+    updates_months = @updates_months, order_parameters = @order_parameters,
+    support_incidents = @support_incidents, updated_at = now()
 WHERE id = @id
 RETURNING *;
 
