@@ -143,7 +143,7 @@ func prepareEvent(ctx context.Context, st *store.Store, in SendEventInput, fallb
 		langs := notices.Languages(u.Language, cust.Language, defLang)
 		for _, m := range catalog.Render(e.Name, u, langs, vars) {
 			key := fmt.Sprintf("event:%s:%s:%s:%s:%s:%s", e.Name, objType, objID, in.Key, m.Channel, m.To)
-			out = append(out, eventMessage{key: key, message: m, notice: billing.Notice{CustomerID: cust.ID, Event: e.Name,
+			out = append(out, eventMessage{key: key, message: m, notice: billing.Notice{CustomerID: &cust.ID, Event: e.Name,
 				ObjectType: objType, ObjectID: objID, RetryUntil: &until, Channel: m.Channel, Recipient: m.To,
 				Language: m.Language, Template: m.Template, Subject: m.Subject, Body: m.Body, HTMLBody: m.HTMLBody,
 				SenderName: m.SenderName, ReplyTo: m.ReplyTo}})

@@ -118,7 +118,7 @@ func (m *matrix) fixture(t *testing.T) *fixture {
 	f.otherStaffKey, err = st.CreateAPIKey(ctx, f.otherStaff.ID, "ci", "bk_xxxx", []byte(uniq()))
 	require.NoError(t, err)
 
-	n, claimed, err := st.ClaimNotice(ctx, "matrix:"+f.uniq, billing.Notice{CustomerID: f.A.ID, Event: "registration",
+	n, claimed, err := st.ClaimNotice(ctx, "matrix:"+f.uniq, billing.Notice{CustomerID: &f.A.ID, Event: "registration",
 		ObjectType: "customer", ObjectID: fmt.Sprint(f.A.ID), Channel: billing.ChannelEmail, Recipient: f.userA.Email,
 		Template: "default:registration", Subject: "Welcome", Body: "Hello"})
 	require.NoError(t, err)

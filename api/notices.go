@@ -321,7 +321,11 @@ func (s *Server) resendNotification(c echo.Context) error {
 		return err
 	}
 	if e := billing.AuditFrom(ctx); e != nil {
-		e.SetObject("notification", n.ID, n.CustomerID)
+		var customerID int64 // 0: a staff notice
+		if n.CustomerID != nil {
+			customerID = *n.CustomerID
+		}
+		e.SetObject("notification", n.ID, customerID)
 	}
 	if !billing.NoticeResendable(n.Status, n.Channel) {
 		return billing.NotResendable(id, n.Status, n.Channel)
