@@ -26,7 +26,7 @@ func TestMessageTemplates(t *testing.T) {
 		m := e.(map[string]any)
 		events[m["name"].(string)] = m
 	}
-	require.Len(t, events, 34)
+	require.Len(t, events, 39)
 	require.Equal(t, "invoice", events["invoice_issued"]["group"])
 	require.Equal(t, []any{"email"}, events["credit_note_issued"]["channels"])
 	require.Contains(t, events["invoice_issued"]["variables"], "[INVOICE_NUMBER]")
