@@ -283,6 +283,7 @@ func (s *Server) listNotifications(c echo.Context) error {
 	q := query{c: c}
 	f := billing.NotificationFilter{
 		CustomerID:     q.id("customer_id"),
+		StaffID:        q.id("staff_id"),
 		SubscriptionID: q.id("subscription_id"),
 		Event:          q.text("event", 100),
 		Status: q.oneOf("status", billing.NoticeQueued, billing.NoticeSending, billing.NoticeSent, billing.NoticeFailed,

@@ -169,6 +169,9 @@ func (s *Store) Notifications(ctx context.Context, f billing.NotificationFilter)
 	if f.CustomerID != nil {
 		q.filter("customer_id = %s", *f.CustomerID)
 	}
+	if f.StaffID != nil {
+		q.filter("staff_id = %s", *f.StaffID)
+	}
 	if f.SubscriptionID != nil {
 		q.filter("subscription_id = %s", *f.SubscriptionID)
 	}
