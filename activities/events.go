@@ -112,7 +112,7 @@ func prepareEvent(ctx context.Context, st *store.Store, in SendEventInput, fallb
 		return nil, billing.Errorf(billing.EINVALID, "the payment state %s is sent by its subscription's workflow", e.Name)
 	}
 	if e.Audience == notices.AudienceDepartment {
-		return nil, billing.Errorf(billing.EINVALID, "the event %s goes to staff; staff notices are not supported yet", e.Name)
+		return nil, billing.Errorf(billing.EINVALID, "the event %s goes to staff members: activities.QueueTicketNotices and QueueTaskCreated queue it", e.Name)
 	}
 	cust, err := st.Customer(ctx, in.CustomerID)
 	if err != nil {
