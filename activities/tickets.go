@@ -117,7 +117,7 @@ func QueueTicketNotices(ctx context.Context, tx *store.Store, n TicketNotice, fa
 		never = append(never, *n.Message.AuthorStaffID)
 	}
 	for _, s := range sends {
-		if err := q.queue(ctx, s.event, without(s.ids, never), vars, key, ticketNotice, &th); err != nil {
+		if err := q.queue(ctx, s.event, staffExcept(s.ids, never), vars, key, ticketNotice, &th); err != nil {
 			return err
 		}
 	}
@@ -163,7 +163,7 @@ func QueueTaskCreated(ctx context.Context, tx *store.Store, t billing.Task, fall
 	notice := func(billing.Staff) billing.Notice {
 		return billing.Notice{ObjectType: notices.ObjectTask, ObjectID: strconv.FormatInt(t.ID, 10)}
 	}
-	return q.queue(ctx, notices.EventTaskCreated, without(q.dept.StaffIDs, []int64{t.CreatedByID}), vars, key, notice, nil)
+	return q.queue(ctx, notices.EventTaskCreated, staffExcept(q.dept.StaffIDs, []int64{t.CreatedByID}), vars, key, notice, nil)
 }
 
 // TicketURL is the link to ticket id in the panel at panelURL.
@@ -300,8 +300,8 @@ func ticketAuthor(ctx context.Context, tx *store.Store, n TicketNotice, cust bil
 	return cust.Name, nil
 }
 
-// without returns ids less never, each once.
-func without(ids, never []int64) []int64 {
+// staffExcept returns ids less never, each once.
+func staffExcept(ids, never []int64) []int64 {
 	var out []int64
 	for _, id := range ids {
 		if id != 0 && !slices.Contains(never, id) && !slices.Contains(out, id) {

@@ -113,8 +113,8 @@ func (s *support) post(tk billing.Ticket, kind string, userID, staffID int64, bo
 	return m
 }
 
-// text is m's body, decoded (quoted-printable).
-func text(t *testing.T, m smtptest.Message) string {
+// mailText is m's body, decoded (quoted-printable).
+func mailText(t *testing.T, m smtptest.Message) string {
 	t.Helper()
 	if m.Header.Get("Content-Transfer-Encoding") != "quoted-printable" {
 		return m.Body
@@ -211,7 +211,7 @@ func TestTicketNoticesWhoGetsWhat(t *testing.T) {
 		"a client is never told of an internal note")
 	var bodies []string
 	for _, m := range s.deliver(s.john.Email) {
-		bodies = append(bodies, text(t, m))
+		bodies = append(bodies, mailText(t, m))
 	}
 	require.Len(t, bodies, 3)
 	require.True(t, slices.ContainsFunc(bodies, func(b string) bool {
@@ -279,8 +279,8 @@ func TestTicketMailThreading(t *testing.T) {
 		require.True(t, strings.HasPrefix(m.Header.Get("Message-ID"), fmt.Sprintf("<ticket-%d.%s.", tk.ID, tk.ReplyToken)), m.Header.Get("Message-ID"))
 		require.Equal(t, "<CA1234@mail.client.example>", m.Header.Get("In-Reply-To"), "the client's mail it answers")
 		require.Equal(t, root+" <CA1234@mail.client.example>", m.Header.Get("References"))
-		require.Contains(t, text(t, m), fmt.Sprintf("Ticket reference: #%d-%s", tk.ID, tk.ReplyToken))
-		require.Contains(t, text(t, m), "Cleaned /tmp.")
+		require.Contains(t, mailText(t, m), fmt.Sprintf("Ticket reference: #%d-%s", tk.ID, tk.ReplyToken))
+		require.Contains(t, mailText(t, m), "Cleaned /tmp.")
 	}
 	require.Equal(t, both[0].Header.Get("Message-ID"), both[1].Header.Get("Message-ID"), "the same Message-ID again")
 
@@ -289,7 +289,7 @@ func TestTicketMailThreading(t *testing.T) {
 	slices.SortFunc(johns, func(a, b smtptest.Message) int { return strings.Compare(b.Subject, a.Subject) }) // one run: any order
 	require.Equal(t, fmt.Sprintf("[Ticket #%d] Ticket is assigned: Disk full", tk.ID), johns[0].Subject)
 	require.Equal(t, fmt.Sprintf("[Ticket #%d] New post from provider: Disk full", tk.ID), johns[1].Subject)
-	require.Contains(t, text(t, johns[0]), "No space left.")
+	require.Contains(t, mailText(t, johns[0]), "No space left.")
 	require.NotEqual(t, johns[0].Header.Get("Message-ID"), johns[1].Header.Get("Message-ID"), "each mail its own Message-ID")
 	require.NotEqual(t, both[0].Header.Get("Message-ID"), johns[1].Header.Get("Message-ID"))
 
@@ -324,9 +324,9 @@ func TestTaskCreatedNotice(t *testing.T) {
 	m := s.deliver(s.john.Email)
 	require.Len(t, m, 1)
 	require.Equal(t, "New task: Replace a disk", m[0].Subject)
-	require.Contains(t, text(t, m[0]), "Hello John,")
-	require.Contains(t, text(t, m[0]), "Gary created task")
-	require.Contains(t, text(t, m[0]), "due 2026-12-01 10:00 UTC")
+	require.Contains(t, mailText(t, m[0]), "Hello John,")
+	require.Contains(t, mailText(t, m[0]), "Gary created task")
+	require.Contains(t, mailText(t, m[0]), "due 2026-12-01 10:00 UTC")
 
 	require.NoError(t, s.st.SetStaffNotifications(s.ctx, s.mary.ID, map[string]bool{notices.EventTaskCreated: false}))
 	task.ID, task.DepartmentID, task.CreatedByID = task.ID+1, s.sales.ID, s.john.ID
