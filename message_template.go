@@ -46,7 +46,9 @@ func (t *MessageTemplate) Validate() error {
 // NotificationFilter selects entries of the notification log; nil and ""
 // fields match everything.
 type NotificationFilter struct {
-	CustomerID     *int64
+	CustomerID *int64
+	// StaffID keeps the staff notices of one staff member.
+	StaffID        *int64
 	SubscriptionID *int64
 	Event          string
 	Status         string

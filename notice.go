@@ -7,8 +7,12 @@ import "time"
 type Notice struct {
 	ID             int64  `json:"id"`
 	SubscriptionID *int64 `json:"subscription_id"`
-	CustomerID     int64  `json:"customer_id"`
-	Period         int    `json:"period"`
+	// CustomerID is the customer whose user it went to; nil for a staff
+	// notice (StaffID), which no client ever lists.
+	CustomerID *int64 `json:"customer_id"`
+	// StaffID is the staff member a staff notice (the support center's) went to.
+	StaffID *int64 `json:"staff_id"`
+	Period  int    `json:"period"`
 	// Event is what the message is about (notices.Events); Milestone repeats
 	// it for the clients of /subscriptions/{id}/notices.
 	Event     string `json:"event"`
@@ -39,6 +43,12 @@ type Notice struct {
 	HTMLBody   string `json:"-"`
 	SenderName string `json:"-"`
 	ReplyTo    string `json:"-"`
+	// MessageID, InReplyTo and References are the threading headers of a
+	// mail about a ticket (activities.TicketThread), sent again as they
+	// were; "" for other notices (their Message-ID is made from Key).
+	MessageID  string `json:"-"`
+	InReplyTo  string `json:"-"`
+	References string `json:"-"`
 }
 
 // Notice channels and statuses (the README's "Notices" says what each means).

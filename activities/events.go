@@ -112,7 +112,7 @@ func prepareEvent(ctx context.Context, st *store.Store, in SendEventInput, fallb
 		return nil, billing.Errorf(billing.EINVALID, "the payment state %s is sent by its subscription's workflow", e.Name)
 	}
 	if e.Audience == notices.AudienceDepartment {
-		return nil, billing.Errorf(billing.EINVALID, "the event %s goes to staff; staff notices are not supported yet", e.Name)
+		return nil, billing.Errorf(billing.EINVALID, "the event %s goes to staff members: activities.QueueTicketNotices and QueueTaskCreated queue it", e.Name)
 	}
 	cust, err := st.Customer(ctx, in.CustomerID)
 	if err != nil {
@@ -143,7 +143,7 @@ func prepareEvent(ctx context.Context, st *store.Store, in SendEventInput, fallb
 		langs := notices.Languages(u.Language, cust.Language, defLang)
 		for _, m := range catalog.Render(e.Name, u, langs, vars) {
 			key := fmt.Sprintf("event:%s:%s:%s:%s:%s:%s", e.Name, objType, objID, in.Key, m.Channel, m.To)
-			out = append(out, eventMessage{key: key, message: m, notice: billing.Notice{CustomerID: cust.ID, Event: e.Name,
+			out = append(out, eventMessage{key: key, message: m, notice: billing.Notice{CustomerID: &cust.ID, Event: e.Name,
 				ObjectType: objType, ObjectID: objID, RetryUntil: &until, Channel: m.Channel, Recipient: m.To,
 				Language: m.Language, Template: m.Template, Subject: m.Subject, Body: m.Body, HTMLBody: m.HTMLBody,
 				SenderName: m.SenderName, ReplyTo: m.ReplyTo}})

@@ -198,7 +198,7 @@ func (a *Activities) sendOnce(ctx context.Context, in SendNoticesInput, req Noti
 	key := fmt.Sprintf("subscription:%d:period:%d:%s:%s:%s", in.SubscriptionID, in.Period, req.Key, o.Channel, o.To)
 	sub := in.SubscriptionID
 	until := retryUntil(req.Milestone, in, time.Now())
-	return a.claimAndDeliver(ctx, key, billing.Notice{SubscriptionID: &sub, CustomerID: in.CustomerID,
+	return a.claimAndDeliver(ctx, key, billing.Notice{SubscriptionID: &sub, CustomerID: &in.CustomerID,
 		Period: in.Period, Event: req.Milestone, ObjectType: notices.ObjectSubscription, ObjectID: strconv.FormatInt(sub, 10),
 		RetryUntil: &until}, o)
 }
@@ -229,7 +229,7 @@ func (a *Activities) deliver(ctx context.Context, n billing.Notice) (string, err
 			if files, err = a.attachments(sendCtx, n); err == nil {
 				id, err = a.Mail.Send(sendCtx, mail.Message{ID: n.Key, FromName: n.SenderName, From: a.MailFrom, ReplyTo: n.ReplyTo,
 					To: n.Recipient, Subject: n.Subject, Body: n.Body, HTMLBody: n.HTMLBody, ListUnsubscribe: a.listUnsubscribe(n.Event),
-					Attachments: files})
+					Attachments: files, MessageID: n.MessageID, InReplyTo: n.InReplyTo, References: n.References})
 			}
 		} else {
 			id, err = a.SMS.Send(sendCtx, n.Recipient, n.Body)
@@ -308,6 +308,8 @@ type RedeliverInput struct {
 	Limit int
 	// CustomerID, if not 0, keeps the run to one customer's notices.
 	CustomerID int64
+	// StaffID, if not 0, keeps the run to one staff member's notices (tests).
+	StaffID int64
 }
 
 // RedeliverResult counts what one redelivery run did.
@@ -326,12 +328,12 @@ const staleSending = 10 * time.Minute
 func (a *Activities) RedeliverNotices(ctx context.Context, in RedeliverInput) (RedeliverResult, error) {
 	defer heartbeat(ctx)()
 	var res RedeliverResult
-	settled, err := a.Store.SettleStaleNotices(ctx, staleSending, in.CustomerID)
+	settled, err := a.Store.SettleStaleNotices(ctx, staleSending, in.CustomerID, in.StaffID)
 	if err != nil {
 		return res, err
 	}
 	res.Settled = int(settled)
-	due, err := a.Store.ClaimDueNotices(ctx, cmp.Or(in.Limit, 100), staleSending, in.CustomerID)
+	due, err := a.Store.ClaimDueNotices(ctx, cmp.Or(in.Limit, 100), staleSending, in.CustomerID, in.StaffID)
 	if err != nil {
 		return res, err
 	}

@@ -124,7 +124,7 @@ func (m *matrix) fixture(t *testing.T) *fixture {
 	f.otherStaffKey, err = st.CreateAPIKey(ctx, f.otherStaff.ID, "ci", "bk_xxxx", []byte(uniq()))
 	require.NoError(t, err)
 
-	n, claimed, err := st.ClaimNotice(ctx, "matrix:"+f.uniq, billing.Notice{CustomerID: f.A.ID, Event: "registration",
+	n, claimed, err := st.ClaimNotice(ctx, "matrix:"+f.uniq, billing.Notice{CustomerID: &f.A.ID, Event: "registration",
 		ObjectType: "customer", ObjectID: fmt.Sprint(f.A.ID), Channel: billing.ChannelEmail, Recipient: f.userA.Email,
 		Template: "default:registration", Subject: "Welcome", Body: "Hello"})
 	require.NoError(t, err)
@@ -258,8 +258,14 @@ func matrixCells() map[string]cell {
 		}, staffOnly(created)},
 		"GET /api/v1/staff/:id":   {func(f *fixture) string { return fmt.Sprint("/api/v1/staff/", f.otherStaff.ID) }, none, staffOnly(ok)},
 		"PATCH /api/v1/staff/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/staff/", f.otherStaff.ID) }, fixed(`{"name": "Renamed"}`), staffOnly(ok)},
-		"GET /api/v1/api-keys":    {fixed("/api/v1/api-keys"), none, anyStaff(ok)},
-		"POST /api/v1/api-keys":   {fixed("/api/v1/api-keys"), fixed(`{"name": "integration"}`), anyStaff(created)},
+		"GET /api/v1/staff/:id/notification-settings": {func(f *fixture) string {
+			return fmt.Sprint("/api/v1/staff/", f.otherStaff.ID, "/notification-settings")
+		}, none, staffOnly(ok)},
+		"PUT /api/v1/staff/:id/notification-settings": {func(f *fixture) string {
+			return fmt.Sprint("/api/v1/staff/", f.otherStaff.ID, "/notification-settings")
+		}, fixed(`{"events": {"task_created": false}}`), staffOnly(ok)},
+		"GET /api/v1/api-keys":  {fixed("/api/v1/api-keys"), none, anyStaff(ok)},
+		"POST /api/v1/api-keys": {fixed("/api/v1/api-keys"), fixed(`{"name": "integration"}`), anyStaff(created)},
 		"DELETE /api/v1/api-keys/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/api-keys/", f.otherStaffKey.ID) }, none,
 			want{unauth, forbid, forbid, absent, ok, ok}}, // only staff managers revoke others' keys
 		"GET /api/v1/audit": {fixed("/api/v1/audit"), none, staffOnly(ok)},

@@ -283,6 +283,7 @@ func (s *Server) listNotifications(c echo.Context) error {
 	q := query{c: c}
 	f := billing.NotificationFilter{
 		CustomerID:     q.id("customer_id"),
+		StaffID:        q.id("staff_id"),
 		SubscriptionID: q.id("subscription_id"),
 		Event:          q.text("event", 100),
 		Status: q.oneOf("status", billing.NoticeQueued, billing.NoticeSending, billing.NoticeSent, billing.NoticeFailed,
@@ -321,7 +322,11 @@ func (s *Server) resendNotification(c echo.Context) error {
 		return err
 	}
 	if e := billing.AuditFrom(ctx); e != nil {
-		e.SetObject("notification", n.ID, n.CustomerID)
+		var customerID int64 // 0: a staff notice
+		if n.CustomerID != nil {
+			customerID = *n.CustomerID
+		}
+		e.SetObject("notification", n.ID, customerID)
 	}
 	if !billing.NoticeResendable(n.Status, n.Channel) {
 		return billing.NotResendable(id, n.Status, n.Channel)

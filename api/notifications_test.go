@@ -26,7 +26,7 @@ func TestMessageTemplates(t *testing.T) {
 		m := e.(map[string]any)
 		events[m["name"].(string)] = m
 	}
-	require.Len(t, events, 34)
+	require.Len(t, events, 39)
 	require.Equal(t, "invoice", events["invoice_issued"]["group"])
 	require.Equal(t, []any{"email"}, events["credit_note_issued"]["channels"])
 	require.Contains(t, events["invoice_issued"]["variables"], "[INVOICE_NUMBER]")
@@ -165,7 +165,7 @@ func TestPreview(t *testing.T) {
 func (b *bundle) logEntry(c billing.Customer, event, status string) int64 {
 	b.t.Helper()
 	ctx := b.t.Context()
-	n, claimed, err := b.store.ClaimNotice(ctx, "test:"+uniq(), billing.Notice{CustomerID: c.ID, Event: event, ObjectType: "customer",
+	n, claimed, err := b.store.ClaimNotice(ctx, "test:"+uniq(), billing.Notice{CustomerID: &c.ID, Event: event, ObjectType: "customer",
 		ObjectID: fmt.Sprint(c.ID), Channel: billing.ChannelEmail, Recipient: "x@example.com", Template: "default:" + event,
 		Subject: "s", Body: "b"})
 	require.NoError(b.t, err)

@@ -38,6 +38,9 @@ type Server struct {
 	allowPrivateWebhooks bool
 	// publicURL is where the links of the account notices lead (PUBLIC_URL).
 	publicURL string
+	// mailFrom is the sender address of notices (MAIL_FROM), whose domain
+	// the Message-IDs of the mails about tickets carry.
+	mailFrom string
 	// messageRate is how many emails a second a message to customers is sent at.
 	messageRate float64
 	// firstLockout is the wait after the free failed sign-ins (1 s), doubling
@@ -65,6 +68,9 @@ type Options struct {
 	// MessageRate is how many emails a second a message to customers is
 	// sent at (MESSAGE_RATE; workflows.DefaultMessageRate if 0).
 	MessageRate float64
+	// MailFrom is the sender address of notices (MAIL_FROM): the mails
+	// about tickets thread under its domain ("billing" if empty).
+	MailFrom string
 }
 
 // DefaultPublicURL is the address the links of the account notices lead to
@@ -82,6 +88,7 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 	s := &Server{store: st, workflows: workflows.NewClient(tc, opts.TaskQueue), log: log, echo: echo.New(),
 		defaults: opts.Settings, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks,
 		publicURL:   strings.TrimSuffix(cmp.Or(opts.PublicURL, DefaultPublicURL), "/"),
+		mailFrom:    opts.MailFrom,
 		messageRate: cmp.Or(opts.MessageRate, workflows.DefaultMessageRate), firstLockout: time.Second}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
@@ -135,7 +142,9 @@ func (s *Server) routes() {
 	v1.GET("/staff", s.listStaff, staffOnly(billing.PermStaffManage))
 	v1.POST("/staff", s.createStaff, staffOnly(billing.PermStaffManage))
 	v1.GET("/staff/:id", s.getStaff, staffOnly(billing.PermStaffManage))
-	v1.PATCH("/staff/:id", s.updateStaff, staffOnly("")) // others: staff.manage, checked in the handler
+	v1.PATCH("/staff/:id", s.updateStaff, staffOnly(""))                                      // others: staff.manage, checked in the handler
+	v1.GET("/staff/:id/notification-settings", s.staffNotificationSettings, staffOnly(""))    // others: staff.manage, checked in the handler
+	v1.PUT("/staff/:id/notification-settings", s.setStaffNotificationSettings, staffOnly("")) // others: staff.manage, checked in the handler
 	v1.GET("/api-keys", s.listAPIKeys, staffOnly(""))
 	v1.POST("/api-keys", s.createAPIKey, staffOnly(""))
 	v1.DELETE("/api-keys/:id", s.revokeAPIKey, staffOnly(""))

@@ -88,8 +88,8 @@ func (s *Server) createTicket(c echo.Context) error {
 			return err
 		}
 		out = billing.TicketView{Ticket: ch.Ticket, Messages: []billing.TicketMessage{*ch.Message}}
-		return activities.QueueTicketNotices(ctx, tx, activities.TicketNotice{Ticket: ch.Ticket, Message: ch.Message, Opened: true,
-			ByStaffID: staffID(p)}, s.defaults.DefaultLanguage)
+		return s.queueTicketNotices(ctx, tx, activities.TicketNotice{Ticket: ch.Ticket, Message: ch.Message, Opened: true,
+			ByStaffID: staffID(p)})
 	})
 	if err != nil {
 		return err
@@ -208,8 +208,8 @@ func (s *Server) postTicketMessage(c echo.Context) error {
 			return err
 		}
 		out = TicketPosted{Ticket: ch.Ticket, Message: *ch.Message}
-		return activities.QueueTicketNotices(ctx, tx, activities.TicketNotice{Ticket: ch.Ticket, Message: ch.Message,
-			ByStaffID: staffID(p)}, s.defaults.DefaultLanguage)
+		return s.queueTicketNotices(ctx, tx, activities.TicketNotice{Ticket: ch.Ticket, Message: ch.Message,
+			ByStaffID: staffID(p)})
 	})
 	if err != nil {
 		return err
@@ -254,8 +254,8 @@ func (s *Server) updateTicket(c echo.Context) error {
 			return err
 		}
 		out = ch.Ticket
-		return activities.QueueTicketNotices(ctx, tx, activities.TicketNotice{Ticket: ch.Ticket, Assigned: true,
-			ByStaffID: staffID(p)}, s.defaults.DefaultLanguage)
+		return s.queueTicketNotices(ctx, tx, activities.TicketNotice{Ticket: ch.Ticket, Assigned: true,
+			ByStaffID: staffID(p)})
 	})
 	if err != nil {
 		return err

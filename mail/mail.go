@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -36,6 +37,12 @@ type Message struct {
 	ListUnsubscribe string
 	// Attachments go with the message as files (multipart/mixed).
 	Attachments []Attachment
+	// MessageID, if set ("<local@domain>"), is the Message-ID instead of one
+	// made from ID; InReplyTo and References, if set, are those headers
+	// (a mail about a ticket: the mail gateway threads the answers by them).
+	MessageID  string
+	InReplyTo  string
+	References string
 }
 
 // Attachment is a file attached to a message.
@@ -60,7 +67,16 @@ func (m Message) build() (*gomail.Msg, string, error) {
 	}
 	sum := sha256.Sum256([]byte(m.ID))
 	id := hex.EncodeToString(sum[:16]) + "@billing"
+	if m.MessageID != "" {
+		id = strings.TrimSuffix(strings.TrimPrefix(m.MessageID, "<"), ">")
+	}
 	msg.SetMessageIDWithValue(id)
+	if m.InReplyTo != "" {
+		msg.SetGenHeaderPreformatted(gomail.HeaderInReplyTo, m.InReplyTo)
+	}
+	if m.References != "" {
+		msg.SetGenHeaderPreformatted(gomail.HeaderReferences, m.References)
+	}
 	msg.SetDate()
 	msg.Subject(m.Subject)
 	// Every message is sent by the system, never by a person: RFC 3834 asks

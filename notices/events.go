@@ -13,8 +13,8 @@ const (
 	AudienceMainUser = "main_user"
 	// AudienceAllUsers: every user of the customer.
 	AudienceAllUsers = "all_users"
-	// AudienceDepartment: the staff of a department (the support center's
-	// events; no event uses it yet).
+	// AudienceDepartment: staff members of a department (the support
+	// center's staff events; activities.QueueTicketNotices says who of them).
 	AudienceDepartment = "department_staff"
 )
 
@@ -27,6 +27,8 @@ const (
 	ObjectPayment      = "payment"
 	ObjectInvoice      = "invoice"
 	ObjectCreditNote   = "credit_note"
+	ObjectTicket       = "ticket"
+	ObjectTask         = "task"
 )
 
 // Event is something the system tells people about: its audience rule, the
@@ -34,7 +36,8 @@ const (
 type Event struct {
 	Name  string `json:"name"`
 	Title string `json:"title"`
-	// Group: service, payment_state, payment, invoice, usage, account or message.
+	// Group: service, payment_state, payment, invoice, usage, account,
+	// message or support.
 	Group    string   `json:"group"`
 	Audience string   `json:"audience"`
 	Channels []string `json:"channels"`
@@ -143,8 +146,57 @@ var events = func() []Event {
 	out = append(out, Event{Name: EventMessage, Title: "Message from the provider", Group: "message", Audience: AudienceAllUsers,
 		Channels: both, Variables: vars("[CUSTOMER_NAME]", "[MESSAGE_SUBJECT]", "[MESSAGE_TEXT]", "[CATEGORY]"),
 		ObjectType: ObjectMessage, ListUnsubscribe: true})
+	out = append(out, Event{Name: EventTicketReply, Title: "New message from provider", Group: "support", Audience: AudienceAllUsers,
+		Channels: emailOnly, Variables: vars(append([]string{"[STAFF_NAME]"}, TicketVariables...)...), ObjectType: ObjectTicket})
+	staff := func(name, title, object string, v ...string) {
+		out = append(out, Event{Name: name, Title: title, Group: "support", Audience: AudienceDepartment, Channels: emailOnly,
+			Variables: append([]string{"[STAFF_NAME]", "[AUTHOR]"}, v...), ObjectType: object})
+	}
+	staff(EventTicketAssigned, "Ticket is assigned", ObjectTicket, TicketVariables...)
+	staff(EventTicketClientPost, "New post from client", ObjectTicket, TicketVariables...)
+	staff(EventTicketStaffPost, "New post from provider", ObjectTicket, append(slices.Clone(TicketVariables), "[POST_KIND]")...)
+	staff(EventTaskCreated, "New task", ObjectTask, "[TASK_ID]", "[TASK_TITLE]", "[TASK_DESCRIPTION]", "[TASK_DUE]",
+		"[DEPARTMENT]", "[TICKET_ID]", "[CUSTOMER_NAME]")
 	return out
 }()
+
+// The support center's events (seed 000). ticket_reply tells a customer's
+// users of a staff answer ("New message from provider": the users who
+// posted in the ticket, or all if none did; never of an internal note).
+// The staff events go to staff members by email in the default language,
+// each per their notification settings, never to the one who did it:
+// ticket_assigned (a new ticket: its department's members; an assignment:
+// the assignee), ticket_client_post and ticket_staff_post (a client's post,
+// a staff answer or internal note: the assignee, else the department's
+// members) and task_created (the task's department's members). Queued by
+// activities.QueueTicketNotices and activities.QueueTaskCreated.
+const (
+	EventTicketReply      = "ticket_reply"
+	EventTicketAssigned   = "ticket_assigned"
+	EventTicketClientPost = "ticket_client_post"
+	EventTicketStaffPost  = "ticket_staff_post"
+	EventTaskCreated      = "task_created"
+)
+
+// TicketVariables are the variables of every notice about a ticket; with
+// [STAFF_NAME]: in ticket_reply the staff member who answered, in a staff
+// notice its recipient (whose [AUTHOR] is who did it). [MESSAGE_TEXT] is
+// the new post ("" for an assignment without one); [POST_KIND] (in
+// ticket_staff_post) says "answer" or "internal note".
+var TicketVariables = []string{"[CUSTOMER_NAME]", "[TICKET_ID]", "[TICKET_SUBJECT]", "[DEPARTMENT]", "[MESSAGE_TEXT]",
+	"[TICKET_URL]", "[TICKET_STATUS]"}
+
+// StaffEvents lists the events that go to staff members: those their
+// notification settings turn on and off.
+func StaffEvents() []Event {
+	var out []Event
+	for _, e := range events {
+		if e.Audience == AudienceDepartment {
+			out = append(out, e)
+		}
+	}
+	return out
+}
 
 // The usage events: resource_threshold is queued by the usage ingest that
 // makes a period's use of a resource reach the setting

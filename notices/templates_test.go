@@ -112,7 +112,13 @@ func TestEvents(t *testing.T) {
 		seen[e.Name] = true
 		require.Contains(t, []string{AudienceMainUser, AudienceAllUsers, AudienceDepartment}, e.Audience)
 		require.True(t, e.Sends(billing.ChannelEmail), e.Name)
-		require.Subset(t, e.Variables, []string{"[LOGIN]", "[USER_NAME]", "[USER_LASTNAME]"}, e.Name)
+		if e.Audience == AudienceDepartment {
+			// Staff have no login or user name: their notices name them [STAFF_NAME].
+			require.Contains(t, e.Variables, "[STAFF_NAME]", e.Name)
+			require.Equal(t, emailOnly, e.Channels, "%s: staff are told by email only", e.Name)
+		} else {
+			require.Subset(t, e.Variables, []string{"[LOGIN]", "[USER_NAME]", "[USER_LASTNAME]"}, e.Name)
+		}
 		for _, v := range e.Variables {
 			require.Contains(t, Samples, v, "%s: %s has a sample value for previews", e.Name, v)
 		}

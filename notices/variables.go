@@ -37,7 +37,11 @@ var Samples = map[string]string{
 	"[DAYS_LEFT]": "5", "[DAILY_COST]": "1.50 EUR",
 	"[UPDATES_UNTIL]": "2027-06-01 10:00 CEST",
 	"[PARAMETERS]":    "- Domain name (domain)\n- OS template (os)",
-	"[SERVICE_NAME]":  "Cloud PBX", "[PERIOD]": "2026-11-01 10:00 CET to 2026-12-01 10:00 CET", "[RESOURCE]": "minutes",
+	"[STAFF_NAME]":    "John Smith", "[AUTHOR]": "Gary Jones", "[TICKET_ID]": "12", "[TICKET_SUBJECT]": "The VPS does not boot",
+	"[DEPARTMENT]": "Technical support", "[TICKET_URL]": "https://billing.example.com/tickets/12", "[TICKET_STATUS]": "open",
+	"[POST_KIND]": "answer", "[TASK_ID]": "3", "[TASK_TITLE]": "Replace the disk of node 4",
+	"[TASK_DESCRIPTION]": "The RAID reports a failing disk.", "[TASK_DUE]": "2026-12-01 10:00 CET",
+	"[SERVICE_NAME]": "Cloud PBX", "[PERIOD]": "2026-11-01 10:00 CET to 2026-12-01 10:00 CET", "[RESOURCE]": "minutes",
 	"[USED]": "900", "[INCLUDED]": "1000", "[UNIT]": "min", "[PERCENT]": "90",
 	"[OVERAGE]": "- minutes: 200 min beyond 1000 min, 200 x 0.02 EUR = 4.00 EUR",
 }

@@ -39,7 +39,7 @@ func (s *Store) WarnDeletion(ctx context.Context, id int64, lastActivity, warned
 // keys start with keyPrefix was sent to customer id, or nil if it was not
 // (yet).
 func (s *Store) DeletionWarningSent(ctx context.Context, id int64, keyPrefix string) (*time.Time, error) {
-	at, err := s.q.DeletionWarningSent(ctx, dbsqlc.DeletionWarningSentParams{CustomerID: id, KeyPrefix: keyPrefix})
+	at, err := s.q.DeletionWarningSent(ctx, dbsqlc.DeletionWarningSentParams{CustomerID: &id, KeyPrefix: keyPrefix})
 	if err != nil || len(at) == 0 {
 		return nil, dbError(err, "notice", "")
 	}

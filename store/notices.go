@@ -18,7 +18,8 @@ func noticeFromRow(r dbsqlc.Notice) billing.Notice {
 		Recipient: r.Recipient, Language: r.Language, Template: r.Template, Subject: r.Subject,
 		Status: r.Status, ProviderMessageID: r.ProviderMessageID, Error: r.Error, Attempts: r.Attempts,
 		RetryUntil: r.RetryUntil, CreatedAt: r.CreatedAt, ResendOf: r.ResendOf, Key: r.DedupKey, Body: r.Body,
-		HTMLBody: r.HTMLBody, SenderName: r.SenderName, ReplyTo: r.ReplyTo}
+		HTMLBody: r.HTMLBody, SenderName: r.SenderName, ReplyTo: r.ReplyTo, StaffID: r.StaffID, MessageID: r.MessageID,
+		InReplyTo: r.InReplyTo, References: r.MailReferences}
 }
 
 // ClaimNotice records that n is about to be sent under dedupKey and reports
@@ -36,9 +37,10 @@ func (s *Store) ClaimNotice(ctx context.Context, dedupKey string, n billing.Noti
 
 func noticeParams(dedupKey string, n billing.Notice) dbsqlc.NoticeQueueParams {
 	return dbsqlc.NoticeQueueParams{DedupKey: dedupKey, SubscriptionID: n.SubscriptionID,
-		CustomerID: n.CustomerID, Period: n.Period, Event: n.Event, ObjectType: n.ObjectType, ObjectID: n.ObjectID,
+		CustomerID: n.CustomerID, StaffID: n.StaffID, Period: n.Period, Event: n.Event, ObjectType: n.ObjectType, ObjectID: n.ObjectID,
 		Channel: n.Channel, Recipient: n.Recipient, Language: n.Language, Template: n.Template, Subject: n.Subject,
-		Body: n.Body, HTMLBody: n.HTMLBody, SenderName: n.SenderName, ReplyTo: n.ReplyTo, RetryUntil: n.RetryUntil}
+		Body: n.Body, HTMLBody: n.HTMLBody, SenderName: n.SenderName, ReplyTo: n.ReplyTo, RetryUntil: n.RetryUntil,
+		MessageID: n.MessageID, InReplyTo: n.InReplyTo, MailReferences: n.References}
 }
 
 // QueueNotice records n under dedupKey as queued: the redelivery sends it
@@ -109,10 +111,11 @@ func (s *Store) FinishNotice(ctx context.Context, id int64, status, providerID, 
 // that failed, emails whose outcome is unknown, and emails left "sending" by
 // an attempt that died (for longer than stale). Claimed rows are "sending"
 // until FinishNotice; another redelivery skips them.
-// customerID, if not 0, keeps to one customer's notices.
-func (s *Store) ClaimDueNotices(ctx context.Context, limit int, stale time.Duration, customerID int64) ([]billing.Notice, error) {
+// customerID, if not 0, keeps to one customer's notices; staffID, if not
+// 0, to one staff member's.
+func (s *Store) ClaimDueNotices(ctx context.Context, limit int, stale time.Duration, customerID, staffID int64) ([]billing.Notice, error) {
 	rows, err := s.q.NoticeClaimDue(ctx, dbsqlc.NoticeClaimDueParams{Limit: int64(limit), StaleSeconds: stale.Seconds(),
-		CustomerID: customerID})
+		CustomerID: customerID, StaffID: staffID})
 	if err != nil {
 		return nil, dbError(err, "notice", "")
 	}
@@ -122,10 +125,12 @@ func (s *Store) ClaimDueNotices(ctx context.Context, limit int, stale time.Durat
 // SettleStaleNotices closes what can't be sent any more: a failed notice
 // whose horizon passed is expired (not sent late); an SMS left "sending" by
 // an attempt that died is unknown (never sent twice); an email left
-// "sending" past its horizon is unknown. A customerID other than 0 limits
-// it to that customer's notices. It returns how many it changed.
-func (s *Store) SettleStaleNotices(ctx context.Context, stale time.Duration, customerID int64) (int64, error) {
-	n, err := s.q.NoticeSettleStale(ctx, dbsqlc.NoticeSettleStaleParams{StaleSeconds: stale.Seconds(), CustomerID: customerID})
+// "sending" past its horizon is unknown. A customerID (staffID) other than
+// 0 limits it to that customer's (staff member's) notices. It returns how
+// many it changed.
+func (s *Store) SettleStaleNotices(ctx context.Context, stale time.Duration, customerID, staffID int64) (int64, error) {
+	n, err := s.q.NoticeSettleStale(ctx, dbsqlc.NoticeSettleStaleParams{StaleSeconds: stale.Seconds(), CustomerID: customerID,
+		StaffID: staffID})
 	return n, dbError(err, "notice", "")
 }
 
@@ -154,7 +159,8 @@ func (s *Store) Notices(ctx context.Context, subscriptionID int64) ([]billing.No
 // noticeColumns are the columns of a row of the notification log.
 const noticeColumns = `id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject,
 	status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until,
-	next_attempt_at, object_type, object_id, language, html_body, resend_of`
+	next_attempt_at, object_type, object_id, language, html_body, resend_of, staff_id, message_id, in_reply_to,
+	mail_references`
 
 // Notifications lists the notification log, newest first. Its filters are
 // chosen at run time.
@@ -162,6 +168,9 @@ func (s *Store) Notifications(ctx context.Context, f billing.NotificationFilter)
 	var q listQuery
 	if f.CustomerID != nil {
 		q.filter("customer_id = %s", *f.CustomerID)
+	}
+	if f.StaffID != nil {
+		q.filter("staff_id = %s", *f.StaffID)
 	}
 	if f.SubscriptionID != nil {
 		q.filter("subscription_id = %s", *f.SubscriptionID)

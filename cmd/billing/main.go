@@ -213,7 +213,8 @@ func (m *Main) StartAPI() error {
 	cfg := m.Config
 	m.API = api.New(m.Store, m.Temporal, m.Log, api.Options{TaskQueue: cfg.TaskQueue, Settings: cfg.Settings,
 		StepNames: worker.StepNames(worker.Steps()), TrustedProxies: cfg.TrustedProxies,
-		AllowPrivateWebhooks: cfg.WebhookAllowPrivate, PublicURL: cfg.PublicURL, MessageRate: cfg.MessageRate})
+		AllowPrivateWebhooks: cfg.WebhookAllowPrivate, PublicURL: cfg.PublicURL, MessageRate: cfg.MessageRate,
+		MailFrom: cfg.MailFrom})
 	go m.API.RunReconciler(m.ctx, 30*time.Second)
 	srv := &http.Server{
 		Handler:           m.API,

@@ -42,7 +42,7 @@ ORDER BY updated_at LIMIT 1
 `
 
 type DeletionWarningSentParams struct {
-	CustomerID int64  `db:"customer_id"`
+	CustomerID *int64 `db:"customer_id"`
 	KeyPrefix  string `db:"key_prefix"`
 }
 

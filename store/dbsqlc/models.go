@@ -223,7 +223,7 @@ type Notice struct {
 	ID                int64      `db:"id"`
 	DedupKey          string     `db:"dedup_key"`
 	SubscriptionID    *int64     `db:"subscription_id"`
-	CustomerID        int64      `db:"customer_id"`
+	CustomerID        *int64     `db:"customer_id"`
 	Period            int        `db:"period"`
 	Event             string     `db:"event"`
 	Channel           string     `db:"channel"`
@@ -246,6 +246,10 @@ type Notice struct {
 	Language          string     `db:"language"`
 	HTMLBody          string     `db:"html_body"`
 	ResendOf          *int64     `db:"resend_of"`
+	StaffID           *int64     `db:"staff_id"`
+	MessageID         string     `db:"message_id"`
+	InReplyTo         string     `db:"in_reply_to"`
+	MailReferences    string     `db:"mail_references"`
 }
 
 type Payer struct {
@@ -398,6 +402,13 @@ type Staff struct {
 type StaffDepartment struct {
 	StaffID      int64 `db:"staff_id"`
 	DepartmentID int64 `db:"department_id"`
+}
+
+type StaffNotificationSetting struct {
+	StaffID   int64     `db:"staff_id"`
+	Event     string    `db:"event"`
+	Enabled   bool      `db:"enabled"`
+	UpdatedAt time.Time `db:"updated_at"`
 }
 
 type Subscription struct {

@@ -96,22 +96,25 @@ func (q *Queries) MessageTemplateUpsert(ctx context.Context, arg MessageTemplate
 
 const noticeClaim = `-- name: NoticeClaim :one
 
-INSERT INTO notices (dedup_key, subscription_id, customer_id, period, event, object_type, object_id, channel,
-    recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts, retry_until)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-    $9, $10, $11, $12, 'sending', $13, $14, $15, $16, 1, $17)
+INSERT INTO notices (dedup_key, subscription_id, customer_id, staff_id, period, event, object_type, object_id, channel,
+    recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts, retry_until,
+    message_id, in_reply_to, mail_references)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+    $10, $11, $12, $13, 'sending', $14, $15, $16, $17, 1, $18,
+    $19, $20, $21)
 ON CONFLICT (dedup_key) DO UPDATE SET status = 'sending', attempts = notices.attempts + 1, updated_at = now(),
     subject = EXCLUDED.subject, body = EXCLUDED.body, html_body = EXCLUDED.html_body,
     sender_name = EXCLUDED.sender_name, reply_to = EXCLUDED.reply_to
     WHERE (notices.status IN ('queued', 'failed') OR (notices.status = 'unknown' AND notices.channel = 'email'))
         AND (notices.retry_until IS NULL OR notices.retry_until > now())
-RETURNING id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of
+RETURNING id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of, staff_id, message_id, in_reply_to, mail_references
 `
 
 type NoticeClaimParams struct {
 	DedupKey       string     `db:"dedup_key"`
 	SubscriptionID *int64     `db:"subscription_id"`
-	CustomerID     int64      `db:"customer_id"`
+	CustomerID     *int64     `db:"customer_id"`
+	StaffID        *int64     `db:"staff_id"`
 	Period         int        `db:"period"`
 	Event          string     `db:"event"`
 	ObjectType     string     `db:"object_type"`
@@ -126,6 +129,9 @@ type NoticeClaimParams struct {
 	SenderName     string     `db:"sender_name"`
 	ReplyTo        string     `db:"reply_to"`
 	RetryUntil     *time.Time `db:"retry_until"`
+	MessageID      string     `db:"message_id"`
+	InReplyTo      string     `db:"in_reply_to"`
+	MailReferences string     `db:"mail_references"`
 }
 
 // A notice may be claimed again when it is queued or failed, or, for an
@@ -136,6 +142,7 @@ func (q *Queries) NoticeClaim(ctx context.Context, arg NoticeClaimParams) (Notic
 		arg.DedupKey,
 		arg.SubscriptionID,
 		arg.CustomerID,
+		arg.StaffID,
 		arg.Period,
 		arg.Event,
 		arg.ObjectType,
@@ -150,6 +157,9 @@ func (q *Queries) NoticeClaim(ctx context.Context, arg NoticeClaimParams) (Notic
 		arg.SenderName,
 		arg.ReplyTo,
 		arg.RetryUntil,
+		arg.MessageID,
+		arg.InReplyTo,
+		arg.MailReferences,
 	)
 	var i Notice
 	err := row.Scan(
@@ -179,6 +189,10 @@ func (q *Queries) NoticeClaim(ctx context.Context, arg NoticeClaimParams) (Notic
 		&i.Language,
 		&i.HTMLBody,
 		&i.ResendOf,
+		&i.StaffID,
+		&i.MessageID,
+		&i.InReplyTo,
+		&i.MailReferences,
 	)
 	return i, err
 }
@@ -192,20 +206,28 @@ WHERE id IN (SELECT id FROM notices WHERE
          AND (retry_until IS NULL OR retry_until > now())))
     AND body <> '' -- rows from before bodies were kept can't be sent again
     AND ($2::bigint = 0 OR customer_id = $2)
-    ORDER BY next_attempt_at NULLS FIRST, id LIMIT $3::bigint FOR UPDATE SKIP LOCKED)
-RETURNING id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of
+    AND ($3::bigint = 0 OR staff_id = $3)
+    ORDER BY next_attempt_at NULLS FIRST, id LIMIT $4::bigint FOR UPDATE SKIP LOCKED)
+RETURNING id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of, staff_id, message_id, in_reply_to, mail_references
 `
 
 type NoticeClaimDueParams struct {
 	StaleSeconds float64 `db:"stale_seconds"`
 	CustomerID   int64   `db:"customer_id"`
+	StaffID      int64   `db:"staff_id"`
 	Limit        int64   `db:"limit"`
 }
 
 // NoticeClaimDue claims the notices due (again), and emails left "sending" by
-// an attempt that died; customer_id 0 means every customer's.
+// an attempt that died; customer_id 0 means every customer's, staff_id 0
+// every staff member's (both 0: every notice).
 func (q *Queries) NoticeClaimDue(ctx context.Context, arg NoticeClaimDueParams) ([]Notice, error) {
-	rows, err := q.db.Query(ctx, noticeClaimDue, arg.StaleSeconds, arg.CustomerID, arg.Limit)
+	rows, err := q.db.Query(ctx, noticeClaimDue,
+		arg.StaleSeconds,
+		arg.CustomerID,
+		arg.StaffID,
+		arg.Limit,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -240,6 +262,10 @@ func (q *Queries) NoticeClaimDue(ctx context.Context, arg NoticeClaimDueParams) 
 			&i.Language,
 			&i.HTMLBody,
 			&i.ResendOf,
+			&i.StaffID,
+			&i.MessageID,
+			&i.InReplyTo,
+			&i.MailReferences,
 		); err != nil {
 			return nil, err
 		}
@@ -309,7 +335,7 @@ func (q *Queries) NoticeFinish(ctx context.Context, arg NoticeFinishParams) erro
 }
 
 const noticeGet = `-- name: NoticeGet :one
-SELECT id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of FROM notices WHERE id = $1
+SELECT id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of, staff_id, message_id, in_reply_to, mail_references FROM notices WHERE id = $1
 `
 
 func (q *Queries) NoticeGet(ctx context.Context, id int64) (Notice, error) {
@@ -342,12 +368,16 @@ func (q *Queries) NoticeGet(ctx context.Context, id int64) (Notice, error) {
 		&i.Language,
 		&i.HTMLBody,
 		&i.ResendOf,
+		&i.StaffID,
+		&i.MessageID,
+		&i.InReplyTo,
+		&i.MailReferences,
 	)
 	return i, err
 }
 
 const noticeList = `-- name: NoticeList :many
-SELECT id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of FROM notices WHERE subscription_id = $1::bigint ORDER BY id
+SELECT id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of, staff_id, message_id, in_reply_to, mail_references FROM notices WHERE subscription_id = $1::bigint ORDER BY id
 `
 
 func (q *Queries) NoticeList(ctx context.Context, subscriptionID int64) ([]Notice, error) {
@@ -386,6 +416,10 @@ func (q *Queries) NoticeList(ctx context.Context, subscriptionID int64) ([]Notic
 			&i.Language,
 			&i.HTMLBody,
 			&i.ResendOf,
+			&i.StaffID,
+			&i.MessageID,
+			&i.InReplyTo,
+			&i.MailReferences,
 		); err != nil {
 			return nil, err
 		}
@@ -398,7 +432,7 @@ func (q *Queries) NoticeList(ctx context.Context, subscriptionID int64) ([]Notic
 }
 
 const noticeLock = `-- name: NoticeLock :one
-SELECT id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of FROM notices WHERE id = $1 FOR UPDATE
+SELECT id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of, staff_id, message_id, in_reply_to, mail_references FROM notices WHERE id = $1 FOR UPDATE
 `
 
 // NoticeLock takes a notice for a resend: the redelivery skips it meanwhile.
@@ -432,25 +466,30 @@ func (q *Queries) NoticeLock(ctx context.Context, id int64) (Notice, error) {
 		&i.Language,
 		&i.HTMLBody,
 		&i.ResendOf,
+		&i.StaffID,
+		&i.MessageID,
+		&i.InReplyTo,
+		&i.MailReferences,
 	)
 	return i, err
 }
 
 const noticeQueue = `-- name: NoticeQueue :one
-INSERT INTO notices (dedup_key, subscription_id, customer_id, period, event, object_type, object_id, channel,
+INSERT INTO notices (dedup_key, subscription_id, customer_id, staff_id, period, event, object_type, object_id, channel,
     recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts, retry_until,
-    next_attempt_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-    $9, $10, $11, $12, 'queued', $13, $14, $15, $16, 0, $17,
-    now())
+    next_attempt_at, message_id, in_reply_to, mail_references)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+    $10, $11, $12, $13, 'queued', $14, $15, $16, $17, 0, $18,
+    now(), $19, $20, $21)
 ON CONFLICT (dedup_key) DO NOTHING
-RETURNING id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of
+RETURNING id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of, staff_id, message_id, in_reply_to, mail_references
 `
 
 type NoticeQueueParams struct {
 	DedupKey       string     `db:"dedup_key"`
 	SubscriptionID *int64     `db:"subscription_id"`
-	CustomerID     int64      `db:"customer_id"`
+	CustomerID     *int64     `db:"customer_id"`
+	StaffID        *int64     `db:"staff_id"`
 	Period         int        `db:"period"`
 	Event          string     `db:"event"`
 	ObjectType     string     `db:"object_type"`
@@ -465,6 +504,9 @@ type NoticeQueueParams struct {
 	SenderName     string     `db:"sender_name"`
 	ReplyTo        string     `db:"reply_to"`
 	RetryUntil     *time.Time `db:"retry_until"`
+	MessageID      string     `db:"message_id"`
+	InReplyTo      string     `db:"in_reply_to"`
+	MailReferences string     `db:"mail_references"`
 }
 
 // NoticeQueue records a notice for the redelivery to send (due now); nothing
@@ -474,6 +516,7 @@ func (q *Queries) NoticeQueue(ctx context.Context, arg NoticeQueueParams) (Notic
 		arg.DedupKey,
 		arg.SubscriptionID,
 		arg.CustomerID,
+		arg.StaffID,
 		arg.Period,
 		arg.Event,
 		arg.ObjectType,
@@ -488,6 +531,9 @@ func (q *Queries) NoticeQueue(ctx context.Context, arg NoticeQueueParams) (Notic
 		arg.SenderName,
 		arg.ReplyTo,
 		arg.RetryUntil,
+		arg.MessageID,
+		arg.InReplyTo,
+		arg.MailReferences,
 	)
 	var i Notice
 	err := row.Scan(
@@ -517,20 +563,24 @@ func (q *Queries) NoticeQueue(ctx context.Context, arg NoticeQueueParams) (Notic
 		&i.Language,
 		&i.HTMLBody,
 		&i.ResendOf,
+		&i.StaffID,
+		&i.MessageID,
+		&i.InReplyTo,
+		&i.MailReferences,
 	)
 	return i, err
 }
 
 const noticeResend = `-- name: NoticeResend :one
-INSERT INTO notices (dedup_key, subscription_id, customer_id, period, event, object_type, object_id, channel,
-    recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts, retry_until,
-    next_attempt_at, resend_of)
-SELECT $1, o.subscription_id, o.customer_id, o.period, o.event, o.object_type, o.object_id, o.channel,
-    o.recipient, o.language, o.template, o.subject, 'queued', o.body, o.html_body, o.sender_name, o.reply_to, 0,
-    $2, now(), o.id
+INSERT INTO notices (dedup_key, subscription_id, customer_id, staff_id, period, event, object_type, object_id,
+    channel, recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts,
+    retry_until, next_attempt_at, resend_of, message_id, in_reply_to, mail_references)
+SELECT $1, o.subscription_id, o.customer_id, o.staff_id, o.period, o.event, o.object_type, o.object_id,
+    o.channel, o.recipient, o.language, o.template, o.subject, 'queued', o.body, o.html_body, o.sender_name, o.reply_to,
+    0, $2, now(), o.id, o.message_id, o.in_reply_to, o.mail_references
 FROM notices AS o WHERE o.id = $3
 ON CONFLICT (dedup_key) DO NOTHING
-RETURNING id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of
+RETURNING id, dedup_key, subscription_id, customer_id, period, event, channel, recipient, template, subject, status, provider_message_id, error, created_at, updated_at, body, sender_name, reply_to, attempts, retry_until, next_attempt_at, object_type, object_id, language, html_body, resend_of, staff_id, message_id, in_reply_to, mail_references
 `
 
 type NoticeResendParams struct {
@@ -572,6 +622,10 @@ func (q *Queries) NoticeResend(ctx context.Context, arg NoticeResendParams) (Not
 		&i.Language,
 		&i.HTMLBody,
 		&i.ResendOf,
+		&i.StaffID,
+		&i.MessageID,
+		&i.InReplyTo,
+		&i.MailReferences,
 	)
 	return i, err
 }
@@ -596,16 +650,19 @@ WHERE ((status IN ('queued', 'failed') AND retry_until <= now())
    OR (status = 'sending' AND updated_at < now() - make_interval(secs => $1)
        AND (channel = 'sms' OR retry_until <= now() OR body = '')))
   AND ($2::bigint = 0 OR customer_id = $2)
+  AND ($3::bigint = 0 OR staff_id = $3)
 `
 
 type NoticeSettleStaleParams struct {
 	StaleSeconds float64 `db:"stale_seconds"`
 	CustomerID   int64   `db:"customer_id"`
+	StaffID      int64   `db:"staff_id"`
 }
 
-// NoticeSettleStale closes what can't be sent any more; customer_id 0 means every customer's.
+// NoticeSettleStale closes what can't be sent any more; customer_id 0 means
+// every customer's, staff_id 0 every staff member's.
 func (q *Queries) NoticeSettleStale(ctx context.Context, arg NoticeSettleStaleParams) (int64, error) {
-	result, err := q.db.Exec(ctx, noticeSettleStale, arg.StaleSeconds, arg.CustomerID)
+	result, err := q.db.Exec(ctx, noticeSettleStale, arg.StaleSeconds, arg.CustomerID, arg.StaffID)
 	if err != nil {
 		return 0, err
 	}

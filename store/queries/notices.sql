@@ -3,10 +3,12 @@
 -- its retry horizon has not passed: NoticeClaim and NoticeClaimDue spell this out.
 
 -- name: NoticeClaim :one
-INSERT INTO notices (dedup_key, subscription_id, customer_id, period, event, object_type, object_id, channel,
-    recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts, retry_until)
-VALUES (@dedup_key, @subscription_id, @customer_id, @period, @event, @object_type, @object_id, @channel,
-    @recipient, @language, @template, @subject, 'sending', @body, @html_body, @sender_name, @reply_to, 1, @retry_until)
+INSERT INTO notices (dedup_key, subscription_id, customer_id, staff_id, period, event, object_type, object_id, channel,
+    recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts, retry_until,
+    message_id, in_reply_to, mail_references)
+VALUES (@dedup_key, @subscription_id, @customer_id, @staff_id, @period, @event, @object_type, @object_id, @channel,
+    @recipient, @language, @template, @subject, 'sending', @body, @html_body, @sender_name, @reply_to, 1, @retry_until,
+    @message_id, @in_reply_to, @mail_references)
 ON CONFLICT (dedup_key) DO UPDATE SET status = 'sending', attempts = notices.attempts + 1, updated_at = now(),
     subject = EXCLUDED.subject, body = EXCLUDED.body, html_body = EXCLUDED.html_body,
     sender_name = EXCLUDED.sender_name, reply_to = EXCLUDED.reply_to
@@ -17,12 +19,12 @@ RETURNING *;
 -- NoticeQueue records a notice for the redelivery to send (due now); nothing
 -- if its key was recorded before.
 -- name: NoticeQueue :one
-INSERT INTO notices (dedup_key, subscription_id, customer_id, period, event, object_type, object_id, channel,
+INSERT INTO notices (dedup_key, subscription_id, customer_id, staff_id, period, event, object_type, object_id, channel,
     recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts, retry_until,
-    next_attempt_at)
-VALUES (@dedup_key, @subscription_id, @customer_id, @period, @event, @object_type, @object_id, @channel,
+    next_attempt_at, message_id, in_reply_to, mail_references)
+VALUES (@dedup_key, @subscription_id, @customer_id, @staff_id, @period, @event, @object_type, @object_id, @channel,
     @recipient, @language, @template, @subject, 'queued', @body, @html_body, @sender_name, @reply_to, 0, @retry_until,
-    now())
+    now(), @message_id, @in_reply_to, @mail_references)
 ON CONFLICT (dedup_key) DO NOTHING
 RETURNING *;
 
@@ -30,12 +32,12 @@ RETURNING *;
 -- so one resend of a notice at most), linked to it; nothing if that key was
 -- used before.
 -- name: NoticeResend :one
-INSERT INTO notices (dedup_key, subscription_id, customer_id, period, event, object_type, object_id, channel,
-    recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts, retry_until,
-    next_attempt_at, resend_of)
-SELECT @dedup_key, o.subscription_id, o.customer_id, o.period, o.event, o.object_type, o.object_id, o.channel,
-    o.recipient, o.language, o.template, o.subject, 'queued', o.body, o.html_body, o.sender_name, o.reply_to, 0,
-    @retry_until, now(), o.id
+INSERT INTO notices (dedup_key, subscription_id, customer_id, staff_id, period, event, object_type, object_id,
+    channel, recipient, language, template, subject, status, body, html_body, sender_name, reply_to, attempts,
+    retry_until, next_attempt_at, resend_of, message_id, in_reply_to, mail_references)
+SELECT @dedup_key, o.subscription_id, o.customer_id, o.staff_id, o.period, o.event, o.object_type, o.object_id,
+    o.channel, o.recipient, o.language, o.template, o.subject, 'queued', o.body, o.html_body, o.sender_name, o.reply_to,
+    0, @retry_until, now(), o.id, o.message_id, o.in_reply_to, o.mail_references
 FROM notices AS o WHERE o.id = @id
 ON CONFLICT (dedup_key) DO NOTHING
 RETURNING *;
@@ -70,7 +72,8 @@ UPDATE notices SET status = @status, provider_message_id = @provider_message_id,
 WHERE id = @id;
 
 -- NoticeClaimDue claims the notices due (again), and emails left "sending" by
--- an attempt that died; customer_id 0 means every customer's.
+-- an attempt that died; customer_id 0 means every customer's, staff_id 0
+-- every staff member's (both 0: every notice).
 -- name: NoticeClaimDue :many
 UPDATE notices SET status = 'sending', attempts = attempts + 1, updated_at = now()
 WHERE id IN (SELECT id FROM notices WHERE
@@ -80,10 +83,12 @@ WHERE id IN (SELECT id FROM notices WHERE
          AND (retry_until IS NULL OR retry_until > now())))
     AND body <> '' -- rows from before bodies were kept can't be sent again
     AND (@customer_id::bigint = 0 OR customer_id = @customer_id)
+    AND (@staff_id::bigint = 0 OR staff_id = @staff_id)
     ORDER BY next_attempt_at NULLS FIRST, id LIMIT sqlc.arg('limit')::bigint FOR UPDATE SKIP LOCKED)
 RETURNING *;
 
--- NoticeSettleStale closes what can't be sent any more; customer_id 0 means every customer's.
+-- NoticeSettleStale closes what can't be sent any more; customer_id 0 means
+-- every customer's, staff_id 0 every staff member's.
 -- name: NoticeSettleStale :execrows
 UPDATE notices SET updated_at = now(), next_attempt_at = NULL,
     status = CASE WHEN status IN ('queued', 'failed') THEN 'expired' ELSE 'unknown' END,
@@ -92,7 +97,8 @@ UPDATE notices SET updated_at = now(), next_attempt_at = NULL,
 WHERE ((status IN ('queued', 'failed') AND retry_until <= now())
    OR (status = 'sending' AND updated_at < now() - make_interval(secs => @stale_seconds)
        AND (channel = 'sms' OR retry_until <= now() OR body = '')))
-  AND (@customer_id::bigint = 0 OR customer_id = @customer_id);
+  AND (@customer_id::bigint = 0 OR customer_id = @customer_id)
+  AND (@staff_id::bigint = 0 OR staff_id = @staff_id);
 
 -- name: NoticeCountByStatus :many
 SELECT status, count(*) AS count FROM notices GROUP BY status;
