@@ -96,9 +96,10 @@ func (c *Clear[T]) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// TaskFilter selects tasks for a list. Zero fields don't filter;
-// DepartmentIDs, when not nil, are the only departments the caller sees.
+// TaskFilter selects tasks for a list. Zero fields don't filter.
 type TaskFilter struct {
+	// DepartmentIDs, when not nil, are the only departments listed: the
+	// store sets them to the caller's.
 	DepartmentIDs []int64
 	DepartmentID  *int64
 	AssigneeID    *int64
