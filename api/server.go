@@ -87,7 +87,7 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = clientIP(opts.TrustedProxies)
-	e.Use(middleware.Recover(), limitHeaders, allowHead, middleware.BodyLimit("1M"), s.requestLog, s.authenticate, s.audit, refuseBody)
+	e.Use(middleware.Recover(), limitHeaders, allowHead, bodyLimit, s.requestLog, s.authenticate, s.audit, refuseBody)
 	s.routes()
 	return s
 }
@@ -233,6 +233,14 @@ func (s *Server) routes() {
 	v1.GET("/message-texts/:id", s.getMessageText, staffOnly(billing.PermSubsRead))
 	v1.PUT("/message-texts/:id", s.updateMessageText, staffOnly(billing.PermNoticesWrite))
 	v1.DELETE("/message-texts/:id", s.deleteMessageText, staffOnly(billing.PermNoticesWrite))
+
+	// Support: tasks of a department, for its members (and admins); the
+	// handlers answer 404 for another department's.
+	v1.GET("/tasks", s.listTasks, staffOnly(""))
+	v1.POST("/tasks", s.createTask, staffOnly(""))
+	v1.GET("/tasks/:id", s.getTask, staffOnly(""))
+	v1.PATCH("/tasks/:id", s.updateTask, staffOnly(""))
+	v1.GET("/tickets/:id/attachments/:attachment_id", s.getAttachment, clientOrStaff("")) // the ticket's client or department staff
 
 	v1.GET("/settings", s.getSettings, staffOnly(""))
 	v1.PATCH("/settings", s.updateSettings, staffOnly(billing.PermSettingsManage))
