@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -128,3 +129,90 @@ func TestTasksScopedToDepartments(t *testing.T) {
 }
 
 func contains(list []string, s string) bool { return slices.Contains(list, s) }
+
+// newTicket inserts a ticket of customer cid in department dept with SQL
+// (the ticket API is built in parallel) and returns its ID.
+func (b *bundle) newTicket(cid string, dept int64) int64 {
+	b.t.Helper()
+	var id int64
+	require.NoError(b.t, b.store.Pool().QueryRow(b.t.Context(), `INSERT INTO tickets (customer_id, department_id, subject, reply_token)
+		VALUES ($1, $2, 'Help', $3) RETURNING id`, mustID(b.t, cid), dept, "r"+uniq()+uniq()).Scan(&id))
+	return id
+}
+
+// TestTaskFields: each bad field is refused with its field error and
+// creates nothing; the assignee must be an active member of the task's
+// department; a link to another department's ticket is as unknown as a
+// missing one; null clears the assignee and the due date; a due date in
+// the past is allowed.
+func TestTaskFields(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	team := b.supportTeam()
+	cid, _ := b.newCustomer()
+	techTicket, salesTicket := b.newTicket(cid, team.technical.ID), b.newTicket(cid, team.sales.ID)
+	login := "d" + uniq()
+	disabled, err := b.store.CreateStaff(t.Context(), billing.StaffCreate{Login: login, Email: login + "@staff.example",
+		Role: billing.RoleStaff, Permissions: []string{}}, "no-password")
+	require.NoError(t, err)
+	require.NoError(t, b.store.SetStaffDepartments(t.Context(), disabled.ID, []int64{team.technical.ID}))
+	_, err = b.store.Pool().Exec(t.Context(), "UPDATE staff SET status = 'disabled' WHERE id = $1", disabled.ID)
+	require.NoError(t, err)
+	tech := team.technical.ID
+	for _, tc := range []struct {
+		body, field string
+	}{
+		{fmt.Sprintf(`{"department_id": %d, "title": " "}`, tech), "title"},
+		{fmt.Sprintf(`{"department_id": %d, "title": "T", "status": "later"}`, tech), "status"},
+		{`{"department_id": 999999999, "title": "T"}`, "department_id"},
+		{fmt.Sprintf(`{"department_id": %d, "title": "T", "assignee_id": %d}`, tech, team.gary.ID+1000000), "assignee_id"},
+		{fmt.Sprintf(`{"department_id": %d, "title": "T", "assignee_id": %d}`, team.sales.ID, team.john.ID), "assignee_id"}, // not in sales
+		{fmt.Sprintf(`{"department_id": %d, "title": "T", "assignee_id": %d}`, tech, disabled.ID), "assignee_id"},
+		{fmt.Sprintf(`{"department_id": %d, "title": "T", "ticket_id": 999999999}`, tech), "ticket_id"},
+		{fmt.Sprintf(`{"department_id": %d, "title": "T", "customer_id": 999999999}`, tech), "customer_id"},
+	} {
+		status, body := b.doAs(team.garyToken, "POST", "/api/v1/tasks", tc.body)
+		require.Equal(t, http.StatusUnprocessableEntity, status, "%s: %v", tc.body, body)
+		_, _, fields := errorOf(t, body)
+		require.Contains(t, fields, tc.field, "%s", tc.body)
+	}
+	// John doesn't see the sales ticket: linking it is refused like a missing one.
+	status, body := b.doAs(team.johnToken, "POST", "/api/v1/tasks", fmt.Sprintf(`{"department_id": %d, "title": "T", "ticket_id": %d}`, tech, salesTicket))
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+	_, msg, fields := errorOf(t, body)
+	require.Equal(t, fmt.Sprintf("ticket %d does not exist", salesTicket), fields["ticket_id"], msg)
+	status, body = b.doAs(team.johnToken, "GET", "/api/v1/tasks?limit=200", "")
+	require.Equal(t, http.StatusOK, status)
+	require.Empty(t, taskIDs(t, body), "no refused task was created")
+
+	status, body = b.doAs(team.johnToken, "POST", "/api/v1/tasks", fmt.Sprintf(`{"department_id": %d, "title": "Restart the VM",
+		"description": "Line one\nLine two", "assignee_id": %d, "due_at": "2020-01-01T00:00:00Z", "ticket_id": %d, "customer_id": %s}`,
+		tech, team.gary.ID, techTicket, cid))
+	require.Equal(t, http.StatusCreated, status, "a past due date is allowed: %v", body)
+	task := "/api/v1/tasks/" + jsonID(body)
+	require.Equal(t, float64(team.gary.ID), body["assignee_id"])
+	require.Equal(t, float64(techTicket), body["ticket_id"])
+	require.Equal(t, "2020-01-01T00:00:00Z", body["due_at"])
+
+	status, body = b.doAs(team.johnToken, "PATCH", task, fmt.Sprintf(`{"assignee_id": %d}`, disabled.ID))
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+	status, body = b.doAs(team.johnToken, "PATCH", task, `{"title": ""}`)
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+	status, body = b.doAs(team.johnToken, "PATCH", task, `{"status": "done"}`)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, float64(team.gary.ID), body["assignee_id"], "left out: unchanged")
+	require.Equal(t, "2020-01-01T00:00:00Z", body["due_at"])
+	status, body = b.doAs(team.johnToken, "PATCH", task, `{"assignee_id": null, "due_at": null}`)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Nil(t, body["assignee_id"], "null clears")
+	require.Nil(t, body["due_at"])
+	require.Equal(t, billing.TaskDone, body["status"])
+	require.Equal(t, "Restart the VM", body["title"])
+
+	status, body = b.doAs(team.johnToken, "GET", fmt.Sprintf("/api/v1/tasks?status=done&assignee_id=%d", team.gary.ID), "")
+	require.Equal(t, http.StatusOK, status)
+	require.Empty(t, taskIDs(t, body), "unassigned now")
+	status, body = b.doAs(team.johnToken, "GET", "/api/v1/tasks?status=done", "")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, []string{strings.TrimPrefix(task, "/api/v1/tasks/")}, taskIDs(t, body))
+}
