@@ -110,7 +110,8 @@ func bodyLimitOf(c echo.Context) int64 {
 
 // bodyLimit answers 413 (too_large) to a body over its route's limit.
 func bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
-	small, large := middleware.BodyLimit("1M")(next), middleware.BodyLimit("14M")(next)
+	// "MiB": echo reads "1M" as 1,000,000 bytes.
+	small, large := middleware.BodyLimit("1MiB")(next), middleware.BodyLimit("14MiB")(next)
 	return func(c echo.Context) error {
 		if bodyLimitOf(c) == MaxUploadBodyBytes {
 			return large(c)
