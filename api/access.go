@@ -98,7 +98,7 @@ func actionNames(routes []*echo.Route) map[string]string {
 
 // objectOf names the object a route acts on from its path: the innermost ID.
 func objectOf(c echo.Context) (string, string) {
-	for _, p := range []struct{ param, kind string }{{"user_id", "user"}, {"payer_id", "payer"}, {"discount_id", "discount"}} {
+	for _, p := range []struct{ param, kind string }{{"user_id", "user"}, {"payer_id", "payer"}, {"discount_id", "discount"}, {"attachment_id", "attachment"}} {
 		if v := c.Param(p.param); v != "" {
 			return p.kind, v
 		}
@@ -108,7 +108,7 @@ func objectOf(c echo.Context) (string, string) {
 		"staff": "staff", "api-keys": "api_key", "auth": "session", "subscriptions": "subscription",
 		"notice-templates": "notice_template", "message-templates": "message_template", "notifications": "notification",
 		"notification-events": "notification_event", "settings": "settings",
-		"predefined-replies": "predefined_reply", "departments": "department", "tickets": "ticket"}[segs[0]]
+		"predefined-replies": "predefined_reply", "departments": "department", "tickets": "ticket", "tasks": "task"}[segs[0]]
 	if m := c.Param("milestone"); m != "" {
 		return kind, m
 	}

@@ -33,20 +33,23 @@ type fixture struct {
 	product       billing.Product
 	otherStaff    billing.Staff
 	otherStaffKey billing.APIKey
-	subA          int64              // a running, active subscription of A, when the cell asks for one
-	messageA      int64              // a message to A (recorded, no workflow), when the cell asks for one
-	textID        int64              // a saved message text, when the cell asks for one
-	failedNoticeA int64              // a notification to A's main user that failed
-	invoiceA      int64              // an invoice of A
-	discountA     billing.Discount   // a discount of A
-	creditNoteA   int64              // a credit note of invoiceA
-	replyID       int64              // a pre-defined reply for all departments, when the cell asks for one
-	replyTicketA  int64              // a ticket of A in a department no matrix staff member is in, when the cell asks for one
-	links         map[string]string  // a usable one-time link token of A's main user, per purpose
-	markerA       string             // appears in A's data only
-	department    billing.Department // "staff with permission" is a member; ticketA is in it
-	emptyDept     billing.Department // a department without tickets, deletable
-	ticketA       int64              // a ticket of A in department, opened by A's main user
+	subA          int64                    // a running, active subscription of A, when the cell asks for one
+	messageA      int64                    // a message to A (recorded, no workflow), when the cell asks for one
+	textID        int64                    // a saved message text, when the cell asks for one
+	failedNoticeA int64                    // a notification to A's main user that failed
+	invoiceA      int64                    // an invoice of A
+	discountA     billing.Discount         // a discount of A
+	creditNoteA   int64                    // a credit note of invoiceA
+	replyID       int64                    // a pre-defined reply for all departments, when the cell asks for one
+	replyTicketA  int64                    // a ticket of A in a department no matrix staff member is in, when the cell asks for one
+	links         map[string]string        // a usable one-time link token of A's main user, per purpose
+	markerA       string                   // appears in A's data only
+	department    billing.Department       // "staff with permission" is a member; ticketA is in it
+	emptyDept     billing.Department       // a department without tickets, deletable
+	ticketA       int64                    // a ticket of A in department, opened by A's main user
+	departmentD   int64                    // a support department whose member is the staff with permission, when the cell asks for one
+	taskD         int64                    // a task of departmentD
+	attachmentA   billing.TicketAttachment // a file of a client's message in a ticket of A in departmentD
 	markerB       string
 	tokens        [6]string
 	uniq          string
@@ -167,6 +170,34 @@ func (m *matrix) support(t *testing.T, f *fixture) (billing.Department, billing.
 		Body: "Help " + f.markerA, Author: billing.TicketAuthor{UserID: f.userA.ID}})
 	require.NoError(t, err)
 	return depts[0], depts[1], ch.Ticket.ID
+}
+
+// tasksSupport makes departmentD, with the staff with permission as a member
+// (their other memberships kept), a task of it, and a ticket of A in it
+// with a client's message and its file (inserted with SQL, as the ticket
+// API is built in parallel).
+func (m *matrix) tasksSupport(t *testing.T, f *fixture) {
+	ctx := t.Context()
+	st := m.b.store
+	name := "Matrix " + f.uniq
+	d, err := st.CreateDepartment(ctx, billing.DepartmentInput{Name: &name})
+	require.NoError(t, err)
+	f.departmentD = d.ID
+	ids, err := st.StaffDepartments(ctx, m.staffIDs[1])
+	require.NoError(t, err)
+	require.NoError(t, st.SetStaffDepartments(ctx, m.staffIDs[1], append(ids, d.ID)))
+	task, err := st.CreateTask(ctx, billing.Principal{Kind: billing.ActorStaff, Role: billing.RoleAdmin, StaffID: m.staffIDs[2]},
+		billing.Task{DepartmentID: d.ID, Title: "Matrix", Status: billing.TaskOpen, CreatedByID: m.staffIDs[2]})
+	require.NoError(t, err)
+	f.taskD = task.ID
+	var ticket, message int64
+	require.NoError(t, st.Pool().QueryRow(ctx, `INSERT INTO tickets (customer_id, department_id, subject, reply_token)
+		VALUES ($1, $2, 'Matrix', $3) RETURNING id`, f.A.ID, d.ID, "matrix"+f.uniq).Scan(&ticket))
+	require.NoError(t, st.Pool().QueryRow(ctx, `INSERT INTO ticket_messages (ticket_id, kind, body)
+		VALUES ($1, 'client', 'Matrix') RETURNING id`, ticket).Scan(&message))
+	files, err := st.AddAttachments(ctx, ticket, message, []billing.AttachmentUpload{{Name: "a.txt", Content: []byte("file of " + f.markerA)}})
+	require.NoError(t, err)
+	f.attachmentA = files[0]
 }
 
 // subscription orders the fixture's free product for A, as an admin through
@@ -397,6 +428,19 @@ func matrixCells() map[string]cell {
 		"DELETE /api/v1/predefined-replies/:id": {replyPath, none, staffOnly(noContent)},
 		"GET /api/v1/tickets/:id/predefined-replies": {func(f *fixture) string { return fmt.Sprint("/api/v1/tickets/", f.replyTicketA, "/predefined-replies") },
 			none, want{unauth, forbid, forbid, absent, absent, ok}},
+		// Support: staff who are members of the department (the staff with
+		// permission is one of departmentD) and admins; others get 404.
+		"GET /api/v1/tasks": {fixed("/api/v1/tasks?limit=200"), none, anyStaff(ok)},
+		"POST /api/v1/tasks": {fixed("/api/v1/tasks"), func(f *fixture) string {
+			return fmt.Sprintf(`{"department_id": %d, "title": "Matrix task"}`, f.departmentD)
+		}, want{unauth, forbid, forbid, forbid, created, created}},
+		"GET /api/v1/tasks/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/tasks/", f.taskD) }, none,
+			want{unauth, forbid, forbid, absent, ok, ok}},
+		"PATCH /api/v1/tasks/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/tasks/", f.taskD) }, fixed(`{"status": "done"}`),
+			want{unauth, forbid, forbid, absent, ok, ok}},
+		"GET /api/v1/tickets/:id/attachments/:attachment_id": {func(f *fixture) string {
+			return fmt.Sprintf("/api/v1/tickets/%d/attachments/%d", f.attachmentA.TicketID, f.attachmentA.ID)
+		}, none, want{unauth, ok, absent, absent, ok, ok}},
 		"POST /api/v1/payments/:id/paid":   {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/paid") }, none, staffOnly(ok)},
 		"POST /api/v1/payments/:id/cancel": {func(f *fixture) string { return fmt.Sprint("/api/v1/payments/", f.paymentA.ID, "/cancel") }, none, staffOnly(ok)},
 		"GET /api/v1/departments":          {fixed("/api/v1/departments"), none, signedIn(ok)},
@@ -439,6 +483,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			f := m.fixture(t)
 			if strings.HasPrefix(key, "GET /api/v1/subscriptions") || strings.Contains(key, "/subscriptions/:id") {
 				f.subA = m.subscription(t, f) // these routes act on a running subscription of A
+			}
+			if strings.Contains(key, "/tasks") || strings.Contains(key, "/attachments/") {
+				m.tasksSupport(t, f)
 			}
 			if strings.Contains(key, "/messages/:id") {
 				msg, err := m.b.store.CreateMessage(t.Context(), billing.MessageCreate{CustomerID: &f.A.ID, Category: "info",

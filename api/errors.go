@@ -82,7 +82,7 @@ func (s *Server) errorBody(err error, c echo.Context) (int, ErrorBody) {
 			msg = c.Request().URL.Path + " does not take " + method(c) + "; it takes " +
 				strings.TrimPrefix(withHead(c.Response().Header().Get(echo.HeaderAllow)), "OPTIONS, ")
 		case http.StatusRequestEntityTooLarge:
-			msg = "the request body is too large (at most 1 MiB)"
+			msg = fmt.Sprintf("the request body is too large (at most %d MiB)", bodyLimitOf(c)>>20)
 		}
 		if code == billing.EINTERNAL {
 			s.log.Error("http error", "status", he.Code, "err", he.Error(), "path", c.Path())

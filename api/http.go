@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/tempobill/billing"
 )
@@ -84,4 +85,37 @@ func withHead(allow string) string {
 		}
 	}
 	return allow
+}
+
+// Request body limits: 1 MiB, but the posts that carry a ticket message's
+// files (up to 10 MiB, base64 in JSON: about 13.4 MiB) take 14 MiB.
+const (
+	MaxBodyBytes       = 1 << 20
+	MaxUploadBodyBytes = 14 << 20
+)
+
+// uploadRoutes are the routes that take MaxUploadBodyBytes.
+var uploadRoutes = map[string]bool{
+	"POST /api/v1/tickets":              true,
+	"POST /api/v1/tickets/:id/messages": true,
+}
+
+// bodyLimitOf is the body limit of the route of c.
+func bodyLimitOf(c echo.Context) int64 {
+	if uploadRoutes[c.Request().Method+" "+c.Path()] {
+		return MaxUploadBodyBytes
+	}
+	return MaxBodyBytes
+}
+
+// bodyLimit answers 413 (too_large) to a body over its route's limit.
+func bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	// "MiB": echo reads "1M" as 1,000,000 bytes.
+	small, large := middleware.BodyLimit("1MiB")(next), middleware.BodyLimit("14MiB")(next)
+	return func(c echo.Context) error {
+		if bodyLimitOf(c) == MaxUploadBodyBytes {
+			return large(c)
+		}
+		return small(c)
+	}
 }

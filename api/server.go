@@ -94,7 +94,7 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = clientIP(opts.TrustedProxies)
-	e.Use(middleware.Recover(), limitHeaders, allowHead, middleware.BodyLimit("1M"), s.requestLog, s.authenticate, s.audit, refuseBody)
+	e.Use(middleware.Recover(), limitHeaders, allowHead, bodyLimit, s.requestLog, s.authenticate, s.audit, refuseBody)
 	s.routes()
 	return s
 }
@@ -245,13 +245,6 @@ func (s *Server) routes() {
 	v1.PUT("/message-texts/:id", s.updateMessageText, staffOnly(billing.PermNoticesWrite))
 	v1.DELETE("/message-texts/:id", s.deleteMessageText, staffOnly(billing.PermNoticesWrite))
 
-	// Pre-defined replies: any staff member; the handlers keep each to the replies of the caller's scopes.
-	v1.GET("/predefined-replies", s.listPredefinedReplies, staffOnly(""))
-	v1.POST("/predefined-replies", s.createPredefinedReply, staffOnly("")) // all, department: support.manage, checked in the handler
-	v1.GET("/predefined-replies/:id", s.getPredefinedReply, staffOnly(""))
-	v1.PUT("/predefined-replies/:id", s.updatePredefinedReply, staffOnly(""))
-	v1.DELETE("/predefined-replies/:id", s.deletePredefinedReply, staffOnly(""))
-	v1.GET("/tickets/:id/predefined-replies", s.ticketPredefinedReplies, staffOnly("")) // members of the ticket's department
 	// The support center: departments, their staff, tickets. Staff see and
 	// answer the tickets of their departments (admins: all); the handlers
 	// answer 404 for any other ticket, as to a client naming another
@@ -266,6 +259,20 @@ func (s *Server) routes() {
 	v1.GET("/tickets/:id", s.getTicket, clientOrStaff(""))
 	v1.PATCH("/tickets/:id", s.updateTicket, clientOrStaff(""))
 	v1.POST("/tickets/:id/messages", s.postTicketMessage, clientOrStaff(""))
+	v1.GET("/tickets/:id/attachments/:attachment_id", s.getAttachment, clientOrStaff("")) // the ticket's client or department staff
+	// Pre-defined replies: any staff member; the handlers keep each to the replies of the caller's scopes.
+	v1.GET("/predefined-replies", s.listPredefinedReplies, staffOnly(""))
+	v1.POST("/predefined-replies", s.createPredefinedReply, staffOnly("")) // all, department: support.manage, checked in the handler
+	v1.GET("/predefined-replies/:id", s.getPredefinedReply, staffOnly(""))
+	v1.PUT("/predefined-replies/:id", s.updatePredefinedReply, staffOnly(""))
+	v1.DELETE("/predefined-replies/:id", s.deletePredefinedReply, staffOnly(""))
+	v1.GET("/tickets/:id/predefined-replies", s.ticketPredefinedReplies, staffOnly("")) // members of the ticket's department
+	// Support: tasks of a department, for its members (and admins); the
+	// handlers answer 404 for another department's.
+	v1.GET("/tasks", s.listTasks, staffOnly(""))
+	v1.POST("/tasks", s.createTask, staffOnly(""))
+	v1.GET("/tasks/:id", s.getTask, staffOnly(""))
+	v1.PATCH("/tasks/:id", s.updateTask, staffOnly(""))
 
 	v1.GET("/settings", s.getSettings, staffOnly(""))
 	v1.PATCH("/settings", s.updateSettings, staffOnly(billing.PermSettingsManage))

@@ -91,8 +91,8 @@ func (s *Store) UpdateDepartment(ctx context.Context, id int64, in billing.Depar
 	return out, dbError(err, "department", id)
 }
 
-// DeleteDepartment deletes a department that never had a ticket; one that
-// had is a conflict (hide it from the support center instead).
+// DeleteDepartment deletes a department that never had a ticket or a task;
+// one that had is a conflict (hide it from the support center instead).
 func (s *Store) DeleteDepartment(ctx context.Context, id int64) error {
 	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
 		if _, err := q.DepartmentLock(ctx, id); err != nil {
@@ -104,6 +104,11 @@ func (s *Store) DeleteDepartment(ctx context.Context, id int64) error {
 		}
 		if has {
 			return billing.Errorf(billing.ECONFLICT, "department %d has tickets; hide it from the support center (show_in_support: false) instead", id)
+		}
+		if has, err = q.DepartmentHasTasks(ctx, id); err != nil {
+			return err
+		} else if has {
+			return billing.Errorf(billing.ECONFLICT, "department %d has tasks; hide it from the support center (show_in_support: false) instead", id)
 		}
 		_, err = q.DepartmentDelete(ctx, id)
 		return err

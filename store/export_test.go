@@ -22,3 +22,12 @@ func (s *Store) WatchLowBalanceRolledBack(ctx context.Context, customerID int64)
 	}
 	return err
 }
+
+// ExecForTest runs sql in the transaction s is bound to (or on the pool),
+// for tests that write rows the store has no method for yet beside a
+// store call in one transaction.
+func (s *Store) ExecForTest(ctx context.Context, sql string, args ...any) (int64, error) {
+	var id int64
+	err := s.db.QueryRow(ctx, sql, args...).Scan(&id)
+	return id, err
+}

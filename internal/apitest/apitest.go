@@ -47,10 +47,17 @@ var loadAPI = sync.OnceValues(func() (*Spec, error) { return Load(api.OpenAPIDoc
 // loaded once per test binary.
 func API() (*Spec, error) { return loadAPI() }
 
-// A printable invoice is text/html, checked as a string; its PDF as a file.
+// A printable invoice is text/html, checked as a string; its PDF as a file,
+// and so are the types a ticket's attachment is served as.
 func init() {
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.RegisteredBodyDecoder("text/plain"))
-	openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
+	for _, t := range []string{"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "application/zip",
+		"text/tab-separated-values", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+		"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		"application/vnd.openxmlformats-officedocument.presentationml.presentation", "application/vnd.oasis.opendocument.text",
+		"application/vnd.oasis.opendocument.spreadsheet", "application/vnd.oasis.opendocument.presentation"} {
+		openapi3filter.RegisterBodyDecoder(t, openapi3filter.FileBodyDecoder)
+	}
 }
 
 // Load loads and validates an OpenAPI document. Every object schema that

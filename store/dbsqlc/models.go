@@ -443,6 +443,21 @@ type SupportIncident struct {
 	CreatedAt      time.Time `db:"created_at"`
 }
 
+type Task struct {
+	ID           int64      `db:"id"`
+	DepartmentID int64      `db:"department_id"`
+	Title        string     `db:"title"`
+	Description  string     `db:"description"`
+	AssigneeID   *int64     `db:"assignee_id"`
+	DueAt        *time.Time `db:"due_at"`
+	Status       string     `db:"status"`
+	TicketID     *int64     `db:"ticket_id"`
+	CustomerID   *int64     `db:"customer_id"`
+	CreatedByID  int64      `db:"created_by_id"`
+	CreatedAt    time.Time  `db:"created_at"`
+	UpdatedAt    time.Time  `db:"updated_at"`
+}
+
 type Ticket struct {
 	ID              int64      `db:"id"`
 	CustomerID      int64      `db:"customer_id"`
