@@ -9,6 +9,14 @@ import (
 	"strings"
 )
 
+// AttachmentUpload is a file posted with a ticket message (by the API,
+// base64 in JSON, or by the mail gateway).
+type AttachmentUpload struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Content     []byte `json:"content"` // base64 in JSON
+}
+
 // Limits of the files attached to one ticket message.
 const (
 	MaxTicketAttachments     = 10       // files per message

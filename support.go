@@ -122,37 +122,3 @@ type TicketAttachment struct {
 	SHA256      string    `json:"sha256"`
 	CreatedAt   time.Time `json:"created_at"`
 }
-
-// AttachmentUpload is a file posted with a ticket message (by the API,
-// base64 in JSON, or by the mail gateway).
-type AttachmentUpload struct {
-	Name        string `json:"name"`
-	ContentType string `json:"content_type"`
-	Content     []byte `json:"content"` // base64 in JSON
-}
-
-// Task statuses.
-const (
-	TaskOpen       = "open"
-	TaskInProgress = "in_progress"
-	TaskDone       = "done"
-	TaskCancelled  = "cancelled"
-)
-
-// Task is a piece of staff work in a department (seed 000's "Tasks"): a
-// new one notifies every member of its department.
-type Task struct {
-	ID           int64      `json:"id"`
-	DepartmentID int64      `json:"department_id"`
-	Title        string     `json:"title"`
-	Description  string     `json:"description"`
-	AssigneeID   *int64     `json:"assignee_id"`
-	DueAt        *time.Time `json:"due_at"`
-	Status       string     `json:"status"`
-	// TicketID and CustomerID link it to what it is about, if anything.
-	TicketID    *int64    `json:"ticket_id"`
-	CustomerID  *int64    `json:"customer_id"`
-	CreatedByID int64     `json:"created_by_id"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-}
