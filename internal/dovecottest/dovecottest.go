@@ -291,4 +291,3 @@ func mustWrite(t testing.TB, path string, b []byte, mode os.FileMode) {
 		t.Fatal(err)
 	}
 }
-
