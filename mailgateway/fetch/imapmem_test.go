@@ -33,7 +33,9 @@ func startIMAPMem(t *testing.T, uidplus bool, raws ...[]byte) Mailbox {
 		caps[imap.CapUIDPlus] = struct{}{}
 	}
 	srv := imapserver.New(&imapserver.Options{
-		NewSession:   func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) { return mem.NewSession(), nil, nil },
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
 		Caps:         caps,
 		InsecureAuth: true,
 	})
