@@ -162,15 +162,17 @@ func TestSizeLimit(t *testing.T) {
 // TestWrongPassword: Test answers ErrAuth with Dovecot's own words.
 func TestWrongPassword(t *testing.T) {
 	t.Parallel()
-	s := dovecottest.Start(t, dovecottest.Options{NoTLS: true})
 	for _, p := range protocols {
 		t.Run(string(p), func(t *testing.T) {
 			t.Parallel()
+			// A server each: Dovecot delays a client IP's repeated failures.
+			s := dovecottest.Start(t, dovecottest.Options{NoTLS: true})
 			m := dovecotMailbox(t, s, p)
 			m.Password = "wrong"
 			err := Test(ctx(t), m)
 			require.ErrorIs(t, err, ErrAuth)
 			require.Contains(t, err.Error(), "Authentication failed")
+			t.Log(err)
 		})
 	}
 }
