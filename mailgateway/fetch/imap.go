@@ -26,7 +26,7 @@ import (
 // listed again under the same ID.
 type imapClient struct {
 	m           Mailbox
-	raw         net.Conn // under any TLS: deadlines set here reach every read
+	raw         net.Conn // the connection bound() puts context deadlines on
 	c           *imapclient.Client
 	uidValidity uint32
 }
