@@ -16,10 +16,10 @@ func DefaultLimits() Limits {
 	return Limits{MaxSize: 25 << 20, MaxAttachmentSize: 10 << 20, MaxAttachments: 20}
 }
 
-// size writes n bytes for a person: "512 bytes", "12.0 KB", "3.5 MB".
+// size writes n bytes for a person: "1039 bytes", "12.0 KB", "3.5 MB".
 func size(n int64) string {
 	switch {
-	case n < 1<<10:
+	case n < 10<<10:
 		return fmt.Sprintf("%d bytes", n)
 	case n < 1<<20:
 		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
