@@ -64,7 +64,7 @@ var quoteHeads = []*regexp.Regexp{
 // wroteLine ends the attribution line of Thunderbird, Gmail and Apple Mail
 // ("On Mon, 2 Nov 2026 at 10:00, Support <s@x> wrote:"), also in German,
 // French and Russian; Gmail wraps it over two lines.
-var wroteLine = regexp.MustCompile(`(?i)(wrote|schrieb|a écrit|написал|написала|написал\(а\))\s*:\s*$`)
+var wroteLine = regexp.MustCompile(`(?i)((wrote|a écrit|написал|написала|написал\(а\)|пишет)\s*:|\bschrieb\b.*:)\s*$`)
 var wroteStart = regexp.MustCompile(`(?i)^(on|am|le|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2})\b`)
 
 // outlookHeader is the start of the header block Outlook puts above the
