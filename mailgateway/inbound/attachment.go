@@ -40,14 +40,21 @@ func (p *parser) attachment(e *message.Entity, typ, disp, filename, where string
 	if max := p.limits.MaxAttachmentSize; max > 0 && int64(len(data)) > max {
 		return tooLarge("attachment %q is over the %s limit", name, size(max))
 	}
-	cid := messageIDs(e.Header.Get("Content-Id"))
-	a := Attachment{Filename: name, ContentType: typ, Data: data,
-		Inline: disp == "inline" || (disp == "" && len(cid) > 0)}
-	if len(cid) > 0 {
-		a.ContentID = cid[0]
-	}
+	cid := contentID(e.Header.Get("Content-Id"))
+	a := Attachment{Filename: name, ContentType: typ, Data: data, ContentID: cid,
+		Inline: disp == "inline" || (disp == "" && cid != "")}
 	p.msg.Attachments = append(p.msg.Attachments, a)
 	return nil
+}
+
+// contentID normalises a Content-ID to "<...>"; some mailers leave out the
+// brackets or the "@".
+func contentID(v string) string {
+	v = strings.Trim(strings.TrimSpace(headerText(v)), "<>")
+	if v == "" || strings.ContainsAny(v, " \t<>") {
+		return ""
+	}
+	return "<" + v + ">"
 }
 
 // nestedSubject is the subject of a forwarded mail, to name its .eml, or ""
