@@ -20,7 +20,7 @@ var ticketID = regexp.MustCompile(`^<ticket-([0-9]+)\.([A-Za-z0-9_-]+)(?:\.[0-9a
 
 // ticketLine is the body line of those mails (activities.TicketReference),
 // "Ticket reference: #<id>-<token>", also when quoted ("> ...").
-var ticketLine = regexp.MustCompile(`(?m)^[>\s]*Ticket reference: #([0-9]+)-([A-Za-z0-9_]+)[ \t]*$`)
+var ticketLine = regexp.MustCompile(`(?m)^[>\s]*Ticket reference: #([0-9]+)-([A-Za-z0-9_-]+)[ \t]*$`)
 
 // TicketRefs returns the tickets msg answers, each once, most reliable
 // first: from In-Reply-To, then References, then the reference lines in the
