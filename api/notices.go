@@ -299,6 +299,11 @@ func (s *Server) listNotifications(c echo.Context) error {
 	if err := ownCustomerFilter(c, &f.CustomerID); err != nil {
 		return err
 	}
+	if p := principalOf(c); !p.IsClient() && p.Role != billing.RoleAdmin {
+		// The notices about tickets and tasks tell their subjects: only
+		// those of the caller's departments, as GET /tickets.
+		f.Departments = append([]int64{}, p.DepartmentIDs...)
+	}
 	page, err := s.store.Notifications(c.Request().Context(), f)
 	if err != nil {
 		return err

@@ -7,7 +7,52 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tempobill/billing"
 )
+
+// TestNotificationLogKeepsTicketsToTheirDepartments: the notification log
+// (GET /notifications) is no way around the department rule. John, in
+// technical support with subscriptions.read, never lists the notices about
+// a sales ticket or a sales task (their subjects carry the ticket's subject
+// and the task's title), not the client's and not a sales member's, not even
+// naming that member (staff_id); an admin lists them all.
+func TestNotificationLogKeepsTicketsToTheirDepartments(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	technical := b.department("Technical support", nil)
+	sales := b.department("Sales", nil)
+	_, john := b.supportStaff("John", []string{billing.PermSubsRead}, technical)
+	gary, garyToken := b.supportStaff("Gary", nil, technical, sales)
+	sam, _ := b.supportStaff("Sam", nil, sales)
+	cust, _ := b.newCustomer()
+	client := b.clientOf(cust)
+	marker := "SALESSECRET" + uniq()
+	salesTicket := b.openTicket(client, map[string]any{"department_id": sales, "subject": "Discount " + marker, "body": "For 3 years?"})
+	status, out := b.doAs(garyToken, "POST", "/api/v1/tickets/"+salesTicket+"/messages", `{"body": "Gary here."}`)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	status, out = b.doAs(garyToken, "POST", "/api/v1/tasks", fmt.Sprintf(`{"department_id": %d, "title": "Call back %s"}`, sales, marker))
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	techTicket := b.openTicket(client, map[string]any{"department_id": technical, "subject": "Server down", "body": "It is down."})
+
+	for _, query := range []string{"", "&customer_id=" + cust, fmt.Sprint("&staff_id=", gary.ID), fmt.Sprint("&staff_id=", sam.ID),
+		"&event=ticket_reply", "&event=ticket_assigned", "&event=task_created"} {
+		status, raw := b.raw(john, "GET", "/api/v1/notifications?limit=200"+query, "")
+		require.Equal(t, http.StatusOK, status, raw)
+		require.NotContains(t, raw, marker, "John lists a notice about sales (query %q)", query)
+		require.NotContains(t, raw, `"object_id":"`+salesTicket+`","object_type":"ticket"`, "John lists a notice about the sales ticket (query %q)", query)
+	}
+	status, raw := b.raw(john, "GET", fmt.Sprint("/api/v1/notifications?limit=200&staff_id=", gary.ID), "")
+	require.Equal(t, http.StatusOK, status, raw)
+	require.Contains(t, raw, `"object_id":"`+techTicket+`","object_type":"ticket"`, "John still lists the notices about technical tickets")
+
+	status, raw = b.raw(b.token, "GET", "/api/v1/notifications?limit=200&customer_id="+cust, "")
+	require.Equal(t, http.StatusOK, status, raw)
+	require.Contains(t, raw, marker, "an admin lists the client's notice about the sales ticket")
+	status, raw = b.raw(b.token, "GET", fmt.Sprint("/api/v1/notifications?limit=200&staff_id=", sam.ID), "")
+	require.Equal(t, http.StatusOK, status, raw)
+	require.Contains(t, raw, "Call back "+marker, "an admin lists Sam's notice of the sales task")
+}
 
 // TestInternalNoteLeavesTheTicketAsTheClientSeesIt: a client learns nothing
 // of an internal note, not from the ticket's updated_at either.

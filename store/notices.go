@@ -175,6 +175,12 @@ func (s *Store) Notifications(ctx context.Context, f billing.NotificationFilter)
 	if f.SubscriptionID != nil {
 		q.filter("subscription_id = %s", *f.SubscriptionID)
 	}
+	if f.Departments != nil {
+		q.filter(`(object_type NOT IN ('ticket', 'task')
+			OR object_type = 'ticket' AND object_id IN (SELECT id::text FROM tickets WHERE department_id = ANY(%s))
+			OR object_type = 'task' AND object_id IN (SELECT id::text FROM tasks WHERE department_id = ANY(%s)))`,
+			f.Departments, f.Departments)
+	}
 	if f.Event != "" {
 		q.filter("event = %s", f.Event)
 	}
