@@ -326,6 +326,17 @@ func (s *Server) resendNotification(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A notice about a ticket or task of another department is not found,
+	// as in GET /notifications.
+	if p := principalOf(c); p.Role != billing.RoleAdmin {
+		dept, ok, err := s.store.NoticeDepartment(ctx, n)
+		if err != nil {
+			return err
+		}
+		if ok && !p.SeesDepartment(dept) {
+			return billing.NotFound("notification", id)
+		}
+	}
 	if e := billing.AuditFrom(ctx); e != nil {
 		var customerID int64 // 0: a staff notice
 		if n.CustomerID != nil {

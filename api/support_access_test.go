@@ -105,3 +105,29 @@ func TestRemovedMemberIsToldNothingMore(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, raw)
 	require.True(t, strings.Contains(raw, `"object_id":"`+id+`","object_type":"ticket"`), "Gary, of the department, is told instead: %s", raw)
 }
+
+// TestResendKeepsTicketsToTheirDepartments: a notice about another
+// department's ticket is not found for staff who may resend notices
+// (notices.write): the answer would show the ticket's subject, and the
+// resend mail its message. An admin resends it.
+func TestResendKeepsTicketsToTheirDepartments(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	technical := b.department("Technical support", nil)
+	sales := b.department("Sales", nil)
+	_, john := b.supportStaff("John", []string{billing.PermNoticesWrite, billing.PermSubsRead}, technical)
+	_, gary := b.supportStaff("Gary", nil, sales)
+	cust, _ := b.newCustomer()
+	client := b.clientOf(cust)
+	ticket := b.openTicket(client, map[string]any{"department_id": sales, "subject": "Discount", "body": "For 3 years?"})
+	status, out := b.doAs(gary, "POST", "/api/v1/tickets/"+ticket+"/messages", `{"body": "Gary here."}`)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	var id int64
+	require.NoError(t, b.store.Pool().QueryRow(t.Context(), `UPDATE notices SET status = 'failed'
+		WHERE event = 'ticket_reply' AND object_type = 'ticket' AND object_id = $1 RETURNING id`, ticket).Scan(&id))
+
+	status, out = b.doAs(john, "POST", fmt.Sprint("/api/v1/notifications/", id, "/resend"), "")
+	require.Equal(t, http.StatusNotFound, status, "John resends a notice about a sales ticket: %v", out)
+	status, out = b.do("POST", fmt.Sprint("/api/v1/notifications/", id, "/resend"), "")
+	require.Equal(t, http.StatusAccepted, status, "%v", out)
+}
