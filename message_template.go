@@ -48,7 +48,11 @@ func (t *MessageTemplate) Validate() error {
 type NotificationFilter struct {
 	CustomerID *int64
 	// StaffID keeps the staff notices of one staff member.
-	StaffID        *int64
+	StaffID *int64
+	// Departments, when not nil, keeps the notices about tickets and tasks
+	// to those of these departments (staff who are not admins see only
+	// their departments'); the other notices are kept.
+	Departments    []int64
 	SubscriptionID *int64
 	Event          string
 	Status         string

@@ -47,7 +47,9 @@ type TicketNotice struct {
 //     the assignee for an assignment; ticket_client_post (a client's post)
 //     and ticket_staff_post (a staff answer or an internal note) to the
 //     assignee if the ticket has one, else to the department's members. A
-//     new ticket's first post is told by ticket_assigned only.
+//     new ticket's first post is told by ticket_assigned only. Only members
+//     of the ticket's department are told: an assignee taken out of it
+//     since is not, and its members are instead.
 //
 // Every mail carries the ticket's threading headers (ticketThread).
 // (The seam the ticket API calls.)
@@ -95,8 +97,8 @@ func QueueTicketNotices(ctx context.Context, tx *store.Store, n TicketNotice, fa
 		return billing.Notice{ObjectType: notices.ObjectTicket, ObjectID: strconv.FormatInt(t.ID, 10)}
 	}
 	handlers := q.dept.StaffIDs
-	if t.AssigneeID != nil {
-		handlers = []int64{*t.AssigneeID}
+	if t.AssigneeID != nil && slices.Contains(q.dept.StaffIDs, *t.AssigneeID) {
+		handlers = []int64{*t.AssigneeID} // an assignee taken out of the department since: its members instead
 	}
 	var sends []staffSend
 	if n.Opened {
@@ -206,11 +208,15 @@ func newTicketQueue(ctx context.Context, tx *store.Store, departmentID int64, fa
 	return ticketQueue{tx: tx, dept: dept, catalog: c, langs: notices.Languages("", "", lang)}, nil
 }
 
-// queue queues event by email to those of ids whose settings let it, each
-// under key(event, staff ID), with vars and [STAFF_NAME] the recipient's
-// name; the notice is base(member) completed; th, if set, threads it.
+// queue queues event by email to those of ids who are members of the
+// department and whose settings let it, each under key(event, staff ID),
+// with vars and [STAFF_NAME] the recipient's name; the notice is
+// base(member) completed; th, if set, threads it.
 func (q ticketQueue) queue(ctx context.Context, event string, ids []int64, vars map[string]string,
 	key func(string, int64) string, base func(billing.Staff) billing.Notice, th *ticketThread) error {
+	// Only the department's members: one taken out of it sees its tickets
+	// no more, so is told nothing of them either.
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return !slices.Contains(q.dept.StaffIDs, id) })
 	staff, err := q.tx.StaffToNotify(ctx, event, ids)
 	if err != nil {
 		return err

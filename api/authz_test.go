@@ -527,6 +527,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if strings.Contains(raw, f.markerA) || regexp.MustCompile(`"customer_id":\s*`+fmt.Sprint(f.A.ID)+`\b`).MatchString(raw) {
 					leak("customer A's data")
 				}
+			case "staff without permission":
+				// In no support department and without customers.read: A's
+				// tickets (their subjects carry A's marker), their files and
+				// A's data reach them by no route.
+				if strings.Contains(raw, f.markerA) {
+					leak("customer A's data or tickets")
+				}
 			}
 			if (caller == "client A" || caller == "client B") && key != "GET /api/v1/openapi.json" && strings.Contains(raw, `"attitude"`) {
 				leak("the staff-only attitude")

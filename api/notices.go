@@ -299,6 +299,11 @@ func (s *Server) listNotifications(c echo.Context) error {
 	if err := ownCustomerFilter(c, &f.CustomerID); err != nil {
 		return err
 	}
+	if p := principalOf(c); !p.IsClient() && p.Role != billing.RoleAdmin {
+		// The notices about tickets and tasks tell their subjects: only
+		// those of the caller's departments, as GET /tickets.
+		f.Departments = append([]int64{}, p.DepartmentIDs...)
+	}
 	page, err := s.store.Notifications(c.Request().Context(), f)
 	if err != nil {
 		return err
@@ -320,6 +325,17 @@ func (s *Server) resendNotification(c echo.Context) error {
 	n, err := s.store.Notice(ctx, id)
 	if err != nil {
 		return err
+	}
+	// A notice about a ticket or task of another department is not found,
+	// as in GET /notifications.
+	if p := principalOf(c); p.Role != billing.RoleAdmin {
+		dept, ok, err := s.store.NoticeDepartment(ctx, n)
+		if err != nil {
+			return err
+		}
+		if ok && !p.SeesDepartment(dept) {
+			return billing.NotFound("notification", id)
+		}
 	}
 	if e := billing.AuditFrom(ctx); e != nil {
 		var customerID int64 // 0: a staff notice

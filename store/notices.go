@@ -63,6 +63,21 @@ func (s *Store) Notice(ctx context.Context, id int64) (billing.Notice, error) {
 	return noticeFromRow(row), nil
 }
 
+// NoticeDepartment returns the department of the ticket or task notice n
+// is about; ok is false for a notice about anything else. A ticket or task
+// that no longer exists is department 0, which nobody but an admin sees.
+func (s *Store) NoticeDepartment(ctx context.Context, n billing.Notice) (id int64, ok bool, err error) {
+	table := map[string]string{"ticket": "tickets", "task": "tasks"}[n.ObjectType]
+	if table == "" {
+		return 0, false, nil
+	}
+	err = s.db.QueryRow(ctx, "SELECT department_id FROM "+table+" WHERE id = CASE WHEN $1::text ~ '^[0-9]{1,18}$' THEN $1::text::bigint END", n.ObjectID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, true, nil
+	}
+	return id, true, dbError(err, "notification", n.ID)
+}
+
 // ResendNotice queues a copy of notice id (same recipient, texts and
 // Message-ID key of its own: "resend:<id>"), linked to it, retried for
 // retry. A notice is resent at most once: a second request is a conflict
@@ -174,6 +189,12 @@ func (s *Store) Notifications(ctx context.Context, f billing.NotificationFilter)
 	}
 	if f.SubscriptionID != nil {
 		q.filter("subscription_id = %s", *f.SubscriptionID)
+	}
+	if f.Departments != nil {
+		q.filter(`(object_type NOT IN ('ticket', 'task')
+			OR object_type = 'ticket' AND object_id IN (SELECT id::text FROM tickets WHERE department_id = ANY(%s))
+			OR object_type = 'task' AND object_id IN (SELECT id::text FROM tasks WHERE department_id = ANY(%s)))`,
+			f.Departments, f.Departments)
 	}
 	if f.Event != "" {
 		q.filter("event = %s", f.Event)

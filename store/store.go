@@ -100,8 +100,17 @@ var conflicts = map[string]billing.Error{
 	"staff_email_key":                    {Code: billing.ECONFLICT, Message: "a staff member with this email already exists", Fields: map[string]string{"email": "is already used by another staff member"}},
 }
 
+// unknownDepartments are the foreign keys to a department that a write can
+// fail when the department was deleted after it was read: the field naming it.
+var unknownDepartments = map[string]string{
+	"tickets_department_id_fkey":           "department_id",
+	"tasks_department_id_fkey":             "department_id",
+	"staff_departments_department_id_fkey": "department_ids",
+}
+
 // dbError turns driver errors into domain errors: no rows into ENOTFOUND for
-// kind, known unique violations into ECONFLICT. Others are wrapped as internal.
+// kind, known unique violations into ECONFLICT, a department deleted
+// meanwhile into EINVALID. Others are wrapped as internal.
 func dbError(err error, kind string, id any) error {
 	if err == nil {
 		return nil
@@ -114,6 +123,11 @@ func dbError(err error, kind string, id any) error {
 		return billing.NotFound(kind, id)
 	}
 	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23503" && unknownDepartments[pe.ConstraintName] != "" {
+		field := unknownDepartments[pe.ConstraintName]
+		return &billing.Error{Code: billing.EINVALID, Message: "the department does not exist (any more); see fields",
+			Fields: map[string]string{field: "is not a department"}}
+	}
 	if errors.As(err, &pe) && pe.Code == "23505" {
 		if c, ok := conflicts[pe.ConstraintName]; ok {
 			return &c

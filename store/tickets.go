@@ -131,9 +131,10 @@ func (s *Store) OpenTicket(ctx context.Context, in NewTicket) (TicketChange, err
 // PostTicketMessage posts a message to ticket in.TicketID under the lock of
 // its row, after check (if any) allowed it. A client's post opens the ticket
 // (a closed one again); a staff answer makes it in.Status (answered if
-// empty); a note changes nothing. Posts move last_message_at; notes don't,
-// since a client sees it and must not learn of a note from it. A mail whose
-// Message-ID was seen before is not stored again: the change is Duplicate.
+// empty); a note changes nothing. Posts move last_message_at and
+// updated_at; notes don't, since a client sees them and must not learn of a
+// note from them. A mail whose Message-ID was seen before is not stored
+// again: the change is Duplicate.
 func (s *Store) PostTicketMessage(ctx context.Context, in NewTicketMessage, check TicketCheck) (TicketChange, error) {
 	var out TicketChange
 	err := s.inTxStore(ctx, func(tx *Store) error {
@@ -153,21 +154,19 @@ func (s *Store) PostTicketMessage(ctx context.Context, in NewTicketMessage, chec
 		if err != nil {
 			return err
 		}
-		status, touch := before.Status, true
-		switch in.Kind {
-		case billing.MessageFromClient:
-			status = billing.TicketOpen
-		case billing.MessageFromStaff:
-			status = cmp.Or(in.Status, billing.TicketAnswered)
-		default:
-			touch = false
+		out.Ticket = before
+		if in.Kind != billing.MessageNote { // a note leaves the ticket as it was, updated_at too: the client sees it
+			status := billing.TicketOpen
+			if in.Kind == billing.MessageFromStaff {
+				status = cmp.Or(in.Status, billing.TicketAnswered)
+			}
+			row, err := tx.q.TicketUpdate(ctx, dbsqlc.TicketUpdateParams{ID: before.ID, Status: status, AssigneeID: before.AssigneeID,
+				DepartmentID: before.DepartmentID, Touch: true})
+			if err != nil {
+				return err
+			}
+			out.Ticket = ticketFromRow(row)
 		}
-		row, err := tx.q.TicketUpdate(ctx, dbsqlc.TicketUpdateParams{ID: before.ID, Status: status, AssigneeID: before.AssigneeID,
-			DepartmentID: before.DepartmentID, Touch: touch})
-		if err != nil {
-			return err
-		}
-		out.Ticket = ticketFromRow(row)
 		out.Message, err = tx.insertMessage(ctx, before.ID, in.Kind, in.Body, author, in.Attachments)
 		return err
 	})
