@@ -46,3 +46,32 @@ type MailGateway struct {
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
 }
+
+// Why a mail went to Incoming emails.
+const (
+	IncomingUnknownSender = "unknown_sender"
+	IncomingNotUnique     = "not_unique"
+	IncomingMalformed     = "malformed"
+	IncomingTooLarge      = "too_large"
+)
+
+// IncomingEmail is a mail a gateway could not turn into a ticket by itself;
+// staff turn it into a ticket for a chosen customer, or discard it.
+type IncomingEmail struct {
+	ID           int64      `json:"id"`
+	GatewayID    int64      `json:"gateway_id"`
+	DepartmentID int64      `json:"department_id"`
+	FromAddress  string     `json:"from_address"`
+	FromName     string     `json:"from_name"`
+	Subject      string     `json:"subject"`
+	Body         string     `json:"body"`
+	MessageID    *string    `json:"message_id"`
+	Reason       string     `json:"reason"`
+	Detail       string     `json:"detail"`
+	Status       string     `json:"status"` // new, ticket, discarded
+	TicketID     *int64     `json:"ticket_id"`
+	CustomerID   *int64     `json:"customer_id"`
+	HandledBy    *int64     `json:"handled_by"`
+	HandledAt    *time.Time `json:"handled_at"`
+	CreatedAt    time.Time  `json:"created_at"`
+}

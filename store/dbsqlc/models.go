@@ -122,6 +122,26 @@ type Discount struct {
 	EndedAt    *time.Time `db:"ended_at"`
 }
 
+type IncomingEmail struct {
+	ID           int64      `db:"id"`
+	GatewayID    int64      `db:"gateway_id"`
+	DepartmentID int64      `db:"department_id"`
+	FromAddress  string     `db:"from_address"`
+	FromName     string     `db:"from_name"`
+	Subject      string     `db:"subject"`
+	Body         string     `db:"body"`
+	MessageID    *string    `db:"message_id"`
+	Reason       string     `db:"reason"`
+	Detail       string     `db:"detail"`
+	Raw          []byte     `db:"raw"`
+	Status       string     `db:"status"`
+	TicketID     *int64     `db:"ticket_id"`
+	CustomerID   *int64     `db:"customer_id"`
+	HandledBy    *int64     `db:"handled_by"`
+	HandledAt    *time.Time `db:"handled_at"`
+	CreatedAt    time.Time  `db:"created_at"`
+}
+
 type Invoice struct {
 	ID             int64     `db:"id"`
 	Number         string    `db:"number"`
@@ -170,6 +190,41 @@ type LowBalanceLevel struct {
 	Level      *int      `db:"level"`
 	Crossings  int64     `db:"crossings"`
 	UpdatedAt  time.Time `db:"updated_at"`
+}
+
+type MailGateway struct {
+	ID              int64      `db:"id"`
+	Name            string     `db:"name"`
+	Type            string     `db:"type"`
+	Protocol        string     `db:"protocol"`
+	Host            string     `db:"host"`
+	Port            int        `db:"port"`
+	Security        string     `db:"security"`
+	Login           string     `db:"login"`
+	PasswordNonce   []byte     `db:"password_nonce"`
+	PasswordSealed  []byte     `db:"password_sealed"`
+	Address         string     `db:"address"`
+	DepartmentID    int64      `db:"department_id"`
+	PollSeconds     int        `db:"poll_seconds"`
+	AfterProcessing string     `db:"after_processing"`
+	MaxMessageBytes int64      `db:"max_message_bytes"`
+	Paused          bool       `db:"paused"`
+	LastPollAt      *time.Time `db:"last_poll_at"`
+	LastError       string     `db:"last_error"`
+	CreatedAt       time.Time  `db:"created_at"`
+	UpdatedAt       time.Time  `db:"updated_at"`
+}
+
+type MailIntake struct {
+	ID              int64     `db:"id"`
+	GatewayID       int64     `db:"gateway_id"`
+	MailboxID       string    `db:"mailbox_id"`
+	MessageID       *string   `db:"message_id"`
+	Outcome         string    `db:"outcome"`
+	Reason          string    `db:"reason"`
+	TicketID        *int64    `db:"ticket_id"`
+	IncomingEmailID *int64    `db:"incoming_email_id"`
+	CreatedAt       time.Time `db:"created_at"`
 }
 
 type Message struct {
