@@ -1,11 +1,13 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/tempobill/billing"
 )
@@ -23,15 +25,18 @@ type requestBody struct {
 	schema   *shape
 }
 
-// shape is what a JSON schema says that Go's decoder does not check: the
-// exact property names of objects and where null is allowed. Types, ranges
-// and formats are left to decoding and validation. A nil *shape allows
-// anything.
+// shape is what a JSON schema says that Go's decoder does not check, or
+// checks without saying which field is wrong: the exact property names of
+// objects, where null is allowed, and the formats byte (base64) and
+// date-time of strings. Types and ranges are left to decoding and
+// validation. A nil *shape allows anything.
 type shape struct {
 	nullable bool
 	props    map[string]*shape // the documented properties of an object
 	closed   bool              // additionalProperties: false
+	values   *shape            // additionalProperties given as a schema: the values of a map
 	items    *shape            // the items of an array
+	format   string            // of a string: "byte" or "date-time" are checked
 }
 
 func mustRequestBodies(doc []byte) map[string]*requestBody {
@@ -152,6 +157,14 @@ func (c *compiler) shape(s map[string]any) (*shape, error) {
 	if ap, ok := s["additionalProperties"].(bool); ok && !ap {
 		out.closed = true
 	}
+	if ap, ok := s["additionalProperties"].(map[string]any); ok {
+		sh, err := c.shape(ap)
+		if err != nil {
+			return nil, fmt.Errorf("additionalProperties: %w", err)
+		}
+		out.values = sh
+	}
+	out.format, _ = s["format"].(string)
 	// Go's decoder matches names in any case; only a closed object has its
 	// names checked here, so every documented object must be closed.
 	if len(props) > 0 && !out.closed {
@@ -203,6 +216,9 @@ func (s *shape) checkToken(tok json.Token, dec *json.Decoder, field string, v *b
 				if sub, known = s.props[key]; !known && s.closed {
 					v.Check(false, name, s.unknown(key))
 				}
+				if !known && s.values != nil {
+					sub = s.values
+				}
 			}
 			if err := sub.check(dec, name, v); err != nil {
 				return err
@@ -223,7 +239,24 @@ func (s *shape) checkToken(tok json.Token, dec *json.Decoder, field string, v *b
 		_, err := token(dec) // the closing delimiter
 		return err
 	}
+	if str, ok := tok.(string); ok && s != nil {
+		s.checkFormat(str, field, v)
+	}
 	return nil
+}
+
+// checkFormat records in v a string that is not in the format s gives it.
+// Go's decoder would refuse it too, but without naming the field, and in
+// its own words ("illegal base64 data at input byte 3").
+func (s *shape) checkFormat(str, field string, v *billing.Validator) {
+	switch s.format {
+	case "byte":
+		_, err := base64.StdEncoding.DecodeString(str)
+		v.Check(err == nil, field, "must be base64 (the standard alphabet, padded with =), such as aGVsbG8=")
+	case "date-time":
+		_, err := time.Parse(time.RFC3339, str)
+		v.Check(err == nil, field, "must be a date and time in RFC 3339 form such as 2026-01-31T00:00:00Z")
+	}
 }
 
 // unknown says what is wrong with an undocumented key.
