@@ -112,3 +112,69 @@ func TestRefusedTicketLeavesNothing(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, "%v", after)
 	require.Equal(t, before, after, "the refused post changed nothing")
 }
+
+// TestTicketTakesAnIncident is the incident rule through the API: a
+// client's ticket in a department that requires incidents takes one; with
+// none left it is refused (409 on department_id, "a support incident is
+// required" and how to get one) and leaves no ticket; staff opening one for
+// the customer use none; a department that doesn't require them takes none.
+func TestTicketTakesAnIncident(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	paid := b.department("Paid", map[string]any{"requires_incidents": true})
+	free := b.department("Free", nil)
+	_, staffToken := b.supportStaff("Agent", nil, paid)
+	cid, _ := b.newCustomer()
+	client := b.clientOf(cid)
+	status, out := b.do("POST", "/api/v1/customers/"+cid+"/incidents", `{"count": 1}`)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+
+	b.openTicket(client, map[string]any{"department_id": paid, "subject": "first", "body": "b"})
+	require.Equal(t, 0.0, b.incidentsOf(cid)["balance"], "the ticket took the incident")
+
+	status, out = b.doAs(client, "POST", "/api/v1/tickets", mustJSON(map[string]any{"department_id": paid, "subject": "second", "body": "b"}))
+	require.Equal(t, http.StatusConflict, status, "%v", out)
+	code, msg, fields := errorOf(t, out)
+	require.Equal(t, billing.ECONFLICT, code)
+	require.True(t, strings.HasPrefix(msg, "a support incident is required"), msg)
+	require.Contains(t, msg, "order a product that includes support incidents")
+	require.Contains(t, fields, "department_id")
+	require.Len(t, b.ticketIDs(client, ""), 1, "the refused ticket left nothing")
+
+	b.openTicket(staffToken, map[string]any{"customer_id": mustInt(t, cid), "department_id": paid, "subject": "by staff", "body": "b"})
+	b.openTicket(client, map[string]any{"department_id": free, "subject": "free", "body": "b"})
+	require.Equal(t, 0.0, b.incidentsOf(cid)["balance"])
+	require.Len(t, b.ticketIDs(client, ""), 3)
+	items := b.incidentsOf(cid)["items"].([]any)
+	require.Len(t, items, 2, "the grant and the one ticket's use: %v", items)
+}
+
+// TestDepartmentDeletion: a department without tickets or tasks is deleted
+// with its pre-defined replies; one with a ticket or a task is kept (409,
+// saying to hide it instead).
+func TestDepartmentDeletion(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	empty := b.department("Empty", nil)
+	status, reply := b.doJSON("POST", "/api/v1/predefined-replies", map[string]any{"name": "Hi", "body": "Hello", "department_id": empty})
+	require.Equal(t, http.StatusCreated, status, "%v", reply)
+	status, out := b.do("DELETE", fmt.Sprint("/api/v1/departments/", empty), "")
+	require.Equal(t, http.StatusNoContent, status, "%v", out)
+	status, out = b.do("GET", "/api/v1/predefined-replies/"+jsonID(reply), "")
+	require.Equal(t, http.StatusNotFound, status, "the department's reply went with it: %v", out)
+
+	withTicket := b.department("Tickets", nil)
+	cid, _ := b.newCustomer()
+	b.openTicket(b.token, map[string]any{"customer_id": mustInt(t, cid), "department_id": withTicket, "subject": "s", "body": "b"})
+	withTask := b.department("Tasks", nil)
+	status, out = b.doJSON("POST", "/api/v1/tasks", map[string]any{"department_id": withTask, "title": "t"})
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	for _, d := range []int64{withTicket, withTask} {
+		status, out = b.do("DELETE", fmt.Sprint("/api/v1/departments/", d), "")
+		require.Equal(t, http.StatusConflict, status, "%v", out)
+		_, msg, _ := errorOf(t, out)
+		require.Contains(t, msg, "show_in_support: false")
+		status, out = b.do("GET", fmt.Sprint("/api/v1/departments/", d), "")
+		require.Equal(t, http.StatusOK, status, "%v", out)
+	}
+}
