@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -193,6 +194,9 @@ func (s *shape) check(dec *json.Decoder, field string, v *billing.Validator) err
 
 // checkToken is check of the value that starts with tok, already read.
 func (s *shape) checkToken(tok json.Token, dec *json.Decoder, field string, v *billing.Validator) error {
+	if _, str := tok.(string); s != nil && formats[s.format] != "" && !str && tok != nil {
+		v.Check(false, field, formats[s.format]+", not "+kind(tok))
+	}
 	switch tok {
 	case nil:
 		v.Check(s == nil || s.nullable, field, "must not be null")
@@ -246,17 +250,27 @@ func (s *shape) checkToken(tok json.Token, dec *json.Decoder, field string, v *b
 }
 
 // checkFormat records in v a string that is not in the format s gives it.
-// Go's decoder would refuse it too, but without naming the field, and in
-// its own words ("illegal base64 data at input byte 3").
+// Go's decoder would refuse most of them too, but without naming the field,
+// and in its own words ("illegal base64 data at input byte 3"); base64 with
+// line breaks it takes, though the document's format does not.
 func (s *shape) checkFormat(str, field string, v *billing.Validator) {
+	var err error
 	switch s.format {
 	case "byte":
-		_, err := base64.StdEncoding.DecodeString(str)
-		v.Check(err == nil, field, "must be base64 (the standard alphabet, padded with =), such as aGVsbG8=")
+		// Go's decoder skips line breaks; the document's format doesn't.
+		if _, err = base64.StdEncoding.DecodeString(str); err == nil && strings.ContainsAny(str, "\r\n") {
+			err = errors.New("line breaks")
+		}
 	case "date-time":
-		_, err := time.Parse(time.RFC3339, str)
-		v.Check(err == nil, field, "must be a date and time in RFC 3339 form such as 2026-01-31T00:00:00Z")
+		_, err = time.Parse(time.RFC3339, str)
 	}
+	v.Check(err == nil, field, formats[s.format])
+}
+
+// formats says what the checked formats of strings look like.
+var formats = map[string]string{
+	"byte":      "must be base64 (the standard alphabet, padded with =, no line breaks: base64 -w0), such as aGVsbG8=",
+	"date-time": "must be a date and time in RFC 3339 form such as 2026-01-31T00:00:00Z",
 }
 
 // unknown says what is wrong with an undocumented key.
