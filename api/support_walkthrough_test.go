@@ -143,7 +143,7 @@ func TestSupportCenterWalkThrough(t *testing.T) {
 	require.True(t, strings.HasSuffix(m.MessageID, "@provider.example>"), m.MessageID)
 	require.Contains(t, text(t, m), want)
 	require.Contains(t, text(t, m), "Ticket reference: #"+tech1+"-")
-	require.Contains(t, text(t, m), "https://panel.provider.example/tickets/"+tech1+" ", "[TICKET_URL] from PUBLIC_URL")
+	require.Contains(t, text(t, m), "at https://panel.provider.example/tickets/"+tech1+",", "[TICKET_URL] from PUBLIC_URL")
 
 	// Ann answers: the ticket is open again and both members are told
 	// (nobody is assigned); John is never told of his own answer.
