@@ -72,6 +72,16 @@ func TestSupportRoutesBadInput(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []int64{team.technical.ID}, st.DepartmentIDs)
 	require.Empty(t, b.ticketIDs(b.token, "&customer_id="+cid))
+
+	// A staff member refused for an unknown department is not created: the
+	// same login is free for the request corrected.
+	login := "s" + uniq()
+	status, out = b.do("POST", "/api/v1/staff", `{"login": "`+login+`", "email": "`+login+`@staff.example", "department_ids": [999999999]}`)
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", out)
+	_, _, fields := errorOf(t, out)
+	require.Contains(t, fields["department_ids"], "department 999999999 does not exist")
+	status, out = b.do("POST", "/api/v1/staff", `{"login": "`+login+`", "email": "`+login+`@staff.example", "department_ids": [`+tech+`]}`)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
 }
 
 // TestRefusedTicketLeavesNothing: a ticket refused for one of its files, in
