@@ -41,7 +41,9 @@ func (m *mailbox) deliverStaff(id int64, email string) []smtptest.Message {
 // department), the client answering and both members told.
 func TestSupportCenterWalkThrough(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(o *api.Options) { o.MailFrom, o.PublicURL = "billing@provider.example", "https://panel.provider.example/" })
+	b := setup(t, func(o *api.Options) {
+		o.MailFrom, o.PublicURL = "billing@provider.example", "https://panel.provider.example/"
+	})
 	box := newMailbox(t, b.store)
 	u := uniq()
 
