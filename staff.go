@@ -61,7 +61,16 @@ func (s *StaffCreate) Validate() error {
 	}
 	v.OneOf("role", s.Role, RoleAdmin, RoleStaff)
 	validatePermissions(&v, s.Permissions)
+	validateDepartmentIDs(&v, s.DepartmentIDs)
 	return v.Err()
+}
+
+// validateDepartmentIDs refuses a department listed twice, as the
+// document's uniqueItems says, the same way as a permission listed twice.
+func validateDepartmentIDs(v *Validator, ids []int64) {
+	for i, id := range ids {
+		v.Check(!slices.Contains(ids[:i], id), "department_ids", "must not list department "+strconv.FormatInt(id, 10)+" twice")
+	}
 }
 
 func validatePermissions(v *Validator, perms []string) {
@@ -97,6 +106,7 @@ func (up *StaffUpdate) Apply(s Staff) (Staff, error) {
 	v.OneOf("role", s.Role, RoleAdmin, RoleStaff)
 	v.OneOf("status", s.Status, StaffActive, StaffDisabled)
 	validatePermissions(&v, s.Permissions)
+	validateDepartmentIDs(&v, s.DepartmentIDs)
 	if up.Password != nil {
 		n := len([]rune(*up.Password))
 		v.Check(n >= MinPasswordLength && n <= MaxPasswordLength, "password", "must be 10 to 200 characters")

@@ -56,12 +56,14 @@ func (in *TicketPost) Validate() error {
 	return v.Err()
 }
 
-// validateUploads checks what every attachment needs whatever the limits
-// (which AddAttachments enforces): a name and a content type.
+// validateUploads checks what every attachment sent through the API needs
+// whatever the limits (which AddAttachments enforces): a name, a content
+// type and its content, each error naming its file (attachments[2].name).
 func validateUploads(v *Validator, files []AttachmentUpload) {
-	for _, f := range files {
-		v.Text("attachments", f.Name, 255)
-		v.Text("attachments", f.ContentType, 255)
+	for i, f := range files {
+		v.Text(field(i, "name"), f.Name, maxTicketAttachmentName)
+		v.Text(field(i, "content_type"), f.ContentType, 255)
+		v.Check(f.Content != nil, field(i, "content"), "is required: the file's bytes, base64-encoded")
 	}
 }
 

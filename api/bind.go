@@ -162,11 +162,11 @@ func describe(goType string) string {
 	case "time.Time":
 		return "a date and time in RFC 3339 form"
 	}
+	if strings.HasPrefix(goType, "[]") { // before the dot: []billing.AttachmentUpload is an array
+		return "an array"
+	}
 	if strings.HasPrefix(goType, "map[") || strings.Contains(goType, ".") {
 		return "an object"
-	}
-	if strings.HasPrefix(goType, "[]") {
-		return "an array"
 	}
 	return fmt.Sprintf("a %s", goType)
 }

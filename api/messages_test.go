@@ -214,7 +214,7 @@ func TestSendMessageFilters(t *testing.T) {
 		status int
 	}{
 		{`{"category": "spam", "subject": "x", "text": "y"}`, 422},
-		{`{"category": "info", "subject": "x", "text": "y", "attachments": [{"name": "a", "content": "not base64!"}]}`, 400},
+		{`{"category": "info", "subject": "x", "text": "y", "attachments": [{"name": "a", "content": "not base64!"}]}`, 422}, // naming attachments[0].content
 		{`{"category": "info", "subject": "x", "text": "y", "customer_id": 999999999}`, 404},
 		{`{"category": "info", "subject": "x", "text": "y", "rate": 1000}`, 422},
 	} {

@@ -1,11 +1,14 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/tempobill/billing"
 )
@@ -23,15 +26,18 @@ type requestBody struct {
 	schema   *shape
 }
 
-// shape is what a JSON schema says that Go's decoder does not check: the
-// exact property names of objects and where null is allowed. Types, ranges
-// and formats are left to decoding and validation. A nil *shape allows
-// anything.
+// shape is what a JSON schema says that Go's decoder does not check, or
+// checks without saying which field is wrong: the exact property names of
+// objects, where null is allowed, and the formats byte (base64) and
+// date-time of strings. Types and ranges are left to decoding and
+// validation. A nil *shape allows anything.
 type shape struct {
 	nullable bool
 	props    map[string]*shape // the documented properties of an object
 	closed   bool              // additionalProperties: false
+	values   *shape            // additionalProperties given as a schema: the values of a map
 	items    *shape            // the items of an array
+	format   string            // of a string: "byte" or "date-time" are checked
 }
 
 func mustRequestBodies(doc []byte) map[string]*requestBody {
@@ -152,6 +158,14 @@ func (c *compiler) shape(s map[string]any) (*shape, error) {
 	if ap, ok := s["additionalProperties"].(bool); ok && !ap {
 		out.closed = true
 	}
+	if ap, ok := s["additionalProperties"].(map[string]any); ok {
+		sh, err := c.shape(ap)
+		if err != nil {
+			return nil, fmt.Errorf("additionalProperties: %w", err)
+		}
+		out.values = sh
+	}
+	out.format, _ = s["format"].(string)
 	// Go's decoder matches names in any case; only a closed object has its
 	// names checked here, so every documented object must be closed.
 	if len(props) > 0 && !out.closed {
@@ -180,6 +194,9 @@ func (s *shape) check(dec *json.Decoder, field string, v *billing.Validator) err
 
 // checkToken is check of the value that starts with tok, already read.
 func (s *shape) checkToken(tok json.Token, dec *json.Decoder, field string, v *billing.Validator) error {
+	if _, str := tok.(string); s != nil && formats[s.format] != "" && !str && tok != nil {
+		v.Check(false, field, formats[s.format]+", not "+kind(tok))
+	}
 	switch tok {
 	case nil:
 		v.Check(s == nil || s.nullable, field, "must not be null")
@@ -203,6 +220,9 @@ func (s *shape) checkToken(tok json.Token, dec *json.Decoder, field string, v *b
 				if sub, known = s.props[key]; !known && s.closed {
 					v.Check(false, name, s.unknown(key))
 				}
+				if !known && s.values != nil {
+					sub = s.values
+				}
 			}
 			if err := sub.check(dec, name, v); err != nil {
 				return err
@@ -223,7 +243,34 @@ func (s *shape) checkToken(tok json.Token, dec *json.Decoder, field string, v *b
 		_, err := token(dec) // the closing delimiter
 		return err
 	}
+	if str, ok := tok.(string); ok && s != nil {
+		s.checkFormat(str, field, v)
+	}
 	return nil
+}
+
+// checkFormat records in v a string that is not in the format s gives it.
+// Go's decoder would refuse most of them too, but without naming the field,
+// and in its own words ("illegal base64 data at input byte 3"); base64 with
+// line breaks it takes, though the document's format does not.
+func (s *shape) checkFormat(str, field string, v *billing.Validator) {
+	var err error
+	switch s.format {
+	case "byte":
+		// Go's decoder skips line breaks; the document's format doesn't.
+		if _, err = base64.StdEncoding.DecodeString(str); err == nil && strings.ContainsAny(str, "\r\n") {
+			err = errors.New("line breaks")
+		}
+	case "date-time":
+		_, err = time.Parse(time.RFC3339, str)
+	}
+	v.Check(err == nil, field, formats[s.format])
+}
+
+// formats says what the checked formats of strings look like.
+var formats = map[string]string{
+	"byte":      "must be base64 (the standard alphabet, padded with =, no line breaks: base64 -w0), such as aGVsbG8=",
+	"date-time": "must be a date and time in RFC 3339 form such as 2026-01-31T00:00:00Z",
 }
 
 // unknown says what is wrong with an undocumented key.

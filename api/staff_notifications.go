@@ -57,6 +57,10 @@ func (s *Server) setStaffNotificationSettings(c echo.Context) error {
 	if err := p.MayChangeStaff(target, billing.StaffUpdate{}); err != nil {
 		return err
 	}
+	if in.Events == nil {
+		return &billing.Error{Code: billing.EINVALID, Message: "name the events to turn on or off; see fields",
+			Fields: map[string]string{"events": `is required: an object such as {"ticket_client_post": false}; {} turns every event on`}}
+	}
 	var v billing.Validator
 	all := map[string]bool{}
 	for _, e := range notices.StaffEvents() {

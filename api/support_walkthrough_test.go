@@ -41,7 +41,9 @@ func (m *mailbox) deliverStaff(id int64, email string) []smtptest.Message {
 // department), the client answering and both members told.
 func TestSupportCenterWalkThrough(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(o *api.Options) { o.MailFrom = "billing@provider.example" })
+	b := setup(t, func(o *api.Options) {
+		o.MailFrom, o.PublicURL = "billing@provider.example", "https://panel.provider.example/"
+	})
 	box := newMailbox(t, b.store)
 	u := uniq()
 
@@ -143,6 +145,7 @@ func TestSupportCenterWalkThrough(t *testing.T) {
 	require.True(t, strings.HasSuffix(m.MessageID, "@provider.example>"), m.MessageID)
 	require.Contains(t, text(t, m), want)
 	require.Contains(t, text(t, m), "Ticket reference: #"+tech1+"-")
+	require.Contains(t, text(t, m), "at https://panel.provider.example/tickets/"+tech1+",", "[TICKET_URL] from PUBLIC_URL")
 
 	// Ann answers: the ticket is open again and both members are told
 	// (nobody is assigned); John is never told of his own answer.

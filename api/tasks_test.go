@@ -203,9 +203,9 @@ func TestTaskFields(t *testing.T) {
 	_, _, fields = errorOf(t, body)
 	require.Contains(t, fields, "assignee_id")
 	status, body = b.doAs(team.johnToken, "PATCH", task, `{"due_at": "tomorrow"}`) // like every date field of the API
-	require.Equal(t, http.StatusBadRequest, status, "%v", body)
-	_, msg, _ = errorOf(t, body)
-	require.Contains(t, msg, `"tomorrow"`)
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+	_, _, fields = errorOf(t, body)
+	require.Contains(t, fields["due_at"], "RFC 3339")
 	status, body = b.doAs(team.johnToken, "PATCH", task, `{"status": "done"}`)
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	require.Equal(t, float64(team.gary.ID), body["assignee_id"], "left out: unchanged")

@@ -22,6 +22,9 @@ func (s *Store) AddAttachments(ctx context.Context, ticketID, messageID int64, f
 	out := make([]billing.TicketAttachment, 0, len(files))
 	err = s.inTx(ctx, func(q *dbsqlc.Queries) error {
 		for i, f := range files {
+			if f.Content == nil {
+				f.Content = []byte{} // an empty file: the column is NOT NULL
+			}
 			sum := sha256.Sum256(f.Content)
 			row, err := q.AttachmentInsert(ctx, dbsqlc.AttachmentInsertParams{TicketID: ticketID, MessageID: messageID, Name: f.Name,
 				ContentType: types[i], Size: int64(len(f.Content)), Sha256: sum[:], Content: f.Content})

@@ -94,3 +94,19 @@ func TestAddAttachmentsRefusedFileLeavesNothing(t *testing.T) {
 	require.Equal(t, 1, messages, "only the first message is left")
 	require.Zero(t, files)
 }
+
+// TestAddAttachmentsEmptyFile: a file without content (an empty part of a
+// mail, or a nil slice from any caller) is stored as an empty file, not
+// refused by the database's NOT NULL as an internal error.
+func TestAddAttachmentsEmptyFile(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ticketID, messageID := b.newTicketMessage(t)
+	got, err := b.store.AddAttachments(b.ctx, ticketID, messageID, []billing.AttachmentUpload{{Name: "empty.txt", ContentType: "text/plain"}})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, int64(0), got[0].Size)
+	read, err := b.store.Attachment(b.ctx, ticketID, got[0].ID)
+	require.NoError(t, err)
+	require.Empty(t, read.Content)
+}

@@ -153,9 +153,13 @@ func (s *Store) GrantIncidents(ctx context.Context, customerID, staffID int64, i
 		var err error
 		out, created, err = writeIncident(ctx, q, e, func(balance int64) error {
 			if balance+int64(in.Count) < 0 {
+				field := fmt.Sprintf("must be at least -%d: the balance can't go below 0", balance)
+				if balance == 0 {
+					field = "must be positive: the customer has no support incidents to take back"
+				}
 				return &billing.Error{Code: billing.EINVALID,
 					Message: fmt.Sprintf("customer %d has %d support incidents: a correction can take back at most that many", customerID, balance),
-					Fields:  map[string]string{"count": fmt.Sprintf("must be at least -%d: the balance can't go below 0", balance)}}
+					Fields:  map[string]string{"count": field}}
 			}
 			return nil
 		})
