@@ -37,7 +37,8 @@ type TicketNotice struct {
 }
 
 // QueueTicketNotices queues, in tx (the transaction of the change), the
-// notices of n, each at most once per (event, ticket, message, recipient):
+// notices of n, each at most once per (event, ticket, message, recipient)
+// (an assignment's once per assignment: assigned again, told again):
 //   - to the client's users, ticket_reply for a staff answer (never for an
 //     internal note): to the users who posted in the ticket, or all users
 //     if none did, each in their language;
@@ -100,24 +101,30 @@ func QueueTicketNotices(ctx context.Context, tx *store.Store, n TicketNotice, fa
 	}
 	var sends []staffSend
 	if n.Opened {
-		sends = append(sends, staffSend{notices.EventTicketAssigned, q.dept.StaffIDs})
+		sends = append(sends, staffSend{notices.EventTicketAssigned, q.dept.StaffIDs, key})
 	}
 	if n.Assigned && t.AssigneeID != nil {
-		sends = append(sends, staffSend{notices.EventTicketAssigned, []int64{*t.AssigneeID}})
+		// Once per assignment, not once per ticket: the ticket assigned
+		// to John, then Gary, then John again tells John twice. The
+		// change's time (updated_at, the transaction's) tells them apart.
+		at := t.UpdatedAt.UnixMicro()
+		sends = append(sends, staffSend{notices.EventTicketAssigned, []int64{*t.AssigneeID}, func(event string, staffID int64) string {
+			return fmt.Sprintf("ticket:%s:%d:%d:assigned:%d:staff:%d", event, t.ID, msgID, at, staffID)
+		}})
 	}
 	if n.Message != nil && !n.Opened {
 		event := notices.EventTicketStaffPost
 		if n.Message.Kind == billing.MessageFromClient {
 			event = notices.EventTicketClientPost
 		}
-		sends = append(sends, staffSend{event, handlers})
+		sends = append(sends, staffSend{event, handlers, key})
 	}
 	never := []int64{n.ByStaffID}
 	if n.Message != nil && n.Message.AuthorStaffID != nil {
 		never = append(never, *n.Message.AuthorStaffID)
 	}
 	for _, s := range sends {
-		if err := q.queue(ctx, s.event, staffExcept(s.ids, never), vars, key, ticketNotice, &th); err != nil {
+		if err := q.queue(ctx, s.event, staffExcept(s.ids, never), vars, s.key, ticketNotice, &th); err != nil {
 			return err
 		}
 	}
@@ -175,6 +182,7 @@ func TicketURL(panelURL string, id int64) string {
 type staffSend struct {
 	event string
 	ids   []int64
+	key   func(event string, staffID int64) string
 }
 
 // ticketQueue queues the staff notices of one department.
