@@ -25,6 +25,9 @@ type TicketNotice struct {
 	Opened bool
 	// Assigned: the ticket was just assigned to Ticket.AssigneeID.
 	Assigned bool
+	// Moved: the ticket just moved to Ticket.DepartmentID; unassigned
+	// there, it is new to that department's members.
+	Moved bool
 	// ByStaffID is the staff member who did it (0: a client or the system):
 	// never notified of their own action.
 	ByStaffID int64
@@ -45,7 +48,8 @@ type TicketNotice struct {
 //   - to staff, by email in the default language, per their notification
 //     settings, never to n.ByStaffID nor to a disabled member:
 //     ticket_assigned to the department's members for a new ticket and to
-//     the assignee for an assignment; ticket_client_post (a client's post)
+//     the assignee for an assignment, and to the members of the
+//     department a ticket moved to if nobody is assigned; ticket_client_post (a client's post)
 //     and ticket_staff_post (a staff answer or an internal note) to the
 //     assignee if the ticket has one, else to the department's members. A
 //     new ticket's first post is told by ticket_assigned only.
@@ -102,6 +106,13 @@ func QueueTicketNotices(ctx context.Context, tx *store.Store, n TicketNotice, fa
 	var sends []staffSend
 	if n.Opened {
 		sends = append(sends, staffSend{notices.EventTicketAssigned, q.dept.StaffIDs, key})
+	}
+	if n.Moved && t.AssigneeID == nil {
+		// A new ticket to the department it joined, once per move.
+		at := t.UpdatedAt.UnixMicro()
+		sends = append(sends, staffSend{notices.EventTicketAssigned, q.dept.StaffIDs, func(event string, staffID int64) string {
+			return fmt.Sprintf("ticket:%s:%d:%d:moved:%d:%d:staff:%d", event, t.ID, msgID, t.DepartmentID, at, staffID)
+		}})
 	}
 	if n.Assigned && t.AssigneeID != nil {
 		// Once per assignment, not once per ticket: the ticket assigned

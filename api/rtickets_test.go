@@ -1,8 +1,13 @@
 package api_test
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/api"
 	"github.com/tempobill/billing/internal/smtptest"
 	"github.com/tempobill/billing/store"
 	"net/http"
@@ -148,4 +153,145 @@ func TestTicketNoticesThroughTheRoutes(t *testing.T) {
 	msgs = all()
 	require.Len(t, subjectsTo(msgs, john.Email), 4, "John was assigned the ticket twice: %v", subjectsTo(msgs, john.Email))
 	require.Len(t, subjectsTo(msgs, gary.Email), 3, "Gary was assigned it once")
+}
+
+// TestTicketAttachmentsThroughTheRoutes: the file limits end to end: two
+// files of 5 MiB (10 MiB together, 13.4 MiB of base64) open a ticket and
+// come back byte for byte; a file over 5 MiB, or one refused by its type,
+// leaves no ticket, no message and no notice.
+func TestTicketAttachmentsThroughTheRoutes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	dept := b.department("Files", nil)
+	member, memberToken := b.supportStaff("Member", nil, dept)
+	cust, _ := b.newCustomer()
+	client := b.clientOf(cust)
+	tickets := func() int {
+		return b.countRows(`SELECT count(*) FROM tickets WHERE customer_id = $1`, mustID(t, cust))
+	}
+	staffNotices := func() int { return b.countRows(`SELECT count(*) FROM notices WHERE staff_id = $1`, member.ID) }
+
+	big := bytes.Repeat([]byte("log line\n"), (5<<20)/9)
+	big = append(big, bytes.Repeat([]byte("x"), 5<<20-len(big))...)
+	other := bytes.Repeat([]byte("y"), 5<<20)
+	file := func(name string, content []byte) map[string]any {
+		return map[string]any{"name": name, "content_type": "text/plain", "content": base64.StdEncoding.EncodeToString(content)}
+	}
+	status, out := b.doAs(client, "POST", "/api/v1/tickets", mustJSON(map[string]any{"department_id": dept, "subject": "Logs",
+		"body": "Attached.", "attachments": []any{file("a.log", big), file("b.txt", other)}}))
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	id := jsonID(out)
+	files := out["messages"].([]any)[0].(map[string]any)["attachments"].([]any)
+	require.Len(t, files, 2)
+	for i, want := range [][]byte{big, other} {
+		f := files[i].(map[string]any)
+		res, raw := b.send(memberToken, "GET", fmt.Sprintf("/api/v1/tickets/%s/attachments/%s", id, jsonID(f)), "", nil)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.True(t, bytes.Equal(want, raw), "file %d served back as uploaded (%d bytes, %d sent)", i, len(raw), len(want))
+		sum := sha256.Sum256(want)
+		require.Equal(t, hex.EncodeToString(sum[:]), f["sha256"])
+	}
+	require.Equal(t, 1, tickets())
+	before := staffNotices()
+
+	status, out = b.doAs(client, "POST", "/api/v1/tickets", mustJSON(map[string]any{"department_id": dept, "subject": "Too big",
+		"body": "Attached.", "attachments": []any{file("c.log", append(other, 'z'))}}))
+	require.Equal(t, http.StatusRequestEntityTooLarge, status, "%v", out)
+	status, out = b.doAs(client, "POST", "/api/v1/tickets", mustJSON(map[string]any{"department_id": dept, "subject": "A page",
+		"body": "Attached.", "attachments": []any{file("ok.txt", []byte("fine")),
+			map[string]any{"name": "page.html", "content_type": "text/html", "content": base64.StdEncoding.EncodeToString([]byte("<html><script>alert(1)</script></html>"))}}}))
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", out)
+	require.Equal(t, 1, tickets(), "a refused file opens no ticket")
+
+	status, out = b.doAs(memberToken, "POST", "/api/v1/tickets/"+id+"/messages", mustJSON(map[string]any{"body": "Here", "status": "closed",
+		"attachments": []any{file("ok.txt", []byte("fine")), file("c.log", append(other, 'z'))}}))
+	require.Equal(t, http.StatusRequestEntityTooLarge, status, "%v", out)
+	status, out = b.doAs(client, "GET", "/api/v1/tickets/"+id, "")
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	require.Len(t, out["messages"], 1, "a refused file posts no message")
+	require.Equal(t, "open", out["status"], "nor changes the status")
+	require.Equal(t, before, staffNotices(), "nor tells anyone")
+	require.Zero(t, b.countRows(`SELECT count(*) FROM ticket_attachments a JOIN tickets t ON t.id = a.ticket_id
+		WHERE t.customer_id = $1 AND a.name IN ('ok.txt', 'c.log', 'page.html')`, mustID(t, cust)))
+}
+
+// TestTicketFromMailThreadsTheAnswer: a ticket that came from a client's
+// mail is answered through the API with In-Reply-To that mail's Message-ID
+// (References the ticket's root and it); the answer, refused by the
+// client's server and resent by staff, keeps its Message-ID and threading
+// headers.
+func TestTicketFromMailThreadsTheAnswer(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *api.Options) { o.MailFrom = "billing@provider.example" })
+	box := newMailbox(t, b.store)
+	dept := b.department("Mail desk", map[string]any{"email": "desk@provider.example"})
+	_, johnToken := b.supportStaff("John", nil, dept)
+	cust, login := b.newCustomer()
+	var userID int64
+	require.NoError(t, b.store.Pool().QueryRow(t.Context(), `SELECT id FROM users WHERE login = $1`, login).Scan(&userID))
+	ch, err := b.store.OpenTicket(t.Context(), store.NewTicket{CustomerID: mustID(t, cust), DepartmentID: dept, Subject: "By mail",
+		Body: "Sent from my phone.", Author: billing.TicketAuthor{UserID: userID, Source: billing.SourceEmail,
+			MailMessageID: "<CA77@mail.client.example>"}})
+	require.NoError(t, err)
+	id := fmt.Sprint(ch.Ticket.ID)
+	root := fmt.Sprintf("<ticket-%s.%s@provider.example>", id, ch.Ticket.ReplyToken)
+
+	box.smtp.SetFault(smtptest.Reject)
+	status, out := b.doAs(johnToken, "POST", "/api/v1/tickets/"+id+"/messages", `{"body": "Got it."}`)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	box.deliver(cust)
+	var noticeID int64
+	var messageID string
+	require.NoError(t, b.store.Pool().QueryRow(t.Context(), `SELECT id, message_id FROM notices
+		WHERE event = 'ticket_reply' AND object_id = $1 AND status = 'rejected'`, id).Scan(&noticeID, &messageID))
+	box.smtp.SetFault(smtptest.Accept)
+	status, out = b.do("POST", fmt.Sprintf("/api/v1/notifications/%d/resend", noticeID), "")
+	require.Equal(t, http.StatusAccepted, status, "%v", out)
+	var got []smtptest.Message
+	for _, m := range box.deliver(cust) {
+		if strings.Contains(m.Subject, "By mail") {
+			got = append(got, m)
+		}
+	}
+	require.Len(t, got, 1, "the resent answer")
+	require.Equal(t, messageID, got[0].Header.Get("Message-ID"))
+	require.Equal(t, "<CA77@mail.client.example>", got[0].Header.Get("In-Reply-To"))
+	require.Equal(t, root+" <CA77@mail.client.example>", got[0].Header.Get("References"))
+	require.Equal(t, "<desk@provider.example>", got[0].Header.Get("Reply-To"))
+}
+
+// TestTicketMovedNotices: a ticket moved to another department before its
+// queued notices went out: the members of the department it left, who no
+// longer see it, are not sent its client's post (an admin still is); the
+// members of the department it joined are told of it (ticket_assigned),
+// but not the staff member who moved it.
+func TestTicketMovedNotices(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	box := newMailbox(t, b.store)
+	first := b.department("First line", nil)
+	second := b.department("Second line", nil)
+	john, _ := b.supportStaff("John", nil, first)
+	gary, garyToken := b.supportStaff("Gary", nil, first, second)
+	mary, _ := b.supportStaff("Mary", nil, second)
+	admin, err := b.store.CreateStaff(t.Context(), billing.StaffCreate{Login: "adm" + uniq(), Email: "adm" + uniq() + "@staff.example",
+		Name: "Ada", Role: billing.RoleAdmin, Permissions: []string{}, DepartmentIDs: []int64{first}}, "no-password")
+	require.NoError(t, err)
+	cust, _ := b.newCustomer()
+	client := b.clientOf(cust)
+	to := func(s billing.Staff) []string {
+		return subjectsTo(box.deliverStaff(s.ID, s.Email), s.Email)
+	}
+
+	id := b.openTicket(client, map[string]any{"department_id": first, "subject": "Escalate me", "body": "It is broken."})
+	require.Len(t, to(john), 1, "the new ticket")
+	status, out := b.doAs(client, "POST", "/api/v1/tickets/"+id+"/messages", `{"body": "Still broken, and here is my password."}`)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	status, out = b.doAs(garyToken, "PATCH", "/api/v1/tickets/"+id, fmt.Sprintf(`{"department_id": %d}`, second))
+	require.Equal(t, http.StatusOK, status, "%v", out)
+
+	require.Len(t, to(john), 1, "John no longer sees the ticket: not sent the post queued before the move")
+	require.Len(t, to(admin), 2, "an admin sees every ticket: the new ticket and the post")
+	require.Equal(t, []string{"[Ticket #" + id + "] Ticket is assigned: Escalate me"}, to(mary), "Mary's department has a new ticket")
+	require.Len(t, to(gary), 2, "Gary, in both: the new ticket and the post; not his own move")
 }
