@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/stretchr/testify/assert"
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/api"
 	"github.com/tempobill/billing/internal/smtptest"
@@ -294,4 +295,54 @@ func TestTicketMovedNotices(t *testing.T) {
 	require.Len(t, to(admin), 2, "an admin sees every ticket: the new ticket and the post")
 	require.Equal(t, []string{"[Ticket #" + id + "] Ticket is assigned: Escalate me"}, to(mary), "Mary's department has a new ticket")
 	require.Len(t, to(gary), 2, "Gary, in both: the new ticket and the post; not his own move")
+}
+
+// TestTicketStatusUnderConcurrentPosts: client posts, staff answers that
+// close the ticket and notes, all at once: every post is stored, the
+// status is what the last post (in the ticket's order) makes it, and each
+// answer tells the client once.
+func TestTicketStatusUnderConcurrentPosts(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	dept := b.department("Busy", nil)
+	_, agent := b.supportStaff("Agent", nil, dept)
+	cust, _ := b.newCustomer()
+	client := b.clientOf(cust)
+	id := b.openTicket(client, map[string]any{"department_id": dept, "subject": "Race", "body": "Go"})
+	posts := []struct{ token, body string }{}
+	for i := range 6 {
+		posts = append(posts, struct{ token, body string }{client, fmt.Sprintf(`{"body": "client %d"}`, i)},
+			struct{ token, body string }{agent, fmt.Sprintf(`{"body": "staff %d", "status": "closed"}`, i)})
+		if i%2 == 0 {
+			posts = append(posts, struct{ token, body string }{agent, fmt.Sprintf(`{"body": "note %d", "internal": true}`, i)})
+		}
+	}
+	var wg sync.WaitGroup
+	for _, p := range posts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, out := b.doAs(p.token, "POST", "/api/v1/tickets/"+id+"/messages", p.body)
+			assert.Equal(t, http.StatusCreated, status, "%v", out)
+		}()
+	}
+	wg.Wait()
+	status, out := b.doAs(agent, "GET", "/api/v1/tickets/"+id, "")
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	msgs := out["messages"].([]any)
+	require.Len(t, msgs, 1+len(posts))
+	want := ""
+	for _, m := range msgs {
+		switch m.(map[string]any)["kind"] {
+		case billing.MessageFromClient:
+			want = billing.TicketOpen
+		case billing.MessageFromStaff:
+			want = billing.TicketClosed
+		}
+	}
+	require.Equal(t, want, out["status"])
+	require.Equal(t, 1, b.countRows(`SELECT count(*) FROM tickets t WHERE t.id = $1
+		AND t.last_message_at = (SELECT max(created_at) FROM ticket_messages WHERE ticket_id = t.id AND kind <> 'note')`, mustID(t, id)),
+		"last_message_at is the latest post's time, whichever transaction began first")
+	require.Equal(t, 6, b.countRows(`SELECT count(*) FROM notices WHERE event = 'ticket_reply' AND object_id = $1`, id))
 }
