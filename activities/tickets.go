@@ -51,7 +51,8 @@ type TicketNotice struct {
 //     the assignee for an assignment, and to the members of the
 //     department a ticket moved to if nobody is assigned; ticket_client_post (a client's post)
 //     and ticket_staff_post (a staff answer or an internal note) to the
-//     assignee if the ticket has one, else to the department's members. A
+//     assignee if the ticket has one who is still an active member of its
+//     department, else to the department's members. A
 //     new ticket's first post is told by ticket_assigned only.
 //
 // Every mail carries the ticket's threading headers (ticketThread).
@@ -99,9 +100,18 @@ func QueueTicketNotices(ctx context.Context, tx *store.Store, n TicketNotice, fa
 	ticketNotice := func(billing.Staff) billing.Notice {
 		return billing.Notice{ObjectType: notices.ObjectTicket, ObjectID: strconv.FormatInt(t.ID, 10)}
 	}
+	// The assignee handles the ticket while an active member of its
+	// department; one who left it (or was disabled) can't see it, and the
+	// department hears instead.
 	handlers := q.dept.StaffIDs
 	if t.AssigneeID != nil {
-		handlers = []int64{*t.AssigneeID}
+		member, err := tx.IsActiveMember(ctx, *t.AssigneeID, t.DepartmentID)
+		if err != nil {
+			return err
+		}
+		if member {
+			handlers = []int64{*t.AssigneeID}
+		}
 	}
 	var sends []staffSend
 	if n.Opened {

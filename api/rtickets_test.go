@@ -346,3 +346,45 @@ func TestTicketStatusUnderConcurrentPosts(t *testing.T) {
 		"last_message_at is the latest post's time, whichever transaction began first")
 	require.Equal(t, 6, b.countRows(`SELECT count(*) FROM notices WHERE event = 'ticket_reply' AND object_id = $1`, id))
 }
+
+// TestTicketPostsWhenTheAssigneeLeft: a client's post goes to the
+// assignee, but to the department's members when the assignee is no longer
+// an active member of it (removed from the department, or disabled): never
+// to someone who can't see the ticket, and never to nobody.
+func TestTicketPostsWhenTheAssigneeLeft(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	box := newMailbox(t, b.store)
+	dept := b.department("Desk", nil)
+	john, _ := b.supportStaff("John", nil, dept)
+	gary, _ := b.supportStaff("Gary", nil, dept)
+	mary, _ := b.supportStaff("Mary", nil, dept)
+	cust, _ := b.newCustomer()
+	client := b.clientOf(cust)
+	posts := func(s billing.Staff) int {
+		n := 0
+		for _, sub := range subjectsTo(box.deliverStaff(s.ID, s.Email), s.Email) {
+			if strings.Contains(sub, "New post from client") {
+				n++
+			}
+		}
+		return n
+	}
+	id := b.openTicket(client, map[string]any{"department_id": dept, "subject": "Who answers?", "body": "Hello"})
+	status, out := b.do("PATCH", "/api/v1/tickets/"+id, fmt.Sprintf(`{"assignee_id": %d}`, john.ID))
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	require.NoError(t, b.store.SetStaffDepartments(t.Context(), john.ID, []int64{}))
+	status, out = b.doAs(client, "POST", "/api/v1/tickets/"+id+"/messages", `{"body": "Anyone?"}`)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	require.Equal(t, 0, posts(john), "John left the department: he can't see the ticket")
+	require.Equal(t, 1, posts(gary))
+	require.Equal(t, 1, posts(mary))
+
+	status, out = b.do("PATCH", "/api/v1/tickets/"+id, fmt.Sprintf(`{"assignee_id": %d}`, gary.ID))
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	_, err := b.store.Pool().Exec(t.Context(), `UPDATE staff SET status = 'disabled' WHERE id = $1`, gary.ID)
+	require.NoError(t, err)
+	status, out = b.doAs(client, "POST", "/api/v1/tickets/"+id+"/messages", `{"body": "Hello again?"}`)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	require.Equal(t, 2, posts(mary), "Gary is disabled: the department hears")
+}

@@ -30,7 +30,7 @@ func (s *Server) listTasks(c echo.Context) error {
 }
 
 // createTask adds a task to a department the caller is a member of (an
-// admin: any) and, in the same transaction, queues the new_task notice to
+// admin: any) and, in the same transaction, queues the task_created notice to
 // the department's other members.
 func (s *Server) createTask(c echo.Context) error {
 	var in billing.TaskCreate

@@ -371,6 +371,13 @@ func (s *Store) insertMessage(ctx context.Context, ticketID int64, kind, body st
 	return &m, nil
 }
 
+// IsActiveMember reports whether staffID is an active member of
+// departmentID.
+func (s *Store) IsActiveMember(ctx context.Context, staffID, departmentID int64) (bool, error) {
+	ok, err := s.isActiveMember(ctx, staffID, departmentID)
+	return ok, dbError(err, "staff member", staffID)
+}
+
 func (s *Store) isActiveMember(ctx context.Context, staffID, departmentID int64) (bool, error) {
 	return s.q.StaffIsActiveMember(ctx, dbsqlc.StaffIsActiveMemberParams{StaffID: staffID, DepartmentID: departmentID})
 }
