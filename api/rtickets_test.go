@@ -341,9 +341,7 @@ func TestTicketStatusUnderConcurrentPosts(t *testing.T) {
 		}
 	}
 	require.Equal(t, want, out["status"])
-	require.Equal(t, 1, b.countRows(`SELECT count(*) FROM tickets t WHERE t.id = $1
-		AND t.last_message_at = (SELECT max(created_at) FROM ticket_messages WHERE ticket_id = t.id AND kind <> 'note')`, mustID(t, id)),
-		"last_message_at is the latest post's time, whichever transaction began first")
+	b.lastMessageIsLatest(id)
 	require.Equal(t, 6, b.countRows(`SELECT count(*) FROM notices WHERE event = 'ticket_reply' AND object_id = $1`, id))
 }
 
@@ -387,4 +385,47 @@ func TestTicketPostsWhenTheAssigneeLeft(t *testing.T) {
 	status, out = b.doAs(client, "POST", "/api/v1/tickets/"+id+"/messages", `{"body": "Hello again?"}`)
 	require.Equal(t, http.StatusCreated, status, "%v", out)
 	require.Equal(t, 2, posts(mary), "Gary is disabled: the department hears")
+}
+
+// lastMessageIsLatest checks that ticket id's last_message_at is its latest
+// post's time.
+func (b *bundle) lastMessageIsLatest(id string) {
+	b.t.Helper()
+	require.Equal(b.t, 1, b.countRows(`SELECT count(*) FROM tickets t WHERE t.id = $1
+		AND t.last_message_at = (SELECT max(created_at) FROM ticket_messages WHERE ticket_id = t.id AND kind <> 'note')`, mustID(b.t, id)),
+		"last_message_at is the latest post's time, whichever transaction began first")
+}
+
+// TestTicketLastMessageNeverGoesBack: a post whose transaction began
+// before another post's, and waited for the ticket's lock, doesn't take
+// last_message_at back to its own (earlier) start: the ticket stays listed
+// by its latest post.
+func TestTicketLastMessageNeverGoesBack(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	dept := b.department("Slow", nil)
+	_, agent := b.supportStaff("Agent", nil, dept)
+	cust, login := b.newCustomer()
+	client := b.clientOf(cust)
+	var userID int64
+	require.NoError(t, b.store.Pool().QueryRow(t.Context(), `SELECT id FROM users WHERE login = $1`, login).Scan(&userID))
+	id := b.openTicket(client, map[string]any{"department_id": dept, "subject": "Order", "body": "First"})
+
+	began, proceed := make(chan struct{}), make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		errc <- b.store.Tx(t.Context(), func(tx *store.Store) error {
+			close(began) // BEGIN was sent: now() is this moment
+			<-proceed
+			_, err := tx.PostTicketMessage(t.Context(), store.NewTicketMessage{TicketID: mustID(t, id), Kind: billing.MessageFromClient,
+				Body: "Began first, posted last", Author: billing.TicketAuthor{UserID: userID}}, nil)
+			return err
+		})
+	}()
+	<-began
+	status, out := b.doAs(agent, "POST", "/api/v1/tickets/"+id+"/messages", `{"body": "Began last, posted first"}`)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	close(proceed)
+	require.NoError(t, <-errc)
+	b.lastMessageIsLatest(id)
 }

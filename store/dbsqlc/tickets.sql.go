@@ -434,7 +434,7 @@ func (q *Queries) TicketStaffNoticesWithdraw(ctx context.Context, arg TicketStaf
 
 const ticketUpdate = `-- name: TicketUpdate :one
 UPDATE tickets SET status = $1, assignee_id = $2, department_id = $3,
-    last_message_at = CASE WHEN $4::boolean THEN now() ELSE last_message_at END,
+    last_message_at = CASE WHEN $4::boolean THEN greatest(last_message_at, now()) ELSE last_message_at END,
     closed_at = CASE WHEN $1 = 'closed' THEN coalesce(closed_at, now()) ELSE NULL END,
     updated_at = now()
 WHERE id = $5
@@ -450,6 +450,8 @@ type TicketUpdateParams struct {
 }
 
 // TicketUpdate sets what a change decided; closed_at follows the status.
+// last_message_at never goes back: a post whose transaction began before
+// the one that posted last (and waited for its lock) is not the latest.
 func (q *Queries) TicketUpdate(ctx context.Context, arg TicketUpdateParams) (Ticket, error) {
 	row := q.db.QueryRow(ctx, ticketUpdate,
 		arg.Status,

@@ -12,9 +12,11 @@ SELECT * FROM tickets WHERE id = @id;
 SELECT * FROM tickets WHERE id = @id FOR UPDATE;
 
 -- TicketUpdate sets what a change decided; closed_at follows the status.
+-- last_message_at never goes back: a post whose transaction began before
+-- the one that posted last (and waited for its lock) is not the latest.
 -- name: TicketUpdate :one
 UPDATE tickets SET status = @status, assignee_id = sqlc.narg('assignee_id'), department_id = @department_id,
-    last_message_at = CASE WHEN @touch::boolean THEN now() ELSE last_message_at END,
+    last_message_at = CASE WHEN @touch::boolean THEN greatest(last_message_at, now()) ELSE last_message_at END,
     closed_at = CASE WHEN @status = 'closed' THEN coalesce(closed_at, now()) ELSE NULL END,
     updated_at = now()
 WHERE id = @id
