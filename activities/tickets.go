@@ -25,6 +25,9 @@ type TicketNotice struct {
 	Opened bool
 	// Assigned: the ticket was just assigned to Ticket.AssigneeID.
 	Assigned bool
+	// Moved: the ticket just moved to Ticket.DepartmentID; unassigned
+	// there, it is new to that department's members.
+	Moved bool
 	// ByStaffID is the staff member who did it (0: a client or the system):
 	// never notified of their own action.
 	ByStaffID int64
@@ -37,19 +40,21 @@ type TicketNotice struct {
 }
 
 // QueueTicketNotices queues, in tx (the transaction of the change), the
-// notices of n, each at most once per (event, ticket, message, recipient):
+// notices of n, each at most once per (event, ticket, message, recipient)
+// (an assignment's once per assignment: assigned again, told again):
 //   - to the client's users, ticket_reply for a staff answer (never for an
 //     internal note): to the users who posted in the ticket, or all users
 //     if none did, each in their language;
 //   - to staff, by email in the default language, per their notification
 //     settings, never to n.ByStaffID nor to a disabled member:
 //     ticket_assigned to the department's members for a new ticket and to
-//     the assignee for an assignment; ticket_client_post (a client's post)
+//     the assignee for an assignment, and to the members of the
+//     department a ticket moved to if nobody is assigned; ticket_client_post (a client's post)
 //     and ticket_staff_post (a staff answer or an internal note) to the
-//     assignee if the ticket has one, else to the department's members. A
-//     new ticket's first post is told by ticket_assigned only. Only members
-//     of the ticket's department are told: an assignee taken out of it
-//     since is not, and its members are instead.
+//     assignee if the ticket has one who is still an active member of its
+//     department, else to the department's members. A new ticket's first
+//     post is told by ticket_assigned only. Only members of the ticket's
+//     department are told.
 //
 // Every mail carries the ticket's threading headers (ticketThread).
 // (The seam the ticket API calls.)
@@ -96,30 +101,52 @@ func QueueTicketNotices(ctx context.Context, tx *store.Store, n TicketNotice, fa
 	ticketNotice := func(billing.Staff) billing.Notice {
 		return billing.Notice{ObjectType: notices.ObjectTicket, ObjectID: strconv.FormatInt(t.ID, 10)}
 	}
+	// The assignee handles the ticket while an active member of its
+	// department; one who left it (or was disabled) can't see it, and the
+	// department hears instead.
 	handlers := q.dept.StaffIDs
-	if t.AssigneeID != nil && slices.Contains(q.dept.StaffIDs, *t.AssigneeID) {
-		handlers = []int64{*t.AssigneeID} // an assignee taken out of the department since: its members instead
+	if t.AssigneeID != nil {
+		member, err := tx.IsActiveMember(ctx, *t.AssigneeID, t.DepartmentID)
+		if err != nil {
+			return err
+		}
+		if member {
+			handlers = []int64{*t.AssigneeID}
+		}
 	}
 	var sends []staffSend
 	if n.Opened {
-		sends = append(sends, staffSend{notices.EventTicketAssigned, q.dept.StaffIDs})
+		sends = append(sends, staffSend{notices.EventTicketAssigned, q.dept.StaffIDs, key})
+	}
+	if n.Moved && t.AssigneeID == nil {
+		// A new ticket to the department it joined, once per move.
+		at := t.UpdatedAt.UnixMicro()
+		sends = append(sends, staffSend{notices.EventTicketAssigned, q.dept.StaffIDs, func(event string, staffID int64) string {
+			return fmt.Sprintf("ticket:%s:%d:%d:moved:%d:%d:staff:%d", event, t.ID, msgID, t.DepartmentID, at, staffID)
+		}})
 	}
 	if n.Assigned && t.AssigneeID != nil {
-		sends = append(sends, staffSend{notices.EventTicketAssigned, []int64{*t.AssigneeID}})
+		// Once per assignment, not once per ticket: the ticket assigned
+		// to John, then Gary, then John again tells John twice. The
+		// change's time (updated_at, the transaction's) tells them apart.
+		at := t.UpdatedAt.UnixMicro()
+		sends = append(sends, staffSend{notices.EventTicketAssigned, []int64{*t.AssigneeID}, func(event string, staffID int64) string {
+			return fmt.Sprintf("ticket:%s:%d:%d:assigned:%d:staff:%d", event, t.ID, msgID, at, staffID)
+		}})
 	}
 	if n.Message != nil && !n.Opened {
 		event := notices.EventTicketStaffPost
 		if n.Message.Kind == billing.MessageFromClient {
 			event = notices.EventTicketClientPost
 		}
-		sends = append(sends, staffSend{event, handlers})
+		sends = append(sends, staffSend{event, handlers, key})
 	}
 	never := []int64{n.ByStaffID}
 	if n.Message != nil && n.Message.AuthorStaffID != nil {
 		never = append(never, *n.Message.AuthorStaffID)
 	}
 	for _, s := range sends {
-		if err := q.queue(ctx, s.event, staffExcept(s.ids, never), vars, key, ticketNotice, &th); err != nil {
+		if err := q.queue(ctx, s.event, staffExcept(s.ids, never), vars, s.key, ticketNotice, &th); err != nil {
 			return err
 		}
 	}
@@ -177,6 +204,7 @@ func TicketURL(panelURL string, id int64) string {
 type staffSend struct {
 	event string
 	ids   []int64
+	key   func(event string, staffID int64) string
 }
 
 // ticketQueue queues the staff notices of one department.

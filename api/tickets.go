@@ -249,12 +249,12 @@ func (s *Server) updateTicket(c echo.Context) error {
 	var out billing.Ticket
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		ch, err := tx.UpdateTicket(ctx, id, up, check)
-		if err != nil || !ch.Assigned {
+		if err != nil || !ch.Assigned && !ch.Moved {
 			out = ch.Ticket
 			return err
 		}
 		out = ch.Ticket
-		return s.queueTicketNotices(ctx, tx, activities.TicketNotice{Ticket: ch.Ticket, Assigned: true,
+		return s.queueTicketNotices(ctx, tx, activities.TicketNotice{Ticket: ch.Ticket, Assigned: ch.Assigned, Moved: ch.Moved,
 			ByStaffID: staffID(p)})
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -43,10 +44,12 @@ type NewTicketMessage struct {
 // before, nothing was written and Message is the one stored then (its
 // notices went out then too).
 type TicketChange struct {
-	Before    billing.Ticket
-	Ticket    billing.Ticket
-	Message   *billing.TicketMessage
-	Assigned  bool
+	Before   billing.Ticket
+	Ticket   billing.Ticket
+	Message  *billing.TicketMessage
+	Assigned bool
+	// Moved: the ticket moved to another department.
+	Moved     bool
 	Duplicate bool
 }
 
@@ -176,7 +179,9 @@ func (s *Store) PostTicketMessage(ctx context.Context, in NewTicketMessage, chec
 // UpdateTicket changes ticket id's status, assignee or department under the
 // lock of its row, after check (if any) allowed it. The assignee must be an
 // active member of the ticket's department (after a move); a move drops an
-// assignee who is not a member of the new department.
+// assignee who is not a member of the new department, and withdraws the
+// staff notices about the ticket not sent yet to staff who no longer see it
+// (neither members of the new department nor admins).
 func (s *Store) UpdateTicket(ctx context.Context, id int64, up billing.TicketUpdate, check TicketCheck) (TicketChange, error) {
 	var out TicketChange
 	err := s.inTxStore(ctx, func(tx *Store) error {
@@ -225,7 +230,13 @@ func (s *Store) UpdateTicket(ctx context.Context, id int64, up billing.TicketUpd
 		}
 		out.Ticket = ticketFromRow(row)
 		out.Assigned = out.Ticket.AssigneeID != nil && (before.AssigneeID == nil || *before.AssigneeID != *out.Ticket.AssigneeID)
-		return nil
+		if out.Moved = before.DepartmentID != out.Ticket.DepartmentID; out.Moved {
+			// Staff who no longer see the ticket are not sent what was
+			// queued about it before the move.
+			_, err = tx.q.TicketStaffNoticesWithdraw(ctx, dbsqlc.TicketStaffNoticesWithdrawParams{ObjectID: strconv.FormatInt(id, 10),
+				DepartmentID: out.Ticket.DepartmentID})
+		}
+		return err
 	})
 	return out, dbError(err, "ticket", id)
 }
@@ -357,6 +368,13 @@ func (s *Store) insertMessage(ctx context.Context, ticketID int64, kind, body st
 		}
 	}
 	return &m, nil
+}
+
+// IsActiveMember reports whether staffID is an active member of
+// departmentID.
+func (s *Store) IsActiveMember(ctx context.Context, staffID, departmentID int64) (bool, error) {
+	ok, err := s.isActiveMember(ctx, staffID, departmentID)
+	return ok, dbError(err, "staff member", staffID)
 }
 
 func (s *Store) isActiveMember(ctx context.Context, staffID, departmentID int64) (bool, error) {

@@ -403,9 +403,38 @@ func (q *Queries) TicketMessages(ctx context.Context, ticketID int64) ([]TicketM
 	return items, nil
 }
 
+const ticketStaffNoticesWithdraw = `-- name: TicketStaffNoticesWithdraw :execrows
+UPDATE notices AS n SET updated_at = now(), next_attempt_at = NULL, retry_until = now(),
+    status = CASE WHEN n.status IN ('queued', 'failed') THEN 'expired' ELSE n.status END,
+    error = 'not sent: the ticket moved to department ' || $1::bigint || ', which the staff member is not a member of'
+        || CASE WHEN n.error <> '' THEN '; last error: ' || n.error ELSE '' END
+WHERE n.object_type = 'ticket' AND n.object_id = $2::text AND n.staff_id IS NOT NULL
+  AND (n.status IN ('queued', 'failed') OR (n.status = 'unknown' AND n.channel = 'email'))
+  AND NOT EXISTS (SELECT 1 FROM staff AS s WHERE s.id = n.staff_id AND s.role = 'admin')
+  AND NOT EXISTS (SELECT 1 FROM staff_departments AS sd WHERE sd.staff_id = n.staff_id AND sd.department_id = $1)
+`
+
+type TicketStaffNoticesWithdrawParams struct {
+	DepartmentID int64  `db:"department_id"`
+	ObjectID     string `db:"object_id"`
+}
+
+// TicketStaffNoticesWithdraw stops the staff notices about a ticket that
+// are not sent yet (queued, failed, or an email whose outcome is unknown)
+// to staff who no longer see it: not members of the department it moved
+// to, and not admins. Those never tried or failed are expired; an unknown
+// one is not sent again.
+func (q *Queries) TicketStaffNoticesWithdraw(ctx context.Context, arg TicketStaffNoticesWithdrawParams) (int64, error) {
+	result, err := q.db.Exec(ctx, ticketStaffNoticesWithdraw, arg.DepartmentID, arg.ObjectID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const ticketUpdate = `-- name: TicketUpdate :one
 UPDATE tickets SET status = $1, assignee_id = $2, department_id = $3,
-    last_message_at = CASE WHEN $4::boolean THEN now() ELSE last_message_at END,
+    last_message_at = CASE WHEN $4::boolean THEN greatest(last_message_at, now()) ELSE last_message_at END,
     closed_at = CASE WHEN $1 = 'closed' THEN coalesce(closed_at, now()) ELSE NULL END,
     updated_at = now()
 WHERE id = $5
@@ -421,6 +450,8 @@ type TicketUpdateParams struct {
 }
 
 // TicketUpdate sets what a change decided; closed_at follows the status.
+// last_message_at never goes back: a post whose transaction began before
+// the one that posted last (and waited for its lock) is not the latest.
 func (q *Queries) TicketUpdate(ctx context.Context, arg TicketUpdateParams) (Ticket, error) {
 	row := q.db.QueryRow(ctx, ticketUpdate,
 		arg.Status,

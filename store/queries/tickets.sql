@@ -12,9 +12,11 @@ SELECT * FROM tickets WHERE id = @id;
 SELECT * FROM tickets WHERE id = @id FOR UPDATE;
 
 -- TicketUpdate sets what a change decided; closed_at follows the status.
+-- last_message_at never goes back: a post whose transaction began before
+-- the one that posted last (and waited for its lock) is not the latest.
 -- name: TicketUpdate :one
 UPDATE tickets SET status = @status, assignee_id = sqlc.narg('assignee_id'), department_id = @department_id,
-    last_message_at = CASE WHEN @touch::boolean THEN now() ELSE last_message_at END,
+    last_message_at = CASE WHEN @touch::boolean THEN greatest(last_message_at, now()) ELSE last_message_at END,
     closed_at = CASE WHEN @status = 'closed' THEN coalesce(closed_at, now()) ELSE NULL END,
     updated_at = now()
 WHERE id = @id
@@ -72,3 +74,18 @@ SELECT trim(first_name || ' ' || last_name) AS name, email FROM users WHERE id =
 
 -- name: StaffName :one
 SELECT coalesce(nullif(name, ''), login) AS name FROM staff WHERE id = @id;
+
+-- TicketStaffNoticesWithdraw stops the staff notices about a ticket that
+-- are not sent yet (queued, failed, or an email whose outcome is unknown)
+-- to staff who no longer see it: not members of the department it moved
+-- to, and not admins. Those never tried or failed are expired; an unknown
+-- one is not sent again.
+-- name: TicketStaffNoticesWithdraw :execrows
+UPDATE notices AS n SET updated_at = now(), next_attempt_at = NULL, retry_until = now(),
+    status = CASE WHEN n.status IN ('queued', 'failed') THEN 'expired' ELSE n.status END,
+    error = 'not sent: the ticket moved to department ' || @department_id::bigint || ', which the staff member is not a member of'
+        || CASE WHEN n.error <> '' THEN '; last error: ' || n.error ELSE '' END
+WHERE n.object_type = 'ticket' AND n.object_id = @object_id::text AND n.staff_id IS NOT NULL
+  AND (n.status IN ('queued', 'failed') OR (n.status = 'unknown' AND n.channel = 'email'))
+  AND NOT EXISTS (SELECT 1 FROM staff AS s WHERE s.id = n.staff_id AND s.role = 'admin')
+  AND NOT EXISTS (SELECT 1 FROM staff_departments AS sd WHERE sd.staff_id = n.staff_id AND sd.department_id = @department_id);
