@@ -133,12 +133,15 @@ func TestProcessMailTicketAndReplies(t *testing.T) {
 	reply := mailMsg{from: s.ann.Email, to: s.tech.Email, subject: "Re: " + subject,
 		body:    "It works now, thanks.\n\nOn Sun, 22 Nov 2026 at 10:05, Support wrote:\n> Your email has been registered",
 		headers: []string{"In-Reply-To: " + noticeID, "References: " + noticeID}}
+	mark := s.last()
 	res2 := s.process(g, "1:2", reply.raw())
 	require.Equal(t, activities.MailMessage, res2.Outcome, res2.Reason)
 	require.Equal(t, res.TicketID, res2.TicketID)
 	view, err = s.st.Ticket(s.ctx, res.TicketID)
 	require.NoError(t, err)
 	require.Equal(t, "It works now, thanks.", view.Messages[1].Body, "the quote is left out")
+	require.Equal(t, []string{"ticket_client_post -> " + s.john.Email, "ticket_client_post -> " + s.gary.Email},
+		s.queued("ticket", res.TicketID, mark), "staff hear of the post as from the API; the client is not answered")
 
 	// Bob's mail names Ann's first mail only (no token): the stored Message-ID threads it.
 	bob := mailMsg{from: s.bob.Email, to: s.tech.Email, subject: "another subject", body: "Same here.",
