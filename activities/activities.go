@@ -28,6 +28,9 @@ type Activities struct {
 	// addresses (WEBHOOK_ALLOW_PRIVATE); otherwise it connects only to public ones.
 	AllowPrivateWebhooks bool
 	Log                  *slog.Logger
+	// PublicURL is the panel's address (PUBLIC_URL), under which the links
+	// of the mail gateway's notices lead: [TICKET_URL], [REGISTER_URL].
+	PublicURL string
 }
 
 // Mailer sends one email and returns its Message-ID.

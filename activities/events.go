@@ -114,6 +114,9 @@ func prepareEvent(ctx context.Context, st *store.Store, in SendEventInput, fallb
 	if e.Audience == notices.AudienceDepartment {
 		return nil, billing.Errorf(billing.EINVALID, "the event %s goes to staff members: activities.QueueTicketNotices and QueueTaskCreated queue it", e.Name)
 	}
+	if e.Audience == notices.AudienceMailSender {
+		return nil, billing.Errorf(billing.EINVALID, "the event %s goes to the sender of a mail: activities.QueueMailNotice queues it", e.Name)
+	}
 	cust, err := st.Customer(ctx, in.CustomerID)
 	if err != nil {
 		return nil, err

@@ -26,7 +26,9 @@ func TestMessageTemplates(t *testing.T) {
 		m := e.(map[string]any)
 		events[m["name"].(string)] = m
 	}
-	require.Len(t, events, 39)
+	require.Len(t, events, 44)
+	require.Equal(t, "mail_sender", events["email_confirmation"]["audience"], "a gateway notice goes to an address")
+	require.Equal(t, "all_users", events["ticket_from_email"]["audience"])
 	require.Equal(t, "invoice", events["invoice_issued"]["group"])
 	require.Equal(t, []any{"email"}, events["credit_note_issued"]["channels"])
 	require.Contains(t, events["invoice_issued"]["variables"], "[INVOICE_NUMBER]")

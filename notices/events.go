@@ -16,6 +16,9 @@ const (
 	// AudienceDepartment: staff members of a department (the support
 	// center's staff events; activities.QueueTicketNotices says who of them).
 	AudienceDepartment = "department_staff"
+	// AudienceMailSender: the address a mail to a gateway came from, not a
+	// user (activities.QueueMailNotice queues these).
+	AudienceMailSender = "mail_sender"
 )
 
 // Object types a notice can be about.
@@ -29,6 +32,9 @@ const (
 	ObjectCreditNote   = "credit_note"
 	ObjectTicket       = "ticket"
 	ObjectTask         = "task"
+	// ObjectMailSender: a notice to the sender of a mail; its object ID is
+	// the address.
+	ObjectMailSender = "mail_sender"
 )
 
 // Event is something the system tells people about: its audience rule, the
@@ -157,8 +163,43 @@ var events = func() []Event {
 	staff(EventTicketStaffPost, "New post from provider", ObjectTicket, append(slices.Clone(TicketVariables), "[POST_KIND]")...)
 	staff(EventTaskCreated, "New task", ObjectTask, "[TASK_ID]", "[TASK_TITLE]", "[TASK_DESCRIPTION]", "[TASK_DUE]",
 		"[DEPARTMENT]", "[TICKET_ID]", "[CUSTOMER_NAME]")
+	out = append(out, Event{Name: EventTicketFromEmail, Title: "Your email has been registered as a ticket", Group: "support",
+		Audience: AudienceAllUsers, Channels: emailOnly, Variables: vars(append([]string{"[MAIL_SUBJECT]"}, TicketVariables...)...),
+		ObjectType: ObjectTicket})
+	sender := func(name, title string, v ...string) {
+		out = append(out, Event{Name: name, Title: title, Group: "support", Audience: AudienceMailSender, Channels: emailOnly,
+			Variables: append([]string{"[EMAIL]", "[MAIL_SUBJECT]", "[DEPARTMENT]"}, v...), ObjectType: ObjectMailSender})
+	}
+	sender(EventIncidentRequired, "A ticket by email needs an incident", "[CUSTOMER_NAME]")
+	sender(EventEmailConfirmation, "Register to write to support by email", "[REGISTER_URL]")
+	sender(EventEmailConfirmed, "Your email has been accepted", "[TICKET_ID]", "[TICKET_URL]")
+	sender(EventEmailNotUnique, "Your email address belongs to several clients")
 	return out
 }()
+
+// The mail gateway's events (seed 003). ticket_from_email tells the user
+// who wrote to a gateway that the mail became a ticket (with its number
+// and threading headers). The others go to the mail's sender address, not
+// to a user (AudienceMailSender): incident_required (the department takes
+// tickets only against an incident, and the client has none left: no
+// ticket was opened), email_confirmation (an unknown address: register
+// with it), email_confirmed (staff turned the mail into a ticket) and
+// email_not_unique (the address is several clients'). Each is sent at most
+// MaxAutoAnswersPerHour times an hour to one address, never to an
+// auto-generated mail; queued by activities.ProcessMail and
+// activities.QueueMailNotice.
+const (
+	EventTicketFromEmail   = "ticket_from_email"
+	EventIncidentRequired  = "incident_required"
+	EventEmailConfirmation = "email_confirmation"
+	EventEmailConfirmed    = "email_confirmed"
+	EventEmailNotUnique    = "email_not_unique"
+)
+
+// MailSenderEvents are the events that answer a mail to a gateway: the
+// auto-answers the rate limit counts.
+var MailSenderEvents = []string{EventTicketFromEmail, EventIncidentRequired, EventEmailConfirmation, EventEmailConfirmed,
+	EventEmailNotUnique}
 
 // The support center's events (seed 000). ticket_reply tells a customer's
 // users of a staff answer ("New message from provider": the users who

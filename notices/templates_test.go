@@ -110,12 +110,17 @@ func TestEvents(t *testing.T) {
 	for _, e := range Events() {
 		require.False(t, seen[e.Name], "%s twice", e.Name)
 		seen[e.Name] = true
-		require.Contains(t, []string{AudienceMainUser, AudienceAllUsers, AudienceDepartment}, e.Audience)
+		require.Contains(t, []string{AudienceMainUser, AudienceAllUsers, AudienceDepartment, AudienceMailSender}, e.Audience)
 		require.True(t, e.Sends(billing.ChannelEmail), e.Name)
 		if e.Audience == AudienceDepartment {
 			// Staff have no login or user name: their notices name them [STAFF_NAME].
 			require.Contains(t, e.Variables, "[STAFF_NAME]", e.Name)
 			require.Equal(t, emailOnly, e.Channels, "%s: staff are told by email only", e.Name)
+		} else if e.Audience == AudienceMailSender {
+			// An address has no user: its notices name it [EMAIL], never a login.
+			require.Contains(t, e.Variables, "[EMAIL]", e.Name)
+			require.NotContains(t, e.Variables, "[LOGIN]", e.Name)
+			require.Equal(t, emailOnly, e.Channels, "%s: a mail is answered by email", e.Name)
 		} else {
 			require.Subset(t, e.Variables, []string{"[LOGIN]", "[USER_NAME]", "[USER_LASTNAME]"}, e.Name)
 		}
@@ -128,7 +133,8 @@ func TestEvents(t *testing.T) {
 		require.True(t, seen[m], m)
 	}
 	for _, name := range []string{EventRegistration, EventEmailActivation, EventAccountVerification, EventPayerVerification,
-		EventClientVerificationInfo, EventAccountDeleted, EventAccountDeletionWarning, EventMessage} {
+		EventClientVerificationInfo, EventAccountDeleted, EventAccountDeletionWarning, EventMessage,
+		EventTicketFromEmail, EventIncidentRequired, EventEmailConfirmation, EventEmailConfirmed, EventEmailNotUnique} {
 		require.True(t, seen[name], name)
 	}
 	reg, _ := Lookup(EventRegistration)

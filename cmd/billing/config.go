@@ -34,7 +34,7 @@ import (
 //	TWILIO_FROM         Twilio sender number
 //	SMS_LOG             file SMS are written to without Twilio (DATA_DIR/sms.log)
 //	TRUSTED_PROXIES     CIDRs of reverse proxies whose X-Forwarded-For is believed (none)
-//	PUBLIC_URL          the client panel's address, under which the links of account notices lead (http://localhost:8080)
+//	PUBLIC_URL          the client panel's address, under which the links of account and mail gateway notices lead (http://localhost:8080)
 //
 // Defaults of the global settings, until the first PATCH /api/v1/settings
 // stores them (then these are ignored):

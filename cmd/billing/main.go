@@ -290,7 +290,7 @@ func (m *Main) ensureSchedules() {
 func (m *Main) newActivities() (*activities.Activities, error) {
 	cfg := m.Config
 	acts := &activities.Activities{Store: m.Store, MailFrom: cfg.MailFrom, Steps: worker.Steps(), Log: m.Log,
-		AllowPrivateWebhooks: cfg.WebhookAllowPrivate}
+		AllowPrivateWebhooks: cfg.WebhookAllowPrivate, PublicURL: cfg.PublicURL}
 	if cfg.SMTPAddr != "" {
 		mailer, err := mail.NewSMTP(cfg.SMTPAddr, cfg.SMTPUsername, cfg.SMTPPassword, cfg.SMTPTLS)
 		if err != nil {

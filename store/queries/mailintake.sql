@@ -1,0 +1,56 @@
+-- MailIntakeLock serialises the intake of one mail (by its mailbox identity,
+-- then by its Message-ID), so that a mail read twice at once is taken once.
+-- name: MailIntakeLock :exec
+SELECT pg_advisory_xact_lock(hashtextextended('mail intake ' || @key::text, 0));
+
+-- MailIntakeFind returns the intake of a mail taken before: the same mailbox
+-- identity in the gateway, or the same Message-ID through any gateway.
+-- name: MailIntakeFind :one
+SELECT * FROM mail_intake
+WHERE (gateway_id = @gateway_id AND mailbox_id = @mailbox_id) OR message_id = sqlc.narg('message_id')::text
+ORDER BY (gateway_id = @gateway_id AND mailbox_id = @mailbox_id) DESC, id
+LIMIT 1;
+
+-- name: MailIntakeInsert :exec
+INSERT INTO mail_intake (gateway_id, mailbox_id, message_id, outcome, reason, ticket_id, incoming_email_id)
+VALUES (@gateway_id, @mailbox_id, sqlc.narg('message_id'), @outcome, @reason, sqlc.narg('ticket_id'), sqlc.narg('incoming_email_id'));
+
+-- name: IncomingEmailInsert :one
+INSERT INTO incoming_emails (gateway_id, department_id, from_address, from_name, subject, body, message_id, reason,
+    detail, raw)
+VALUES (@gateway_id, @department_id, @from_address, @from_name, @subject, @body, sqlc.narg('message_id'), @reason,
+    @detail, sqlc.narg('raw'))
+RETURNING id;
+
+-- MailSenders returns the users whose email is the address (case
+-- insensitive), of customers not deleted.
+-- name: MailSenders :many
+SELECT u.id, u.customer_id FROM users AS u JOIN customers AS c ON c.id = u.customer_id
+WHERE lower(u.email) = lower(@email) AND c.status <> 'deleted'
+ORDER BY u.id;
+
+-- MailThreadTicket returns the ticket of customer_id that one of the mail
+-- ids names: a ticket message stored from that mail, or a notice about the
+-- ticket sent with that Message-ID.
+-- name: MailThreadTicket :one
+SELECT t.id FROM tickets AS t
+WHERE t.customer_id = @customer_id AND (
+    EXISTS (SELECT 1 FROM ticket_messages AS m WHERE m.ticket_id = t.id AND m.mail_message_id = ANY(@ids::text[]))
+    OR EXISTS (SELECT 1 FROM notices AS n WHERE n.object_type = 'ticket' AND n.object_id = t.id::text
+        AND n.message_id <> '' AND n.message_id = ANY(@ids::text[])))
+ORDER BY t.id DESC
+LIMIT 1;
+
+-- name: MailTicketToken :one
+SELECT id, customer_id, reply_token FROM tickets WHERE id = @id;
+
+-- MailSenderLock serialises the auto-answers to one address, so that the
+-- rate limit holds under concurrent mail.
+-- name: MailSenderLock :exec
+SELECT pg_advisory_xact_lock(hashtextextended('mail sender ' || lower(@address::text), 0));
+
+-- MailAnswersSince counts the gateway notices sent to an address since a time.
+-- name: MailAnswersSince :one
+SELECT count(*) FROM notices
+WHERE lower(recipient) = lower(@address::text) AND created_at > @since
+    AND event IN ('ticket_from_email', 'incident_required', 'email_confirmation', 'email_confirmed', 'email_not_unique');
