@@ -35,20 +35,16 @@ type PollMailboxResult struct {
 	Gone bool
 }
 
-// gatewayMailbox returns the fetch settings of gateway g.
-func gatewayMailbox(g billing.MailGateway, tlsConfig *tls.Config) fetch.Mailbox {
+// GatewayMailbox returns the fetch settings of gateway g (with its
+// password), TLS from tlsConfig (nil: the system's roots): what the poll
+// and "test connection" dial.
+func GatewayMailbox(g billing.MailGateway, tlsConfig *tls.Config) fetch.Mailbox {
 	after := fetch.MarkSeen
 	if g.AfterProcessing == billing.AfterProcessingDelete {
 		after = fetch.Delete
 	}
 	return fetch.Mailbox{Protocol: fetch.Protocol(g.Protocol), Host: g.Host, Port: g.Port, Security: fetch.Security(g.Security),
 		Login: g.Login, Password: g.Password, AfterProcessing: after, TLSConfig: tlsConfig}
-}
-
-// GatewayMailbox is the fetch settings of gateway g (with its password)
-// for a connection test: the same the poll uses.
-func (a *Activities) GatewayMailbox(g billing.MailGateway) fetch.Mailbox {
-	return gatewayMailbox(g, a.MailGatewayTLS)
 }
 
 // PollMailbox reads a gateway's mailbox once: for each message it fetches
@@ -80,7 +76,7 @@ func (a *Activities) PollMailbox(ctx context.Context, in PollMailboxInput) (res 
 	}()
 	stop := heartbeat(ctx)
 	defer stop()
-	c, err := fetch.Dial(ctx, a.GatewayMailbox(g))
+	c, err := fetch.Dial(ctx, GatewayMailbox(g, a.MailGatewayTLS))
 	if err != nil {
 		return res, err
 	}

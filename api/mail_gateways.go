@@ -131,8 +131,7 @@ func (s *Server) testMailGateway(c echo.Context) error {
 	}
 	tctx, cancel := context.WithTimeout(ctx, connectionTestTimeout)
 	defer cancel()
-	acts := activities.Activities{MailGatewayTLS: s.mailGatewayTLS}
-	if err := fetch.Test(tctx, acts.GatewayMailbox(g)); err != nil {
+	if err := fetch.Test(tctx, activities.GatewayMailbox(g, s.mailGatewayTLS)); err != nil {
 		return c.JSON(http.StatusOK, map[string]any{"ok": false, "error": err.Error()})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"ok": true})
@@ -181,7 +180,7 @@ func (s *Server) syncGatewaySchedules(ctx context.Context) {
 	}
 	gws, err := s.store.MailGateways(ctx)
 	if err == nil {
-		err = workflows.SyncMailGatewaySchedules(ctx, s.temporal, s.taskQueue, gws)
+		err = workflows.SyncMailGatewaySchedules(ctx, s.temporal, s.taskQueue, gws, s.store.MailGatewayExists)
 	}
 	if err != nil {
 		s.gatewaysDirty.Store(true)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/mailgateway/secret"
 	"github.com/tempobill/billing/store/dbsqlc"
@@ -152,4 +154,13 @@ func (s *Store) DeleteMailGateway(ctx context.Context, id int64) error {
 func (s *Store) RecordMailGatewayPoll(ctx context.Context, id int64, lastError string) error {
 	_, err := s.q.MailGatewayPolled(ctx, dbsqlc.MailGatewayPolledParams{ID: id, LastError: lastError})
 	return dbError(err, "mail gateway", id)
+}
+
+// MailGatewayExists says whether gateway id is there.
+func (s *Store) MailGatewayExists(ctx context.Context, id int64) (bool, error) {
+	_, err := s.q.MailGatewayGet(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, dbError(err, "mail gateway", id)
 }

@@ -141,10 +141,14 @@ func TriggerMailGatewayPoll(ctx context.Context, c client.Client, taskQueue stri
 }
 
 // SyncMailGatewaySchedules makes the gateways' schedules match the table
-// gateways: each one's synced, and those of gateways no longer there
-// deleted. The worker runs it when it starts, so that a schedule write lost
-// to a Temporal outage during an API call heals.
-func SyncMailGatewaySchedules(ctx context.Context, c client.Client, taskQueue string, gateways []billing.MailGateway) error {
+// gateways: each one's synced, and those of gateways that exists says are
+// gone deleted. exists is asked right before a deletion, since a gateway
+// created after gateways was read has its schedule already (IDs are never
+// reused, and the API sets a schedule only after its row is committed).
+// The worker runs it when it starts, so that a schedule write lost to a
+// Temporal outage during an API call heals.
+func SyncMailGatewaySchedules(ctx context.Context, c client.Client, taskQueue string, gateways []billing.MailGateway,
+	exists func(ctx context.Context, id int64) (bool, error)) error {
 	var errs []error
 	known := map[int64]bool{}
 	for _, g := range gateways {
@@ -163,10 +167,18 @@ func SyncMailGatewaySchedules(ctx context.Context, c client.Client, taskQueue st
 			errs = append(errs, err)
 			break
 		}
-		if id, ok := mailGatewayIDOf(s.ID); ok && !known[id] {
-			if err := DeleteMailGatewaySchedule(ctx, c, id); err != nil {
-				errs = append(errs, fmt.Errorf("mail gateway %d: %w", id, err))
+		id, ok := mailGatewayIDOf(s.ID)
+		if !ok || known[id] {
+			continue
+		}
+		if there, err := exists(ctx, id); err != nil || there {
+			if err != nil {
+				errs = append(errs, err)
 			}
+			continue
+		}
+		if err := DeleteMailGatewaySchedule(ctx, c, id); err != nil {
+			errs = append(errs, fmt.Errorf("mail gateway %d: %w", id, err))
 		}
 	}
 	return errors.Join(errs...)

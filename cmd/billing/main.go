@@ -279,7 +279,7 @@ func (m *Main) ensureSchedules() {
 			// not pass on to Temporal (an outage) heals here.
 			var gws []billing.MailGateway
 			if gws, err = m.Store.MailGateways(m.ctx); err == nil {
-				err = workflows.SyncMailGatewaySchedules(m.ctx, m.Temporal, m.Config.TaskQueue, gws)
+				err = workflows.SyncMailGatewaySchedules(m.ctx, m.Temporal, m.Config.TaskQueue, gws, m.Store.MailGatewayExists)
 			}
 		}
 		if err == nil || m.ctx.Err() != nil {
