@@ -462,11 +462,11 @@ func matrixCells() map[string]cell {
 			return fmt.Sprintf(`{"name": "GW %s", "protocol": "imap", "host": "127.0.0.1", "port": 9, "security": "implicit",
 				"login": "l", "password": "p", "address": "gw@example.com", "department_id": %d, "paused": true}`, f.uniq, f.department.ID)
 		}, staffOnly(created)},
-		"GET /api/v1/mail-gateways/:id":        {gatewayPath(""), none, staffOnly(ok)},
-		"PATCH /api/v1/mail-gateways/:id":      {gatewayPath(""), fixed(`{"poll_seconds": 600}`), staffOnly(ok)},
-		"DELETE /api/v1/mail-gateways/:id":     {gatewayPath(""), none, staffOnly(noContent)},
-		"POST /api/v1/mail-gateways/:id/test":  {gatewayPath("/test"), none, staffOnly(ok)},
-		"POST /api/v1/mail-gateways/:id/poll":  {gatewayPath("/poll"), none, staffOnly(accepted)},
+		"GET /api/v1/mail-gateways/:id":       {gatewayPath(""), none, staffOnly(ok)},
+		"PATCH /api/v1/mail-gateways/:id":     {gatewayPath(""), fixed(`{"poll_seconds": 600}`), staffOnly(ok)},
+		"DELETE /api/v1/mail-gateways/:id":    {gatewayPath(""), none, staffOnly(noContent)},
+		"POST /api/v1/mail-gateways/:id/test": {gatewayPath("/test"), none, staffOnly(ok)},
+		"POST /api/v1/mail-gateways/:id/poll": {gatewayPath("/poll"), none, staffOnly(accepted)},
 		// Tickets: staff see those of their departments only ("staff without
 		// permission" is in none: 404, like client B).
 		"POST /api/v1/tickets": {fixed("/api/v1/tickets"), func(f *fixture) string {
@@ -504,7 +504,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				m.tasksSupport(t, f)
 			}
 			if strings.Contains(key, "/mail-gateways/:id") {
-				f.gatewayID = m.b.gateway(closedGateway(f.department.ID, "Matrix "+f.uniq)).ID
+				in := closedGateway(f.department.ID, "Matrix "+f.uniq)
+				in.Paused = ptr(!strings.HasSuffix(key, "/poll")) // a paused gateway is not polled now
+				f.gatewayID = m.b.gateway(in).ID
 			}
 			if strings.Contains(key, "/messages/:id") {
 				msg, err := m.b.store.CreateMessage(t.Context(), billing.MessageCreate{CustomerID: &f.A.ID, Category: "info",

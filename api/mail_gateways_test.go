@@ -62,7 +62,6 @@ func (b *bundle) gateway(in billing.MailGatewayInput) billing.MailGateway {
 	return g
 }
 
-
 // dovecotGateway is the body of a gateway reading s's plain (local, no TLS) listener.
 func dovecotGateway(s *dovecottest.Server, protocol string, departmentID int64, extra string) string {
 	addr := s.IMAP
