@@ -21,12 +21,14 @@ const (
 	PermNoticesWrite   = "notices.write"       // write message templates, preview them, resend notifications
 	PermSettingsManage = "settings.manage"     // change the global settings
 	PermSupportManage  = "support.manage"      // departments and their staff, shared pre-defined replies, support incidents
+	PermGatewaysManage = "gateways.manage"     // incoming mail gateways: their mailboxes and passwords, test connection, poll now
 )
 
 // Permissions lists every permission.
 var Permissions = []string{PermCustomersRead, PermCustomersWrite, PermProductsWrite,
 	PermPaymentsRead, PermPaymentsWrite, PermLedgerWrite, PermImpersonate, PermAuditRead, PermStaffManage,
-	PermSubsRead, PermSubsWrite, PermNoticesWrite, PermSettingsManage, PermSupportManage}
+	PermSubsRead, PermSubsWrite, PermNoticesWrite, PermSettingsManage, PermSupportManage,
+	PermGatewaysManage}
 
 // Staff roles.
 const (

@@ -4,9 +4,11 @@ package activities
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 
 	"github.com/tempobill/billing/mail"
+	"github.com/tempobill/billing/mailgateway/secret"
 	"github.com/tempobill/billing/store"
 )
 
@@ -31,6 +33,16 @@ type Activities struct {
 	// PublicURL is the panel's address (PUBLIC_URL), under which the links
 	// of the mail gateway's notices lead: [TICKET_URL], [REGISTER_URL].
 	PublicURL string
+	// MailGatewayKey opens the passwords of the mail gateways
+	// (MAIL_GATEWAY_KEY); without it no mailbox is read.
+	MailGatewayKey *secret.Key
+	// MailGatewayTLS, if set, is the TLS configuration of every mailbox
+	// connection (tests trust a self-signed certificate); nil: the
+	// system's roots.
+	MailGatewayTLS *tls.Config
+	// MailProcessor, if set, stands in for ProcessMail in PollMailbox, so
+	// that tests can count calls and make one fail; nil in production.
+	MailProcessor func(context.Context, ProcessMailInput) (ProcessMailResult, error)
 }
 
 // Mailer sends one email and returns its Message-ID.

@@ -108,7 +108,8 @@ func objectOf(c echo.Context) (string, string) {
 		"staff": "staff", "api-keys": "api_key", "auth": "session", "subscriptions": "subscription",
 		"notice-templates": "notice_template", "message-templates": "message_template", "notifications": "notification",
 		"notification-events": "notification_event", "settings": "settings",
-		"predefined-replies": "predefined_reply", "departments": "department", "tickets": "ticket", "tasks": "task"}[segs[0]]
+		"predefined-replies": "predefined_reply", "departments": "department", "tickets": "ticket", "tasks": "task",
+		"mail-gateways": "mail_gateway"}[segs[0]]
 	if m := c.Param("milestone"); m != "" {
 		return kind, m
 	}

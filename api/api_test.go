@@ -73,7 +73,8 @@ func run(m *testing.M) int {
 	workerStore.SetLowBalanceNotifier(activities.QueueLowBalance("en")) // as cmd/billing wires it
 	w := worker.New(temporalClient, workflows.TaskQueue, &activities.Activities{Store: workerStore,
 		Mail: mail.Dir{Path: filepath.Join(dir, "mail")}, SMS: &sms.Log{Path: filepath.Join(dir, "sms.log")},
-		MailFrom: "billing@example.com", Steps: worker.Steps(), Log: slog.New(slog.DiscardHandler)}, worker.Options{})
+		MailFrom: "billing@example.com", Steps: worker.Steps(), Log: slog.New(slog.DiscardHandler),
+		MailGatewayKey: gatewayKey}, worker.Options{})
 	if err := w.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		return 1

@@ -50,6 +50,7 @@ type fixture struct {
 	departmentD   int64                    // a support department whose member is the staff with permission, when the cell asks for one
 	taskD         int64                    // a task of departmentD
 	attachmentA   billing.TicketAttachment // a file of a client's message in a ticket of A in departmentD
+	gatewayID     int64                    // a mail gateway (its server a closed port), when the cell asks for one
 	markerB       string
 	tokens        [6]string
 	uniq          string
@@ -66,7 +67,7 @@ type matrix struct {
 }
 
 func newMatrix(t *testing.T) *matrix {
-	b := setup(t)
+	b := setup(t, withGatewayKey)
 	hash, err := password.Hash(matrixPassword)
 	require.NoError(t, err)
 	m := &matrix{b: b, hash: hash}
@@ -252,6 +253,9 @@ func matrixCells() map[string]cell {
 		return func(f *fixture) string { return fmt.Sprint("/api/v1/subscriptions/", f.subA, suffix) }
 	}
 	deptPath := func(f *fixture) string { return fmt.Sprint("/api/v1/departments/", f.department.ID) }
+	gatewayPath := func(suffix string) func(*fixture) string {
+		return func(f *fixture) string { return fmt.Sprint("/api/v1/mail-gateways/", f.gatewayID, suffix) }
+	}
 	ticketPath := func(suffix string) func(*fixture) string {
 		return func(f *fixture) string { return fmt.Sprint("/api/v1/tickets/", f.ticketA, suffix) }
 	}
@@ -451,6 +455,18 @@ func matrixCells() map[string]cell {
 		"PATCH /api/v1/departments/:id": {deptPath, fixed(`{"email": "support@provider.example"}`), staffOnly(ok)},
 		"DELETE /api/v1/departments/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/departments/", f.emptyDept.ID) }, none,
 			staffOnly(noContent)},
+		// Mail gateways: gateways.manage. The test connection reaches a
+		// closed port: 200 with ok false.
+		"GET /api/v1/mail-gateways": {fixed("/api/v1/mail-gateways"), none, staffOnly(ok)},
+		"POST /api/v1/mail-gateways": {fixed("/api/v1/mail-gateways"), func(f *fixture) string {
+			return fmt.Sprintf(`{"name": "GW %s", "protocol": "imap", "host": "127.0.0.1", "port": 9, "security": "implicit",
+				"login": "l", "password": "p", "address": "gw@example.com", "department_id": %d, "paused": true}`, f.uniq, f.department.ID)
+		}, staffOnly(created)},
+		"GET /api/v1/mail-gateways/:id":       {gatewayPath(""), none, staffOnly(ok)},
+		"PATCH /api/v1/mail-gateways/:id":     {gatewayPath(""), fixed(`{"poll_seconds": 600}`), staffOnly(ok)},
+		"DELETE /api/v1/mail-gateways/:id":    {gatewayPath(""), none, staffOnly(noContent)},
+		"POST /api/v1/mail-gateways/:id/test": {gatewayPath("/test"), none, staffOnly(ok)},
+		"POST /api/v1/mail-gateways/:id/poll": {gatewayPath("/poll"), none, staffOnly(accepted)},
 		// Tickets: staff see those of their departments only ("staff without
 		// permission" is in none: 404, like client B).
 		"POST /api/v1/tickets": {fixed("/api/v1/tickets"), func(f *fixture) string {
@@ -486,6 +502,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			if strings.Contains(key, "/tasks") || strings.Contains(key, "/attachments/") {
 				m.tasksSupport(t, f)
+			}
+			if strings.Contains(key, "/mail-gateways/:id") {
+				in := closedGateway(f.department.ID, "Matrix "+f.uniq)
+				in.Paused = ptr(!strings.HasSuffix(key, "/poll")) // a paused gateway is not polled now
+				f.gatewayID = m.b.gateway(in).ID
 			}
 			if strings.Contains(key, "/messages/:id") {
 				msg, err := m.b.store.CreateMessage(t.Context(), billing.MessageCreate{CustomerID: &f.A.ID, Category: "info",

@@ -4,12 +4,14 @@ package api
 
 import (
 	"cmp"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -17,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/mailgateway/secret"
 	"github.com/tempobill/billing/store"
 	"github.com/tempobill/billing/workflows"
 )
@@ -46,6 +49,16 @@ type Server struct {
 	// firstLockout is the wait after the free failed sign-ins (1 s), doubling
 	// with each further failure.
 	firstLockout time.Duration
+	// temporal and taskQueue: the mail gateways' schedules are set with them.
+	temporal  client.Client
+	taskQueue string
+	// mailGatewayKey seals the gateways' passwords (nil: none configured);
+	// mailGatewayTLS overrides the TLS of "test connection" (tests).
+	mailGatewayKey *secret.Key
+	mailGatewayTLS *tls.Config
+	// gatewaysDirty: a gateway's schedule could not be set; the reconciler
+	// sets them all again.
+	gatewaysDirty atomic.Bool
 }
 
 // Options configure a Server.
@@ -71,6 +84,12 @@ type Options struct {
 	// MailFrom is the sender address of notices (MAIL_FROM): the mails
 	// about tickets thread under its domain ("billing" if empty).
 	MailFrom string
+	// MailGatewayKey seals the passwords of the mail gateways
+	// (MAIL_GATEWAY_KEY); without it creating a gateway is refused.
+	MailGatewayKey *secret.Key
+	// MailGatewayTLS, if set, is the TLS configuration of "test connection"
+	// (tests trust a self-signed certificate); nil: the system's roots.
+	MailGatewayTLS *tls.Config
 }
 
 // DefaultPublicURL is the address the links of the account notices lead to
@@ -89,7 +108,8 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 		defaults: opts.Settings, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks,
 		publicURL:   strings.TrimSuffix(cmp.Or(opts.PublicURL, DefaultPublicURL), "/"),
 		mailFrom:    opts.MailFrom,
-		messageRate: cmp.Or(opts.MessageRate, workflows.DefaultMessageRate), firstLockout: time.Second}
+		messageRate: cmp.Or(opts.MessageRate, workflows.DefaultMessageRate), firstLockout: time.Second,
+		temporal: tc, taskQueue: opts.TaskQueue, mailGatewayKey: opts.MailGatewayKey, mailGatewayTLS: opts.MailGatewayTLS}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -254,6 +274,14 @@ func (s *Server) routes() {
 	v1.GET("/departments/:id", s.getDepartment, staffOnly(billing.PermSupportManage))
 	v1.PATCH("/departments/:id", s.updateDepartment, staffOnly(billing.PermSupportManage))
 	v1.DELETE("/departments/:id", s.deleteDepartment, staffOnly(billing.PermSupportManage))
+	// Incoming mail gateways: mailboxes polled into tickets (see README "Mail gateways").
+	v1.GET("/mail-gateways", s.listMailGateways, staffOnly(billing.PermGatewaysManage))
+	v1.POST("/mail-gateways", s.createMailGateway, staffOnly(billing.PermGatewaysManage))
+	v1.GET("/mail-gateways/:id", s.getMailGateway, staffOnly(billing.PermGatewaysManage))
+	v1.PATCH("/mail-gateways/:id", s.updateMailGateway, staffOnly(billing.PermGatewaysManage))
+	v1.DELETE("/mail-gateways/:id", s.deleteMailGateway, staffOnly(billing.PermGatewaysManage))
+	v1.POST("/mail-gateways/:id/test", s.testMailGateway, staffOnly(billing.PermGatewaysManage))
+	v1.POST("/mail-gateways/:id/poll", s.pollMailGateway, staffOnly(billing.PermGatewaysManage))
 	v1.POST("/tickets", s.createTicket, clientOrStaff(""))
 	v1.GET("/tickets", s.listTickets, clientOrStaff(""))
 	v1.GET("/tickets/:id", s.getTicket, clientOrStaff(""))

@@ -140,6 +140,7 @@ func (s *Server) RunReconciler(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		s.syncGatewaySchedules(ctx)
 		started, removed, err := s.Reconcile(ctx, ReconcileAfter)
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("orders not reconciled yet", "err", err)

@@ -110,6 +110,11 @@ func (s *Store) DeleteDepartment(ctx context.Context, id int64) error {
 		} else if has {
 			return billing.Errorf(billing.ECONFLICT, "department %d has tasks; hide it from the support center (show_in_support: false) instead", id)
 		}
+		if has, err = q.DepartmentHasMailGateways(ctx, id); err != nil {
+			return err
+		} else if has {
+			return billing.Errorf(billing.ECONFLICT, "department %d has mail gateways; move them to another department or delete them first", id)
+		}
 		_, err = q.DepartmentDelete(ctx, id)
 		return err
 	})

@@ -50,6 +50,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts Op
 	w.RegisterWorkflow(workflows.RedeliverNoticesWorkflow)
 	w.RegisterWorkflow(workflows.BroadcastWorkflow)
 	w.RegisterWorkflow(workflows.InactiveClientsWorkflow)
+	w.RegisterWorkflow(workflows.PollMailGateway)
 	w.RegisterActivity(acts)
 	for _, s := range acts.Steps {
 		if s.Run != nil {

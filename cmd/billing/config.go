@@ -12,6 +12,7 @@ import (
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/api"
+	"github.com/tempobill/billing/mailgateway/secret"
 )
 
 // Config is the whole configuration, read from environment variables:
@@ -35,6 +36,7 @@ import (
 //	SMS_LOG             file SMS are written to without Twilio (DATA_DIR/sms.log)
 //	TRUSTED_PROXIES     CIDRs of reverse proxies whose X-Forwarded-For is believed (none)
 //	PUBLIC_URL          the client panel's address, under which the links of account and mail gateway notices lead (http://localhost:8080)
+//	MAIL_GATEWAY_KEY    32 random bytes in base64 that seal the mail gateways' passwords (none: gateways can't be created or polled; "billing dev" makes one)
 //
 // Defaults of the global settings, until the first PATCH /api/v1/settings
 // stores them (then these are ignored):
@@ -95,6 +97,9 @@ type Config struct {
 	// MessageRate is how many emails a second a message to customers is
 	// sent at (the API puts it in the message's workflow).
 	MessageRate float64
+	// MailGatewayKey seals the passwords of the incoming mail gateways
+	// (MAIL_GATEWAY_KEY); nil when unset.
+	MailGatewayKey *secret.Key
 }
 
 // LoadConfig reads the configuration from the environment, with defaults.
@@ -142,6 +147,11 @@ func LoadConfig() (Config, error) {
 	}
 	if c.MessageRate, err = strconv.ParseFloat(env("MESSAGE_RATE", "10"), 64); err != nil || !(c.MessageRate > 0 && c.MessageRate <= 10000) {
 		return c, fmt.Errorf("MESSAGE_RATE must be a number of emails a second, more than 0 and at most 10000")
+	}
+	if k := env("MAIL_GATEWAY_KEY", ""); k != "" {
+		if c.MailGatewayKey, err = secret.ParseKey(k); err != nil {
+			return c, err
+		}
 	}
 	return c, nil
 }

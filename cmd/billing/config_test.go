@@ -66,3 +66,26 @@ func TestPublicURL(t *testing.T) {
 	_, err = LoadConfig()
 	require.ErrorContains(t, err, "PUBLIC_URL")
 }
+
+// TestMailGatewayKeyFromEnvironment: MAIL_GATEWAY_KEY is read as base64
+// of 32 bytes; a wrong one stops the start with its name; "billing dev"
+// makes one when it is unset and reads the same one on the next start.
+func TestMailGatewayKeyFromEnvironment(t *testing.T) {
+	cfg, err := LoadConfig()
+	require.NoError(t, err)
+	require.Nil(t, cfg.MailGatewayKey)
+	t.Setenv("MAIL_GATEWAY_KEY", "dG9vIHNob3J0")
+	_, err = LoadConfig()
+	require.ErrorContains(t, err, "MAIL_GATEWAY_KEY")
+	t.Setenv("MAIL_GATEWAY_KEY", "")
+
+	m := &Main{Config: Config{DataDir: t.TempDir()}}
+	require.NoError(t, m.devMailGatewayKey())
+	nonce, sealed, err := m.Config.MailGatewayKey.Seal("pw")
+	require.NoError(t, err)
+	again := &Main{Config: Config{DataDir: m.Config.DataDir}}
+	require.NoError(t, again.devMailGatewayKey())
+	got, err := again.Config.MailGatewayKey.Open(nonce, sealed)
+	require.NoError(t, err)
+	require.Equal(t, "pw", got)
+}

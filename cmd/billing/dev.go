@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tempobill/billing/mailgateway/secret"
 	"github.com/tempobill/billing/workflows"
 )
 
@@ -23,6 +24,9 @@ import (
 // database, starts a Temporal dev server whose state is a file in DATA_DIR,
 // then the worker and the API, and stops all of them on Ctrl-C.
 func (m *Main) runDev(ctx context.Context) error {
+	if err := m.devMailGatewayKey(); err != nil {
+		return err
+	}
 	cfg := m.Config
 	if err := m.OpenDev(ctx); err != nil {
 		return err
@@ -184,4 +188,36 @@ func redact(url string) string {
 		return fmt.Sprintf("postgres://%s:***@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
 	}
 	return url
+}
+
+// devMailGatewayKey gives "billing dev" a MAIL_GATEWAY_KEY when none is set:
+// the one kept in DATA_DIR/mail-gateway.key, made on the first run, so that
+// the gateways' passwords stay readable across restarts.
+func (m *Main) devMailGatewayKey() error {
+	if m.Config.MailGatewayKey != nil {
+		return nil
+	}
+	path := filepath.Join(m.Config.DataDir, "mail-gateway.key")
+	if b, err := os.ReadFile(path); err == nil {
+		k, err := secret.ParseKey(string(b))
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		m.Config.MailGatewayKey = k
+		return nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	k, text, err := secret.NewKey()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, []byte(text+"\n"), 0o600); err != nil {
+		return err
+	}
+	m.Config.MailGatewayKey = k
+	return nil
 }

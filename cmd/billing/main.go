@@ -30,6 +30,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	_ "time/tzdata" // customers' time zones must resolve on any machine
 
+	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
 	"github.com/tempobill/billing/api"
 	"github.com/tempobill/billing/mail"
@@ -214,7 +215,7 @@ func (m *Main) StartAPI() error {
 	m.API = api.New(m.Store, m.Temporal, m.Log, api.Options{TaskQueue: cfg.TaskQueue, Settings: cfg.Settings,
 		StepNames: worker.StepNames(worker.Steps()), TrustedProxies: cfg.TrustedProxies,
 		AllowPrivateWebhooks: cfg.WebhookAllowPrivate, PublicURL: cfg.PublicURL, MessageRate: cfg.MessageRate,
-		MailFrom: cfg.MailFrom})
+		MailFrom: cfg.MailFrom, MailGatewayKey: cfg.MailGatewayKey})
 	go m.API.RunReconciler(m.ctx, 30*time.Second)
 	srv := &http.Server{
 		Handler:           m.API,
@@ -273,6 +274,14 @@ func (m *Main) ensureSchedules() {
 		if err == nil {
 			err = worker.EnsureInactiveClientsSchedule(m.ctx, m.Temporal, m.Config.TaskQueue)
 		}
+		if err == nil {
+			// The gateways' schedules follow the table: a write the API could
+			// not pass on to Temporal (an outage) heals here.
+			var gws []billing.MailGateway
+			if gws, err = m.Store.MailGateways(m.ctx); err == nil {
+				err = workflows.SyncMailGatewaySchedules(m.ctx, m.Temporal, m.Config.TaskQueue, gws, m.Store.MailGatewayExists)
+			}
+		}
 		if err == nil || m.ctx.Err() != nil {
 			return
 		}
@@ -290,7 +299,7 @@ func (m *Main) ensureSchedules() {
 func (m *Main) newActivities() (*activities.Activities, error) {
 	cfg := m.Config
 	acts := &activities.Activities{Store: m.Store, MailFrom: cfg.MailFrom, Steps: worker.Steps(), Log: m.Log,
-		AllowPrivateWebhooks: cfg.WebhookAllowPrivate, PublicURL: cfg.PublicURL}
+		AllowPrivateWebhooks: cfg.WebhookAllowPrivate, PublicURL: cfg.PublicURL, MailGatewayKey: cfg.MailGatewayKey}
 	if cfg.SMTPAddr != "" {
 		mailer, err := mail.NewSMTP(cfg.SMTPAddr, cfg.SMTPUsername, cfg.SMTPPassword, cfg.SMTPTLS)
 		if err != nil {
