@@ -260,6 +260,13 @@ func (s *Server) routes() {
 	v1.PATCH("/tickets/:id", s.updateTicket, clientOrStaff(""))
 	v1.POST("/tickets/:id/messages", s.postTicketMessage, clientOrStaff(""))
 	v1.GET("/tickets/:id/attachments/:attachment_id", s.getAttachment, clientOrStaff("")) // the ticket's client or department staff
+	// Incoming emails: mail the gateways could not file by themselves, for
+	// the staff of their department (admins: all); others get 404.
+	v1.GET("/incoming-emails", s.listIncomingEmails, staffOnly(""))
+	v1.GET("/incoming-emails/:id", s.getIncomingEmail, staffOnly(""))
+	v1.GET("/incoming-emails/:id/raw", s.getIncomingEmailRaw, staffOnly(""))
+	v1.POST("/incoming-emails/:id/ticket", s.incomingEmailToTicket, staffOnly("")) // and a member of the ticket's department
+	v1.POST("/incoming-emails/:id/discard", s.discardIncomingEmail, staffOnly(""))
 	// Pre-defined replies: any staff member; the handlers keep each to the replies of the caller's scopes.
 	v1.GET("/predefined-replies", s.listPredefinedReplies, staffOnly(""))
 	v1.POST("/predefined-replies", s.createPredefinedReply, staffOnly("")) // all, department: support.manage, checked in the handler
