@@ -304,6 +304,6 @@ func (s *Server) senderConfirmed(ctx context.Context, tx *store.Store, customerI
 			return err
 		}
 	}
-	return activities.QueueMailNotice(ctx, tx, eventEmailConfirmed, u.Email, strconv.FormatInt(mails[0].ID, 10),
+	return s.queueMailNotice(ctx, tx, eventEmailConfirmed, u.Email, strconv.FormatInt(mails[0].ID, 10),
 		map[string]string{"[EMAIL]": u.Email, "[TICKETS]": strings.Join(tickets, ", ")}, s.defaults.DefaultLanguage)
 }

@@ -4,6 +4,7 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/activities"
 	"github.com/tempobill/billing/store"
 	"github.com/tempobill/billing/workflows"
 )
@@ -46,6 +48,9 @@ type Server struct {
 	// firstLockout is the wait after the free failed sign-ins (1 s), doubling
 	// with each further failure.
 	firstLockout time.Duration
+	// queueMailNotice queues a gateway notice to an address
+	// (activities.QueueMailNotice; tests watch the calls).
+	queueMailNotice func(ctx context.Context, tx *store.Store, event, to, key string, vars map[string]string, defaultLanguage string) error
 }
 
 // Options configure a Server.
@@ -89,7 +94,8 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 		defaults: opts.Settings, stepNames: opts.StepNames, allowPrivateWebhooks: opts.AllowPrivateWebhooks,
 		publicURL:   strings.TrimSuffix(cmp.Or(opts.PublicURL, DefaultPublicURL), "/"),
 		mailFrom:    opts.MailFrom,
-		messageRate: cmp.Or(opts.MessageRate, workflows.DefaultMessageRate), firstLockout: time.Second}
+		messageRate: cmp.Or(opts.MessageRate, workflows.DefaultMessageRate), firstLockout: time.Second,
+		queueMailNotice: activities.QueueMailNotice}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
