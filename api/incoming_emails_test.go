@@ -123,7 +123,7 @@ func TestIncomingEmailsScopedToDepartments(t *testing.T) {
 // the customer they choose: the mail's text (read from the raw mail),
 // sender, Message-ID and attachment, from the named user, in a department
 // that requires incidents without using one (staff open it), with the
-// email marked handled. Doing it again, or discarding it then, is 409.
+// email marked handled, and the department's other members told. Doing it again, or discarding it then, is 409.
 // Refused requests change nothing.
 func TestIncomingEmailToTicket(t *testing.T) {
 	t.Parallel()
@@ -179,6 +179,18 @@ func TestIncomingEmailToTicket(t *testing.T) {
 	require.Len(t, files, 1)
 	require.Equal(t, "report.pdf", files[0].(map[string]any)["name"])
 	ticketID := jsonID(ticket)
+
+	var told []string
+	rows, err := b.store.Pool().Query(t.Context(), `SELECT recipient FROM notices WHERE event = 'ticket_assigned'
+		AND object_type = 'ticket' AND object_id = $1`, ticketID)
+	require.NoError(t, err)
+	for rows.Next() {
+		var r string
+		require.NoError(t, rows.Scan(&r))
+		told = append(told, r)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{team.gary.Email}, told, "the department's other member is told of the new ticket, not John who made it")
 
 	var used int
 	require.NoError(t, b.store.Pool().QueryRow(t.Context(), `SELECT count(*) FROM support_incidents WHERE customer_id = $1 AND reason = 'ticket'`,
