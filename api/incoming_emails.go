@@ -147,8 +147,9 @@ func (s *Server) incomingEmailToTicket(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		// A mail stored before (its Message-ID) is the ticket it went to then, whoever's it is.
 		if err := tx.HandleIncomingEmail(ctx, e.ID, store.IncomingHandled{Status: billing.IncomingTicket, TicketID: ch.Ticket.ID,
-			CustomerID: cust.ID, StaffID: p.StaffID}); err != nil {
+			CustomerID: ch.Ticket.CustomerID, StaffID: p.StaffID}); err != nil {
 			return err
 		}
 		out = billing.TicketView{Ticket: ch.Ticket, Messages: []billing.TicketMessage{}}
@@ -289,7 +290,7 @@ func (s *Server) senderConfirmed(ctx context.Context, tx *store.Store, customerI
 				return err
 			}
 			if err := sp.HandleIncomingEmail(ctx, m.ID, store.IncomingHandled{Status: billing.IncomingTicket, TicketID: ch.Ticket.ID,
-				CustomerID: cust.ID}); err != nil {
+				CustomerID: ch.Ticket.CustomerID}); err != nil {
 				return err
 			}
 			tickets = append(tickets, "#"+strconv.FormatInt(ch.Ticket.ID, 10))
