@@ -191,19 +191,36 @@ func (s *Server) setPassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.SetPasswordWithToken(ctx, hashToken(in.Token), hash); err != nil {
+	// The link confirms the address too: the mails it sent unknown become tickets.
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		t, err := tx.SetPasswordWithToken(ctx, hashToken(in.Token), hash)
+		if err != nil {
+			return err
+		}
+		return s.senderConfirmed(ctx, tx, t.CustomerID, t.UserID)
+	})
+	if err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
-// activate confirms a user's email address with the activation link.
+// activate confirms a user's email address with the activation link; the
+// mails the address sent unknown become tickets (senderConfirmed).
 func (s *Server) activate(c echo.Context) error {
 	token, err := bindToken(c)
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.ActivateEmail(c.Request().Context(), hashToken(token)); err != nil {
+	ctx := c.Request().Context()
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		t, err := tx.ActivateEmail(ctx, hashToken(token))
+		if err != nil {
+			return err
+		}
+		return s.senderConfirmed(ctx, tx, t.CustomerID, t.UserID)
+	})
+	if err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

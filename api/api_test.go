@@ -166,8 +166,8 @@ func (b *bundle) request(token, method, path, body string, headers map[string]st
 	case len(raw) == 0:
 	case strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain"),
 		strings.HasPrefix(res.Header.Get("Content-Type"), "text/html"),
-		res.Header.Get("Content-Type") == "application/pdf":
-		out = map[string]any{"text": string(raw)} // the metrics, a printable invoice, its PDF
+		res.Header.Get("Content-Type") == "application/pdf", res.Header.Get("Content-Type") == "message/rfc822":
+		out = map[string]any{"text": string(raw)} // the metrics, a printable invoice, its PDF, a raw mail
 	default:
 		require.NoError(b.t, json.Unmarshal(raw, &out), "body: %s", raw)
 	}

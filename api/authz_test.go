@@ -51,6 +51,7 @@ type fixture struct {
 	taskD         int64                    // a task of departmentD
 	attachmentA   billing.TicketAttachment // a file of a client's message in a ticket of A in departmentD
 	gatewayID     int64                    // a mail gateway (its server a closed port), when the cell asks for one
+	incomingEmail int64                    // an incoming email of department, kept as received, when the cell asks for one
 	markerB       string
 	tokens        [6]string
 	uniq          string
@@ -259,6 +260,9 @@ func matrixCells() map[string]cell {
 	ticketPath := func(suffix string) func(*fixture) string {
 		return func(f *fixture) string { return fmt.Sprint("/api/v1/tickets/", f.ticketA, suffix) }
 	}
+	incomingPath := func(suffix string) func(*fixture) string {
+		return func(f *fixture) string { return fmt.Sprint("/api/v1/incoming-emails/", f.incomingEmail, suffix) }
+	}
 	ticketRule := func(success int) want { return want{unauth, success, absent, absent, success, success} }
 	return map[string]cell{
 		"GET /healthz":             {fixed("/healthz"), none, everyone(ok)},
@@ -442,6 +446,15 @@ func matrixCells() map[string]cell {
 			want{unauth, forbid, forbid, absent, ok, ok}},
 		"PATCH /api/v1/tasks/:id": {func(f *fixture) string { return fmt.Sprint("/api/v1/tasks/", f.taskD) }, fixed(`{"status": "done"}`),
 			want{unauth, forbid, forbid, absent, ok, ok}},
+		// Incoming emails: staff of the email's department (the staff with
+		// permission is a member of department) and admins; others get 404.
+		"GET /api/v1/incoming-emails":         {fixed("/api/v1/incoming-emails?limit=200"), none, anyStaff(ok)},
+		"GET /api/v1/incoming-emails/:id":     {incomingPath(""), none, want{unauth, forbid, forbid, absent, ok, ok}},
+		"GET /api/v1/incoming-emails/:id/raw": {incomingPath("/raw"), none, want{unauth, forbid, forbid, absent, ok, ok}},
+		"POST /api/v1/incoming-emails/:id/ticket": {incomingPath("/ticket"), func(f *fixture) string {
+			return fmt.Sprintf(`{"customer_id": %d}`, f.A.ID)
+		}, want{unauth, forbid, forbid, absent, created, created}},
+		"POST /api/v1/incoming-emails/:id/discard": {incomingPath("/discard"), none, want{unauth, forbid, forbid, absent, ok, ok}},
 		"GET /api/v1/tickets/:id/attachments/:attachment_id": {func(f *fixture) string {
 			return fmt.Sprintf("/api/v1/tickets/%d/attachments/%d", f.attachmentA.TicketID, f.attachmentA.ID)
 		}, none, want{unauth, ok, absent, absent, ok, ok}},
@@ -507,6 +520,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 				in := closedGateway(f.department.ID, "Matrix "+f.uniq)
 				in.Paused = ptr(!strings.HasSuffix(key, "/poll")) // a paused gateway is not polled now
 				f.gatewayID = m.b.gateway(in).ID
+			}
+			if strings.Contains(key, "/incoming-emails/:id") {
+				from := "unknown" + f.uniq + "@mail.example"
+				f.incomingEmail = insertIncoming(t, m.b.store, f.department.ID, from, billing.IncomingUnknownSender,
+					incomingMail(from, f.uniq+"@mail.example"))
 			}
 			if strings.Contains(key, "/messages/:id") {
 				msg, err := m.b.store.CreateMessage(t.Context(), billing.MessageCreate{CustomerID: &f.A.ID, Category: "info",

@@ -4,6 +4,7 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/activities"
 	"github.com/tempobill/billing/mailgateway/secret"
 	"github.com/tempobill/billing/store"
 	"github.com/tempobill/billing/workflows"
@@ -59,6 +61,9 @@ type Server struct {
 	// gatewaysDirty: a gateway's schedule could not be set; the reconciler
 	// sets them all again.
 	gatewaysDirty atomic.Bool
+	// queueMailNotice queues a gateway notice to an address
+	// (activities.QueueMailNotice; tests watch the calls).
+	queueMailNotice func(ctx context.Context, tx *store.Store, event, to, key string, vars map[string]string, defaultLanguage string) error
 }
 
 // Options configure a Server.
@@ -109,7 +114,8 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 		publicURL:   strings.TrimSuffix(cmp.Or(opts.PublicURL, DefaultPublicURL), "/"),
 		mailFrom:    opts.MailFrom,
 		messageRate: cmp.Or(opts.MessageRate, workflows.DefaultMessageRate), firstLockout: time.Second,
-		temporal: tc, taskQueue: opts.TaskQueue, mailGatewayKey: opts.MailGatewayKey, mailGatewayTLS: opts.MailGatewayTLS}
+		temporal: tc, taskQueue: opts.TaskQueue, mailGatewayKey: opts.MailGatewayKey, mailGatewayTLS: opts.MailGatewayTLS,
+		queueMailNotice: activities.QueueMailNotice}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -288,6 +294,13 @@ func (s *Server) routes() {
 	v1.PATCH("/tickets/:id", s.updateTicket, clientOrStaff(""))
 	v1.POST("/tickets/:id/messages", s.postTicketMessage, clientOrStaff(""))
 	v1.GET("/tickets/:id/attachments/:attachment_id", s.getAttachment, clientOrStaff("")) // the ticket's client or department staff
+	// Incoming emails: mail the gateways could not file by themselves, for
+	// the staff of their department (admins: all); others get 404.
+	v1.GET("/incoming-emails", s.listIncomingEmails, staffOnly(""))
+	v1.GET("/incoming-emails/:id", s.getIncomingEmail, staffOnly(""))
+	v1.GET("/incoming-emails/:id/raw", s.getIncomingEmailRaw, staffOnly(""))
+	v1.POST("/incoming-emails/:id/ticket", s.incomingEmailToTicket, staffOnly("")) // and a member of the ticket's department
+	v1.POST("/incoming-emails/:id/discard", s.discardIncomingEmail, staffOnly(""))
 	// Pre-defined replies: any staff member; the handlers keep each to the replies of the caller's scopes.
 	v1.GET("/predefined-replies", s.listPredefinedReplies, staffOnly(""))
 	v1.POST("/predefined-replies", s.createPredefinedReply, staffOnly("")) // all, department: support.manage, checked in the handler

@@ -172,7 +172,8 @@ var events = func() []Event {
 	}
 	sender(EventIncidentRequired, "A ticket by email needs an incident", "[CUSTOMER_NAME]")
 	sender(EventEmailConfirmation, "Register to write to support by email", "[REGISTER_URL]")
-	sender(EventEmailConfirmed, "Your email has been accepted", "[TICKET_ID]", "[TICKET_URL]")
+	out = append(out, Event{Name: EventEmailConfirmed, Title: "Email confirmed", Group: "support", Audience: AudienceMailSender,
+		Channels: emailOnly, Variables: []string{"[EMAIL]", "[TICKETS]"}, ObjectType: ObjectMailSender})
 	sender(EventEmailNotUnique, "Your email address belongs to several clients")
 	return out
 }()
@@ -183,7 +184,7 @@ var events = func() []Event {
 // to a user (AudienceMailSender): incident_required (the department takes
 // tickets only against an incident, and the client has none left: no
 // ticket was opened), email_confirmation (an unknown address: register
-// with it), email_confirmed (staff turned the mail into a ticket) and
+// with it), email_confirmed (the sender confirmed the address as a new user's: their waiting mails became the tickets [TICKETS]) and
 // email_not_unique (the address is several clients'). Each is sent at most
 // MaxAutoAnswersPerHour times an hour to one address, never to an
 // auto-generated mail; queued by activities.ProcessMail and

@@ -44,7 +44,7 @@ var Samples = map[string]string{
 	"[SERVICE_NAME]": "Cloud PBX", "[PERIOD]": "2026-11-01 10:00 CET to 2026-12-01 10:00 CET", "[RESOURCE]": "minutes",
 	"[USED]": "900", "[INCLUDED]": "1000", "[UNIT]": "min", "[PERCENT]": "90",
 	"[OVERAGE]":      "- minutes: 200 min beyond 1000 min, 200 x 0.02 EUR = 4.00 EUR",
-	"[MAIL_SUBJECT]": "My VPS does not boot", "[EMAIL]": "ann@example.com",
+	"[MAIL_SUBJECT]": "My VPS does not boot", "[EMAIL]": "ann@example.com", "[TICKETS]": "#12, #13",
 	"[REGISTER_URL]": "https://billing.example.com/register?email=ann%40example.com",
 }
 

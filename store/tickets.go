@@ -25,6 +25,10 @@ type NewTicket struct {
 	Body         string
 	Attachments  []billing.AttachmentUpload
 	Author       billing.TicketAuthor
+	// ByStaffID, if not 0, is the staff member who opens the ticket with a
+	// message that is not theirs (an incoming email they turn into a
+	// ticket): they are its opener, and no support incident is used.
+	ByStaffID int64
 }
 
 // NewTicketMessage is a message to post to a ticket: a client's
@@ -105,7 +109,7 @@ func (s *Store) OpenTicket(ctx context.Context, in NewTicket) (TicketChange, err
 			return err
 		}
 		row, err := tx.q.TicketInsert(ctx, dbsqlc.TicketInsertParams{CustomerID: in.CustomerID, DepartmentID: in.DepartmentID,
-			Subject: in.Subject, OpenedByStaffID: optionalID(author.StaffID), OpenedByUserID: optionalID(author.UserID),
+			Subject: in.Subject, OpenedByStaffID: optionalID(cmp.Or(in.ByStaffID, author.StaffID)), OpenedByUserID: optionalID(author.UserID),
 			Source: author.Source, ReplyToken: newReplyToken()})
 		if err != nil {
 			return err
@@ -123,7 +127,7 @@ func (s *Store) OpenTicket(ctx context.Context, in NewTicket) (TicketChange, err
 		if out.Message, err = tx.insertMessage(ctx, row.ID, kind, in.Body, author, in.Attachments); err != nil {
 			return err
 		}
-		if dept.RequiresIncidents && author.StaffID == 0 {
+		if dept.RequiresIncidents && author.StaffID == 0 && in.ByStaffID == 0 {
 			return tx.UseIncident(ctx, in.CustomerID, row.ID)
 		}
 		return nil
