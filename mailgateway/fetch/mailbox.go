@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 )
 
 // Protocol is how the gateway reads a mailbox.
@@ -68,6 +69,17 @@ type Mailbox struct {
 	// TLSConfig overrides the TLS settings (tests trust a self-signed
 	// certificate with it). Nil: the system's roots, ServerName = Host.
 	TLSConfig *tls.Config
+	// IdleTimeout is how long the server may send nothing while an answer
+	// is awaited before the session is given up (ErrStalled); it bounds
+	// the TCP connect too. Zero: DefaultIdleTimeout.
+	IdleTimeout time.Duration
+}
+
+func (m Mailbox) idleTimeout() time.Duration {
+	if m.IdleTimeout > 0 {
+		return m.IdleTimeout
+	}
+	return DefaultIdleTimeout
 }
 
 // Validate reports the first setting that can't work.
