@@ -21,18 +21,42 @@ const DefaultIdleTimeout = 2 * time.Minute
 // was awaited; the session is broken.
 var ErrStalled = errors.New("fetch: the server stopped answering")
 
+// maxReplyBytes is the most a server may send in answer to one command
+// (and in the greeting, and between commands) but a message's fetch: the
+// protocol libraries keep a line, or an IMAP string, whole in memory, so a
+// server sending an endless one would otherwise grow the worker without
+// bound.
+const maxReplyBytes = 32 << 20
+
+// ErrTooMuch: the server sent more than an answer can hold; the session
+// is broken.
+var ErrTooMuch = errors.New("fetch: the server sent more than an answer can hold")
+
 // progressConn counts the bytes read, so that bound can tell a server that
-// is slowly sending a big message from one that stalled.
+// is slowly sending a big message from one that stalled, and stops reading
+// once the answer's budget (allow) is spent.
 type progressConn struct {
 	net.Conn
 	idle    time.Duration
 	n       atomic.Int64
 	stalled atomic.Bool
+	left    atomic.Int64 // bytes the current answer may still take
 }
 
+// allow sets how many bytes may be read from now until the next allow.
+func (c *progressConn) allow(n int64) { c.left.Store(n) }
+
 func (c *progressConn) Read(p []byte) (int, error) {
+	left := c.left.Load()
+	if left <= 0 {
+		return 0, fmt.Errorf("%w (over %d bytes)", ErrTooMuch, maxReplyBytes)
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
 	n, err := c.Conn.Read(p)
 	c.n.Add(int64(n))
+	c.left.Add(-int64(n))
 	if err != nil && c.stalled.Load() {
 		err = fmt.Errorf("%w (nothing for %s): %w", ErrStalled, c.idle, err)
 	}
@@ -61,6 +85,7 @@ func dial(ctx context.Context, m Mailbox) (net.Conn, error) {
 		return nil, fmt.Errorf("fetch: %s connect %s: %w", m.Protocol, m.Addr(), err)
 	}
 	conn := &progressConn{Conn: tcp, idle: m.idleTimeout()}
+	conn.allow(maxReplyBytes)
 	if m.Security != Implicit {
 		return conn, nil
 	}
@@ -80,7 +105,8 @@ func dial(ctx context.Context, m Mailbox) (net.Conn, error) {
 // or write at once. So does a server that sends nothing for the idle
 // timeout (see progressConn): its reads fail with ErrStalled. A read or
 // write cut short leaves the protocol state unknown, so the caller treats
-// the session as broken.
+// the session as broken. Each bound exchange may read maxReplyBytes (see
+// progressConn.allow).
 func bound(ctx context.Context, conn net.Conn) (stop func()) {
 	if d, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(d)
@@ -92,7 +118,11 @@ func bound(ctx context.Context, conn net.Conn) (stop func()) {
 		stopped bool
 		timer   *time.Timer
 	)
-	if pc := progressOf(conn); pc != nil && pc.idle > 0 {
+	pc := progressOf(conn)
+	if pc != nil {
+		pc.allow(maxReplyBytes)
+	}
+	if pc != nil && pc.idle > 0 {
 		last := pc.n.Load()
 		var check func()
 		check = func() {
@@ -132,4 +162,13 @@ func ctxErr(ctx context.Context, err error) error {
 		return fmt.Errorf("%w: %w", ctx.Err(), err)
 	}
 	return err
+}
+
+// allowMessage lets the exchange bound on conn read a message of up to
+// limit octets (twice that: POP3 dot-stuffing, IMAP's answer around it)
+// besides an answer's worth.
+func allowMessage(conn net.Conn, limit int64) {
+	if pc := progressOf(conn); pc != nil {
+		pc.allow(maxReplyBytes + 2*limit)
+	}
 }

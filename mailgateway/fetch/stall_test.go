@@ -105,3 +105,31 @@ func TestSlowServerIsNotStalled(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, body, string(got))
 }
+
+// TestEndlessLineIsCut: a server whose greeting never ends (no line break
+// in 40 MiB) is cut off at maxReplyBytes with ErrTooMuch rather than kept
+// whole in memory, however long it goes on.
+func TestEndlessLineIsCut(t *testing.T) {
+	t.Parallel()
+	for _, p := range protocols {
+		t.Run(string(p), func(t *testing.T) {
+			t.Parallel()
+			m := fakeServer(t, p, func(w io.Writer, r *bufio.Reader) {
+				greeting := "+OK "
+				if p == IMAP {
+					greeting = "* OK "
+				}
+				io.WriteString(w, greeting)
+				chunk := []byte(strings.Repeat("a", 1<<20))
+				for range 40 {
+					if _, err := w.Write(chunk); err != nil {
+						return
+					}
+				}
+			})
+			_, err := Dial(ctx(t), m)
+			// go-imap keeps the text of the error, not the error.
+			require.ErrorContains(t, err, ErrTooMuch.Error())
+		})
+	}
+}
