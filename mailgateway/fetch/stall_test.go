@@ -133,3 +133,37 @@ func TestEndlessLineIsCut(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginErrorHidesPassword: a server that echoes the login command in
+// its refusal doesn't put the password into the error, which becomes the
+// gateway's last_error, the poll's failure in Temporal and the answer of
+// "test connection".
+func TestLoginErrorHidesPassword(t *testing.T) {
+	t.Parallel()
+	const pw = `hunter2 "quoted"`
+	for _, p := range protocols {
+		t.Run(string(p), func(t *testing.T) {
+			t.Parallel()
+			m := fakeServer(t, p, func(w io.Writer, r *bufio.Reader) {
+				if p == POP3 {
+					io.WriteString(w, "+OK ready\r\n")
+					expect(r, w, "USER", "+OK\r\n")
+					line, _ := r.ReadString('\n')
+					io.WriteString(w, "-ERR unknown command "+strings.TrimSpace(line)+"\r\n")
+				} else {
+					io.WriteString(w, "* OK [CAPABILITY IMAP4rev1] ready\r\n")
+					line, _ := r.ReadString('\n')
+					tag, cmd, _ := strings.Cut(strings.TrimSpace(line), " ")
+					io.WriteString(w, tag+" NO [AUTHENTICATIONFAILED] refused: "+cmd+"\r\n")
+				}
+				io.Copy(io.Discard, r)
+			})
+			m.Password = pw
+			_, err := Dial(ctx(t), m)
+			require.Error(t, err)
+			t.Log(err)
+			require.NotContains(t, err.Error(), "hunter2")
+			require.ErrorIs(t, err, ErrAuth)
+		})
+	}
+}
