@@ -2,6 +2,7 @@ package billing
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"unicode"
 )
@@ -42,6 +43,7 @@ func NewMailGateway() MailGateway {
 // Apply returns g with in applied, validated. A new gateway (creating)
 // needs a password; a change keeps the stored one unless in has one.
 func (in MailGatewayInput) Apply(g MailGateway, creating bool) (MailGateway, error) {
+	oldHost := g.Host
 	set(&g.Name, in.Name)
 	set(&g.Type, in.Type)
 	set(&g.Protocol, in.Protocol)
@@ -66,7 +68,14 @@ func (in MailGatewayInput) Apply(g MailGateway, creating bool) (MailGateway, err
 	v.Check(g.Port >= 1 && g.Port <= 65535, "port", "must be a port from 1 to 65535, such as 993 for IMAP over TLS or 995 for POP3 over TLS")
 	v.Text("host", g.Host, 253)
 	v.Check(!strings.ContainsFunc(g.Host, unicode.IsSpace) && !strings.Contains(g.Host, "/"), "host", "must be a host name or an IP address such as mail.example.com, without a scheme or port")
+	v.Check(g.Type != GatewayLocal || IsLoopbackHost(g.Host), "host",
+		"a local gateway's server is on the billing system's host: localhost, 127.0.0.1 or ::1; a server elsewhere is an external gateway")
 	v.Text("login", g.Login, 200)
+	// The stored password goes only to the server it was given for: moving
+	// the gateway to another host without it would hand it to whoever runs
+	// that host, and so to anyone who may edit gateways.
+	v.Check(creating || in.Password != nil || strings.EqualFold(g.Host, oldHost), "password",
+		"is required when the host changes: the stored password is sent only to the server it was given for")
 	if creating || in.Password != nil {
 		v.Check(g.Password != "", "password", "is required")
 		v.Check(len(g.Password) <= 1000, "password", "must be at most 1000 bytes")
@@ -78,6 +87,16 @@ func (in MailGatewayInput) Apply(g MailGateway, creating bool) (MailGateway, err
 	v.Check(g.AfterProcessing == AfterProcessingMarkRead || g.AfterProcessing == AfterProcessingDelete, "after_processing", "must be mark_read or delete")
 	v.Check(g.MaxMessageBytes >= 1024 && g.MaxMessageBytes <= MaxMaxMessageBytes, "max_message_bytes", fmt.Sprintf("must be from 1024 to %d bytes", MaxMaxMessageBytes))
 	return g, v.Err()
+}
+
+// IsLoopbackHost says whether host names the billing system's own host:
+// "localhost" or a loopback IP address.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Unmap().IsLoopback()
 }
 
 // POP3NoReadFlag is what a gateway's answer says when it reads POP3 and

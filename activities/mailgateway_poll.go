@@ -20,6 +20,13 @@ import (
 // again doesn't help.
 const ErrTypeMailGatewayKey = "MailGatewayKey"
 
+// ErrTypeMailGatewayLogin is the failure type of a poll whose server
+// refused the login: not retried within the run, since two more refused
+// logins a few seconds apart help nothing and are what gets an account or
+// an address locked out by the mail provider (fail2ban and the like); the
+// schedule's next run tries again.
+const ErrTypeMailGatewayLogin = "MailGatewayLogin"
+
 // PollMailboxInput names the gateway to read.
 type PollMailboxInput struct {
 	GatewayID int64
@@ -77,6 +84,9 @@ func (a *Activities) PollMailbox(ctx context.Context, in PollMailboxInput) (res 
 	stop := heartbeat(ctx)
 	defer stop()
 	c, err := fetch.Dial(ctx, GatewayMailbox(g, a.MailGatewayTLS))
+	if errors.Is(err, fetch.ErrAuth) {
+		return res, temporal.NewNonRetryableApplicationError("the mail server refused the login", ErrTypeMailGatewayLogin, err)
+	}
 	if err != nil {
 		return res, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
@@ -194,6 +195,11 @@ func TestPollMailboxUnreachable(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.acts.PollMailbox(t.Context(), activities.PollMailboxInput{GatewayID: wrong.ID})
 	require.ErrorIs(t, err, fetch.ErrAuth)
+	// Not retried within the run: more refused logins at once are what
+	// gets an account locked out; the next scheduled poll tries again.
+	var ae *temporal.ApplicationError
+	require.ErrorAs(t, err, &ae)
+	require.True(t, ae.NonRetryable(), "a refused login is not retried in the same run")
 	after, err = f.st.MailGateway(t.Context(), wrong.ID)
 	require.NoError(t, err)
 	require.Contains(t, after.LastError, "Authentication failed")

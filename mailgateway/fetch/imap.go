@@ -104,6 +104,7 @@ func (c *imapClient) Fetch(ctx context.Context, id string, limit int64) ([]byte,
 	}
 	stop := bound(ctx, c.raw)
 	defer stop()
+	allowMessage(c.raw, limit)
 	sizes, err := c.c.Fetch(imap.UIDSetNum(uid), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
 	if err != nil {
 		return nil, ctxErr(ctx, fmt.Errorf("fetch: imap fetch size of %s: %w", id, err))

@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
+	"time"
 )
 
 // Protocol is how the gateway reads a mailbox.
@@ -68,6 +70,17 @@ type Mailbox struct {
 	// TLSConfig overrides the TLS settings (tests trust a self-signed
 	// certificate with it). Nil: the system's roots, ServerName = Host.
 	TLSConfig *tls.Config
+	// IdleTimeout is how long the server may send nothing while an answer
+	// is awaited before the session is given up (ErrStalled); it bounds
+	// the TCP connect too. Zero: DefaultIdleTimeout.
+	IdleTimeout time.Duration
+}
+
+func (m Mailbox) idleTimeout() time.Duration {
+	if m.IdleTimeout > 0 {
+		return m.IdleTimeout
+	}
+	return DefaultIdleTimeout
 }
 
 // Validate reports the first setting that can't work.
@@ -139,10 +152,43 @@ func Dial(ctx context.Context, m Mailbox) (Client, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
+	dial := dialIMAP
 	if m.Protocol == POP3 {
-		return dialPOP3(ctx, m)
+		dial = dialPOP3
 	}
-	return dialIMAP(ctx, m)
+	c, err := dial(ctx, m)
+	if err != nil {
+		return nil, redact(err, m.Password)
+	}
+	return c, nil
+}
+
+// redactedError is an error whose text has the password blacked out: a
+// server may echo the login command in its refusal, and the error's text
+// goes to the gateway's last_error, the Temporal history and the answer of
+// "test connection". Unwrap still reaches the original.
+type redactedError struct {
+	err  error
+	text string
+}
+
+func (e *redactedError) Error() string { return e.text }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact blacks out password, as is and as Go quotes it, in err's text.
+func redact(err error, password string) error {
+	if err == nil || password == "" {
+		return err
+	}
+	text := err.Error()
+	quoted := strconv.Quote(password)
+	for _, s := range []string{password, quoted[1 : len(quoted)-1]} {
+		text = strings.ReplaceAll(text, s, "[password]")
+	}
+	if text == err.Error() {
+		return err
+	}
+	return &redactedError{err: err, text: text}
 }
 
 // Test is the "test connection" action: it dials, logs in, lists the

@@ -151,6 +151,7 @@ func (c *pop3Client) Fetch(ctx context.Context, id string, limit int64) ([]byte,
 	}
 	stop := bound(ctx, c.raw)
 	defer stop()
+	allowMessage(c.raw, limit)
 	if _, err := c.cmd("RETR %d", msg.num); err != nil {
 		return nil, ctxErr(ctx, fmt.Errorf("fetch: pop3 RETR %s: %w", id, err))
 	}
