@@ -240,7 +240,9 @@ func TestMailGatewayEndToEnd(t *testing.T) {
 			call(t, gary, "GET", m.URL+fmt.Sprintf("/api/v1/tickets/%d", ticket.ID), "", http.StatusNotFound, nil)
 
 			tag := fmt.Sprintf("[Ticket #%d]", ticket.ID)
-			toAnn := func(m smtptest.Message) bool { return strings.Contains(m.To, ann.Email) && strings.Contains(m.Subject, tag) }
+			toAnn := func(m smtptest.Message) bool {
+				return strings.Contains(m.To, ann.Email) && strings.Contains(m.Subject, tag)
+			}
 			fromEmail := redeliver(t, m.Temporal, smtpd, "ticket_from_email", toAnn)
 			require.Equal(t, firstID, fromEmail.Header.Get("In-Reply-To"), "ticket_from_email answers the client's mail")
 
