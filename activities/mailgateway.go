@@ -85,9 +85,10 @@ func mailLimits(g billing.MailGateway) inbound.Limits {
 //     is not claimed (another gateway it was sent to takes it); empty →
 //     ignored; auto-generated (a bounce, a list, a vacation reply) →
 //     ignored, never answered;
-//  3. the From address is matched case-insensitively against users'
-//     emails: none → incoming unknown_sender + email_confirmation; users of
-//     several customers → incoming not_unique + email_not_unique;
+//  3. the From address is matched case-insensitively against users' and
+//     payers' emails: none → incoming unknown_sender + email_confirmation;
+//     users or payers of several customers → incoming not_unique +
+//     email_not_unique; a payer's alone → the customer's, with no user;
 //  4. a ticket of the sender's customer that the mail answers (a
 //     reference with the ticket's reply token, or an In-Reply-To/References
 //     id equal to a stored mail's or a notice's Message-ID; never the
@@ -206,7 +207,7 @@ func (a *Activities) intake(ctx context.Context, tx *store.Store, in ProcessMail
 		return r, false, QueueMailNotice(ctx, tx, notices.EventEmailConfirmation, from, key, v, a.DefaultLanguage)
 	case 1:
 	default:
-		r, _, err := incoming(billing.IncomingNotUnique, fmt.Sprintf("the address is the email of users of %d clients", len(customers)), nil)
+		r, _, err := incoming(billing.IncomingNotUnique, fmt.Sprintf("the address is the email of users or payers of %d clients", len(customers)), nil)
 		if err != nil {
 			return r, false, err
 		}
@@ -262,6 +263,11 @@ func (a *Activities) intake(ctx context.Context, tx *store.Store, in ProcessMail
 	if err := QueueTicketNotices(ctx, tx, TicketNotice{Ticket: ch.Ticket, Message: ch.Message, Opened: true,
 		PanelURL: a.PublicURL, MailFrom: a.MailFrom}, a.DefaultLanguage); err != nil {
 		return r, false, err
+	}
+	if sender.UserID == 0 {
+		// A payer is no user: ticket_from_email goes to users, and the
+		// ticket's answers go to the customer's users as for any ticket.
+		return r, false, nil
 	}
 	return r, false, a.queueTicketFromEmail(ctx, tx, ch.Ticket, dept, sender.UserID, from, msg)
 }

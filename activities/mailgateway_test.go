@@ -431,3 +431,72 @@ func TestProcessMailAttachments(t *testing.T) {
 		`[The attached file "tool.exe" was left out: .exe files are not accepted; attach `+billing.AcceptedAttachments+".]\n"+
 		`[The attached file "page.html" was left out: text/html is not accepted; attach `+billing.AcceptedAttachments+".]", m.Body)
 }
+
+// TestProcessMailPayerSenders: a sender address is matched against payers'
+// emails too. A payer's address of one customer opens that customer's
+// ticket, from the address with no user (and no ticket_from_email, which
+// goes to users); an address that is emails of two customers (one's user,
+// the other's payer; or two payers) goes to Incoming emails as not_unique,
+// email_not_unique is queued once per mail and nothing else happens: the
+// mail waits for staff. Payers of a deleted customer don't count.
+func TestProcessMailPayerSenders(t *testing.T) {
+	t.Parallel()
+	s := newSupport(t)
+	g := s.gateway(s.tech, s.tech.Email)
+	other := func(name string) billing.Customer {
+		in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: name, Country: "DE",
+			User: billing.UserCreate{Login: "u" + strings.ToLower(rand.Text()[:10]), Email: strings.ToLower(rand.Text()[:10]) + "@example.com"}}
+		in.Defaults()
+		c, _, err := s.st.CreateCustomer(s.ctx, in, "x")
+		require.NoError(t, err)
+		return c
+	}
+	payer := func(customerID int64, email string) {
+		_, err := s.st.CreatePayer(s.ctx, customerID, billing.PayerInput{Type: "individual", LegalName: "Payer", Email: email, Country: "DE"})
+		require.NoError(t, err)
+	}
+	accounts := "accounts-" + strings.ToLower(rand.Text()[:8]) + "@example.org"
+	payer(s.cust.ID, accounts)
+
+	r := s.process(g, "7:1", mailMsg{from: "Accounts <" + strings.ToUpper(accounts) + ">", to: s.tech.Email, subject: "Invoice 12", body: "Please resend it."}.raw())
+	require.Equal(t, activities.MailTicket, r.Outcome, r.Reason)
+	view, err := s.st.Ticket(s.ctx, r.TicketID)
+	require.NoError(t, err)
+	require.Equal(t, s.cust.ID, view.CustomerID, "the payer's customer")
+	require.Nil(t, view.Messages[0].AuthorUserID, "a payer is no user")
+	require.Equal(t, accounts, strings.ToLower(view.Messages[0].AuthorEmail), "the author is the address")
+	require.Empty(t, s.toAddress(accounts), "ticket_from_email goes to users only")
+
+	// The same address becomes a payer of a second customer: not unique.
+	second := other("Second " + strings.ToLower(rand.Text()[:6]))
+	payer(second.ID, accounts)
+	// Ann's address as a payer of a third customer: a user and a payer.
+	third := other("Third " + strings.ToLower(rand.Text()[:6]))
+	payer(third.ID, strings.ToUpper(s.ann.Email))
+	before := s.tickets(s.cust.ID)
+	for _, c := range []struct{ name, from string }{{"two payers", accounts}, {"a user and a payer", s.ann.Email}} {
+		id := "8:" + c.name
+		raw := mailMsg{from: c.from, to: s.tech.Email, subject: "Who am I", body: "Hello."}.raw()
+		r := s.process(g, id, raw)
+		require.Equal(t, activities.MailIncoming, r.Outcome, c.name)
+		require.Equal(t, billing.IncomingNotUnique, r.Reason, c.name)
+		require.Equal(t, activities.MailDuplicate, s.process(g, id, raw).Outcome, "%s: a retried poll", c.name)
+		var status, detail string
+		require.NoError(t, s.st.Pool().QueryRow(s.ctx, `SELECT status, detail FROM incoming_emails WHERE id = $1`, r.IncomingEmailID).Scan(&status, &detail))
+		require.Equal(t, billing.IncomingNew, status, "%s: waits for staff", c.name)
+		require.Equal(t, "the address is the email of users or payers of 2 clients", detail)
+	}
+	require.Equal(t, before, s.tickets(s.cust.ID), "no ticket for a mail that is not unique")
+	require.Equal(t, 0, s.tickets(second.ID)+s.tickets(third.ID))
+	require.Equal(t, []string{"email_not_unique (address)"}, s.toAddress(accounts), "queued once")
+	require.Equal(t, []string{"email_not_unique (address)"}, s.toAddress(s.ann.Email), "queued once, and no ticket_from_email")
+
+	// The second customer deleted: its payer no longer counts.
+	_, err = s.st.Pool().Exec(s.ctx, `UPDATE customers SET status = 'deleted' WHERE id = $1`, second.ID)
+	require.NoError(t, err)
+	r = s.process(g, "9:1", mailMsg{from: accounts, to: s.tech.Email, subject: "Again", body: "Hello again."}.raw())
+	require.Equal(t, activities.MailTicket, r.Outcome, r.Reason)
+	view, err = s.st.Ticket(s.ctx, r.TicketID)
+	require.NoError(t, err)
+	require.Equal(t, s.cust.ID, view.CustomerID)
+}

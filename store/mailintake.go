@@ -86,11 +86,12 @@ func (s *Store) AddIncomingEmail(ctx context.Context, in NewIncomingEmail) (int6
 	return id, dbError(err, "incoming email", "")
 }
 
-// MailSender is a user whose email is a mail's sender address.
+// MailSender is a user or a payer whose email is a mail's sender address:
+// UserID is 0 for a payer.
 type MailSender struct{ UserID, CustomerID int64 }
 
-// MailSenders returns the users (of customers not deleted) whose email is
-// address, compared case-insensitively.
+// MailSenders returns the users, then the payers (of customers not
+// deleted), whose email is address, compared case-insensitively.
 func (s *Store) MailSenders(ctx context.Context, address string) ([]MailSender, error) {
 	rows, err := s.q.MailSenders(ctx, strings.TrimSpace(address))
 	if err != nil {
@@ -98,7 +99,7 @@ func (s *Store) MailSenders(ctx context.Context, address string) ([]MailSender, 
 	}
 	out := make([]MailSender, len(rows))
 	for i, r := range rows {
-		out[i] = MailSender{UserID: r.ID, CustomerID: r.CustomerID}
+		out[i] = MailSender{UserID: r.UserID, CustomerID: r.CustomerID}
 	}
 	return out, nil
 }

@@ -151,18 +151,23 @@ func (q *Queries) MailSenderLock(ctx context.Context, address string) error {
 }
 
 const mailSenders = `-- name: MailSenders :many
-SELECT u.id, u.customer_id FROM users AS u JOIN customers AS c ON c.id = u.customer_id
+SELECT u.id AS user_id, u.customer_id, 0 AS is_payer FROM users AS u JOIN customers AS c ON c.id = u.customer_id
 WHERE lower(u.email) = lower($1) AND c.status <> 'deleted'
-ORDER BY u.id
+UNION ALL
+SELECT 0::bigint, p.customer_id, 1 FROM payers AS p JOIN customers AS c ON c.id = p.customer_id
+WHERE p.email <> '' AND lower(p.email) = lower($1) AND c.status <> 'deleted'
+ORDER BY is_payer, user_id, customer_id
 `
 
 type MailSendersRow struct {
-	ID         int64 `db:"id"`
+	UserID     int64 `db:"user_id"`
 	CustomerID int64 `db:"customer_id"`
+	IsPayer    int32 `db:"is_payer"`
 }
 
-// MailSenders returns the users whose email is the address (case
-// insensitive), of customers not deleted.
+// MailSenders returns the users, then the payers, whose email is the
+// address (case insensitive), of customers not deleted; a payer has no
+// user (user_id 0).
 func (q *Queries) MailSenders(ctx context.Context, email string) ([]MailSendersRow, error) {
 	rows, err := q.db.Query(ctx, mailSenders, email)
 	if err != nil {
@@ -172,7 +177,7 @@ func (q *Queries) MailSenders(ctx context.Context, email string) ([]MailSendersR
 	var items []MailSendersRow
 	for rows.Next() {
 		var i MailSendersRow
-		if err := rows.Scan(&i.ID, &i.CustomerID); err != nil {
+		if err := rows.Scan(&i.UserID, &i.CustomerID, &i.IsPayer); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

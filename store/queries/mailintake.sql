@@ -22,12 +22,16 @@ VALUES (@gateway_id, @department_id, @from_address, @from_name, @subject, @body,
     @detail, sqlc.narg('raw'))
 RETURNING id;
 
--- MailSenders returns the users whose email is the address (case
--- insensitive), of customers not deleted.
+-- MailSenders returns the users, then the payers, whose email is the
+-- address (case insensitive), of customers not deleted; a payer has no
+-- user (user_id 0).
 -- name: MailSenders :many
-SELECT u.id, u.customer_id FROM users AS u JOIN customers AS c ON c.id = u.customer_id
+SELECT u.id AS user_id, u.customer_id, 0 AS is_payer FROM users AS u JOIN customers AS c ON c.id = u.customer_id
 WHERE lower(u.email) = lower(@email) AND c.status <> 'deleted'
-ORDER BY u.id;
+UNION ALL
+SELECT 0::bigint, p.customer_id, 1 FROM payers AS p JOIN customers AS c ON c.id = p.customer_id
+WHERE p.email <> '' AND lower(p.email) = lower(@email) AND c.status <> 'deleted'
+ORDER BY is_payer, user_id, customer_id;
 
 -- MailThreadTicket returns the ticket of customer_id that one of the mail
 -- ids names: a ticket message stored from that mail, or a notice about the
