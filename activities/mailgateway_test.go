@@ -349,11 +349,12 @@ func TestProcessMailCorpus(t *testing.T) {
 	g := s.gateway(s.tech, "support@company.net")
 	u := strings.ToLower(rand.Text()[:6])
 	in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "Contoso " + u, Country: "DE",
-		User: billing.UserCreate{Login: "jm" + u, Email: "jmueller@contoso.com", FirstName: "Jürgen"}}
+		User: billing.UserCreate{Login: "jm" + u, Email: "jmueller@contoso.com", FirstName: "Jürgen",
+			EmailVerified: true}}
 	in.Defaults()
 	contoso, _, err := s.st.CreateCustomer(s.ctx, in, "x")
 	require.NoError(t, err)
-	in.Name, in.User = "Carol "+u, billing.UserCreate{Login: "carol" + u, Email: "carol@example.com", FirstName: "Carol"}
+	in.Name, in.User = "Carol "+u, billing.UserCreate{Login: "carol" + u, Email: "carol@example.com", FirstName: "Carol", EmailVerified: true}
 	carol, _, err := s.st.CreateCustomer(s.ctx, in, "x")
 	require.NoError(t, err)
 	want := map[string]string{
@@ -430,4 +431,29 @@ func TestProcessMailAttachments(t *testing.T) {
 	require.Equal(t, "Screenshots attached.\n\n"+
 		`[The attached file "tool.exe" was left out: .exe files are not accepted; attach `+billing.AcceptedAttachments+".]\n"+
 		`[The attached file "page.html" was left out: text/html is not accepted; attach `+billing.AcceptedAttachments+".]", m.Body)
+}
+
+// TestProcessMailUnconfirmedAddressIsNoSender: a client who gives one of
+// their users a stranger's address (nothing confirms it) does not get the
+// stranger's mail: it waits under Incoming emails as an unknown sender's,
+// and only once the address is confirmed does its mail open the user's
+// tickets.
+func TestProcessMailUnconfirmedAddressIsNoSender(t *testing.T) {
+	t.Parallel()
+	s := newSupport(t)
+	g := s.gateway(s.tech, s.tech.Email)
+	stranger := "victim-" + strings.ToLower(rand.Text()[:8]) + "@example.org"
+	u, err := s.st.CreateUser(s.ctx, s.cust.ID, billing.UserCreate{Login: "claim" + strings.ToLower(rand.Text()[:8]),
+		Email: stranger, FirstName: "Claimed"}, "x")
+	require.NoError(t, err)
+	r := s.process(g, "11:1", mailMsg{from: stranger, to: s.tech.Email, subject: "My contract", body: "Private."}.raw())
+	require.Equal(t, activities.MailIncoming, r.Outcome, "an address nobody confirmed names no client")
+	require.Equal(t, billing.IncomingUnknownSender, r.Reason)
+	require.Equal(t, 0, s.tickets(s.cust.ID), "the client who typed the address gets none of its mail")
+
+	_, err = s.st.Pool().Exec(s.ctx, `UPDATE users SET email_verified = true WHERE id = $1`, u.ID) // the activation link
+	require.NoError(t, err)
+	r = s.process(g, "11:2", mailMsg{from: stranger, to: s.tech.Email, subject: "Again", body: "Confirmed now."}.raw())
+	require.Equal(t, activities.MailTicket, r.Outcome, r.Reason)
+	require.Equal(t, 1, s.tickets(s.cust.ID))
 }

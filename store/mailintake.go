@@ -89,8 +89,11 @@ func (s *Store) AddIncomingEmail(ctx context.Context, in NewIncomingEmail) (int6
 // MailSender is a user whose email is a mail's sender address.
 type MailSender struct{ UserID, CustomerID int64 }
 
-// MailSenders returns the users (of customers not deleted) whose email is
-// address, compared case-insensitively.
+// MailSenders returns the users (of customers not deleted) whose confirmed
+// email (email_verified) is address, compared case-insensitively. A user's
+// address nobody confirmed is not theirs yet: a client can create a user
+// with anyone's address, and the mail of that address must not become the
+// client's tickets.
 func (s *Store) MailSenders(ctx context.Context, address string) ([]MailSender, error) {
 	rows, err := s.q.MailSenders(ctx, strings.TrimSpace(address))
 	if err != nil {

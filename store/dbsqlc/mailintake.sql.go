@@ -152,7 +152,7 @@ func (q *Queries) MailSenderLock(ctx context.Context, address string) error {
 
 const mailSenders = `-- name: MailSenders :many
 SELECT u.id, u.customer_id FROM users AS u JOIN customers AS c ON c.id = u.customer_id
-WHERE lower(u.email) = lower($1) AND c.status <> 'deleted'
+WHERE lower(u.email) = lower($1) AND u.email_verified AND c.status <> 'deleted'
 ORDER BY u.id
 `
 
@@ -161,8 +161,10 @@ type MailSendersRow struct {
 	CustomerID int64 `db:"customer_id"`
 }
 
-// MailSenders returns the users whose email is the address (case
-// insensitive), of customers not deleted.
+// MailSenders returns the users whose confirmed email is the address (case
+// insensitive), of customers not deleted. An address nobody confirmed names
+// no sender: a client can give a user any address, and must not receive a
+// stranger's mail by it.
 func (q *Queries) MailSenders(ctx context.Context, email string) ([]MailSendersRow, error) {
 	rows, err := q.db.Query(ctx, mailSenders, email)
 	if err != nil {

@@ -22,11 +22,13 @@ VALUES (@gateway_id, @department_id, @from_address, @from_name, @subject, @body,
     @detail, sqlc.narg('raw'))
 RETURNING id;
 
--- MailSenders returns the users whose email is the address (case
--- insensitive), of customers not deleted.
+-- MailSenders returns the users whose confirmed email is the address (case
+-- insensitive), of customers not deleted. An address nobody confirmed names
+-- no sender: a client can give a user any address, and must not receive a
+-- stranger's mail by it.
 -- name: MailSenders :many
 SELECT u.id, u.customer_id FROM users AS u JOIN customers AS c ON c.id = u.customer_id
-WHERE lower(u.email) = lower(@email) AND c.status <> 'deleted'
+WHERE lower(u.email) = lower(@email) AND u.email_verified AND c.status <> 'deleted'
 ORDER BY u.id;
 
 -- MailThreadTicket returns the ticket of customer_id that one of the mail
