@@ -457,3 +457,37 @@ func TestProcessMailUnconfirmedAddressIsNoSender(t *testing.T) {
 	require.Equal(t, activities.MailTicket, r.Outcome, r.Reason)
 	require.Equal(t, 1, s.tickets(s.cust.ID))
 }
+
+// TestProcessMailReusedMessageID: a broken client that gives every mail
+// the same Message-ID loses none of them: a mail with another's Message-ID
+// but other content is a mail of its own (a ticket here), while each one
+// read again, or through a second gateway it was also sent to, is still a
+// duplicate of what it became.
+func TestProcessMailReusedMessageID(t *testing.T) {
+	t.Parallel()
+	s := newSupport(t)
+	g := s.gateway(s.tech, s.tech.Email)
+	other := s.gateway(s.sales, "sales-"+strings.ToLower(rand.Text()[:8])+"@provider.example")
+	id := "Message-ID: <" + strings.ToLower(rand.Text()) + "@broken-client.example>"
+	to := s.tech.Email + ", " + other.Address
+	first := mailMsg{from: s.ann.Email, to: to, subject: "Disk full", body: "My disk is full.", headers: []string{id}}.raw()
+	second := mailMsg{from: s.ann.Email, to: to, subject: "Invoice wrong", body: "The invoice is wrong.", headers: []string{id}}.raw()
+
+	a := s.process(g, "12:1", first)
+	require.Equal(t, activities.MailTicket, a.Outcome)
+	b := s.process(g, "12:2", second)
+	require.Equal(t, activities.MailTicket, b.Outcome, "another mail with the same Message-ID is not lost: %s", b.Reason)
+	require.NotEqual(t, a.TicketID, b.TicketID)
+	view, err := s.st.Ticket(s.ctx, b.TicketID)
+	require.NoError(t, err)
+	require.Equal(t, "Invoice wrong", view.Subject)
+	require.Equal(t, "The invoice is wrong.", view.Messages[0].Body)
+
+	require.Equal(t, activities.ProcessMailResult{Outcome: activities.MailDuplicate, TicketID: b.TicketID, Reason: "ticket"},
+		s.process(g, "12:2", second), "read again")
+	require.Equal(t, activities.ProcessMailResult{Outcome: activities.MailDuplicate, TicketID: a.TicketID, Reason: "ticket"},
+		s.process(other, "13:1", first), "the first through the other gateway")
+	require.Equal(t, activities.ProcessMailResult{Outcome: activities.MailDuplicate, TicketID: b.TicketID, Reason: "ticket"},
+		s.process(other, "13:2", second), "the second through the other gateway")
+	require.Equal(t, 2, s.tickets(s.cust.ID))
+}

@@ -4,16 +4,23 @@
 SELECT pg_advisory_xact_lock(hashtextextended('mail intake ' || @key::text, 0));
 
 -- MailIntakeFind returns the intake of a mail taken before: the same mailbox
--- identity in the gateway, or the same Message-ID through any gateway.
+-- identity in the gateway, or the same Message-ID with the same fingerprint
+-- (or one recorded before fingerprints) through any gateway.
 -- name: MailIntakeFind :one
 SELECT * FROM mail_intake
-WHERE (gateway_id = @gateway_id AND mailbox_id = @mailbox_id) OR message_id = sqlc.narg('message_id')::text
+WHERE (gateway_id = @gateway_id AND mailbox_id = @mailbox_id)
+    OR (message_id = sqlc.narg('message_id')::text AND fingerprint IN (@fingerprint::text, ''))
 ORDER BY (gateway_id = @gateway_id AND mailbox_id = @mailbox_id) DESC, id
 LIMIT 1;
 
+-- MailIntakeMessageIDTaken reports whether another mail took the Message-ID.
+-- name: MailIntakeMessageIDTaken :one
+SELECT EXISTS (SELECT 1 FROM mail_intake WHERE message_id = @message_id::text)::boolean;
+
 -- name: MailIntakeInsert :exec
-INSERT INTO mail_intake (gateway_id, mailbox_id, message_id, outcome, reason, ticket_id, incoming_email_id)
-VALUES (@gateway_id, @mailbox_id, sqlc.narg('message_id'), @outcome, @reason, sqlc.narg('ticket_id'), sqlc.narg('incoming_email_id'));
+INSERT INTO mail_intake (gateway_id, mailbox_id, message_id, fingerprint, outcome, reason, ticket_id, incoming_email_id)
+VALUES (@gateway_id, @mailbox_id, sqlc.narg('message_id'), @fingerprint, @outcome, @reason, sqlc.narg('ticket_id'),
+    sqlc.narg('incoming_email_id'));
 
 -- name: IncomingEmailInsert :one
 INSERT INTO incoming_emails (gateway_id, department_id, from_address, from_name, subject, body, message_id, reason,
