@@ -491,3 +491,26 @@ func TestProcessMailReusedMessageID(t *testing.T) {
 		s.process(other, "13:2", second), "the second through the other gateway")
 	require.Equal(t, 2, s.tickets(s.cust.ID))
 }
+
+// TestProcessMailNULBytes: NUL characters in a mail's text, subject or
+// sender name (PostgreSQL text can't hold them) are left out, so that the
+// mail becomes a ticket or an incoming email rather than failing every
+// poll for ever.
+func TestProcessMailNULBytes(t *testing.T) {
+	t.Parallel()
+	s := newSupport(t)
+	g := s.gateway(s.tech, s.tech.Email)
+	r := s.process(g, "14:1", mailMsg{from: "=?utf-8?q?Bob=00?= <" + s.bob.Email + ">", to: s.tech.Email, subject: "=?utf-8?q?a=00b?=",
+		body:    base64.StdEncoding.EncodeToString([]byte("hello\x00world")),
+		headers: []string{"Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64"}}.raw())
+	require.Equal(t, activities.MailTicket, r.Outcome)
+	view, err := s.st.Ticket(s.ctx, r.TicketID)
+	require.NoError(t, err)
+	require.Equal(t, "ab", view.Subject)
+	require.Equal(t, "helloworld", view.Messages[0].Body)
+
+	stranger := "nul-" + strings.ToLower(rand.Text()[:8]) + "@example.org"
+	r = s.process(g, "14:2", mailMsg{from: stranger, to: s.tech.Email, subject: "x", body: "one=00two",
+		headers: []string{"Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable"}}.raw())
+	require.Equal(t, activities.MailIncoming, r.Outcome)
+}
