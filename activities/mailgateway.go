@@ -217,6 +217,11 @@ func (a *Activities) intake(ctx context.Context, tx *store.Store, in ProcessMail
 		return ProcessMailResult{}, false, err
 	}
 	mailVars := map[string]string{"[MAIL_SUBJECT]": msg.Subject, "[DEPARTMENT]": dept.Name}
+	// Under the address's lock, taken by a user confirming it too: a mail
+	// read meanwhile waits and sees the confirmation.
+	if err := tx.LockMailAddress(ctx, from); err != nil {
+		return ProcessMailResult{}, false, err
+	}
 	senders, err := tx.MailSenders(ctx, from)
 	if err != nil {
 		return ProcessMailResult{}, false, err

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tempobill/billing"
@@ -513,4 +515,48 @@ func TestProcessMailNULBytes(t *testing.T) {
 	r = s.process(g, "14:2", mailMsg{from: stranger, to: s.tech.Email, subject: "x", body: "one=00two",
 		headers: []string{"Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable"}}.raw())
 	require.Equal(t, activities.MailIncoming, r.Outcome)
+}
+
+// TestProcessMailWaitsForAConfirmation: a mail read while its sender's
+// address is being confirmed waits for the confirmation (which holds the
+// address's lock, as api's senderConfirmed does) and becomes the user's
+// ticket, rather than an unknown sender's mail filed after the
+// confirmation turned the waiting ones into tickets, stranded there.
+func TestProcessMailWaitsForAConfirmation(t *testing.T) {
+	t.Parallel()
+	s := newSupport(t)
+	g := s.gateway(s.tech, s.tech.Email)
+	addr := "late-" + strings.ToLower(rand.Text()[:8]) + "@example.org"
+	u, err := s.st.CreateUser(s.ctx, s.cust.ID, billing.UserCreate{Login: "late" + strings.ToLower(rand.Text()[:8]), Email: addr,
+		FirstName: "Late"}, "x")
+	require.NoError(t, err)
+
+	confirm, err := s.st.Pool().Begin(s.ctx)
+	require.NoError(t, err)
+	defer func() { _ = confirm.Rollback(s.ctx) }()
+	_, err = confirm.Exec(s.ctx, `SELECT pg_advisory_xact_lock(hashtextextended('mail sender ' || lower($1::text), 0))`, addr)
+	require.NoError(t, err)
+	_, err = confirm.Exec(s.ctx, `UPDATE users SET email_verified = true WHERE id = $1`, u.ID)
+	require.NoError(t, err)
+
+	done := make(chan activities.ProcessMailResult, 1)
+	go func() {
+		r, err := s.acts.ProcessMail(s.ctx, activities.ProcessMailInput{Gateway: g, MailboxID: "15:1",
+			Raw: mailMsg{from: addr, to: s.tech.Email, subject: "Now", body: "Written while confirming."}.raw()})
+		assert.NoError(t, err)
+		done <- r
+	}()
+	// The intake waits on the address's lock before it decides.
+	for {
+		var waiting bool
+		require.NoError(t, s.st.Pool().QueryRow(s.ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+			AND NOT granted AND objid::bigint = (hashtextextended('mail sender ' || lower($1::text), 0) & 4294967295))`, addr).Scan(&waiting))
+		if waiting {
+			break
+		}
+		time.Sleep(5 * time.Millisecond) // polling, not a timed assertion
+	}
+	require.NoError(t, confirm.Commit(s.ctx))
+	r := <-done
+	require.Equal(t, activities.MailTicket, r.Outcome, "%s: the confirmed user's mail", r.Reason)
 }

@@ -272,6 +272,11 @@ func (s *Server) senderConfirmed(ctx context.Context, tx *store.Store, customerI
 	if err != nil {
 		return err
 	}
+	// The intake of a mail from the address waits on this lock, and then
+	// sees the address confirmed: no mail is filed as unknown meanwhile.
+	if err := tx.LockMailAddress(ctx, u.Email); err != nil {
+		return err
+	}
 	mails, err := tx.WaitingIncomingEmails(ctx, u.Email)
 	if err != nil || len(mails) == 0 {
 		return err

@@ -146,6 +146,15 @@ func (s *Store) MailThreadTicket(ctx context.Context, customerID int64, ids []st
 	return id, dbError(err, "ticket", "")
 }
 
+// LockMailAddress serialises, to the end of the transaction, what concerns
+// the mail address: a mail's intake deciding who sent it, a user confirming
+// it (api's senderConfirmed) and the auto-answers to it, so that a mail
+// read while its address is confirmed is never filed as an unknown
+// sender's after the confirmation took the waiting ones.
+func (s *Store) LockMailAddress(ctx context.Context, address string) error {
+	return dbError(s.q.MailSenderLock(ctx, address), "mail", address)
+}
+
 // LockMailSender serialises the auto-answers to address to the end of the
 // transaction and returns how many gateway notices went to it since since.
 func (s *Store) LockMailSender(ctx context.Context, address string, since time.Time) (int, error) {

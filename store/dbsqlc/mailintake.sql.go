@@ -167,8 +167,9 @@ const mailSenderLock = `-- name: MailSenderLock :exec
 SELECT pg_advisory_xact_lock(hashtextextended('mail sender ' || lower($1::text), 0))
 `
 
-// MailSenderLock serialises the auto-answers to one address, so that the
-// rate limit holds under concurrent mail.
+// MailSenderLock serialises what concerns one address: the auto-answers to
+// it, so that the rate limit holds under concurrent mail, and a mail's
+// intake against a user's confirming the address.
 func (q *Queries) MailSenderLock(ctx context.Context, address string) error {
 	_, err := q.db.Exec(ctx, mailSenderLock, address)
 	return err

@@ -53,8 +53,9 @@ LIMIT 1;
 -- name: MailTicketToken :one
 SELECT id, customer_id, reply_token FROM tickets WHERE id = @id;
 
--- MailSenderLock serialises the auto-answers to one address, so that the
--- rate limit holds under concurrent mail.
+-- MailSenderLock serialises what concerns one address: the auto-answers to
+-- it, so that the rate limit holds under concurrent mail, and a mail's
+-- intake against a user's confirming the address.
 -- name: MailSenderLock :exec
 SELECT pg_advisory_xact_lock(hashtextextended('mail sender ' || lower(@address::text), 0));
 
