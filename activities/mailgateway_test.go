@@ -560,3 +560,28 @@ func TestProcessMailWaitsForAConfirmation(t *testing.T) {
 	r := <-done
 	require.Equal(t, activities.MailTicket, r.Outcome, "%s: the confirmed user's mail", r.Reason)
 }
+
+// TestProcessMailHugeHeaders: a Message-ID longer than a header line can
+// be is taken as none, and a sender address longer than a mailbox can be
+// as no address (PostgreSQL's indexes refuse either), so the mail becomes a
+// ticket or an incoming email rather than failing every poll for ever.
+func TestProcessMailHugeHeaders(t *testing.T) {
+	t.Parallel()
+	s := newSupport(t)
+	g := s.gateway(s.tech, s.tech.Email)
+	var b strings.Builder
+	for range 200 {
+		b.WriteString(rand.Text()) // random: PostgreSQL can't compress it under the index's limit
+	}
+	huge := "<" + b.String() + "@x.example>"
+	r := s.process(g, "16:1", mailMsg{from: s.bob.Email, to: s.tech.Email, subject: "Huge id", body: "x",
+		headers: []string{"Message-ID: " + huge}}.raw())
+	require.Equal(t, activities.MailTicket, r.Outcome)
+	r = s.process(g, "16:2", mailMsg{from: "huge-" + strings.ToLower(rand.Text()[:8]) + "@example.org", to: s.tech.Email,
+		subject: "Huge id", body: "x", headers: []string{"Message-ID: <b" + huge[1:]}}.raw())
+	require.Equal(t, activities.MailIncoming, r.Outcome)
+	r = s.process(g, "16:3", mailMsg{from: strings.ToLower(b.String()) + "@example.org", to: s.tech.Email, subject: "Huge sender",
+		body: "x"}.raw())
+	require.Equal(t, activities.MailIncoming, r.Outcome)
+	require.Equal(t, billing.IncomingUnknownSender, r.Reason)
+}
