@@ -3,6 +3,8 @@ package activities
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -72,7 +74,8 @@ func mailLimits(g billing.MailGateway) inbound.Limits {
 
 // ProcessMail turns one mail into a ticket, a message of a ticket, an
 // incoming email for staff, or nothing, exactly once per (gateway,
-// MailboxID) and per Message-ID, and queues the gateway notices. The poll
+// MailboxID) and per Message-ID (with what the mail says: two mails a
+// broken client gave one Message-ID are two), and queues the gateway notices. The poll
 // marks the mail processed on the server only after it returns.
 //
 // Everything happens in one transaction that also records the mail in
@@ -113,20 +116,28 @@ func (a *Activities) ProcessMail(ctx context.Context, in ProcessMailInput) (Proc
 	if !addressed {
 		mid = "" // not this gateway's mail: a gateway it was sent to takes it
 	}
+	fp := mailFingerprint(msg)
 	var res ProcessMailResult
 	err := a.Store.Tx(ctx, func(tx *store.Store) error {
-		prev, err := tx.LockMail(ctx, g.ID, in.MailboxID, mid)
+		prev, reused, err := tx.LockMail(ctx, g.ID, in.MailboxID, mid, fp)
 		if err != nil || prev != nil {
 			if prev != nil {
 				res = duplicateResult(*prev)
 			}
 			return err
 		}
-		r, dup, err := a.intake(ctx, tx, in, msg, perr, addressed)
+		m := msg
+		if reused {
+			// Another mail has this Message-ID (a broken client): this one
+			// is taken as a mail without one, so that the ticket store does
+			// not take it for the other.
+			m.MessageID = ""
+		}
+		r, dup, err := a.intake(ctx, tx, in, m, perr, addressed)
 		if err != nil {
 			return err
 		}
-		rec := store.MailIntake{GatewayID: g.ID, MailboxID: in.MailboxID, MessageID: mid, Outcome: r.Outcome,
+		rec := store.MailIntake{GatewayID: g.ID, MailboxID: in.MailboxID, MessageID: mid, Fingerprint: fp, Outcome: r.Outcome,
 			Reason: r.Reason, TicketID: r.TicketID, IncomingEmailID: r.IncomingEmailID}
 		res = r
 		if dup {
@@ -138,6 +149,27 @@ func (a *Activities) ProcessMail(ctx context.Context, in ProcessMailInput) (Proc
 		return ProcessMailResult{}, err
 	}
 	return res, nil
+}
+
+// mailFingerprint is a digest of what a mail says (its sender, subject,
+// date, text and files): the same for one mail in however many mailboxes
+// (only their trace headers differ), different for two mails a broken
+// client gave one Message-ID, so that neither is lost as a duplicate.
+func mailFingerprint(msg inbound.Message) string {
+	h := sha256.New()
+	field := func(b []byte) {
+		fmt.Fprintf(h, "%d:", len(b))
+		h.Write(b)
+	}
+	field([]byte(msg.From.Address))
+	field([]byte(msg.Subject))
+	field([]byte(strconv.FormatInt(msg.Date.Unix(), 10)))
+	field([]byte(msg.Text))
+	for _, at := range msg.Attachments {
+		field([]byte(at.Filename))
+		field(at.Data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // duplicateResult is what ProcessMail returns for a mail taken before.
@@ -186,6 +218,11 @@ func (a *Activities) intake(ctx context.Context, tx *store.Store, in ProcessMail
 		return ProcessMailResult{}, false, err
 	}
 	mailVars := map[string]string{"[MAIL_SUBJECT]": msg.Subject, "[DEPARTMENT]": dept.Name}
+	// Under the address's lock, taken by a user confirming it too: a mail
+	// read meanwhile waits and sees the confirmation.
+	if err := tx.LockMailAddress(ctx, from); err != nil {
+		return ProcessMailResult{}, false, err
+	}
 	senders, err := tx.MailSenders(ctx, from)
 	if err != nil {
 		return ProcessMailResult{}, false, err

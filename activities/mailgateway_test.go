@@ -9,7 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tempobill/billing"
@@ -349,11 +351,12 @@ func TestProcessMailCorpus(t *testing.T) {
 	g := s.gateway(s.tech, "support@company.net")
 	u := strings.ToLower(rand.Text()[:6])
 	in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "Contoso " + u, Country: "DE",
-		User: billing.UserCreate{Login: "jm" + u, Email: "jmueller@contoso.com", FirstName: "Jürgen"}}
+		User: billing.UserCreate{Login: "jm" + u, Email: "jmueller@contoso.com", FirstName: "Jürgen",
+			EmailVerified: true}}
 	in.Defaults()
 	contoso, _, err := s.st.CreateCustomer(s.ctx, in, "x")
 	require.NoError(t, err)
-	in.Name, in.User = "Carol "+u, billing.UserCreate{Login: "carol" + u, Email: "carol@example.com", FirstName: "Carol"}
+	in.Name, in.User = "Carol "+u, billing.UserCreate{Login: "carol" + u, Email: "carol@example.com", FirstName: "Carol", EmailVerified: true}
 	carol, _, err := s.st.CreateCustomer(s.ctx, in, "x")
 	require.NoError(t, err)
 	want := map[string]string{
@@ -432,8 +435,8 @@ func TestProcessMailAttachments(t *testing.T) {
 		`[The attached file "page.html" was left out: text/html is not accepted; attach `+billing.AcceptedAttachments+".]", m.Body)
 }
 
-// TestProcessMailPayerSenders: a sender address is matched against payers'
-// emails too. A payer's address of one customer opens that customer's
+// TestProcessMailPayerSenders: a sender address is matched against
+// verified payers' emails too. A payer's address of one customer opens that customer's
 // ticket, from the address with no user (and no ticket_from_email, which
 // goes to users); an address that is emails of two customers (one's user,
 // the other's payer; or two payers) goes to Incoming emails as not_unique,
@@ -452,7 +455,9 @@ func TestProcessMailPayerSenders(t *testing.T) {
 		return c
 	}
 	payer := func(customerID int64, email string) {
-		_, err := s.st.CreatePayer(s.ctx, customerID, billing.PayerInput{Type: "individual", LegalName: "Payer", Email: email, Country: "DE"})
+		p, err := s.st.CreatePayer(s.ctx, customerID, billing.PayerInput{Type: "individual", LegalName: "Payer", Email: email, Country: "DE"})
+		require.NoError(t, err)
+		_, err = s.st.Pool().Exec(s.ctx, `UPDATE payers SET verification = 'verified', verified_at = now() WHERE id = $1`, p.ID) // staff verified it
 		require.NoError(t, err)
 	}
 	accounts := "accounts-" + strings.ToLower(rand.Text()[:8]) + "@example.org"
@@ -499,4 +504,155 @@ func TestProcessMailPayerSenders(t *testing.T) {
 	view, err = s.st.Ticket(s.ctx, r.TicketID)
 	require.NoError(t, err)
 	require.Equal(t, s.cust.ID, view.CustomerID)
+}
+
+// TestProcessMailUnconfirmedAddressIsNoSender: a client who gives one of
+// their users a stranger's address (nothing confirms it) does not get the
+// stranger's mail: it waits under Incoming emails as an unknown sender's,
+// and only once the address is confirmed does its mail open the user's
+// tickets.
+func TestProcessMailUnconfirmedAddressIsNoSender(t *testing.T) {
+	t.Parallel()
+	s := newSupport(t)
+	g := s.gateway(s.tech, s.tech.Email)
+	stranger := "victim-" + strings.ToLower(rand.Text()[:8]) + "@example.org"
+	u, err := s.st.CreateUser(s.ctx, s.cust.ID, billing.UserCreate{Login: "claim" + strings.ToLower(rand.Text()[:8]),
+		Email: stranger, FirstName: "Claimed"}, "x")
+	require.NoError(t, err)
+	r := s.process(g, "11:1", mailMsg{from: stranger, to: s.tech.Email, subject: "My contract", body: "Private."}.raw())
+	require.Equal(t, activities.MailIncoming, r.Outcome, "an address nobody confirmed names no client")
+	require.Equal(t, billing.IncomingUnknownSender, r.Reason)
+	require.Equal(t, 0, s.tickets(s.cust.ID), "the client who typed the address gets none of its mail")
+
+	_, err = s.st.Pool().Exec(s.ctx, `UPDATE users SET email_verified = true WHERE id = $1`, u.ID) // the activation link
+	require.NoError(t, err)
+	r = s.process(g, "11:2", mailMsg{from: stranger, to: s.tech.Email, subject: "Again", body: "Confirmed now."}.raw())
+	require.Equal(t, activities.MailTicket, r.Outcome, r.Reason)
+	require.Equal(t, 1, s.tickets(s.cust.ID))
+}
+
+// TestProcessMailReusedMessageID: a broken client that gives every mail
+// the same Message-ID loses none of them: a mail with another's Message-ID
+// but other content is a mail of its own (a ticket here), while each one
+// read again, or through a second gateway it was also sent to, is still a
+// duplicate of what it became.
+func TestProcessMailReusedMessageID(t *testing.T) {
+	t.Parallel()
+	s := newSupport(t)
+	g := s.gateway(s.tech, s.tech.Email)
+	other := s.gateway(s.sales, "sales-"+strings.ToLower(rand.Text()[:8])+"@provider.example")
+	id := "Message-ID: <" + strings.ToLower(rand.Text()) + "@broken-client.example>"
+	to := s.tech.Email + ", " + other.Address
+	first := mailMsg{from: s.ann.Email, to: to, subject: "Disk full", body: "My disk is full.", headers: []string{id}}.raw()
+	second := mailMsg{from: s.ann.Email, to: to, subject: "Invoice wrong", body: "The invoice is wrong.", headers: []string{id}}.raw()
+
+	a := s.process(g, "12:1", first)
+	require.Equal(t, activities.MailTicket, a.Outcome)
+	b := s.process(g, "12:2", second)
+	require.Equal(t, activities.MailTicket, b.Outcome, "another mail with the same Message-ID is not lost: %s", b.Reason)
+	require.NotEqual(t, a.TicketID, b.TicketID)
+	view, err := s.st.Ticket(s.ctx, b.TicketID)
+	require.NoError(t, err)
+	require.Equal(t, "Invoice wrong", view.Subject)
+	require.Equal(t, "The invoice is wrong.", view.Messages[0].Body)
+
+	require.Equal(t, activities.ProcessMailResult{Outcome: activities.MailDuplicate, TicketID: b.TicketID, Reason: "ticket"},
+		s.process(g, "12:2", second), "read again")
+	require.Equal(t, activities.ProcessMailResult{Outcome: activities.MailDuplicate, TicketID: a.TicketID, Reason: "ticket"},
+		s.process(other, "13:1", first), "the first through the other gateway")
+	require.Equal(t, activities.ProcessMailResult{Outcome: activities.MailDuplicate, TicketID: b.TicketID, Reason: "ticket"},
+		s.process(other, "13:2", second), "the second through the other gateway")
+	require.Equal(t, 2, s.tickets(s.cust.ID))
+}
+
+// TestProcessMailNULBytes: NUL characters in a mail's text, subject or
+// sender name (PostgreSQL text can't hold them) are left out, so that the
+// mail becomes a ticket or an incoming email rather than failing every
+// poll for ever.
+func TestProcessMailNULBytes(t *testing.T) {
+	t.Parallel()
+	s := newSupport(t)
+	g := s.gateway(s.tech, s.tech.Email)
+	r := s.process(g, "14:1", mailMsg{from: "=?utf-8?q?Bob=00?= <" + s.bob.Email + ">", to: s.tech.Email, subject: "=?utf-8?q?a=00b?=",
+		body:    base64.StdEncoding.EncodeToString([]byte("hello\x00world")),
+		headers: []string{"Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64"}}.raw())
+	require.Equal(t, activities.MailTicket, r.Outcome)
+	view, err := s.st.Ticket(s.ctx, r.TicketID)
+	require.NoError(t, err)
+	require.Equal(t, "ab", view.Subject)
+	require.Equal(t, "helloworld", view.Messages[0].Body)
+
+	stranger := "nul-" + strings.ToLower(rand.Text()[:8]) + "@example.org"
+	r = s.process(g, "14:2", mailMsg{from: stranger, to: s.tech.Email, subject: "x", body: "one=00two",
+		headers: []string{"Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable"}}.raw())
+	require.Equal(t, activities.MailIncoming, r.Outcome)
+}
+
+// TestProcessMailWaitsForAConfirmation: a mail read while its sender's
+// address is being confirmed waits for the confirmation (which holds the
+// address's lock, as api's senderConfirmed does) and becomes the user's
+// ticket, rather than an unknown sender's mail filed after the
+// confirmation turned the waiting ones into tickets, stranded there.
+func TestProcessMailWaitsForAConfirmation(t *testing.T) {
+	t.Parallel()
+	s := newSupport(t)
+	g := s.gateway(s.tech, s.tech.Email)
+	addr := "late-" + strings.ToLower(rand.Text()[:8]) + "@example.org"
+	u, err := s.st.CreateUser(s.ctx, s.cust.ID, billing.UserCreate{Login: "late" + strings.ToLower(rand.Text()[:8]), Email: addr,
+		FirstName: "Late"}, "x")
+	require.NoError(t, err)
+
+	confirm, err := s.st.Pool().Begin(s.ctx)
+	require.NoError(t, err)
+	defer func() { _ = confirm.Rollback(s.ctx) }()
+	_, err = confirm.Exec(s.ctx, `SELECT pg_advisory_xact_lock(hashtextextended('mail sender ' || lower($1::text), 0))`, addr)
+	require.NoError(t, err)
+	_, err = confirm.Exec(s.ctx, `UPDATE users SET email_verified = true WHERE id = $1`, u.ID)
+	require.NoError(t, err)
+
+	done := make(chan activities.ProcessMailResult, 1)
+	go func() {
+		r, err := s.acts.ProcessMail(s.ctx, activities.ProcessMailInput{Gateway: g, MailboxID: "15:1",
+			Raw: mailMsg{from: addr, to: s.tech.Email, subject: "Now", body: "Written while confirming."}.raw()})
+		assert.NoError(t, err)
+		done <- r
+	}()
+	// The intake waits on the address's lock before it decides.
+	for {
+		var waiting bool
+		require.NoError(t, s.st.Pool().QueryRow(s.ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+			AND NOT granted AND objid::bigint = (hashtextextended('mail sender ' || lower($1::text), 0) & 4294967295))`, addr).Scan(&waiting))
+		if waiting {
+			break
+		}
+		time.Sleep(5 * time.Millisecond) // polling, not a timed assertion
+	}
+	require.NoError(t, confirm.Commit(s.ctx))
+	r := <-done
+	require.Equal(t, activities.MailTicket, r.Outcome, "%s: the confirmed user's mail", r.Reason)
+}
+
+// TestProcessMailHugeHeaders: a Message-ID longer than a header line can
+// be is taken as none, and a sender address longer than a mailbox can be
+// as no address (PostgreSQL's indexes refuse either), so the mail becomes a
+// ticket or an incoming email rather than failing every poll for ever.
+func TestProcessMailHugeHeaders(t *testing.T) {
+	t.Parallel()
+	s := newSupport(t)
+	g := s.gateway(s.tech, s.tech.Email)
+	var b strings.Builder
+	for range 200 {
+		b.WriteString(rand.Text()) // random: PostgreSQL can't compress it under the index's limit
+	}
+	huge := "<" + b.String() + "@x.example>"
+	r := s.process(g, "16:1", mailMsg{from: s.bob.Email, to: s.tech.Email, subject: "Huge id", body: "x",
+		headers: []string{"Message-ID: " + huge}}.raw())
+	require.Equal(t, activities.MailTicket, r.Outcome)
+	r = s.process(g, "16:2", mailMsg{from: "huge-" + strings.ToLower(rand.Text()[:8]) + "@example.org", to: s.tech.Email,
+		subject: "Huge id", body: "x", headers: []string{"Message-ID: <b" + huge[1:]}}.raw())
+	require.Equal(t, activities.MailIncoming, r.Outcome)
+	r = s.process(g, "16:3", mailMsg{from: strings.ToLower(b.String()) + "@example.org", to: s.tech.Email, subject: "Huge sender",
+		body: "x"}.raw())
+	require.Equal(t, activities.MailIncoming, r.Outcome)
+	require.Equal(t, billing.IncomingUnknownSender, r.Reason)
 }

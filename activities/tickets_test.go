@@ -53,11 +53,12 @@ func newSupport(t *testing.T) *support {
 		MailFrom: "billing@provider.example", Log: slog.New(slog.DiscardHandler)}}
 	u := strings.ToLower(rand.Text()[:10])
 	in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "Acme " + u, Country: "DE",
-		User: billing.UserCreate{Login: "ann" + u, Email: "ann" + u + "@example.com", FirstName: "Ann"}}
+		User: billing.UserCreate{Login: "ann" + u, Email: "ann" + u + "@example.com", FirstName: "Ann", EmailVerified: true}}
 	in.Defaults()
 	s.cust, s.ann, err = st.CreateCustomer(ctx, in, "x")
 	require.NoError(t, err)
-	s.bob, err = st.CreateUser(ctx, s.cust.ID, billing.UserCreate{Login: "bob" + u, Email: "bob" + u + "@example.com", FirstName: "Bob"}, "x")
+	s.bob, err = st.CreateUser(ctx, s.cust.ID, billing.UserCreate{Login: "bob" + u, Email: "bob" + u + "@example.com", FirstName: "Bob",
+		EmailVerified: true}, "x")
 	require.NoError(t, err)
 	staff := func(name string) billing.Staff {
 		m, err := st.CreateStaff(ctx, billing.StaffCreate{Login: strings.ToLower(name) + u, Email: strings.ToLower(name) + u + "@staff.example",

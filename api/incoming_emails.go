@@ -265,10 +265,16 @@ func fieldsText(err error) string {
 // confirmation's transaction): the mails that address sent as an unknown
 // sender become tickets of their departments for the user's customer (a
 // department's support incident used as for a client's ticket: one refused
-// leaves its mail waiting), and the address gets email_confirmed.
+// leaves its mail waiting), and the address gets email_confirmed, if any
+// mail became a ticket.
 func (s *Server) senderConfirmed(ctx context.Context, tx *store.Store, customerID, userID int64) error {
 	u, err := tx.User(ctx, customerID, userID)
 	if err != nil {
+		return err
+	}
+	// The intake of a mail from the address waits on this lock, and then
+	// sees the address confirmed: no mail is filed as unknown meanwhile.
+	if err := tx.LockMailAddress(ctx, u.Email); err != nil {
 		return err
 	}
 	mails, err := tx.WaitingIncomingEmails(ctx, u.Email)
@@ -301,6 +307,9 @@ func (s *Server) senderConfirmed(ctx context.Context, tx *store.Store, customerI
 		} else if err != nil {
 			return err
 		}
+	}
+	if len(tickets) == 0 {
+		return nil // every mail waits for staff: email_confirmed would name no ticket
 	}
 	return s.queueMailNotice(ctx, tx, notices.EventEmailConfirmed, u.Email, strconv.FormatInt(mails[0].ID, 10),
 		map[string]string{"[EMAIL]": u.Email, "[TICKETS]": strings.Join(tickets, ", ")}, s.defaults.DefaultLanguage)

@@ -319,3 +319,36 @@ func TestConfirmedSenderMailsBecomeTickets(t *testing.T) {
 		Vars: map[string]string{"[EMAIL]": from, "[TICKETS]": seen[0].Vars["[TICKETS]"]}}}, seen)
 	require.Regexp(t, `^#\d+, #\d+$`, seen[0].Vars["[TICKETS]"])
 }
+
+// TestConfirmedSenderNothingBecameTicket: when none of a confirming
+// sender's waiting mails could become a ticket (each in a department
+// requiring an incident the customer has none of), the mail waits for
+// staff and no email_confirmed says "now tickets:" with no ticket.
+func TestConfirmedSenderNothingBecameTicket(t *testing.T) {
+	t.Parallel()
+	a := newAccounts(t, `{"verify_client_email": true}`)
+	var seen []api.MailNotice
+	var mu sync.Mutex
+	api.WatchMailNotices(a.api, func(n api.MailNotice) { mu.Lock(); seen = append(seen, n); mu.Unlock() })
+	name := "Paid " + uniq()
+	yes := true
+	paid, err := a.store.CreateDepartment(t.Context(), billing.DepartmentInput{Name: &name, RequiresIncidents: &yes})
+	require.NoError(t, err)
+	login := "s" + uniq()
+	from := login + "@example.com"
+	refused := insertIncoming(t, a.store, paid.ID, from, billing.IncomingUnknownSender, "")
+
+	code, body := a.public("/api/v1/auth/register", selfRegistration(login))
+	require.Equal(t, http.StatusCreated, code, "%v", body)
+	mails := a.deliver(from)
+	require.Len(t, mails, 1)
+	code, body = a.public("/api/v1/auth/activate", mustJSON(map[string]string{"token": linkToken(t, text(t, mails[0]), "/activate")}))
+	require.Equal(t, http.StatusNoContent, code, "%v", body)
+
+	code, body = a.do("GET", fmt.Sprint("/api/v1/incoming-emails/", refused), "")
+	require.Equal(t, http.StatusOK, code, "%v", body)
+	require.Equal(t, billing.IncomingNew, body["status"])
+	mu.Lock()
+	defer mu.Unlock()
+	require.Empty(t, seen, "no mail became a ticket: nothing to announce")
+}

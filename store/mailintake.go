@@ -14,9 +14,12 @@ import (
 
 // MailIntake is what became of a mail a gateway took (the mail_intake row).
 type MailIntake struct {
-	GatewayID       int64
-	MailboxID       string
-	MessageID       string // "" if the mail has none, or it was not the gateway's
+	GatewayID int64
+	MailboxID string
+	MessageID string // "" if the mail has none, or it was not the gateway's
+	// Fingerprint is a digest of what the mail says: with MessageID, what
+	// names one mail (a broken client gives different mails one id).
+	Fingerprint     string
 	Outcome         string // ticket, message, incoming, ignored
 	Reason          string
 	TicketID        int64
@@ -26,27 +29,34 @@ type MailIntake struct {
 // LockMail serialises, to the end of the transaction, the intake of the
 // mail known in gateway gatewayID's mailbox as mailboxID, and of its
 // Message-ID (if any), and returns its intake if it was taken before (by
-// that mailbox identity, or by that Message-ID through any gateway).
-// The locks are taken in one order (mailbox, then Message-ID), so two
-// intakes never wait on each other.
-func (s *Store) LockMail(ctx context.Context, gatewayID int64, mailboxID, messageID string) (*MailIntake, error) {
+// that mailbox identity, or by that Message-ID and fingerprint through any
+// gateway). The locks are taken in one order (mailbox, then Message-ID),
+// so two intakes never wait on each other. reused: not taken before, but
+// another mail (another fingerprint) took the Message-ID.
+func (s *Store) LockMail(ctx context.Context, gatewayID int64, mailboxID, messageID, fingerprint string) (prev *MailIntake, reused bool, err error) {
 	if err := s.q.MailIntakeLock(ctx, "mailbox "+strconv.FormatInt(gatewayID, 10)+" "+mailboxID); err != nil {
-		return nil, dbError(err, "mail", mailboxID)
+		return nil, false, dbError(err, "mail", mailboxID)
 	}
 	var mid *string
 	if messageID != "" {
 		mid = &messageID
 		if err := s.q.MailIntakeLock(ctx, "message "+messageID); err != nil {
-			return nil, dbError(err, "mail", mailboxID)
+			return nil, false, dbError(err, "mail", mailboxID)
 		}
 	}
-	row, err := s.q.MailIntakeFind(ctx, dbsqlc.MailIntakeFindParams{GatewayID: gatewayID, MailboxID: mailboxID, MessageID: mid})
+	row, err := s.q.MailIntakeFind(ctx, dbsqlc.MailIntakeFindParams{GatewayID: gatewayID, MailboxID: mailboxID, MessageID: mid,
+		Fingerprint: fingerprint})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+		if mid == nil {
+			return nil, false, nil
+		}
+		reused, err := s.q.MailIntakeMessageIDTaken(ctx, messageID)
+		return nil, reused, dbError(err, "mail", mailboxID)
 	} else if err != nil {
-		return nil, dbError(err, "mail", mailboxID)
+		return nil, false, dbError(err, "mail", mailboxID)
 	}
-	m := &MailIntake{GatewayID: row.GatewayID, MailboxID: row.MailboxID, Outcome: row.Outcome, Reason: row.Reason}
+	m := &MailIntake{GatewayID: row.GatewayID, MailboxID: row.MailboxID, Fingerprint: row.Fingerprint, Outcome: row.Outcome,
+		Reason: row.Reason}
 	if row.MessageID != nil {
 		m.MessageID = *row.MessageID
 	}
@@ -56,14 +66,14 @@ func (s *Store) LockMail(ctx context.Context, gatewayID int64, mailboxID, messag
 	if row.IncomingEmailID != nil {
 		m.IncomingEmailID = *row.IncomingEmailID
 	}
-	return m, nil
+	return m, false, nil
 }
 
 // RecordMail records what became of a mail (in the transaction of what it
 // became, after LockMail).
 func (s *Store) RecordMail(ctx context.Context, m MailIntake) error {
 	err := s.q.MailIntakeInsert(ctx, dbsqlc.MailIntakeInsertParams{GatewayID: m.GatewayID, MailboxID: m.MailboxID,
-		MessageID: nonEmpty(m.MessageID), Outcome: m.Outcome, Reason: m.Reason, TicketID: optionalID(m.TicketID),
+		MessageID: nonEmpty(m.MessageID), Fingerprint: m.Fingerprint, Outcome: m.Outcome, Reason: m.Reason, TicketID: optionalID(m.TicketID),
 		IncomingEmailID: optionalID(m.IncomingEmailID)})
 	return dbError(err, "mail", m.MailboxID)
 }
@@ -91,7 +101,11 @@ func (s *Store) AddIncomingEmail(ctx context.Context, in NewIncomingEmail) (int6
 type MailSender struct{ UserID, CustomerID int64 }
 
 // MailSenders returns the users, then the payers (of customers not
-// deleted), whose email is address, compared case-insensitively.
+// deleted), whose email is address, compared case-insensitively: a user's
+// confirmed email (email_verified), a verified payer's email. An address
+// nobody confirmed is not theirs yet: a client can give a user or a payer
+// anyone's address, and the mail of that address must not become the
+// client's tickets.
 func (s *Store) MailSenders(ctx context.Context, address string) ([]MailSender, error) {
 	rows, err := s.q.MailSenders(ctx, strings.TrimSpace(address))
 	if err != nil {
@@ -132,6 +146,15 @@ func (s *Store) MailThreadTicket(ctx context.Context, customerID int64, ids []st
 		return 0, nil
 	}
 	return id, dbError(err, "ticket", "")
+}
+
+// LockMailAddress serialises, to the end of the transaction, what concerns
+// the mail address: a mail's intake deciding who sent it, a user confirming
+// it (api's senderConfirmed) and the auto-answers to it, so that a mail
+// read while its address is confirmed is never filed as an unknown
+// sender's after the confirmation took the waiting ones.
+func (s *Store) LockMailAddress(ctx context.Context, address string) error {
+	return dbError(s.q.MailSenderLock(ctx, address), "mail", address)
 }
 
 // LockMailSender serialises the auto-answers to address to the end of the

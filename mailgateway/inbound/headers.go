@@ -39,41 +39,69 @@ func addresses(h mail.Header, key string, warn func(string, ...any)) []Address {
 		return nil
 	}
 	var out []Address
+	add := func(a Address) {
+		if len(a.Address) > maxAddress {
+			warn("an address in the %s header is over %d characters; it was left out", key, maxAddress)
+			a.Address = ""
+			if a.Name == "" {
+				return
+			}
+		}
+		out = append(out, a)
+	}
 	list, err := mail.ParseAddressList(raw)
 	if err == nil {
 		for _, a := range list {
-			out = append(out, Address{Name: strings.TrimSpace(a.Name), Address: strings.ToLower(a.Address)})
+			add(Address{Name: strings.TrimSpace(a.Name), Address: strings.ToLower(a.Address)})
 		}
 		return out
 	}
 	for _, a := range looseAddress.FindAllString(raw, -1) {
-		out = append(out, Address{Address: strings.ToLower(strings.Trim(a, "."))})
+		add(Address{Address: strings.ToLower(strings.Trim(a, "."))})
 	}
 	warn("the %s header could not be parsed (%v); its addresses were read loosely", key, err)
 	return out
 }
 
+// maxAddress is the longest address taken (RFC 5321 4.5.3.1.3: a path is at
+// most 256 characters with its angle brackets). A longer one is no mailbox
+// anybody can have; it is left out, since the gateway could not store it
+// (PostgreSQL's indexes on addresses refuse entries of some 2,700 bytes)
+// and the mail would fail every poll for ever.
+const maxAddress = 254
+
 // msgIDPattern is one message id as written in a header.
 var msgIDPattern = regexp.MustCompile(`<[^<>\s]+>`)
 
+// maxMessageID is the longest message id taken: a header line holds at
+// most 998 characters (RFC 5322 2.1.1) and an id cannot be folded. A longer
+// one is left out, as if the mail had none: the gateway keys mail by its
+// Message-ID in a PostgreSQL index, which refuses entries of some 2,700
+// bytes, and a mail it could not store would fail every poll for ever.
+const maxMessageID = 998
+
 // messageIDs reads the message ids in a Message-ID, In-Reply-To or
 // References value and normalises them to "<left@right>". Ids without angle
-// brackets, which some mailers write, are taken word by word.
+// brackets, which some mailers write, are taken word by word; ids longer
+// than maxMessageID are left out.
 func messageIDs(v string) []string {
 	v = headerText(v)
 	var out []string
+	add := func(id string) {
+		if id != "<>" && len(id) <= maxMessageID && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
 	if found := msgIDPattern.FindAllString(v, -1); len(found) > 0 {
 		for _, id := range found {
-			if id != "<>" && !slices.Contains(out, id) {
-				out = append(out, id)
-			}
+			add(id)
 		}
 		return out
 	}
 	for _, w := range strings.Fields(v) {
 		w = strings.Trim(w, ",;")
-		if strings.Contains(w, "@") && !slices.Contains(out, "<"+w+">") {
-			out = append(out, "<"+w+">")
+		if strings.Contains(w, "@") {
+			add("<" + w + ">")
 		}
 	}
 	return out

@@ -222,6 +222,42 @@ func (p *parser) finish() {
 	}
 	p.msg.Text = text
 	p.msg.Reply = QuotedReply(text)
+	p.msg.dropNULs()
+}
+
+// dropNULs leaves NUL characters out of the text fields: a mail may carry
+// them (encoded, or in 8-bit text), but PostgreSQL text cannot hold them,
+// and a mail the gateway could not store would fail every poll for ever.
+func (m *Message) dropNULs() {
+	drop := func(s *string) { *s = strings.ReplaceAll(*s, "\x00", "") }
+	addrs := func(list []Address) {
+		for i := range list {
+			drop(&list[i].Name)
+			drop(&list[i].Address)
+		}
+	}
+	drop(&m.From.Name)
+	drop(&m.From.Address)
+	addrs(m.To)
+	addrs(m.Cc)
+	addrs(m.ReplyTo)
+	drop(&m.Subject)
+	drop(&m.MessageID)
+	for _, ids := range [][]string{m.InReplyTo, m.References} {
+		for i := range ids {
+			drop(&ids[i])
+		}
+	}
+	drop(&m.Text)
+	drop(&m.Reply)
+	for i := range m.Attachments {
+		drop(&m.Attachments[i].Filename)
+		drop(&m.Attachments[i].ContentType)
+		drop(&m.Attachments[i].ContentID)
+	}
+	for i := range m.Warnings {
+		drop(&m.Warnings[i])
+	}
 }
 
 // normaliseText gives text "\n" line ends and no trailing blanks on lines.

@@ -296,3 +296,21 @@ func TestParseLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestParseDropsNULs: NUL characters, encoded in the text, the subject, a
+// name or a file name, are left out of what Parse returns (the gateway
+// stores it in PostgreSQL text, which cannot hold them).
+func TestParseDropsNULs(t *testing.T) {
+	t.Parallel()
+	raw := "From: =?utf-8?q?Ann=00?= <ann@example.com>\r\nTo: support@company.net\r\nSubject: =?utf-8?q?a=00b?=\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+		"Content-Transfer-Encoding: quoted-printable\r\n\r\none=00two\r\n--b\r\nContent-Type: text/plain\r\n" +
+		"Content-Disposition: attachment; filename*=utf-8''x%00y.txt\r\n\r\nfile\r\n--b--\r\n"
+	msg, err := Parse([]byte(raw), DefaultLimits())
+	require.NoError(t, err)
+	require.Equal(t, "Ann", msg.From.Name)
+	require.Equal(t, "ab", msg.Subject)
+	require.Equal(t, "onetwo", msg.Text)
+	require.Len(t, msg.Attachments, 1)
+	require.NotContains(t, msg.Attachments[0].Filename, "\x00")
+}

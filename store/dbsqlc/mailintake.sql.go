@@ -69,22 +69,30 @@ func (q *Queries) MailAnswersSince(ctx context.Context, arg MailAnswersSincePara
 }
 
 const mailIntakeFind = `-- name: MailIntakeFind :one
-SELECT id, gateway_id, mailbox_id, message_id, outcome, reason, ticket_id, incoming_email_id, created_at FROM mail_intake
-WHERE (gateway_id = $1 AND mailbox_id = $2) OR message_id = $3::text
+SELECT id, gateway_id, mailbox_id, message_id, outcome, reason, ticket_id, incoming_email_id, created_at, fingerprint FROM mail_intake
+WHERE (gateway_id = $1 AND mailbox_id = $2)
+    OR (message_id = $3::text AND fingerprint IN ($4::text, ''))
 ORDER BY (gateway_id = $1 AND mailbox_id = $2) DESC, id
 LIMIT 1
 `
 
 type MailIntakeFindParams struct {
-	GatewayID int64   `db:"gateway_id"`
-	MailboxID string  `db:"mailbox_id"`
-	MessageID *string `db:"message_id"`
+	GatewayID   int64   `db:"gateway_id"`
+	MailboxID   string  `db:"mailbox_id"`
+	MessageID   *string `db:"message_id"`
+	Fingerprint string  `db:"fingerprint"`
 }
 
 // MailIntakeFind returns the intake of a mail taken before: the same mailbox
-// identity in the gateway, or the same Message-ID through any gateway.
+// identity in the gateway, or the same Message-ID with the same fingerprint
+// (or one recorded before fingerprints) through any gateway.
 func (q *Queries) MailIntakeFind(ctx context.Context, arg MailIntakeFindParams) (MailIntake, error) {
-	row := q.db.QueryRow(ctx, mailIntakeFind, arg.GatewayID, arg.MailboxID, arg.MessageID)
+	row := q.db.QueryRow(ctx, mailIntakeFind,
+		arg.GatewayID,
+		arg.MailboxID,
+		arg.MessageID,
+		arg.Fingerprint,
+	)
 	var i MailIntake
 	err := row.Scan(
 		&i.ID,
@@ -96,19 +104,22 @@ func (q *Queries) MailIntakeFind(ctx context.Context, arg MailIntakeFindParams) 
 		&i.TicketID,
 		&i.IncomingEmailID,
 		&i.CreatedAt,
+		&i.Fingerprint,
 	)
 	return i, err
 }
 
 const mailIntakeInsert = `-- name: MailIntakeInsert :exec
-INSERT INTO mail_intake (gateway_id, mailbox_id, message_id, outcome, reason, ticket_id, incoming_email_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO mail_intake (gateway_id, mailbox_id, message_id, fingerprint, outcome, reason, ticket_id, incoming_email_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7,
+    $8)
 `
 
 type MailIntakeInsertParams struct {
 	GatewayID       int64   `db:"gateway_id"`
 	MailboxID       string  `db:"mailbox_id"`
 	MessageID       *string `db:"message_id"`
+	Fingerprint     string  `db:"fingerprint"`
 	Outcome         string  `db:"outcome"`
 	Reason          string  `db:"reason"`
 	TicketID        *int64  `db:"ticket_id"`
@@ -120,6 +131,7 @@ func (q *Queries) MailIntakeInsert(ctx context.Context, arg MailIntakeInsertPara
 		arg.GatewayID,
 		arg.MailboxID,
 		arg.MessageID,
+		arg.Fingerprint,
 		arg.Outcome,
 		arg.Reason,
 		arg.TicketID,
@@ -139,12 +151,25 @@ func (q *Queries) MailIntakeLock(ctx context.Context, key string) error {
 	return err
 }
 
+const mailIntakeMessageIDTaken = `-- name: MailIntakeMessageIDTaken :one
+SELECT EXISTS (SELECT 1 FROM mail_intake WHERE message_id = $1::text)::boolean
+`
+
+// MailIntakeMessageIDTaken reports whether another mail took the Message-ID.
+func (q *Queries) MailIntakeMessageIDTaken(ctx context.Context, messageID string) (bool, error) {
+	row := q.db.QueryRow(ctx, mailIntakeMessageIDTaken, messageID)
+	var column_1 bool
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const mailSenderLock = `-- name: MailSenderLock :exec
 SELECT pg_advisory_xact_lock(hashtextextended('mail sender ' || lower($1::text), 0))
 `
 
-// MailSenderLock serialises the auto-answers to one address, so that the
-// rate limit holds under concurrent mail.
+// MailSenderLock serialises what concerns one address: the auto-answers to
+// it, so that the rate limit holds under concurrent mail, and a mail's
+// intake against a user's confirming the address.
 func (q *Queries) MailSenderLock(ctx context.Context, address string) error {
 	_, err := q.db.Exec(ctx, mailSenderLock, address)
 	return err
@@ -152,10 +177,10 @@ func (q *Queries) MailSenderLock(ctx context.Context, address string) error {
 
 const mailSenders = `-- name: MailSenders :many
 SELECT u.id AS user_id, u.customer_id, 0 AS is_payer FROM users AS u JOIN customers AS c ON c.id = u.customer_id
-WHERE lower(u.email) = lower($1) AND c.status <> 'deleted'
+WHERE lower(u.email) = lower($1) AND u.email_verified AND c.status <> 'deleted'
 UNION ALL
 SELECT 0::bigint, p.customer_id, 1 FROM payers AS p JOIN customers AS c ON c.id = p.customer_id
-WHERE p.email <> '' AND lower(p.email) = lower($1) AND c.status <> 'deleted'
+WHERE p.email <> '' AND lower(p.email) = lower($1) AND p.verification = 'verified' AND c.status <> 'deleted'
 ORDER BY is_payer, user_id, customer_id
 `
 
@@ -165,9 +190,11 @@ type MailSendersRow struct {
 	IsPayer    int32 `db:"is_payer"`
 }
 
-// MailSenders returns the users, then the payers, whose email is the
-// address (case insensitive), of customers not deleted; a payer has no
-// user (user_id 0).
+// MailSenders returns the users whose confirmed email is the address, then
+// the verified payers whose email it is (case insensitive), of customers not
+// deleted; a payer has no user (user_id 0). An address nobody confirmed names
+// no sender: a client can give a user or a payer any address, and must not
+// receive a stranger's mail by it.
 func (q *Queries) MailSenders(ctx context.Context, email string) ([]MailSendersRow, error) {
 	rows, err := q.db.Query(ctx, mailSenders, email)
 	if err != nil {

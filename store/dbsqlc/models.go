@@ -225,6 +225,7 @@ type MailIntake struct {
 	TicketID        *int64    `db:"ticket_id"`
 	IncomingEmailID *int64    `db:"incoming_email_id"`
 	CreatedAt       time.Time `db:"created_at"`
+	Fingerprint     string    `db:"fingerprint"`
 }
 
 type Message struct {
