@@ -212,7 +212,8 @@ func TestMailGatewayEndToEnd(t *testing.T) {
 			john := staffToken(t, m.Store, "john"+u, billing.RoleStaff, []string{}, tech.ID)
 			gary := staffToken(t, m.Store, "gary"+u, billing.RoleStaff, []string{})
 			in := billing.CustomerCreate{AccountType: billing.AccountIndividual, Name: "Client " + u, Country: "DE",
-				User: billing.UserCreate{Login: "ann" + u, Email: "ann" + u + "@client.example", FirstName: "Ann"}}
+				// Ann confirmed her address: only a confirmed address names a sender.
+				User: billing.UserCreate{Login: "ann" + u, Email: "ann" + u + "@client.example", FirstName: "Ann", EmailVerified: true}}
 			in.Defaults()
 			cust, ann, err := m.Store.CreateCustomer(ctx, in, "x")
 			require.NoError(t, err)
@@ -323,7 +324,8 @@ func TestMailGatewayWorkerKilledMidBatch(t *testing.T) {
 		domain := fmt.Sprintf("kill%d.example", round)
 		for i, c := range customers {
 			var email string
-			require.NoError(t, pool.QueryRow(ctx, `SELECT email FROM users WHERE customer_id = $1`, c).Scan(&email))
+			// The client confirmed the address: only a confirmed address names a sender.
+			require.NoError(t, pool.QueryRow(ctx, `UPDATE users SET email_verified = true WHERE customer_id = $1 RETURNING email`, c).Scan(&email))
 			mailbox.Deliver(t, fmt.Appendf(nil, "From: %s\r\nTo: %s\r\nSubject: Mail %d\r\nMessage-ID: <mail-%d@%s>\r\n"+
 				"Date: Sun, 22 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nRequest %d.\r\n",
 				email, gwAddress, i, i, domain, i))
