@@ -18,6 +18,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -90,110 +91,124 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 
-	ports := freePorts(t, 4)
-	s.IMAP = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
-	s.POP3 = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2]))
-	tlsConf := "ssl = no\n"
-	imapsListener, pop3sListener := "", ""
-	if !opts.NoTLS {
-		s.IMAPS = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
-		s.POP3S = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[3]))
-		certPEM, keyPEM, pool := selfSignedCert(t)
-		s.CertPool = pool
-		mustWrite(t, filepath.Join(dir, "cert.pem"), certPEM, 0o644)
-		mustWrite(t, filepath.Join(dir, "key.pem"), keyPEM, 0o600)
-		tlsConf = fmt.Sprintf("ssl = yes\nssl_cert = <%s/cert.pem\nssl_key = <%s/key.pem\n", dir, dir)
-		imapsListener = fmt.Sprintf("  inet_listener imaps {\n    address = 127.0.0.1\n    port = %d\n    ssl = yes\n  }\n", ports[1])
-		pop3sListener = fmt.Sprintf("  inet_listener pop3s {\n    address = 127.0.0.1\n    port = %d\n    ssl = yes\n  }\n", ports[3])
-	}
+	// The free ports are found by listening and closing, so another test may
+	// take one before Dovecot listens on it: then Dovecot exits with
+	// "Address already in use", and it is started again on other ports.
+	launch := func() (portTaken bool) {
+		ports := freePorts(t, 4)
+		s.IMAP = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+		s.POP3 = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2]))
+		tlsConf := "ssl = no\n"
+		imapsListener, pop3sListener := "", ""
+		if !opts.NoTLS {
+			s.IMAPS = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
+			s.POP3S = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[3]))
+			certPEM, keyPEM, pool := selfSignedCert(t)
+			s.CertPool = pool
+			mustWrite(t, filepath.Join(dir, "cert.pem"), certPEM, 0o644)
+			mustWrite(t, filepath.Join(dir, "key.pem"), keyPEM, 0o600)
+			tlsConf = fmt.Sprintf("ssl = yes\nssl_cert = <%s/cert.pem\nssl_key = <%s/key.pem\n", dir, dir)
+			imapsListener = fmt.Sprintf("  inet_listener imaps {\n    address = 127.0.0.1\n    port = %d\n    ssl = yes\n  }\n", ports[1])
+			pop3sListener = fmt.Sprintf("  inet_listener pop3s {\n    address = 127.0.0.1\n    port = %d\n    ssl = yes\n  }\n", ports[3])
+		}
 
-	mustWrite(t, filepath.Join(dir, "passwd"),
-		[]byte(fmt.Sprintf("%s:{PLAIN}%s:%d:%d::%s/home/%s::\n", User, Password, s.uid, s.gid, dir, User)), 0o644)
-	if err := os.MkdirAll(s.maildir(), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, sub := range []string{"new", "cur", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(s.maildir(), sub), 0o700); err != nil {
+		mustWrite(t, filepath.Join(dir, "passwd"),
+			[]byte(fmt.Sprintf("%s:{PLAIN}%s:%d:%d::%s/home/%s::\n", User, Password, s.uid, s.gid, dir, User)), 0o644)
+		if err := os.MkdirAll(s.maildir(), 0o755); err != nil {
 			t.Fatal(err)
 		}
-	}
-	s.chownHome(t)
-
-	conf := fmt.Sprintf(`# dovecottest: a throw-away instance for one test.
-base_dir = %[1]s/run
-state_dir = %[1]s/state
-log_path = %[1]s/dovecot.log
-info_log_path = %[1]s/dovecot.log
-protocols = imap pop3
-listen = 127.0.0.1
-default_internal_user = %[2]s
-default_internal_group = %[3]s
-default_login_user = %[4]s
-first_valid_uid = 1
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_failure_delay = 0
-mail_location = maildir:~/Maildir
-pop3_uidl_format = %%08Xv%%08Xu
-%[5]s
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%%u %[1]s/passwd
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%%u %[1]s/passwd
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = %[6]d
-  }
-%[7]s}
-service pop3-login {
-  inet_listener pop3 {
-    address = 127.0.0.1
-    port = %[8]d
-  }
-%[9]s}
-`, dir, internalUser, groupName(t, internalUser), loginUser, tlsConf, ports[0], imapsListener, ports[2], pop3sListener)
-	confPath := filepath.Join(dir, "dovecot.conf")
-	mustWrite(t, confPath, []byte(conf), 0o644)
-
-	var out bytes.Buffer
-	cmd := exec.Command(bin, "-F", "-c", confPath)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("dovecottest: start dovecot: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-
-	// Ready when every listener accepts a connection.
-	deadline := time.Now().Add(15 * time.Second)
-	for _, addr := range []string{s.IMAP, s.IMAPS, s.POP3, s.POP3S} {
-		if addr == "" {
-			continue
+		for _, sub := range []string{"new", "cur", "tmp"} {
+			if err := os.MkdirAll(filepath.Join(s.maildir(), sub), 0o700); err != nil {
+				t.Fatal(err)
+			}
 		}
-		for {
-			c, err := net.DialTimeout("tcp", addr, time.Second)
-			if err == nil {
-				c.Close()
-				break
+		s.chownHome(t)
+
+		conf := fmt.Sprintf(`# dovecottest: a throw-away instance for one test.
+	base_dir = %[1]s/run
+	state_dir = %[1]s/state
+	log_path = %[1]s/dovecot.log
+	info_log_path = %[1]s/dovecot.log
+	protocols = imap pop3
+	listen = 127.0.0.1
+	default_internal_user = %[2]s
+	default_internal_group = %[3]s
+	default_login_user = %[4]s
+	first_valid_uid = 1
+	disable_plaintext_auth = no
+	auth_mechanisms = plain login
+	auth_failure_delay = 0
+	mail_location = maildir:~/Maildir
+	pop3_uidl_format = %%08Xv%%08Xu
+	%[5]s
+	passdb {
+	  driver = passwd-file
+	  args = scheme=PLAIN username_format=%%u %[1]s/passwd
+	}
+	userdb {
+	  driver = passwd-file
+	  args = username_format=%%u %[1]s/passwd
+	}
+	service imap-login {
+	  inet_listener imap {
+	    address = 127.0.0.1
+	    port = %[6]d
+	  }
+	%[7]s}
+	service pop3-login {
+	  inet_listener pop3 {
+	    address = 127.0.0.1
+	    port = %[8]d
+	  }
+	%[9]s}
+	`, dir, internalUser, groupName(t, internalUser), loginUser, tlsConf, ports[0], imapsListener, ports[2], pop3sListener)
+		confPath := filepath.Join(dir, "dovecot.conf")
+		mustWrite(t, confPath, []byte(conf), 0o644)
+
+		var out bytes.Buffer
+		cmd := exec.Command(bin, "-F", "-c", confPath)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("dovecottest: start dovecot: %v", err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		t.Cleanup(func() {
+			cmd.Process.Kill()
+			<-exited
+		})
+
+		// Ready when every listener accepts a connection.
+		deadline := time.Now().Add(15 * time.Second)
+		for _, addr := range []string{s.IMAP, s.IMAPS, s.POP3, s.POP3S} {
+			if addr == "" {
+				continue
 			}
-			select {
-			case <-exited:
-				t.Fatalf("dovecottest: dovecot exited: %s\nlog:\n%s", out.String(), s.Log())
-			default:
+			for {
+				c, err := net.DialTimeout("tcp", addr, time.Second)
+				if err == nil {
+					c.Close()
+					break
+				}
+				select {
+				case <-exited:
+					if strings.Contains(out.String(), "Address already in use") {
+						return true // a port freePorts found was taken meanwhile: try others
+					}
+					t.Fatalf("dovecottest: dovecot exited: %s\nlog:\n%s", out.String(), s.Log())
+				default:
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("dovecottest: dovecot did not listen on %s: %v\nlog:\n%s", addr, err, s.Log())
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("dovecottest: dovecot did not listen on %s: %v\nlog:\n%s", addr, err, s.Log())
-			}
-			time.Sleep(20 * time.Millisecond)
+		}
+		return false
+	}
+	for attempt := 1; launch(); attempt++ {
+		if attempt == 5 {
+			t.Fatalf("dovecottest: five sets of free ports were taken before dovecot could listen; log:\n%s", s.Log())
 		}
 	}
 	return s
