@@ -320,19 +320,9 @@ func (a *Activities) queueTicketFromEmail(ctx context.Context, tx *store.Store, 
 	vars := map[string]string{"[MAIL_SUBJECT]": msg.Subject, "[TICKET_ID]": strconv.FormatInt(t.ID, 10),
 		"[TICKET_SUBJECT]": t.Subject, "[DEPARTMENT]": dept.Name, "[MESSAGE_TEXT]": "", "[TICKET_URL]": TicketURL(a.PublicURL, t.ID),
 		"[TICKET_STATUS]": t.Status}
-	msgs, err := prepareEvent(ctx, tx, SendEventInput{Event: notices.EventTicketFromEmail, CustomerID: t.CustomerID,
+	return queueThreaded(ctx, tx, SendEventInput{Event: notices.EventTicketFromEmail, CustomerID: t.CustomerID,
 		ObjectType: notices.ObjectTicket, ObjectID: strconv.FormatInt(t.ID, 10), Key: "mail", Vars: vars,
-		UserIDs: []int64{userID}}, a.DefaultLanguage)
-	if err != nil {
-		return err
-	}
-	for _, m := range msgs {
-		th.apply(&m.notice, m.key)
-		if _, _, err := tx.QueueNotice(ctx, m.key, m.notice); err != nil {
-			return err
-		}
-	}
-	return nil
+		UserIDs: []int64{userID}}, th, a.DefaultLanguage)
 }
 
 // mailThread returns the ticket of customerID that msg answers: one its

@@ -289,9 +289,15 @@ func queueTicketReply(ctx context.Context, tx *store.Store, t billing.Ticket, ms
 	})
 	v := maps.Clone(vars)
 	v["[STAFF_NAME]"] = author
-	msgs, err := prepareEvent(ctx, tx, SendEventInput{Event: notices.EventTicketReply, CustomerID: t.CustomerID,
+	return queueThreaded(ctx, tx, SendEventInput{Event: notices.EventTicketReply, CustomerID: t.CustomerID,
 		ObjectType: notices.ObjectTicket, ObjectID: strconv.FormatInt(t.ID, 10), Key: strconv.FormatInt(msgID, 10),
-		Vars: v, UserIDs: posters}, fallbackLanguage)
+		Vars: v, UserIDs: posters}, th, fallbackLanguage)
+}
+
+// queueThreaded queues, in tx, in's messages to a client's users with the
+// ticket's threading headers (th).
+func queueThreaded(ctx context.Context, tx *store.Store, in SendEventInput, th ticketThread, fallbackLanguage string) error {
+	msgs, err := prepareEvent(ctx, tx, in, fallbackLanguage)
 	if err != nil {
 		return err
 	}
