@@ -3,6 +3,7 @@ package activities
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -265,4 +266,20 @@ func (a *Activities) invoiceIssued(ctx context.Context, st *store.Store, chargeK
 		return err
 	}
 	return QueueInvoiceIssued(ctx, st, inv, a.DefaultLanguage)
+}
+
+// SaveScheduleInput is the live schedule a subscription's workflow
+// publishes: the JSON of workflows.Schedule, numbered by Version, which
+// grows with every change.
+type SaveScheduleInput struct {
+	SubscriptionID int64
+	Version        int64
+	Schedule       json.RawMessage
+}
+
+// SaveSchedule stores the schedule in the subscription's row, where the API
+// reads it (store.SaveSubscriptionSchedule keeps the newest version). It is
+// short and idempotent: the workflow runs it as a local activity.
+func (a *Activities) SaveSchedule(ctx context.Context, in SaveScheduleInput) error {
+	return nonRetryableIfPermanent(a.Store.SaveSubscriptionSchedule(ctx, in.SubscriptionID, in.Version, in.Schedule))
 }

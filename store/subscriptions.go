@@ -378,3 +378,22 @@ func (s *Store) UnpaidOrders(ctx context.Context, customerID int64) ([]UnpaidOrd
 		return UnpaidOrder{SubscriptionID: r.ID, ProductName: r.Name, Price: billing.Money{Amount: r.Price, Currency: r.Currency}}
 	}), dbError(err, "subscriptions", customerID)
 }
+
+// SaveSubscriptionSchedule stores the live schedule (JSON) subscription id's
+// workflow published, as version: a version not newer than the stored one
+// changes nothing, so a retried save of an earlier step never undoes a later.
+func (s *Store) SaveSubscriptionSchedule(ctx context.Context, id, version int64, schedule []byte) error {
+	_, err := s.q.SubscriptionSaveSchedule(ctx, dbsqlc.SubscriptionSaveScheduleParams{ID: id, Version: version, Schedule: schedule})
+	return dbError(err, "subscription", id)
+}
+
+// SubscriptionSchedule returns the live schedule subscription id's workflow
+// last published, and its version; nil if it has published none yet (a
+// workflow from before schedules were published, until its next step).
+func (s *Store) SubscriptionSchedule(ctx context.Context, id int64) ([]byte, int64, error) {
+	r, err := s.q.SubscriptionSchedule(ctx, id)
+	if err != nil {
+		return nil, 0, dbError(err, "subscription", id)
+	}
+	return r.Schedule, r.ScheduleVersion, nil
+}

@@ -1,19 +1,25 @@
 package main
 
 // "billing bench" measures the billing system on one Temporal dev server and
-// one PostgreSQL, and prints a table:
+// one PostgreSQL, phase by phase, and prints a table of every measure with
+// its target. Each phase is a file of its own:
 //
-//   - subscriptions created per second through the API, against bare
-//     Temporal workflow starts per second (the ratio should be at least 0.7);
-//   - history events per billing cycle, and the most events in any run over
-//     100 cycles (bounded by continue-as-new);
-//   - the time for N subscriptions due at the same second to be charged,
-//     against N bare timer-plus-one-activity workflows (ratio at most 2);
-//   - usage events counted per second through POST
-//     /api/v1/subscriptions/{id}/usage in batches, new ones and half resent.
+//   - starts (bench_starts.go): orders per second through the API against
+//     bare ExecuteWorkflow starts, alternating rounds;
+//   - history (bench_history.go): history events and Temporal actions per
+//     billing cycle under the default policy;
+//   - storm (bench_storm.go): N subscriptions due in the same second against
+//     N bare timer-plus-one-activity workflows, alternating rounds, and the
+//     same storm with the worker killed twice;
+//   - sleeping (bench_sleeping.go): 100,000 sleeping subscriptions, the
+//     worker's and the Temporal server's memory and the database's size;
+//   - reads (bench_reads.go): API reads at a fixed request rate;
+//   - charge (bench_charge.go): a charge for a customer with a long ledger
+//     against one with a short ledger;
+//   - usage (benchusage.go): usage events counted per second.
 //
-// Run it with: go run ./cmd/billing bench (flags: -n, -starts, -cycles,
-// -concurrency, -pollers, -only, -cache, -events, -batch).
+// Run it with: go run ./cmd/billing bench (flags: see benchFlags; -only
+// runs one phase).
 
 import (
 	"context"
@@ -30,41 +36,88 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/tempobill/billing"
-	"github.com/tempobill/billing/activities"
 	"github.com/tempobill/billing/store"
 	"github.com/tempobill/billing/worker"
-	"github.com/tempobill/billing/workflows"
 )
+
+// benchFlags are the bench's parameters.
+type benchFlags struct {
+	only        string
+	concurrency int // concurrent starters and API clients
+	pollers     int // task pollers of each worker
+	cache       int // WORKFLOW_CACHE_SIZE of the worker
+	starts      int // workflows started in each round of the start measurement
+	rounds      int // rounds of the alternating measurements (starts, storm)
+	cycles      int // billing cycles of the history measurement
+	storm       int // subscriptions due in the same second
+	sleeping    int // sleeping subscriptions of the memory measurement
+	rps         int // API requests per second of the read measurement
+	seconds     int // length of the read measurement
+	ledger      int // ledger entries of the long-ledger customer
+	events      int // usage events of each round of the usage measurement
+	batch       int // usage events per request
+}
+
+// row is one line of the bench's table.
+type row struct{ measure, billing, bare, ratio, target string }
+
+// phase is one measurement; it prints its progress and returns its rows.
+type phase struct {
+	name string
+	run  func(*bench) ([]row, error)
+}
+
+// phases run in this order; -only names one.
+var phases = []phase{
+	{"starts", (*bench).starts},
+	{"history", (*bench).history},
+	{"storm", (*bench).storm},
+	{"kill", (*bench).stormKilled},
+	{"charge", (*bench).charge},
+	{"reads", (*bench).reads},
+	{"sleeping", (*bench).sleeping},
+	{"usage", (*bench).usage},
+}
 
 // runBench is "billing bench": it builds the system with Main on a Temporal
 // dev server (the file store "billing dev" uses, without its web UI) and a
 // database of its own, both removed afterwards, and runs the measurements.
 func runBench(ctx context.Context, cfg Config, args []string) (err error) {
+	var f benchFlags
 	fs := flag.NewFlagSet("billing bench", flag.ContinueOnError)
-	n := fs.Int("n", 2000, "subscriptions due at the same second")
-	starts := fs.Int("starts", 1000, "workflows started in each round of the start measurement")
-	cycles := fs.Int("cycles", 100, "billing cycles of the history measurement")
-	concurrency := fs.Int("concurrency", 32, "concurrent starters")
-	pollers := fs.Int("pollers", 2, "task pollers of each worker (billing and bare alike; 2 is the SDK default)")
-	only := fs.String("only", "", "run one phase only: starts, history, burst or usage")
-	events := fs.Int("events", 100000, "usage events of each round of the usage measurement")
-	batch := fs.Int("batch", 1000, "usage events per request")
-	cache := fs.Int("cache", 0, "workflows each worker keeps in memory between tasks (WORKFLOW_CACHE_SIZE; 0, the default, is none)")
+	var names []string
+	for _, p := range phases {
+		names = append(names, p.name)
+	}
+	fs.StringVar(&f.only, "only", "", "run one phase only: "+strings.Join(names, ", "))
+	fs.IntVar(&f.concurrency, "concurrency", 32, "concurrent starters and API clients")
+	fs.IntVar(&f.pollers, "pollers", 2, "task pollers of each worker (billing and bare alike; 2 is the SDK default)")
+	fs.IntVar(&f.cache, "cache", 0, "workflows each worker keeps in memory between tasks (WORKFLOW_CACHE_SIZE; 0 is the SDK default)")
+	fs.IntVar(&f.starts, "starts", 1000, "workflows started in each round of the start measurement")
+	fs.IntVar(&f.rounds, "rounds", 3, "rounds of each side of the alternating measurements")
+	fs.IntVar(&f.cycles, "cycles", 100, "billing cycles of the history measurement")
+	fs.IntVar(&f.storm, "n", 10000, "subscriptions due at the same second in the storm")
+	fs.IntVar(&f.sleeping, "sleeping", 100000, "sleeping subscriptions of the memory measurement")
+	fs.IntVar(&f.rps, "rps", 500, "API requests per second of the read measurement")
+	fs.IntVar(&f.seconds, "seconds", 20, "seconds of the read measurement")
+	fs.IntVar(&f.ledger, "ledger", 100000, "ledger entries of the long-ledger customer")
+	fs.IntVar(&f.events, "events", 100000, "usage events of each round of the usage measurement")
+	fs.IntVar(&f.batch, "batch", 1000, "usage events per request")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if f.only != "" && !strings.Contains(","+strings.Join(names, ",")+",", ","+f.only+",") {
+		return fmt.Errorf("-only must be one of %s", strings.Join(names, ", "))
 	}
 	dir, err := os.MkdirTemp("", "billing-bench")
 	if err != nil {
@@ -84,11 +137,9 @@ func runBench(ctx context.Context, cfg Config, args []string) (err error) {
 	// Mail and SMS go to files, whatever the environment says.
 	cfg.SMTPAddr, cfg.TwilioAccountSID = "", ""
 	cfg.MailDir, cfg.SMSLog = filepath.Join(dir, "mail"), filepath.Join(dir, "sms.log")
+	// The default policy: every notice a provider gets out of the box.
 	cfg.Settings = billing.DefaultSettings()
-	cfg.Settings.LowMoneyExpirePeriod, cfg.Settings.NearDeletePeriod = []int{1, 0}, []int{1}
-	cfg.Settings.GraceDays, cfg.Settings.SuspendAfterDays = 2, 1
-	cfg.Settings.UnpaidOrderDays, cfg.Settings.MaxUnpaidOrders = 0, 0 // orders wait, without a limit
-	cfg.WorkerPollers, cfg.WorkflowCacheSize = *pollers, *cache
+	cfg.WorkerPollers, cfg.WorkflowCacheSize = f.pollers, f.cache
 
 	m := NewMain(cfg)
 	m.Log = slog.New(slog.DiscardHandler)
@@ -104,10 +155,9 @@ func runBench(ctx context.Context, cfg Config, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	b := &bench{ctx: ctx, m: m, tc: m.Temporal, st: m.Store, token: token,
+	b := &bench{ctx: ctx, m: m, tc: m.Temporal, st: m.Store, token: token, f: f, dir: dir,
 		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
-	b.usageEvents, b.usageBatch = *events, *batch
-	return b.run(*n, *starts, *cycles, *concurrency, *pollers, *only)
+	return b.run()
 }
 
 type bench struct {
@@ -117,55 +167,29 @@ type bench struct {
 	st    *store.Store
 	token string
 	http  *http.Client // keeps a connection per concurrent client, as API clients do
-	// usageEvents and usageBatch size the usage measurement (see usageRate).
-	usageEvents, usageBatch int
+	f     benchFlags
+	dir   string // the bench's temporary folder (mail, SMS log, Temporal's file store)
 }
 
-func (b *bench) run(n, starts, cycles, concurrency, pollers int, only string) error {
-	var err error
-	fmt.Printf("one Temporal dev server (file store, WAL) and PostgreSQL on this machine; %d concurrent starters, %d pollers per worker\n\n", concurrency, pollers)
-	var bare, viaAPI, perCycle float64
-	var maxRun int
-	var bareBurst, billingBurst time.Duration
-	if only == "" || only == "starts" {
-		if bare, viaAPI, err = b.startRounds(starts, concurrency); err != nil {
-			return err
+// run runs the phases and prints the table.
+func (b *bench) run() error {
+	fmt.Printf("one Temporal dev server (file store, WAL) and PostgreSQL on this machine; %d concurrent clients, %d pollers per worker\n\n",
+		b.f.concurrency, b.f.pollers)
+	var rows []row
+	for _, p := range phases {
+		if b.f.only != "" && b.f.only != p.name {
+			continue
 		}
-	}
-	if only == "" || only == "history" {
-		if perCycle, maxRun, err = b.historyPerCycle(cycles); err != nil {
-			return err
+		fmt.Printf("== %s\n", p.name)
+		r, err := p.run(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
 		}
-	}
-	if only == "" || only == "burst" {
-		if bareBurst, err = b.bareBurst(n, concurrency); err != nil {
-			return err
-		}
-		if billingBurst, err = b.renewalBurst(n, concurrency); err != nil {
-			return err
-		}
-	}
-	var freshRate, resentRate float64
-	if only == "" || only == "usage" {
-		if freshRate, resentRate, err = b.usageRate(b.usageEvents, b.usageBatch, concurrency); err != nil {
-			return err
-		}
+		rows = append(rows, r...)
 	}
 	fmt.Printf("\n| measure | billing | bare Temporal | ratio | target |\n|---|---|---|---|---|\n")
-	if bare > 0 {
-		fmt.Printf("| starts per second (median of 3 rounds of %d, through the API vs ExecuteWorkflow) | %.0f/s | %.0f/s | %.2f | >= 0.7 |\n", starts, viaAPI, bare, viaAPI/bare)
-	}
-	if maxRun > 0 {
-		fmt.Printf("| history events per billing cycle (mean over %d cycles) | %.0f | | | bounded |\n", cycles, perCycle)
-		fmt.Printf("| most events in any run over %d cycles | %d | | | bounded |\n", cycles, maxRun)
-	}
-	if bareBurst > 0 {
-		fmt.Printf("| %d due at the same second: time until all charged vs all timer+activity done | %s | %s | %.2f | <= 2 |\n",
-			n, billingBurst.Round(10*time.Millisecond), bareBurst.Round(10*time.Millisecond), billingBurst.Seconds()/bareBurst.Seconds())
-	}
-	if freshRate > 0 {
-		fmt.Printf("| usage events counted per second (%d in batches of %d, %d senders; all new) | %.0f/s | | | |\n", b.usageEvents, b.usageBatch, concurrency, freshRate)
-		fmt.Printf("| usage events per second, every other one a resend (duplicate) | %.0f/s | | | |\n", resentRate)
+	for _, r := range rows {
+		fmt.Printf("| %s | %s | %s | %s | %s |\n", r.measure, r.billing, r.bare, r.ratio, r.target)
 	}
 	return nil
 }
@@ -194,125 +218,6 @@ func parallel(n, concurrency int, fn func(i int) error) error {
 	return <-errs
 }
 
-// BenchSleep is the bare workflow of the start measurement: it sleeps.
-func BenchSleep(ctx workflow.Context) error { return workflow.Sleep(ctx, 24*time.Hour) }
-
-// BenchTimerActivity is the bare workflow of the burst: a timer to a given
-// moment, then one activity.
-func BenchTimerActivity(ctx workflow.Context, at time.Time) error {
-	if err := workflow.Sleep(ctx, at.Sub(workflow.Now(ctx))); err != nil {
-		return err
-	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
-	return workflow.ExecuteActivity(ctx, BenchNoop).Get(ctx, nil)
-}
-
-// lastNoop is when the latest BenchNoop ran, in Unix nanoseconds.
-var lastNoop atomic.Int64
-
-// BenchNoop is the bare activity; it notes when it ran, as a charge's ledger
-// entry notes when it was written.
-func BenchNoop(context.Context) error {
-	now := time.Now().UnixNano()
-	for {
-		last := lastNoop.Load()
-		if now <= last || lastNoop.CompareAndSwap(last, now) {
-			return nil
-		}
-	}
-}
-
-// startRounds alternates rounds of bare starts and of API orders, after a
-// warm-up of each, and returns the median rate of each: one round is short
-// enough for a stray pause of the machine to move it.
-func (b *bench) startRounds(n, concurrency int) (bare, viaAPI float64, err error) {
-	p, err := b.product(billing.PeriodMonth, 1, 3)
-	if err != nil {
-		return 0, 0, err
-	}
-	const rounds = 3
-	var bares, apis []float64
-	for round := range rounds + 1 {
-		size := n
-		if round == 0 {
-			size = n / 5 // warm-up, not counted
-		}
-		r, err := b.bareStarts(round, size, concurrency)
-		if err != nil {
-			return 0, 0, err
-		}
-		a, err := b.apiStarts(p, size, concurrency)
-		if err != nil {
-			return 0, 0, err
-		}
-		if round > 0 {
-			fmt.Printf("starts round %d: bare %.0f/s, through the API %.0f/s\n", round, r, a)
-			bares, apis = append(bares, r), append(apis, a)
-		}
-	}
-	slices.Sort(bares)
-	slices.Sort(apis)
-	return bares[rounds/2], apis[rounds/2], nil
-}
-
-// bareStarts measures ExecuteWorkflow of a sleeping workflow, no worker
-// running, then terminates them.
-func (b *bench) bareStarts(round, n, concurrency int) (float64, error) {
-	id := func(i int) string { return fmt.Sprintf("bench-start-%d-%d", round, i) }
-	began := time.Now()
-	err := parallel(n, concurrency, func(i int) error {
-		_, err := b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: id(i), TaskQueue: "bench"}, BenchSleep)
-		return err
-	})
-	rate := float64(n) / time.Since(began).Seconds()
-	if err != nil {
-		return 0, err
-	}
-	return rate, b.terminate(n, concurrency, id)
-}
-
-// terminate ends the n workflows named by id, then gives the server a few
-// seconds to finish what the terminations left it to do, so that the next
-// measurement starts on a quiet server.
-func (b *bench) terminate(n, concurrency int, id func(i int) string) error {
-	err := parallel(n, concurrency, func(i int) error {
-		return b.tc.TerminateWorkflow(b.ctx, id(i), "", "benchmark phase over")
-	})
-	time.Sleep(3 * time.Second)
-	return err
-}
-
-// customers creates n customers with balance (EUR cents) each.
-func (b *bench) customers(n int, balance int64) ([]int64, error) {
-	return createCustomers(b.ctx, b.st, n, balance)
-}
-
-func (b *bench) product(unit string, count, incoming int) (billing.Product, error) {
-	return createProduct(b.ctx, b.st, unit, count, incoming)
-}
-
-// apiStarts measures POST /api/v1/subscriptions for n new customers: a row,
-// an audit entry and a workflow start each. No worker runs, as for the bare
-// starts; the workflows are terminated afterwards.
-func (b *bench) apiStarts(p billing.Product, n, concurrency int) (float64, error) {
-	ids, err := b.customers(n, 0)
-	if err != nil {
-		return 0, err
-	}
-	workflowIDs := make([]string, n)
-	began := time.Now()
-	err = parallel(n, concurrency, func(i int) error {
-		sub, err := order(b.ctx, b.http, b.m.URL, b.token, ids[i], p.ID)
-		workflowIDs[i] = sub.WorkflowID
-		return err
-	})
-	rate := float64(n) / time.Since(began).Seconds()
-	if err != nil {
-		return 0, err
-	}
-	return rate, b.terminate(n, concurrency, func(i int) string { return workflowIDs[i] })
-}
-
 // newWorker runs the billing worker and the bare workflows' worker.
 func (b *bench) newWorker() (func(), error) {
 	w, err := b.m.NewWorker()
@@ -334,219 +239,6 @@ func (b *bench) newWorker() (func(), error) {
 		return nil, err
 	}
 	return func() { w.Stop(); bw.Stop() }, nil
-}
-
-// historyPerCycle runs one subscription billed every 2 seconds for cycles
-// periods and counts the events of each run (one run per cycle).
-func (b *bench) historyPerCycle(cycles int) (float64, int, error) {
-	stop, err := b.newWorker()
-	if err != nil {
-		return 0, 0, err
-	}
-	defer stop()
-	p, err := b.product(billing.PeriodSecond, 2, 1)
-	if err != nil {
-		return 0, 0, err
-	}
-	ids, err := b.customers(1, int64(cycles+5)*100)
-	if err != nil {
-		return 0, 0, err
-	}
-	order, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[0], ProductID: p.ID}, "", 0)
-	if err != nil {
-		return 0, 0, err
-	}
-	id := billing.SubscriptionWorkflowID(order.Subscription.ID)
-	_, err = b.m.Workflows.Start(b.ctx, workflows.SubscriptionInput{SubscriptionID: order.Subscription.ID, CustomerID: ids[0],
-		AutoRenew: true, Policy: b.m.Config.Settings.Policy()}, p)
-	if err != nil {
-		return 0, 0, err
-	}
-	began := time.Now()
-	for {
-		var charged int
-		if err := b.m.Pool.QueryRow(b.ctx, `SELECT count(*) FROM ledger_entries WHERE customer_id = $1 AND kind = 'debit'`, ids[0]).Scan(&charged); err != nil {
-			return 0, 0, err
-		}
-		if charged > cycles {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	_ = b.tc.TerminateWorkflow(b.ctx, id, "", "benchmark phase over")
-	fmt.Printf("history: %d cycles in %s\n", cycles, time.Since(began).Round(time.Millisecond))
-	// Walk the chain of runs from the first.
-	// Walk the chain of runs from the latest, which was terminated mid-cycle,
-	// back to the first, which was the order's. Each run between is one whole
-	// billing cycle.
-	var whole []int
-	most, runs := 0, 0
-	desc, err := b.tc.DescribeWorkflowExecution(b.ctx, id, "")
-	if err != nil {
-		return 0, 0, err
-	}
-	run := desc.WorkflowExecutionInfo.Execution.RunId
-	for run != "" && runs < cycles+10 {
-		it := b.tc.GetWorkflowHistory(b.ctx, id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		events, prev := 0, ""
-		for it.HasNext() {
-			ev, err := it.Next()
-			if err != nil {
-				return 0, 0, err
-			}
-			events++
-			if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil {
-				prev = a.GetContinuedExecutionRunId()
-			}
-		}
-		most = max(most, events)
-		if runs > 0 && prev != "" {
-			whole = append(whole, events)
-		}
-		runs++
-		run = prev
-	}
-	if len(whole) == 0 {
-		return 0, most, fmt.Errorf("only %d runs found", runs)
-	}
-	slices.Sort(whole)
-	total := 0
-	for _, e := range whole {
-		total += e
-	}
-	fmt.Printf("history: %d runs; events in the %d whole billing cycles: fewest %d, median %d, most %d\n",
-		runs, len(whole), whole[0], whole[len(whole)/2], whole[len(whole)-1])
-	return float64(total) / float64(len(whole)), most, nil
-}
-
-// bareBurst times n timer-plus-one-activity workflows all due at one moment.
-func (b *bench) bareBurst(n, concurrency int) (time.Duration, error) {
-	stop, err := b.newWorker()
-	if err != nil {
-		return 0, err
-	}
-	defer stop()
-	at := time.Now().Add(time.Duration(n/100+20) * time.Second).Truncate(time.Second)
-	runs := make([]client.WorkflowRun, n)
-	err = parallel(n, concurrency, func(i int) error {
-		var err error
-		runs[i], err = b.tc.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-burst-%d", i), TaskQueue: "bench",
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL}, BenchTimerActivity, at)
-		return err
-	})
-	executions := make([]execution, n)
-	for i, r := range runs {
-		executions[i] = execution{r.GetID(), r.GetRunID()}
-	}
-	if err != nil {
-		return 0, err
-	}
-	if time.Now().After(at) {
-		return 0, fmt.Errorf("starting took too long; the burst moment passed")
-	}
-	for _, r := range runs {
-		if err := r.Get(b.ctx, nil); err != nil {
-			return 0, err
-		}
-	}
-	// From the due moment to the last activity's run, as the billing side
-	// counts to the last charge's ledger entry: how long waiting took
-	// doesn't count on either side.
-	d := time.Unix(0, lastNoop.Load()).Sub(at)
-	fmt.Printf("bare burst: %d activities ran by %s after their moment%s\n", n, d.Round(time.Millisecond), b.hiccups(executions))
-	return d, nil
-}
-
-// renewalBurst times n subscriptions whose renewal is due at one moment: it
-// starts their workflows as a continued period (the shape continue-as-new
-// carries) with paid-until at that moment, and waits for every charge.
-func (b *bench) renewalBurst(n, concurrency int) (time.Duration, error) {
-	stop, err := b.newWorker()
-	if err != nil {
-		return 0, err
-	}
-	defer stop()
-	p, err := b.product(billing.PeriodMonth, 1, 3)
-	if err != nil {
-		return 0, err
-	}
-	ids, err := b.customers(n, 1000)
-	if err != nil {
-		return 0, err
-	}
-	at := time.Now().Add(time.Duration(n/100+20) * time.Second).Truncate(time.Second)
-	plan := activities.Plan{ProductID: p.ID, ProductName: p.Name, Price: p.Price, Currency: p.Currency, PeriodUnit: p.PeriodUnit,
-		PeriodCount: p.PeriodCount, IncomingDays: p.IncomingDays, AutoRenew: true, TimeZone: "UTC"}
-	runs := make([]execution, n)
-	err = parallel(n, concurrency, func(i int) error {
-		order, err := b.st.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: ids[i], ProductID: p.ID}, "", 0)
-		if err != nil {
-			return err
-		}
-		state := &workflows.SubscriptionState{Status: billing.SubscriptionActive, Period: 1, PeriodStart: time.Now(), PaidUntil: at,
-			AutoRenew: true, Plan: plan, Done: []string{"incoming", "insufficient_funds:1", "insufficient_funds:0"},
-			// A service of today's code, whose runs kept track of usage (a run
-			// from before usage-overage looks for open periods once more).
-			UsageTracked: true}
-		runs[i].id = billing.SubscriptionWorkflowID(order.Subscription.ID)
-		runs[i].run, err = b.m.Workflows.Start(b.ctx, workflows.SubscriptionInput{SubscriptionID: order.Subscription.ID, CustomerID: ids[i],
-			AutoRenew: true, Policy: b.m.Config.Settings.Policy(), State: state}, p)
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	if time.Now().After(at) {
-		return 0, fmt.Errorf("starting took too long; the burst moment passed")
-	}
-	var last time.Time
-	for {
-		var charged int
-		if err := b.m.Pool.QueryRow(b.ctx, `SELECT count(*), coalesce(max(created_at), now()) FROM ledger_entries
-			WHERE idempotency_key LIKE 'subscription:%:period:2' AND customer_id = ANY($1)`, ids).Scan(&charged, &last); err != nil {
-			return 0, err
-		}
-		if charged == n {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	d := last.Sub(at)
-	fmt.Printf("renewal burst: %d charged %s after their due moment%s\n", n, d.Round(time.Millisecond), b.hiccups(runs))
-	return d, nil
-}
-
-// execution names a workflow run.
-type execution struct{ id, run string }
-
-// hiccups reads the histories of runs and names the timeouts and failures in
-// them (a task that timed out and was retried stretches a burst), or "".
-func (b *bench) hiccups(runs []execution) string {
-	counts := map[string]int{}
-	for _, r := range runs {
-		it := b.tc.GetWorkflowHistory(b.ctx, r.id, r.run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for it.HasNext() {
-			ev, err := it.Next()
-			if err != nil {
-				counts["history unreadable"]++
-				break
-			}
-			name := ev.GetEventType().String()
-			if a := ev.GetWorkflowTaskTimedOutEventAttributes(); a != nil {
-				name += " " + a.GetTimeoutType().String()
-			}
-			if a := ev.GetActivityTaskTimedOutEventAttributes(); a != nil {
-				name += " " + a.GetFailure().GetTimeoutFailureInfo().GetTimeoutType().String()
-			}
-			if strings.Contains(name, "TimedOut") || strings.HasSuffix(name, "Failed") {
-				counts[name]++
-			}
-		}
-	}
-	if len(counts) == 0 {
-		return ""
-	}
-	return fmt.Sprintf(" (in their histories: %v)", counts)
 }
 
 // adminToken creates an admin called login with a session and returns the

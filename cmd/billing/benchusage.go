@@ -109,3 +109,15 @@ func (b *bench) reportUsage(sub int64, in billing.UsageInput) (billing.UsageResu
 	}
 	return res, json.NewDecoder(r.Body).Decode(&res)
 }
+
+// usage is the "usage" phase.
+func (b *bench) usage() ([]row, error) {
+	fresh, resent, err := b.usageRate(b.f.events, b.f.batch, b.f.concurrency)
+	if err != nil {
+		return nil, err
+	}
+	return []row{
+		{measure: fmt.Sprintf("usage events counted per second (%d in batches of %d, %d senders; all new)", b.f.events, b.f.batch, b.f.concurrency), billing: fmt.Sprintf("%.0f/s", fresh)},
+		{measure: "usage events per second, every other one a resend (duplicate)", billing: fmt.Sprintf("%.0f/s", resent)},
+	}, nil
+}

@@ -483,6 +483,8 @@ type Subscription struct {
 	AwaitingPayment   bool       `db:"awaiting_payment"`
 	UpdatesUntil      *time.Time `db:"updates_until"`
 	Parameters        []byte     `db:"parameters"`
+	Schedule          []byte     `db:"schedule"`
+	ScheduleVersion   int64      `db:"schedule_version"`
 }
 
 type SupportIncident struct {

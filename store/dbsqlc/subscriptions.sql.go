@@ -78,7 +78,7 @@ func (q *Queries) SubscriptionDeleteUnstarted(ctx context.Context, id int64) err
 }
 
 const subscriptionGet = `-- name: SubscriptionGet :one
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters FROM subscriptions WHERE id = $1
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version FROM subscriptions WHERE id = $1
 `
 
 func (q *Queries) SubscriptionGet(ctx context.Context, id int64) (Subscription, error) {
@@ -100,12 +100,14 @@ func (q *Queries) SubscriptionGet(ctx context.Context, id int64) (Subscription, 
 		&i.AwaitingPayment,
 		&i.UpdatesUntil,
 		&i.Parameters,
+		&i.Schedule,
+		&i.ScheduleVersion,
 	)
 	return i, err
 }
 
 const subscriptionGetByIdempotencyKey = `-- name: SubscriptionGetByIdempotencyKey :one
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters FROM subscriptions WHERE customer_id = $1 AND idempotency_key = $2::text
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version FROM subscriptions WHERE customer_id = $1 AND idempotency_key = $2::text
 `
 
 type SubscriptionGetByIdempotencyKeyParams struct {
@@ -132,6 +134,8 @@ func (q *Queries) SubscriptionGetByIdempotencyKey(ctx context.Context, arg Subsc
 		&i.AwaitingPayment,
 		&i.UpdatesUntil,
 		&i.Parameters,
+		&i.Schedule,
+		&i.ScheduleVersion,
 	)
 	return i, err
 }
@@ -140,7 +144,7 @@ const subscriptionInsert = `-- name: SubscriptionInsert :one
 INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key, updates_until, parameters)
 VALUES ($1, $2, $3, $4,
     CASE WHEN $5::integer > 0 THEN now() + make_interval(months => $5::integer) END, $6)
-RETURNING id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters
+RETURNING id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version
 `
 
 type SubscriptionInsertParams struct {
@@ -180,12 +184,14 @@ func (q *Queries) SubscriptionInsert(ctx context.Context, arg SubscriptionInsert
 		&i.AwaitingPayment,
 		&i.UpdatesUntil,
 		&i.Parameters,
+		&i.Schedule,
+		&i.ScheduleVersion,
 	)
 	return i, err
 }
 
 const subscriptionList = `-- name: SubscriptionList :many
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters FROM subscriptions
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version FROM subscriptions
 WHERE ($1::bigint IS NULL OR customer_id = $1)
   AND ($2::bigint IS NULL OR product_id = $2)
   AND ($3::text = '' OR status = $3)
@@ -232,6 +238,8 @@ func (q *Queries) SubscriptionList(ctx context.Context, arg SubscriptionListPara
 			&i.AwaitingPayment,
 			&i.UpdatesUntil,
 			&i.Parameters,
+			&i.Schedule,
+			&i.ScheduleVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -244,7 +252,7 @@ func (q *Queries) SubscriptionList(ctx context.Context, arg SubscriptionListPara
 }
 
 const subscriptionListUnstarted = `-- name: SubscriptionListUnstarted :many
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters FROM subscriptions
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version FROM subscriptions
 WHERE workflow_started_at IS NULL AND created_at < now() - make_interval(secs => $1)
 ORDER BY id
 LIMIT 500
@@ -275,6 +283,8 @@ func (q *Queries) SubscriptionListUnstarted(ctx context.Context, ageSeconds floa
 			&i.AwaitingPayment,
 			&i.UpdatesUntil,
 			&i.Parameters,
+			&i.Schedule,
+			&i.ScheduleVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -456,6 +466,43 @@ func (q *Queries) SubscriptionPlan(ctx context.Context, arg SubscriptionPlanPara
 		&i.TimeZone,
 		&i.PostPaid,
 	)
+	return i, err
+}
+
+const subscriptionSaveSchedule = `-- name: SubscriptionSaveSchedule :execrows
+UPDATE subscriptions SET schedule = $1::jsonb, schedule_version = $2::bigint
+WHERE id = $3 AND schedule_version < $2::bigint
+`
+
+type SubscriptionSaveScheduleParams struct {
+	Schedule []byte `db:"schedule"`
+	Version  int64  `db:"version"`
+	ID       int64  `db:"id"`
+}
+
+// SubscriptionSaveSchedule keeps the newest snapshot: an older version
+// (a retried activity of an earlier step) changes nothing.
+func (q *Queries) SubscriptionSaveSchedule(ctx context.Context, arg SubscriptionSaveScheduleParams) (int64, error) {
+	result, err := q.db.Exec(ctx, subscriptionSaveSchedule, arg.Schedule, arg.Version, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const subscriptionSchedule = `-- name: SubscriptionSchedule :one
+SELECT schedule, schedule_version FROM subscriptions WHERE id = $1
+`
+
+type SubscriptionScheduleRow struct {
+	Schedule        []byte `db:"schedule"`
+	ScheduleVersion int64  `db:"schedule_version"`
+}
+
+func (q *Queries) SubscriptionSchedule(ctx context.Context, id int64) (SubscriptionScheduleRow, error) {
+	row := q.db.QueryRow(ctx, subscriptionSchedule, id)
+	var i SubscriptionScheduleRow
+	err := row.Scan(&i.Schedule, &i.ScheduleVersion)
 	return i, err
 }
 

@@ -113,3 +113,12 @@ SELECT s.id, p.name, p.price, p.currency::text AS currency
 FROM subscriptions s JOIN products p ON p.id = s.product_id
 WHERE s.customer_id = $1 AND s.status = 'unpaid'
 ORDER BY s.id;
+
+-- SubscriptionSaveSchedule keeps the newest snapshot: an older version
+-- (a retried activity of an earlier step) changes nothing.
+-- name: SubscriptionSaveSchedule :execrows
+UPDATE subscriptions SET schedule = @schedule::jsonb, schedule_version = @version::bigint
+WHERE id = @id AND schedule_version < @version::bigint;
+
+-- name: SubscriptionSchedule :one
+SELECT schedule, schedule_version FROM subscriptions WHERE id = $1;
