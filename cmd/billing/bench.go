@@ -84,8 +84,8 @@ var phases = []phase{
 	{"storm", (*bench).storm},
 	{"kill", (*bench).stormKilled},
 	{"charge", (*bench).charge},
-	{"reads", (*bench).reads},
 	{"sleeping", (*bench).sleeping},
+	{"reads", (*bench).reads},
 	{"usage", (*bench).usage},
 }
 
@@ -169,6 +169,9 @@ type bench struct {
 	http  *http.Client // keeps a connection per concurrent client, as API clients do
 	f     benchFlags
 	dir   string // the bench's temporary folder (mail, SMS log, Temporal's file store)
+	// sleepers are the sleeping subscriptions of the "sleeping" phase, which
+	// the "reads" phase reads (see ensureSleeping).
+	sleepers []sleeper
 }
 
 // run runs the phases and prints the table.
