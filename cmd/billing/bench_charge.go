@@ -66,7 +66,7 @@ func (b *bench) charge() ([]row, error) {
 		e, err := b.st.ChargePeriod(b.ctx, store.PeriodCharge{SubscriptionID: subs[c], ProductID: p.ID,
 			PaidUntil: from.AddDate(0, 1, 0), AnchorDay: from.Day(), PeriodFrom: from, Period: period,
 			Charge: billing.Charge{CustomerID: c, Amount: p.Price, Currency: p.Currency, Reason: billing.ReasonCharge,
-				Reference: fmt.Sprintf("subscription %d, period %d: %s", subs[c], period, p.Name),
+				Reference:      fmt.Sprintf("subscription %d, period %d: %s", subs[c], period, p.Name),
 				IdempotencyKey: fmt.Sprintf("subscription:%d:period:%d", subs[c], period)}})
 		d := time.Since(start)
 		if err == nil && e.ID == 0 {
