@@ -146,37 +146,40 @@ func TestConcurrentChargesOnABalanceCoveringOne(t *testing.T) {
 	require.NoError(t, err)
 	o, err := b.store.CreateSubscription(b.ctx, billing.SubscriptionCreate{CustomerID: c.ID, ProductID: p.ID}, "", 0)
 	require.NoError(t, err)
-	b.adjust(t, c.ID, price, "EUR")
-
-	const n = 12
-	var mu sync.Mutex
-	ok, refused := 0, 0
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			var err error
-			if i%2 == 0 {
-				_, err = b.store.Charge(b.ctx, billing.Charge{CustomerID: c.ID, Amount: price, Currency: "EUR",
-					Reason: billing.ReasonCharge, IdempotencyKey: fmt.Sprintf("once:%d:%d", c.ID, i)})
-			} else {
-				_, err = b.store.ChargePeriod(b.ctx, periodCharge(p, o.Subscription, i))
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			switch billing.ErrorCode(err) {
-			case "":
-				ok++
-			case billing.EINSUFFICIENT:
-				refused++
-			default:
-				t.Errorf("charge %d: %v", i, err)
-			}
-		})
+	// Rounds make a lost race likely to show: without the customer's and the
+	// balance row's locks, three runs out of three failed.
+	const rounds, n = 5, 12
+	for round := range rounds {
+		b.adjust(t, c.ID, price, "EUR")
+		var mu sync.Mutex
+		ok, refused := 0, 0
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				var err error
+				if i%2 == 0 {
+					_, err = b.store.Charge(b.ctx, billing.Charge{CustomerID: c.ID, Amount: price, Currency: "EUR",
+						Reason: billing.ReasonCharge, IdempotencyKey: fmt.Sprintf("once:%d:%d:%d", c.ID, round, i)})
+				} else {
+					_, err = b.store.ChargePeriod(b.ctx, periodCharge(p, o.Subscription, round*n+i))
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				switch billing.ErrorCode(err) {
+				case "":
+					ok++
+				case billing.EINSUFFICIENT:
+					refused++
+				default:
+					t.Errorf("charge %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		require.Equal(t, 1, ok, "round %d", round)
+		require.Equal(t, n-1, refused, "round %d", round)
+		require.Equal(t, int64(0), b.balance(t, c.ID), "round %d", round)
 	}
-	wg.Wait()
-	require.Equal(t, 1, ok)
-	require.Equal(t, n-1, refused)
-	require.Equal(t, int64(0), b.balance(t, c.ID))
-	require.Equal(t, 2, b.entries(t, c.ID), "the funds and one charge")
+	require.Equal(t, 2*rounds, b.entries(t, c.ID), "the funds and one charge a round")
 	require.Equal(t, 1, b.balanceRowsMatchLedger(t, c.ID))
 }
