@@ -15,16 +15,22 @@ func entryFromRow(r dbsqlc.LedgerEntry) billing.LedgerEntry {
 		Reason: r.Reason, Reference: r.Reference, IdempotencyKey: r.IdempotencyKey, CreatedAt: r.CreatedAt}
 }
 
-// Balances are summed from the ledger in numeric (see ledger.sql) and
-// converted to int64 here.
+// Balances are kept per customer and currency in customer_balances, in
+// numeric as the ledger's sums they stand for (see ledger.sql), and converted
+// to int64 here.
 
-// lockedBalance returns the customer's balance in currency, for a write in
-// tx that holds the customer's row lock. Within the cap a balance always fits
+// lockedBalance returns the customer's balance in currency and locks its row,
+// for a write in tx that holds the customer's row lock (which also serializes
+// the first entry in a currency, whose row doesn't exist yet). It reads one
+// row however long the ledger. Within the cap a balance always fits
 // in int64; one written before the cap that doesn't saturates at the nearest
 // int64 bound, which keeps every check of a write right: an entry that takes
 // it back towards zero passes, one that takes it further is refused.
 func lockedBalance(ctx context.Context, q *dbsqlc.Queries, customerID int64, currency string) (int64, error) {
 	n, err := q.LedgerBalance(ctx, dbsqlc.LedgerBalanceParams{CustomerID: customerID, Currency: currency})
+	if err == pgx.ErrNoRows {
+		return 0, nil // no entry in the currency yet
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -175,7 +181,8 @@ func (s *Store) Charged(ctx context.Context, customerID int64, key string) (bill
 	return entryFromRow(row), err == nil, dbError(err, "charge", key)
 }
 
-// Balance returns a customer's balance per currency, summed from the ledger.
+// Balance returns a customer's balance per currency: the ledger's sum, kept
+// in a row per currency.
 // A balance beyond int64, which only a ledger written before the cap can
 // hold, is a conflict that names the currency, not a failed cast.
 func (s *Store) Balance(ctx context.Context, customerID int64) (billing.Balance, error) {

@@ -60,7 +60,7 @@ func LowBalanceLevel(days int64, period []int) (int, bool) {
 // higher value (or none, above every value), so a later fall is told again.
 // Post-paid customers are never told. The cost is one indexed scan of the
 // customer's active subscriptions and, with daily services, of their
-// discounts and, for a currency with daily services, the sum of their ledger in it, which the ledger's writers already pay.
+// discounts and, for a currency with daily services, its balance row.
 func (s *Store) watchLowBalance(ctx context.Context, customerID int64, currency string) error {
 	if s.lowBalance == nil {
 		return nil

@@ -79,8 +79,7 @@ CROSS JOIN LATERAL (SELECT greatest(c.registered_at,
 WHERE c.status = 'active'
   AND a.last_activity < $1::timestamptz
   AND NOT EXISTS (SELECT 1 FROM subscriptions o WHERE o.customer_id = c.id AND o.status IN ('unpaid', 'active', 'suspended', 'awaiting_parameters'))
-  AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.customer_id = c.id GROUP BY l.currency
-                  HAVING sum(CASE l.kind WHEN 'credit' THEN l.amount ELSE -l.amount END) <> 0)
+  AND NOT EXISTS (SELECT 1 FROM customer_balances b WHERE b.customer_id = c.id AND b.balance <> 0)
   AND ($2::bigint IS NULL OR c.id = $2)
 ORDER BY a.last_activity, c.id
 LIMIT $3

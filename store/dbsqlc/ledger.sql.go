@@ -31,9 +31,9 @@ func (q *Queries) CustomerChargeTermsForUpdate(ctx context.Context, id int64) (C
 
 const ledgerBalance = `-- name: LedgerBalance :one
 
-SELECT coalesce(sum(CASE kind WHEN 'credit' THEN amount ELSE -amount END), 0)::numeric AS balance
-FROM ledger_entries
+SELECT balance FROM customer_balances
 WHERE customer_id = $1 AND currency = $2
+FOR UPDATE
 `
 
 type LedgerBalanceParams struct {
@@ -41,10 +41,13 @@ type LedgerBalanceParams struct {
 	Currency   string `db:"currency"`
 }
 
-// A balance is summed from the ledger: credits minus debits. PostgreSQL sums
-// bigint into numeric, so the sum itself can't overflow; it is never cast to
-// bigint here but converted in Go, where a sum beyond int64 is an error we
-// choose rather than a failed cast.
+// A balance is credits minus debits, kept per customer and currency in
+// customer_balances by a trigger on ledger_entries (migration 00036). It is
+// numeric, as the sum it stands for, so that a ledger written before the cap
+// reads exactly; it is converted in Go, where a balance beyond int64 is an
+// error we choose rather than a failed cast.
+// LedgerBalance locks the customer's balance row in the currency; no row (no
+// entry yet) is pgx.ErrNoRows, a zero balance.
 func (q *Queries) LedgerBalance(ctx context.Context, arg LedgerBalanceParams) (pgtype.Numeric, error) {
 	row := q.db.QueryRow(ctx, ledgerBalance, arg.CustomerID, arg.Currency)
 	var balance pgtype.Numeric
@@ -53,10 +56,8 @@ func (q *Queries) LedgerBalance(ctx context.Context, arg LedgerBalanceParams) (p
 }
 
 const ledgerBalances = `-- name: LedgerBalances :many
-SELECT currency, sum(CASE kind WHEN 'credit' THEN amount ELSE -amount END)::numeric AS balance
-FROM ledger_entries
+SELECT currency, balance FROM customer_balances
 WHERE customer_id = $1
-GROUP BY currency
 ORDER BY currency
 `
 

@@ -97,6 +97,13 @@ type Customer struct {
 	DeletionWarnedAt          *time.Time  `db:"deletion_warned_at"`
 }
 
+type CustomerBalance struct {
+	CustomerID int64          `db:"customer_id"`
+	Currency   string         `db:"currency"`
+	Balance    pgtype.Numeric `db:"balance"`
+	UpdatedAt  time.Time      `db:"updated_at"`
+}
+
 type Department struct {
 	ID                int64     `db:"id"`
 	Name              string    `db:"name"`

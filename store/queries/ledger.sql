@@ -1,18 +1,19 @@
--- A balance is summed from the ledger: credits minus debits. PostgreSQL sums
--- bigint into numeric, so the sum itself can't overflow; it is never cast to
--- bigint here but converted in Go, where a sum beyond int64 is an error we
--- choose rather than a failed cast.
+-- A balance is credits minus debits, kept per customer and currency in
+-- customer_balances by a trigger on ledger_entries (migration 00036). It is
+-- numeric, as the sum it stands for, so that a ledger written before the cap
+-- reads exactly; it is converted in Go, where a balance beyond int64 is an
+-- error we choose rather than a failed cast.
 
+-- LedgerBalance locks the customer's balance row in the currency; no row (no
+-- entry yet) is pgx.ErrNoRows, a zero balance.
 -- name: LedgerBalance :one
-SELECT coalesce(sum(CASE kind WHEN 'credit' THEN amount ELSE -amount END), 0)::numeric AS balance
-FROM ledger_entries
-WHERE customer_id = $1 AND currency = $2;
+SELECT balance FROM customer_balances
+WHERE customer_id = $1 AND currency = $2
+FOR UPDATE;
 
 -- name: LedgerBalances :many
-SELECT currency, sum(CASE kind WHEN 'credit' THEN amount ELSE -amount END)::numeric AS balance
-FROM ledger_entries
+SELECT currency, balance FROM customer_balances
 WHERE customer_id = $1
-GROUP BY currency
 ORDER BY currency;
 
 -- LedgerInsert writes nothing, and returns no row, when the idempotency key is taken.
