@@ -37,6 +37,9 @@ func (m *Main) runDev(ctx context.Context) error {
 	if err := m.StartAPI(); err != nil {
 		return err
 	}
+	if err := m.StartMetrics(); err != nil {
+		return err
+	}
 	adminLine, err := firstAdmin(ctx, m.Store)
 	if err != nil {
 		return err
