@@ -258,8 +258,8 @@ func (d *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d.error, prometheus.GaugeValue, v, query)
 	}
 	subs, err := d.counts.SubscriptionCounts(ctx)
-	if err == nil {
-		subs = withZeros(subs, subscriptionStatuses)
+	if subs = withZeros(subs, subscriptionStatuses); err != nil {
+		subs = nil
 	}
 	for status, n := range subs {
 		ch <- prometheus.MustNewConstMetric(d.subs, prometheus.GaugeValue, float64(n), status)
@@ -271,8 +271,8 @@ func (d *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	failed("renewals_due", err)
 	notices, err := d.counts.NoticeCounts(ctx)
-	if err == nil {
-		notices = withZeros(notices, noticeStatuses)
+	if notices = withZeros(notices, noticeStatuses); err != nil {
+		notices = nil
 	}
 	for status, n := range notices {
 		ch <- prometheus.MustNewConstMetric(d.notices, prometheus.GaugeValue, float64(n), status)
