@@ -9,6 +9,7 @@ import (
 
 	"github.com/tempobill/billing/mail"
 	"github.com/tempobill/billing/mailgateway/secret"
+	"github.com/tempobill/billing/metrics"
 	"github.com/tempobill/billing/store"
 )
 
@@ -43,6 +44,8 @@ type Activities struct {
 	// MailProcessor, if set, stands in for ProcessMail in PollMailbox, so
 	// that tests can count calls and make one fail; nil in production.
 	MailProcessor func(context.Context, ProcessMailInput) (ProcessMailResult, error)
+	// Metrics counts charges and notice deliveries; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Mailer sends one email and returns its Message-ID.

@@ -242,6 +242,7 @@ func (a *Activities) deliver(ctx context.Context, n billing.Notice) (string, err
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	a.Metrics.Notice(n.Channel, status)
 	if err := a.Store.FinishNotice(rctx, n.ID, status, id, sendErr); err != nil {
 		return status, err
 	}

@@ -141,6 +141,7 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 		}
 		return a.invoiceIssued(ctx, st, PeriodChargeKey(in.SubscriptionID, in.Period))
 	})
+	a.Metrics.Charge(billing.ErrorCode(err), err)
 	if err != nil {
 		if code := billing.ErrorCode(err); in.Period == 1 && (code == billing.EINSUFFICIENT || code == billing.EDECLINED || code == billing.EINVALID) {
 			// An order that can't be paid now waits for a payment: it counts

@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
 	"github.com/tempobill/billing/mailgateway/secret"
+	"github.com/tempobill/billing/metrics"
 	"github.com/tempobill/billing/store"
 	"github.com/tempobill/billing/workflows"
 )
@@ -58,6 +58,8 @@ type Server struct {
 	// mailGatewayTLS overrides the TLS of "test connection" (tests).
 	mailGatewayKey *secret.Key
 	mailGatewayTLS *tls.Config
+	// metrics is served at /metrics.
+	metrics http.Handler
 	// gatewaysDirty: a gateway's schedule could not be set; the reconciler
 	// sets them all again.
 	gatewaysDirty atomic.Bool
@@ -92,6 +94,9 @@ type Options struct {
 	// MailGatewayKey seals the passwords of the mail gateways
 	// (MAIL_GATEWAY_KEY); without it creating a gateway is refused.
 	MailGatewayKey *secret.Key
+	// Metrics is the process's registry, served at /metrics to staff and
+	// counting the requests per route; nil: the API makes its own.
+	Metrics *metrics.Metrics
 	// MailGatewayTLS, if set, is the TLS configuration of "test connection"
 	// (tests trust a self-signed certificate); nil: the system's roots.
 	MailGatewayTLS *tls.Config
@@ -116,11 +121,17 @@ func New(st *store.Store, tc client.Client, log *slog.Logger, opts Options) *Ser
 		messageRate: cmp.Or(opts.MessageRate, workflows.DefaultMessageRate), firstLockout: time.Second,
 		temporal: tc, taskQueue: opts.TaskQueue, mailGatewayKey: opts.MailGatewayKey, mailGatewayTLS: opts.MailGatewayTLS,
 		queueMailNotice: activities.QueueMailNotice}
-	e := s.echo
+	e, err := s.echo, error(nil)
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = clientIP(opts.TrustedProxies)
-	e.Use(middleware.Recover(), limitHeaders, allowHead, bodyLimit, s.requestLog, s.authenticate, s.audit, refuseBody)
+	if opts.Metrics == nil {
+		if opts.Metrics, err = metrics.New(st); err != nil {
+			panic(err) // only if two metrics share a name: a bug
+		}
+	}
+	s.metrics = opts.Metrics.Handler()
+	e.Use(middleware.Recover(), opts.Metrics.Echo, limitHeaders, allowHead, bodyLimit, s.requestLog, s.authenticate, s.audit, refuseBody)
 	s.routes()
 	return s
 }
@@ -149,7 +160,7 @@ func (s *Server) routes() {
 	e := s.echo
 	s.public(e.GET("/healthz", s.health))
 	s.public(e.GET("/readyz", s.ready))
-	e.GET("/metrics", s.metrics, staffOnly(""))
+	e.GET("/metrics", s.serveMetrics, staffOnly(""))
 
 	v1 := e.Group("/api/v1")
 	s.public(v1.GET("/openapi.json", s.openAPI))
@@ -366,21 +377,12 @@ func (s *Server) ready(c echo.Context) error {
 	return c.JSON(status, checks)
 }
 
-// metrics answers in Prometheus' text format how many notices are in each
-// status, so that failed, unknown and expired notices can be graphed and
-// alerted on. (One gauge: the format is written here rather than pulling in
-// the Prometheus client library for it.) Any staff session or API key may
-// scrape it.
-func (s *Server) metrics(c echo.Context) error {
-	counts, err := s.store.NoticeCounts(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	b.WriteString("# HELP billing_notices Notices by delivery status.\n# TYPE billing_notices gauge\n")
-	for _, st := range []string{billing.NoticeQueued, billing.NoticeSending, billing.NoticeSent, billing.NoticeFailed, billing.NoticeUnknown,
-		billing.NoticeRejected, billing.NoticeExpired} {
-		fmt.Fprintf(&b, "billing_notices{status=%q} %d\n", st, counts[st])
-	}
-	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(b.String()))
+// metrics answers in Prometheus' text format what the process's registry
+// holds (see package metrics): the notices in each status, the
+// subscriptions by status, the renewals due, the charges and deliveries
+// counted, the requests per route, the Temporal SDK's metrics. Any staff
+// session or API key may read it; Prometheus scrapes METRICS_ADDR instead.
+func (s *Server) serveMetrics(c echo.Context) error {
+	s.metrics.ServeHTTP(c.Response(), c.Request())
+	return nil
 }

@@ -257,3 +257,23 @@ func (s *Store) DeleteMessageTemplates(ctx context.Context, keys ...[3]string) (
 	})
 	return n, dbError(err, "message template", "")
 }
+
+// SubscriptionCounts counts subscriptions by status, for the metrics.
+func (s *Store) SubscriptionCounts(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.q.SubscriptionCountByStatus(ctx)
+	if err != nil {
+		return nil, dbError(err, "subscription", "")
+	}
+	out := map[string]int64{}
+	for _, r := range rows {
+		out[r.Status] = r.Count
+	}
+	return out, nil
+}
+
+// RenewalsDue counts active, automatically renewing subscriptions whose
+// paid-until date has passed: the renewals due and not yet charged.
+func (s *Store) RenewalsDue(ctx context.Context) (int64, error) {
+	n, err := s.q.RenewalsDueCount(ctx)
+	return n, dbError(err, "subscription", "")
+}

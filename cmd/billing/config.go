@@ -22,6 +22,8 @@ import (
 //	TEMPORAL_NAMESPACE  Temporal namespace (default)
 //	TEMPORAL_TASK_QUEUE task queue of the worker (billing)
 //	HTTP_ADDR           address the REST API listens on (:8080)
+//	METRICS_ADDR        address /metrics (Prometheus, no sign-in) is served on by "api", "worker" and "dev" (none)
+//	OTEL_EXPORTER_OTLP_ENDPOINT  OTLP/HTTP collector the traces are sent to (none: no traces)
 //	LOG_LEVEL           debug, info, warn or error (info)
 //	LOG_FORMAT          text or json (text)
 //	SMTP_ADDR           SMTP server host:port; empty: mail is written as .eml files to MAIL_DIR
@@ -65,16 +67,18 @@ type Config struct {
 	TemporalNamespace string
 	TaskQueue         string
 	HTTPAddr          string
-	LogLevel          slog.Level
-	LogFormat         string
-	DataDir           string
-	TemporalCLI       string
-	TemporalUIPort    string
-	SMTPAddr          string
-	SMTPUsername      string
-	SMTPPassword      string
-	SMTPTLS           string
-	MailFrom          string
+	// MetricsAddr is where /metrics is served for Prometheus; "" none.
+	MetricsAddr    string
+	LogLevel       slog.Level
+	LogFormat      string
+	DataDir        string
+	TemporalCLI    string
+	TemporalUIPort string
+	SMTPAddr       string
+	SMTPUsername   string
+	SMTPPassword   string
+	SMTPTLS        string
+	MailFrom       string
 	// PublicURL is the client panel's address, under which the links of
 	// notices lead.
 	PublicURL        string
@@ -110,6 +114,7 @@ func LoadConfig() (Config, error) {
 		TemporalNamespace: env("TEMPORAL_NAMESPACE", "default"),
 		TaskQueue:         env("TEMPORAL_TASK_QUEUE", "billing"),
 		HTTPAddr:          env("HTTP_ADDR", ":8080"),
+		MetricsAddr:       env("METRICS_ADDR", ""),
 		LogFormat:         env("LOG_FORMAT", "text"),
 		DataDir:           env("DATA_DIR", ".data"),
 		TemporalCLI:       env("TEMPORAL_CLI", ""),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,9 @@ func (m *Main) runDev(ctx context.Context) error {
 	if err := m.StartAPI(); err != nil {
 		return err
 	}
+	if err := m.StartMetrics(); err != nil {
+		return err
+	}
 	adminLine, err := firstAdmin(ctx, m.Store)
 	if err != nil {
 		return err
@@ -48,8 +52,10 @@ billing is running. Press Ctrl-C to stop.
   Temporal      %s (namespace %s, task queue %s)
   PostgreSQL    %s
   Temporal log  %s
+  Metrics       %s
 %s
-`, displayAddr(cfg.HTTPAddr), cfg.TemporalUIPort, cfg.TemporalAddress, cfg.TemporalNamespace, cfg.TaskQueue, redact(cfg.DatabaseURL), m.devTemporal.logPath, adminLine)
+`, displayAddr(cfg.HTTPAddr), cfg.TemporalUIPort, cfg.TemporalAddress, cfg.TemporalNamespace, cfg.TaskQueue, redact(cfg.DatabaseURL), m.devTemporal.logPath,
+		cmp.Or(m.MetricsURL, "set METRICS_ADDR to serve /metrics for Prometheus"), adminLine)
 	return m.Wait(ctx)
 }
 

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -34,6 +35,7 @@ import (
 	"github.com/tempobill/billing/activities"
 	"github.com/tempobill/billing/api"
 	"github.com/tempobill/billing/mail"
+	"github.com/tempobill/billing/metrics"
 	"github.com/tempobill/billing/migrations"
 	"github.com/tempobill/billing/sms"
 	"github.com/tempobill/billing/store"
@@ -113,6 +115,13 @@ type Main struct {
 	Temporal  client.Client
 	Workflows *workflows.Client
 
+	// Metrics is the process's registry (set by Open); StartMetrics serves it
+	// at MetricsURL. Tracing makes the spans of requests, workflows and
+	// activities: set by Open (OTLP or none) unless set before (tests).
+	Metrics    *metrics.Metrics
+	MetricsURL string
+	Tracing    trace.TracerProvider
+
 	// Set by StartAPI: the API and the URL it is served at.
 	API *api.Server
 	URL string
@@ -121,6 +130,8 @@ type Main struct {
 	cancel      context.CancelFunc
 	worker      sdkworker.Worker
 	http        *http.Server
+	metricsSrv  *http.Server
+	stopTracing func(context.Context) error
 	devTemporal *devTemporal
 	failed      chan error // a server Main started that stopped by itself
 }
@@ -138,6 +149,9 @@ func (m *Main) run(ctx context.Context, start func() error) error {
 	if err := start(); err != nil {
 		return err
 	}
+	if err := m.StartMetrics(); err != nil {
+		return err
+	}
 	return m.Wait(ctx)
 }
 
@@ -153,10 +167,19 @@ func (m *Main) Open(ctx context.Context) error {
 	// The API's payments and adjustments and the worker's charges watch the
 	// days a balance lasts, and queue low_balance in their transactions.
 	m.Store.SetLowBalanceNotifier(activities.QueueLowBalance(m.Config.Settings.DefaultLanguage))
+	if err := m.openTelemetry(ctx); err != nil {
+		return err
+	}
+	interceptors, err := m.temporalInterceptors()
+	if err != nil {
+		return err
+	}
 	tc, err := client.NewLazyClient(client.Options{
-		HostPort:  m.Config.TemporalAddress,
-		Namespace: m.Config.TemporalNamespace,
-		Logger:    tlog.NewStructuredLogger(m.Log.With("component", "temporal")),
+		HostPort:       m.Config.TemporalAddress,
+		Namespace:      m.Config.TemporalNamespace,
+		Logger:         tlog.NewStructuredLogger(m.Log.With("component", "temporal")),
+		MetricsHandler: m.Metrics.TemporalHandler(),
+		Interceptors:   interceptors,
 	})
 	if err != nil {
 		return fmt.Errorf("temporal client: %w", err)
@@ -196,6 +219,7 @@ func (m *Main) Close() error {
 		m.Temporal.Close()
 		m.Temporal = nil
 	}
+	err = errors.Join(err, m.closeTelemetry())
 	if m.Pool != nil {
 		m.Pool.Close()
 		m.Pool = nil
@@ -215,10 +239,10 @@ func (m *Main) StartAPI() error {
 	m.API = api.New(m.Store, m.Temporal, m.Log, api.Options{TaskQueue: cfg.TaskQueue, Settings: cfg.Settings,
 		StepNames: worker.StepNames(worker.Steps()), TrustedProxies: cfg.TrustedProxies,
 		AllowPrivateWebhooks: cfg.WebhookAllowPrivate, PublicURL: cfg.PublicURL, MessageRate: cfg.MessageRate,
-		MailFrom: cfg.MailFrom, MailGatewayKey: cfg.MailGatewayKey})
+		MailFrom: cfg.MailFrom, MailGatewayKey: cfg.MailGatewayKey, Metrics: m.Metrics})
 	go m.API.RunReconciler(m.ctx, 30*time.Second)
 	srv := &http.Server{
-		Handler:           m.API,
+		Handler:           m.traced(m.API),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Well above api.MaxHeaderBytes, so that the API answers 431 in JSON;
 		// only beyond this does net/http cut a request off in plain text.
@@ -299,7 +323,8 @@ func (m *Main) ensureSchedules() {
 func (m *Main) newActivities() (*activities.Activities, error) {
 	cfg := m.Config
 	acts := &activities.Activities{Store: m.Store, MailFrom: cfg.MailFrom, Steps: worker.Steps(), Log: m.Log,
-		AllowPrivateWebhooks: cfg.WebhookAllowPrivate, PublicURL: cfg.PublicURL, MailGatewayKey: cfg.MailGatewayKey}
+		AllowPrivateWebhooks: cfg.WebhookAllowPrivate, PublicURL: cfg.PublicURL, MailGatewayKey: cfg.MailGatewayKey,
+		Metrics: m.Metrics}
 	if cfg.SMTPAddr != "" {
 		mailer, err := mail.NewSMTP(cfg.SMTPAddr, cfg.SMTPUsername, cfg.SMTPPassword, cfg.SMTPTLS)
 		if err != nil {

@@ -10,6 +10,20 @@ import (
 	"time"
 )
 
+const renewalsDueCount = `-- name: RenewalsDueCount :one
+SELECT count(*) FROM subscriptions WHERE status = 'active' AND auto_renew AND paid_until <= now()
+`
+
+// RenewalsDueCount counts the renewals due and not yet charged: active,
+// automatically renewing subscriptions whose paid_until has passed (a
+// storm's backlog, for the metrics; subscriptions_renewals_due_idx).
+func (q *Queries) RenewalsDueCount(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, renewalsDueCount)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const subscriptionAwaitingPayment = `-- name: SubscriptionAwaitingPayment :one
 SELECT count(*) FILTER (WHERE id <> $1) AS waiting, count(*) FILTER (WHERE id = $1) AS already
 FROM subscriptions
@@ -64,6 +78,36 @@ func (q *Queries) SubscriptionCountAwaitingPayment(ctx context.Context, customer
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const subscriptionCountByStatus = `-- name: SubscriptionCountByStatus :many
+SELECT status, count(*) AS count FROM subscriptions GROUP BY status
+`
+
+type SubscriptionCountByStatusRow struct {
+	Status string `db:"status"`
+	Count  int64  `db:"count"`
+}
+
+// SubscriptionCountByStatus counts subscriptions by status, for the metrics.
+func (q *Queries) SubscriptionCountByStatus(ctx context.Context) ([]SubscriptionCountByStatusRow, error) {
+	rows, err := q.db.Query(ctx, subscriptionCountByStatus)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []SubscriptionCountByStatusRow
+	for rows.Next() {
+		var i SubscriptionCountByStatusRow
+		if err := rows.Scan(&i.Status, &i.Count); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const subscriptionDeleteUnstarted = `-- name: SubscriptionDeleteUnstarted :exec

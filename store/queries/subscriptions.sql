@@ -122,3 +122,13 @@ WHERE id = @id AND schedule_version < @version::bigint;
 
 -- name: SubscriptionSchedule :one
 SELECT schedule, schedule_version FROM subscriptions WHERE id = $1;
+
+-- SubscriptionCountByStatus counts subscriptions by status, for the metrics.
+-- name: SubscriptionCountByStatus :many
+SELECT status, count(*) AS count FROM subscriptions GROUP BY status;
+
+-- RenewalsDueCount counts the renewals due and not yet charged: active,
+-- automatically renewing subscriptions whose paid_until has passed (a
+-- storm's backlog, for the metrics; subscriptions_renewals_due_idx).
+-- name: RenewalsDueCount :one
+SELECT count(*) FROM subscriptions WHERE status = 'active' AND auto_renew AND paid_until <= now();
