@@ -26,7 +26,10 @@ func (w *subscription) charge(ctx workflow.Context, productID int64, period int,
 	if period == 1 && w.ordersExpire {
 		in.MaxUnpaidOrders = w.policy().MaxUnpaidOrders
 	}
-	err = w.short(ctx, summary, a.ChargePeriod, in).Get(ctx, &res)
+	// An ordinary activity, also in runs of cycle-cost: it moves money, may
+	// wait for a payment provider, and its retries (after a lost worker or
+	// database) belong on the server's clock, not in a workflow task.
+	err = workflow.ExecuteActivity(activityOptions(ctx, summary), a.ChargePeriod, in).Get(ctx, &res)
 	if err == nil && res.Metered && w.overage {
 		w.st.OpenUsage = true
 	}
