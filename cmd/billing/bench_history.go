@@ -2,10 +2,7 @@ package main
 
 import (
 	"fmt"
-	"google.golang.org/protobuf/encoding/protojson"
-	"os"
 	"slices"
-	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -132,14 +129,6 @@ func (b *bench) historyPerCycle(cycles int) (historyFigures, error) {
 	median := whole[len(whole)/2]
 	fmt.Printf("history: %d runs; events in the %d whole billing cycles: fewest %d, median %d, most %d\n",
 		runs, len(whole), len(whole[0].events), len(median.events), len(whole[len(whole)-1].events))
-	if f := os.Getenv("BENCH_HISTORY_DUMP"); f != "" {
-		var sb strings.Builder
-		for _, ev := range median.events {
-			sb.WriteString(protojson.Format(ev))
-			sb.WriteString("\n")
-		}
-		_ = os.WriteFile(f, []byte(sb.String()), 0o644)
-	}
 	fmt.Printf("history: the median cycle, %d events by type:\n%s", len(median.events), breakdown(eventsByType(median.events)))
 	fmt.Printf("history: its %d Temporal actions by type:\n%s", median.actions, breakdown(actionsByType(median.events)))
 	return h, nil
