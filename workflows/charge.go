@@ -26,6 +26,9 @@ func (w *subscription) charge(ctx workflow.Context, productID int64, period int,
 	if period == 1 && w.ordersExpire {
 		in.MaxUnpaidOrders = w.policy().MaxUnpaidOrders
 	}
+	// An ordinary activity, also in runs of cycle-cost: it moves money, may
+	// wait for a payment provider, and its retries (after a lost worker or
+	// database) belong on the server's clock, not in a workflow task.
 	err = workflow.ExecuteActivity(activityOptions(ctx, summary), a.ChargePeriod, in).Get(ctx, &res)
 	if err == nil && res.Metered && w.overage {
 		w.st.OpenUsage = true
@@ -50,7 +53,7 @@ func (w *subscription) nextPlan(ctx workflow.Context) (activities.Plan, error) {
 	}
 	if w.st.NextPlan == nil {
 		var p activities.Plan
-		err := workflow.ExecuteActivity(activityOptions(ctx, "read the next period's plan"), a.ReadPlan,
+		err := w.short(ctx, "read the next period's plan", a.ReadPlan,
 			activities.ReadPlanInput{SubscriptionID: w.in.SubscriptionID, ProductID: w.st.NextProductID}).Get(ctx, &p)
 		if err != nil {
 			return activities.Plan{}, err

@@ -2,6 +2,9 @@ package workflows
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -40,6 +43,12 @@ func (w *subscription) runFollowups(ctx workflow.Context) error {
 	for len(w.st.Followups) > 0 {
 		f := w.st.Followups[0]
 		w.st.Followups = w.st.Followups[1:]
+		for w.cheap && !f.Steps && len(w.st.Followups) > 0 && sameNotices(f, w.st.Followups[0]) {
+			// Notices due at the same instant (incoming and low money 3 days
+			// before, say) go out in one SendNotices.
+			f.Notices = append(slices.Clone(f.Notices), w.st.Followups[0].Notices...)
+			w.st.Followups = w.st.Followups[1:]
+		}
 		if len(f.Notices) > 0 {
 			w.notify(ctx, f.Period, f.Plan, f.Notices...)
 		}
@@ -82,7 +91,13 @@ func (w *subscription) notify(ctx workflow.Context, period int, plan *activities
 	if w.st.Status == billing.SubscriptionSuspended && !w.st.SuspendedByStaff {
 		in.DeleteAt = w.st.deleteAt(w.policy())
 	}
-	if err := workflow.ExecuteActivity(noticeOptions(ctx, summary), a.SendNotices, in).Get(ctx, nil); err != nil {
+	var sent workflow.Future
+	if w.cheap {
+		sent = workflow.ExecuteLocalActivity(localOptions(ctx, summary, time.Minute, 10), a.SendNotices, in)
+	} else {
+		sent = workflow.ExecuteActivity(noticeOptions(ctx, summary), a.SendNotices, in)
+	}
+	if err := sent.Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("notices not all sent; going on", "notices", summary, "error", err)
 	}
 }
@@ -106,4 +121,11 @@ func (w *subscription) steps(ctx workflow.Context, milestone string) error {
 		}
 	}
 	return nil
+}
+
+// sameNotices: g's notices can go out with f's, in one SendNotices: no
+// custom steps, the same period and the same plan named.
+func sameNotices(f, g Followup) bool {
+	return !g.Steps && len(g.Notices) > 0 && len(f.Notices) > 0 && f.Period == g.Period &&
+		reflect.DeepEqual(f.Plan, g.Plan) //workflowcheck:ignore plain values compared: deterministic
 }

@@ -45,3 +45,29 @@ func bestEffortOptions(ctx workflow.Context, summary string) workflow.Context {
 		Summary: summary,
 	})
 }
+
+// localOptions: a local activity runs in the worker that runs the workflow
+// task, and is recorded as one marker in that task's completion instead of
+// the six events (and an extra workflow task) of an ordinary activity. The
+// SDK heartbeats the workflow task while it runs, so a slow one (a mail
+// server taking its time) is fine up to startToClose; a worker killed
+// meanwhile runs it again from the last workflow task, which the idempotency
+// keys make safe (the charge's, the notices' dedup keys, the schedule's
+// version). attempts 0: retry until it succeeds.
+func localOptions(ctx workflow.Context, summary string, startToClose time.Duration, attempts int32) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: startToClose,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: time.Minute, MaximumAttempts: attempts},
+		Summary: summary,
+	})
+}
+
+// short runs a short database activity: a local one in runs of the
+// cycle-cost change, an ordinary one in runs recorded before it.
+func (w *subscription) short(ctx workflow.Context, summary string, fn, in any) workflow.Future {
+	if w.cheap {
+		return workflow.ExecuteLocalActivity(localOptions(ctx, summary, 30*time.Second, 0), fn, in)
+	}
+	return workflow.ExecuteActivity(activityOptions(ctx, summary), fn, in)
+}

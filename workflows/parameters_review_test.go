@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
@@ -75,8 +74,8 @@ func TestParametersGivenWhileTheOrderIsCharged(t *testing.T) {
 			var o *outcome
 			var mid workflows.Schedule
 			next, _, err := h.run(h.input(), func(env *testsuite.TestWorkflowEnvironment) {
-				env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
-					if info.ActivityType.Name == tc.activity && tc.match(args) {
+				onActivityStart(env, func(name string, args converter.EncodedValues) {
+					if name == tc.activity && tc.match(args) {
 						once.Do(func() {
 							given, missing, err := h.store.SetParameters(h.ctx, h.sub.ID, map[string]string{"domain": "shop.example", "os": "debian-12"})
 							require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
@@ -28,13 +29,29 @@ type race struct {
 // with an input (of type In) for which match holds.
 func onStart[In any](env *testsuite.TestWorkflowEnvironment, activityType string, match func(In) bool, update string, arg any) *race {
 	r := &race{}
-	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+	onActivityStart(env, func(name string, args converter.EncodedValues) {
 		var in In
-		if info.ActivityType.Name == activityType && args.Get(&in) == nil && match(in) {
+		if name == activityType && args.Get(&in) == nil && match(in) {
 			r.once.Do(func() { r.o = send(env, update, arg) })
 		}
 	})
 	return r
+}
+
+// onActivityStart calls listen when an activity starts, an ordinary or a
+// local one (runs of the cycle-cost change run short ones locally), with the
+// activity's type name and its arguments.
+func onActivityStart(env *testsuite.TestWorkflowEnvironment, listen func(name string, args converter.EncodedValues)) {
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+		listen(info.ActivityType.Name, args)
+	})
+	env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, args []any) {
+		payloads, err := converter.GetDefaultDataConverter().ToPayloads(args...)
+		if err != nil {
+			panic(err)
+		}
+		listen(info.ActivityType.Name, client.NewValues(payloads))
+	})
 }
 
 // answered requires that the update was sent, accepted and answered.

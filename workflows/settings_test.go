@@ -1,14 +1,12 @@
 package workflows_test
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
@@ -26,8 +24,8 @@ type noticeLog struct {
 }
 
 func (l *noticeLog) listen(env *testsuite.TestWorkflowEnvironment) {
-	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
-		if info.ActivityType.Name != "SendNotices" {
+	onActivityStart(env, func(name string, args converter.EncodedValues) {
+		if name != "SendNotices" {
 			return
 		}
 		var in activities.SendNoticesInput

@@ -54,6 +54,10 @@ type subscription struct {
 	ordersExpire bool
 	// overage: a period's resource overage is charged when it ends (see chargeOverage).
 	overage bool
+	// cheap: the cycle-cost change (see run): short activities run as local
+	// ones, notices due at one instant go out together, the live schedule is
+	// published, and the changes before it are implied at their latest version.
+	cheap bool
 	// renewalDue is when the renewal this run charged at its milestone was
 	// due: the next run's notices start from it (see continueAsNew).
 	renewalDue time.Time
@@ -79,11 +83,17 @@ func newSubscription(ctx workflow.Context, in SubscriptionInput) (*subscription,
 }
 
 func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
+	// cycle-cost is the first change ID asked in every run: a run that has
+	// it records this one version marker and takes every change before it
+	// at its latest version (see version). Runs recorded before it find no
+	// marker, get DefaultVersion and ask for the older change IDs as they
+	// did, so their histories replay.
+	w.cheap = workflow.GetVersion(ctx, "cycle-cost", workflow.DefaultVersion, 1) >= 1
 	// One change ID for this round of lifecycle changes: runs recorded before
 	// it replay with the old behaviour (DefaultVersion).
-	lifecycle := workflow.GetVersion(ctx, "lifecycle-2", workflow.DefaultVersion, 1)
+	lifecycle := w.version(ctx, "lifecycle-2", 1)
 	w.updatesFirst, w.announces, w.chargeFromNow, w.ordersExpire = lifecycle >= 1, lifecycle >= 1, lifecycle >= 1, lifecycle >= 1
-	usage := workflow.GetVersion(ctx, "usage-overage", workflow.DefaultVersion, 2)
+	usage := w.version(ctx, "usage-overage", 2)
 	w.overage = usage >= 1
 	if usage >= 2 && !w.st.UsageTracked {
 		// A run before this (one recorded before usage-overage) may have
@@ -139,7 +149,19 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 			if len(events) == 0 || events[0].At.After(workflow.Now(ctx)) {
 				return nil
 			}
-			return w.handle(ctx, events[0])
+			if err := w.handle(ctx, events[0]); err != nil || !w.cheap || !events[0].notice {
+				return err
+			}
+			// The other notices due now go out with it (one SendNotices).
+			for _, e := range w.st.events(w.policy()) {
+				if !e.notice || e.At.After(workflow.Now(ctx)) {
+					break
+				}
+				if err := w.handle(ctx, e); err != nil {
+					return err
+				}
+			}
+			return nil
 		}); err != nil {
 			return SubscriptionResult{}, err
 		}
@@ -149,6 +171,16 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 // sleep waits until the next milestone, a payment or an update.
 func (w *subscription) sleep(ctx workflow.Context, events []event, now time.Time) error {
 	wake := func() bool { return w.changed || w.payments.Len() > 0 }
+	if w.cheap {
+		// Before sleeping, the row gets the schedule the query would answer.
+		w.saveSchedule(ctx)
+		if wake() {
+			// AwaitWithOptions would start a timer even so, left to fire
+			// for nothing: two timers per wake-up in runs before cycle-cost.
+			w.changed = false
+			return nil
+		}
+	}
 	if len(events) == 0 {
 		w.setDetails(ctx, "waiting for a payment or a staff action")
 		if err := workflow.Await(ctx, wake); err != nil {
@@ -299,7 +331,7 @@ func (w *subscription) order(ctx workflow.Context) error {
 	if w.announces {
 		w.st.NextProductID, w.st.NextPlan = 0, nil
 	}
-	if len(res.MissingParameters) > 0 && workflow.GetVersion(ctx, "order-parameters", workflow.DefaultVersion, 1) >= 1 {
+	if len(res.MissingParameters) > 0 && w.version(ctx, "order-parameters", 1) >= 1 {
 		// Paid, but the service can't be set up without them: wait, and say
 		// what is missing. The paid period runs from the charge.
 		w.st.Status, w.st.AwaitingParameters = billing.SubscriptionAwaitingParameters, res.MissingParameters
@@ -403,7 +435,7 @@ func (w *subscription) policy() Policy {
 // starts now), so no milestone of it moves once scheduled. Runs recorded
 // before the live-settings change keep their input's policy for ever.
 func (w *subscription) takePolicy(ctx workflow.Context, p *Policy) {
-	if p != nil && workflow.GetVersion(ctx, "live-settings", workflow.DefaultVersion, 1) >= 1 {
+	if p != nil && w.version(ctx, "live-settings", 1) >= 1 {
 		w.st.Policy = p
 	}
 }
@@ -413,7 +445,7 @@ func (w *subscription) takePolicy(ctx workflow.Context, p *Policy) {
 // moment, has no steps and no webhook: one activity less per renewal.
 // Histories recorded before it replay with version 0.
 func (w *subscription) stepsAfterCharge(ctx workflow.Context, plan activities.Plan) bool {
-	if workflow.GetVersion(ctx, "skip-steps-lookup", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if w.version(ctx, "skip-steps-lookup", 1) == workflow.DefaultVersion {
 		return true
 	}
 	return plan.HasSteps
@@ -423,7 +455,7 @@ func (w *subscription) stepsAfterCharge(ctx workflow.Context, plan activities.Pl
 // until, those due from now on. Histories from before the "license-updates"
 // change never had a date; the version keeps a rollback from replaying it.
 func (w *subscription) trackUpdates(ctx workflow.Context, until time.Time) {
-	if !w.st.LicenseUpdates && workflow.GetVersion(ctx, "license-updates", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !w.st.LicenseUpdates && w.version(ctx, "license-updates", 1) == workflow.DefaultVersion {
 		w.st.UpdatesSetAt = workflow.Now(ctx) // not tracked: never asked again
 		return
 	}
@@ -544,6 +576,9 @@ func (w *subscription) finish(ctx workflow.Context) (SubscriptionResult, error) 
 	if err := w.drain(ctx); err != nil {
 		return SubscriptionResult{}, err
 	}
+	if w.cheap {
+		w.saveSchedule(ctx)
+	}
 	w.setDetails(ctx, "finished: "+w.st.Status)
 	return SubscriptionResult{Status: w.st.Status, Periods: w.st.Period}, nil
 }
@@ -563,7 +598,7 @@ func (w *subscription) continueAsNew(ctx workflow.Context) (SubscriptionResult, 
 	next := w.in
 	st := *w.st
 	st.Done, st.PeriodStart, st.Cycle = nil, workflow.Now(ctx), 0
-	if w.st.LicenseUpdates && !w.renewalDue.IsZero() && workflow.GetVersion(ctx, "license-notices-at-renewal", workflow.DefaultVersion, 1) >= 1 {
+	if w.st.LicenseUpdates && !w.renewalDue.IsZero() && w.version(ctx, "license-notices-at-renewal", 1) >= 1 {
 		// A license notice that fell while the renewal ran (a retried
 		// charge, a slow custom step) is sent in the next run, not lost.
 		st.PeriodStart = w.renewalDue
@@ -595,4 +630,13 @@ func (w *subscription) schedule() (Schedule, error) {
 		s.Next = append(s.Next, step)
 	}
 	return s, nil
+}
+
+// version is workflow.GetVersion for a change made before cycle-cost: runs
+// of cycle-cost take it at its latest version without a marker of its own.
+func (w *subscription) version(ctx workflow.Context, changeID string, maxSupported workflow.Version) workflow.Version {
+	if w.cheap {
+		return maxSupported
+	}
+	return workflow.GetVersion(ctx, changeID, workflow.DefaultVersion, maxSupported)
 }

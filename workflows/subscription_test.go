@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -606,8 +605,8 @@ func TestSignalAtContinueAsNewBoundary(t *testing.T) {
 	h.credit(200)
 	next, _, err := h.run(h.input(), func(env *testsuite.TestWorkflowEnvironment) {
 		charges := 0
-		env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
-			if info.ActivityType.Name == "ChargePeriod" {
+		onActivityStart(env, func(name string, _ converter.EncodedValues) {
+			if name == "ChargePeriod" {
 				if charges++; charges == 2 {
 					env.SignalWorkflow(workflows.SignalPaymentReceived, workflows.PaymentReceived{PaymentID: 9})
 				}

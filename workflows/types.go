@@ -109,6 +109,10 @@ type SubscriptionState struct {
 	// AwaitingParameters are the required order parameters a paid order
 	// waits for (status awaiting_parameters; the "order-parameters" change).
 	AwaitingParameters []billing.OrderParameter
+	// ScheduleVersion numbers the live schedules published to the
+	// subscription's row (saveSchedule); ScheduleHash is the last one's.
+	ScheduleVersion int64
+	ScheduleHash    uint64
 }
 
 // SubscriptionResult is how a subscription ended.

@@ -61,7 +61,11 @@ func (w *subscription) after(ctx workflow.Context, validate func() error, fn fun
 		if err := validate(); err != nil {
 			return err
 		}
-		return fn()
+		if err := fn(); err != nil || !w.cheap {
+			return err
+		}
+		w.saveSchedule(ctx) // read-your-writes: saved before the caller's answer
+		return nil
 	})
 	w.changed = true
 	if err != nil {
@@ -135,14 +139,14 @@ func (w *subscription) onCancel(ctx workflow.Context, in CancelInput) (Schedule,
 			if err := w.refundPeriod(ctx, w.st.Period); err != nil {
 				return err
 			}
-			if workflow.GetVersion(ctx, "parameters-needed-dropped", workflow.DefaultVersion, 1) >= 1 {
+			if w.version(ctx, "parameters-needed-dropped", 1) >= 1 {
 				w.dropParametersNeeded() // queued by a charge the cancel crossed
 			}
 			return w.cancel(ctx)
 		}
 		chargedMeanwhile := w.st.Status == billing.SubscriptionActive && w.st.Period > accepted.Period &&
 			(acceptedUnpaid || w.updatesFirst)
-		if chargedMeanwhile && acceptedUnpaid && workflow.GetVersion(ctx, "cancel-order-refunds", workflow.DefaultVersion, 1) == 1 {
+		if chargedMeanwhile && acceptedUnpaid && w.version(ctx, "cancel-order-refunds", 1) == 1 {
 			if err := w.refundPeriod(ctx, w.st.Period); err != nil {
 				return err
 			}
@@ -305,7 +309,7 @@ func (w *subscription) onSetParameters(ctx workflow.Context, in SetParametersInp
 			return nil
 		}
 		missing := func(p billing.OrderParameter) bool { return !slices.Contains(in.Given, p.Name) }
-		if in.Checked && workflow.GetVersion(ctx, "parameters-missing-now", workflow.DefaultVersion, 1) >= 1 {
+		if in.Checked && w.version(ctx, "parameters-missing-now", 1) >= 1 {
 			// Still missing by the product's declaration now, not the charge's.
 			missing = func(p billing.OrderParameter) bool { return slices.Contains(in.Missing, p.Name) }
 		}
@@ -313,12 +317,12 @@ func (w *subscription) onSetParameters(ctx workflow.Context, in SetParametersInp
 			return !missing(p)
 		})
 		if len(w.st.AwaitingParameters) == 0 {
-			if workflow.GetVersion(ctx, "parameters-activation-now", workflow.DefaultVersion, 1) >= 1 {
+			if w.version(ctx, "parameters-activation-now", 1) >= 1 {
 				// Like a resume: the notices that fell due while it waited
 				// (incoming, low money, expiring) are not sent late.
 				w.st.PeriodStart = workflow.Now(ctx)
 			}
-			if workflow.GetVersion(ctx, "parameters-needed-dropped", workflow.DefaultVersion, 1) >= 1 {
+			if w.version(ctx, "parameters-needed-dropped", 1) >= 1 {
 				// Given while the order's charge ran: the request for them,
 				// queued by the charge and not sent yet, is moot.
 				w.dropParametersNeeded()

@@ -1,7 +1,9 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -35,7 +37,7 @@ func (w *subscription) publish(ctx workflow.Context, rowWritten bool) {
 	if rowWritten {
 		return
 	}
-	err := workflow.ExecuteActivity(activityOptions(ctx, "set status "+w.st.Status), a.SetStatus, activities.SetStatusInput{
+	err := w.short(ctx, "set status "+w.st.Status, a.SetStatus, activities.SetStatusInput{
 		SubscriptionID: w.in.SubscriptionID, Status: w.st.Status, Reason: w.st.SuspendReason,
 		PaidUntil: paidUntil, AutoRenew: w.st.AutoRenew, AnchorDay: w.st.AnchorDay, AnchorKnown: w.updatesFirst,
 	}).Get(ctx, nil)
@@ -58,4 +60,32 @@ func (w *subscription) setDetails(ctx workflow.Context, note string) {
 		s += "\n\n" + note
 	}
 	workflow.SetCurrentDetails(ctx, s)
+}
+
+// saveSchedule publishes the schedule the query answers to the
+// subscription's row, where GET /subscriptions/{id} reads it, if it changed
+// since the last save: a local activity, numbered by ScheduleVersion so that
+// the store keeps the newest of two saves that cross. Called before the
+// workflow sleeps, before an update returns and before the run ends: the
+// points where a reader can look.
+func (w *subscription) saveSchedule(ctx workflow.Context) {
+	s, _ := w.schedule()
+	data, err := json.Marshal(s) //workflowcheck:ignore a struct encodes the same every time (map keys sorted)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("schedule not encoded", "error", err)
+		return
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(data)
+	if sum := h.Sum64(); sum == w.st.ScheduleHash && w.st.ScheduleVersion > 0 {
+		return
+	} else {
+		w.st.ScheduleHash = sum
+	}
+	w.st.ScheduleVersion++
+	err = workflow.ExecuteLocalActivity(localOptions(ctx, "save the schedule", 30*time.Second, 0), a.SaveSchedule,
+		activities.SaveScheduleInput{SubscriptionID: w.in.SubscriptionID, Version: w.st.ScheduleVersion, Schedule: data}).Get(ctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("schedule not saved", "error", err)
+	}
 }
