@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -181,41 +182,69 @@ func (s *Server) listSubscriptions(c echo.Context) error {
 // subscriptionOf loads the :id subscription; a client's view of another
 // customer's subscription is not found.
 func (s *Server) subscriptionOf(c echo.Context) (billing.Subscription, error) {
+	sub, _, err := s.subscriptionAndSchedule(c)
+	return sub, err
+}
+
+// subscriptionAndSchedule is subscriptionOf with the live schedule the
+// subscription's workflow last published (nil if none yet), read with it.
+func (s *Server) subscriptionAndSchedule(c echo.Context) (billing.Subscription, []byte, error) {
 	id, err := pathID(c, "id", "subscription")
 	if err != nil {
-		return billing.Subscription{}, err
+		return billing.Subscription{}, nil, err
 	}
-	sub, err := s.store.Subscription(c.Request().Context(), id)
+	sub, stored, err := s.store.SubscriptionWithSchedule(c.Request().Context(), id)
 	if err != nil {
-		return sub, err
+		return sub, nil, err
 	}
 	if p := principalOf(c); p.IsClient() && sub.CustomerID != p.CustomerID {
-		return sub, billing.NotFound("subscription", id)
+		return sub, nil, billing.NotFound("subscription", id)
 	}
 	if e := billing.AuditFrom(c.Request().Context()); e != nil {
 		e.SetObject("subscription", sub.ID, sub.CustomerID)
 	}
-	return sub, nil
+	return sub, stored, nil
 }
 
+// getSubscription answers the row and the live schedule. The schedule is
+// the one the workflow published to the database; a workflow that has
+// published none yet (started before it did) is asked with a query, which
+// costs a worker round trip and, on Temporal Cloud, an action.
 func (s *Server) getSubscription(c echo.Context) error {
-	sub, err := s.subscriptionOf(c)
+	sub, stored, err := s.subscriptionAndSchedule(c)
 	if err != nil {
 		return err
 	}
 	view := SubscriptionView{Subscription: sub}
-	if sub.Status != billing.SubscriptionCancelled && sub.Status != billing.SubscriptionDeleted {
-		sched, err := s.workflows.Schedule(c.Request().Context(), sub.ID)
-		if err != nil {
+	if sub.Status == billing.SubscriptionCancelled || sub.Status == billing.SubscriptionDeleted {
+		return c.JSON(http.StatusOK, view)
+	}
+	sched, ok := s.storedSchedule(sub.ID, stored)
+	if !ok {
+		if sched, err = s.workflows.Schedule(c.Request().Context(), sub.ID); err != nil {
 			s.log.Warn("schedule query failed", "subscription", sub.ID, "err", err)
-		} else {
-			view.Schedule = &sched
-			if err := s.nextPrice(c, sub, &sched); err != nil {
-				return err
-			}
+			return c.JSON(http.StatusOK, view)
 		}
 	}
+	view.Schedule = &sched
+	if err := s.nextPrice(c, sub, &sched); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, view)
+}
+
+// storedSchedule decodes the schedule a workflow published; false if there
+// is none or it can't be read (then the workflow is asked).
+func (s *Server) storedSchedule(id int64, stored []byte) (workflows.Schedule, bool) {
+	var sched workflows.Schedule
+	if stored == nil {
+		return sched, false
+	}
+	if err := json.Unmarshal(stored, &sched); err != nil {
+		s.log.Warn("stored schedule unreadable; asking the workflow", "subscription", id, "err", err)
+		return sched, false
+	}
+	return sched, true
 }
 
 // nextPrice shows, until the next period is announced, the price it will be

@@ -171,6 +171,14 @@ func (s *Store) Subscription(ctx context.Context, id int64) (billing.Subscriptio
 	return subscriptionFromRow(row), dbError(err, "subscription", id)
 }
 
+// SubscriptionWithSchedule returns subscription id and the live schedule
+// (JSON) its workflow last published, nil if none yet: one read for
+// GET /subscriptions/{id}.
+func (s *Store) SubscriptionWithSchedule(ctx context.Context, id int64) (billing.Subscription, []byte, error) {
+	row, err := s.q.SubscriptionGet(ctx, id)
+	return subscriptionFromRow(row), row.Schedule, dbError(err, "subscription", id)
+}
+
 // Subscriptions lists the subscriptions that match f, newest first.
 func (s *Store) Subscriptions(ctx context.Context, f billing.SubscriptionFilter) (billing.Page[billing.Subscription], error) {
 	p, err := page(f.PageRequest, func() (int64, error) {
