@@ -182,54 +182,66 @@ func (s *Server) listSubscriptions(c echo.Context) error {
 // subscriptionOf loads the :id subscription; a client's view of another
 // customer's subscription is not found.
 func (s *Server) subscriptionOf(c echo.Context) (billing.Subscription, error) {
-	sub, _, err := s.subscriptionAndSchedule(c)
-	return sub, err
-}
-
-// subscriptionAndSchedule is subscriptionOf with the live schedule the
-// subscription's workflow last published (nil if none yet), read with it.
-func (s *Server) subscriptionAndSchedule(c echo.Context) (billing.Subscription, []byte, error) {
 	id, err := pathID(c, "id", "subscription")
 	if err != nil {
-		return billing.Subscription{}, nil, err
+		return billing.Subscription{}, err
 	}
-	sub, stored, err := s.store.SubscriptionWithSchedule(c.Request().Context(), id)
+	sub, err := s.store.Subscription(c.Request().Context(), id)
 	if err != nil {
-		return sub, nil, err
+		return sub, err
 	}
+	return sub, visible(c, sub)
+}
+
+// visible says not found when sub is not the caller's to see (a client's
+// view of another customer's), and names it in the request's audit entry.
+func visible(c echo.Context, sub billing.Subscription) error {
 	if p := principalOf(c); p.IsClient() && sub.CustomerID != p.CustomerID {
-		return sub, nil, billing.NotFound("subscription", id)
+		return billing.NotFound("subscription", sub.ID)
 	}
 	if e := billing.AuditFrom(c.Request().Context()); e != nil {
 		e.SetObject("subscription", sub.ID, sub.CustomerID)
 	}
-	return sub, stored, nil
+	return nil
 }
 
-// getSubscription answers the row and the live schedule. The schedule is
-// the one the workflow published to the database; a workflow that has
-// published none yet (started before it did) is asked with a query, which
-// costs a worker round trip and, on Temporal Cloud, an action.
+// getSubscription answers the row and the live schedule: the one the
+// workflow published to the database, read with the row in one query. A
+// workflow that has published none yet (started before they were
+// published) is asked with a query, which costs a worker round trip and,
+// on Temporal Cloud, an action.
 func (s *Server) getSubscription(c echo.Context) error {
-	sub, stored, err := s.subscriptionAndSchedule(c)
+	id, err := pathID(c, "id", "subscription")
 	if err != nil {
+		return err
+	}
+	snap, err := s.store.SubscriptionWithSchedule(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	sub := snap.Subscription
+	if err := visible(c, sub); err != nil {
 		return err
 	}
 	view := SubscriptionView{Subscription: sub}
 	if sub.Status == billing.SubscriptionCancelled || sub.Status == billing.SubscriptionDeleted {
 		return c.JSON(http.StatusOK, view)
 	}
-	sched, ok := s.storedSchedule(sub.ID, stored)
-	if !ok {
+	sched, ok := s.storedSchedule(sub.ID, snap.Schedule)
+	if ok {
+		if !sched.PriceAnnounced && snap.NextPrice.Currency != "" {
+			sched.Price, sched.Currency = snap.NextPrice.Amount, snap.NextPrice.Currency
+		}
+	} else {
 		if sched, err = s.workflows.Schedule(c.Request().Context(), sub.ID); err != nil {
 			s.log.Warn("schedule query failed", "subscription", sub.ID, "err", err)
 			return c.JSON(http.StatusOK, view)
 		}
+		if err := s.nextPrice(c, sub, &sched); err != nil {
+			return err
+		}
 	}
 	view.Schedule = &sched
-	if err := s.nextPrice(c, sub, &sched); err != nil {
-		return err
-	}
 	return c.JSON(http.StatusOK, view)
 }
 

@@ -348,7 +348,8 @@ func (b *bundle) storedSchedule(id int64, sched *workflows.Schedule) {
 // TestGetSubscriptionReadsTheStoredSchedule: GET /subscriptions/{id} answers
 // the schedule the workflow published, without asking the workflow: these
 // orders have none (their rows are written by the store alone). Until the
-// next period's price is announced, the price is the product's now.
+// next period's price is announced, the price is the product's now: the
+// product the next period is of.
 func TestGetSubscriptionReadsTheStoredSchedule(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -359,15 +360,19 @@ func TestGetSubscriptionReadsTheStoredSchedule(t *testing.T) {
 	require.NoError(t, err)
 	_, err = fmt.Sscan(pid, &productID)
 	require.NoError(t, err)
+	var nextID int64
+	_, err = fmt.Sscan(b.product(2500), &nextID)
+	require.NoError(t, err)
 	renewal := time.Date(2031, 5, 1, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		announced bool
+		next      int64 // the product the next period is of, if another
 		price     float64
-	}{{true, 999}, {false, 1500}} {
+	}{{true, 0, 999}, {false, 0, 1500}, {false, nextID, 2500}, {true, nextID, 999}} {
 		o, err := b.store.CreateSubscription(t.Context(), billing.SubscriptionCreate{CustomerID: customerID, ProductID: productID}, "", 0)
 		require.NoError(t, err)
 		b.storedSchedule(o.Subscription.ID, &workflows.Schedule{Status: billing.SubscriptionActive, Period: 42, PaidUntil: &renewal,
-			Price: 999, Currency: "EUR", PriceAnnounced: tc.announced,
+			Price: 999, Currency: "EUR", PriceAnnounced: tc.announced, NextProductID: tc.next,
 			Next: []workflows.ScheduledStep{{Milestone: "renewal", At: renewal}}})
 
 		status, body := b.do("GET", fmt.Sprintf("/api/v1/subscriptions/%d", o.Subscription.ID), "")
@@ -376,7 +381,7 @@ func TestGetSubscriptionReadsTheStoredSchedule(t *testing.T) {
 		require.True(t, ok, "no schedule: %v", body)
 		require.Equal(t, 42.0, sched["period"])
 		require.Equal(t, "active", sched["status"])
-		require.Equal(t, tc.price, sched["price"], "announced %v", tc.announced)
+		require.Equal(t, tc.price, sched["price"], "announced %v, next product %d", tc.announced, tc.next)
 		require.Equal(t, "renewal", sched["next"].([]any)[0].(map[string]any)["milestone"])
 	}
 }

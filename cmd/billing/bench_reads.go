@@ -59,11 +59,18 @@ func (b *bench) reads() ([]row, error) {
 			deck = append(deck, k)
 		}
 	}
-	// Warm up the connections and PostgreSQL's caches, not counted.
+	// Warm up the connections and PostgreSQL's caches, one request at a
+	// time: each kind's time without a queue, for comparison.
 	rnd := mathrand.New(mathrand.NewPCG(1, 2))
-	for i := range 200 {
-		k := deck[i%len(deck)]
-		b.readOnce(kinds[k].path(rnd))
+	for _, kind := range kinds {
+		var lat []time.Duration
+		for range 50 {
+			began := time.Now()
+			b.readOnce(kind.path(rnd))
+			lat = append(lat, time.Since(began))
+		}
+		slices.Sort(lat)
+		fmt.Printf("reads: %s one at a time: p50 %s, max %s\n", kind.name, ms(lat[len(lat)/2]), ms(lat[len(lat)-1]))
 	}
 
 	total := b.f.rps * b.f.seconds
