@@ -7,10 +7,13 @@ type PageRequest struct {
 	Offset int
 }
 
-// Page is one page of a list with the total number of matches.
+// Page is one page of a list with the total number of matches. A list that
+// counts its matches only up to a limit (customers) sets TotalCapped when
+// more match: Total is then that limit, a lower bound.
 type Page[T any] struct {
-	Items  []T `json:"items"`
-	Total  int `json:"total"`
-	Limit  int `json:"limit"`
-	Offset int `json:"offset"`
+	Items       []T  `json:"items"`
+	Total       int  `json:"total"`
+	TotalCapped bool `json:"total_capped,omitempty"`
+	Limit       int  `json:"limit"`
+	Offset      int  `json:"offset"`
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -189,33 +190,73 @@ func (s *Server) subscriptionOf(c echo.Context) (billing.Subscription, error) {
 	if err != nil {
 		return sub, err
 	}
+	return sub, visible(c, sub)
+}
+
+// visible says not found when sub is not the caller's to see (a client's
+// view of another customer's), and names it in the request's audit entry.
+func visible(c echo.Context, sub billing.Subscription) error {
 	if p := principalOf(c); p.IsClient() && sub.CustomerID != p.CustomerID {
-		return sub, billing.NotFound("subscription", id)
+		return billing.NotFound("subscription", sub.ID)
 	}
 	if e := billing.AuditFrom(c.Request().Context()); e != nil {
 		e.SetObject("subscription", sub.ID, sub.CustomerID)
 	}
-	return sub, nil
+	return nil
 }
 
+// getSubscription answers the row and the live schedule: the one the
+// workflow published to the database, read with the row in one query. A
+// workflow that has published none yet (started before they were
+// published) is asked with a query, which costs a worker round trip and,
+// on Temporal Cloud, an action.
 func (s *Server) getSubscription(c echo.Context) error {
-	sub, err := s.subscriptionOf(c)
+	id, err := pathID(c, "id", "subscription")
 	if err != nil {
 		return err
 	}
+	snap, err := s.store.SubscriptionWithSchedule(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	sub := snap.Subscription
+	if err := visible(c, sub); err != nil {
+		return err
+	}
 	view := SubscriptionView{Subscription: sub}
-	if sub.Status != billing.SubscriptionCancelled && sub.Status != billing.SubscriptionDeleted {
-		sched, err := s.workflows.Schedule(c.Request().Context(), sub.ID)
-		if err != nil {
+	if sub.Status == billing.SubscriptionCancelled || sub.Status == billing.SubscriptionDeleted {
+		return c.JSON(http.StatusOK, view)
+	}
+	sched, ok := s.storedSchedule(sub.ID, snap.Schedule)
+	if ok {
+		if !sched.PriceAnnounced && snap.NextPrice.Currency != "" {
+			sched.Price, sched.Currency = snap.NextPrice.Amount, snap.NextPrice.Currency
+		}
+	} else {
+		if sched, err = s.workflows.Schedule(c.Request().Context(), sub.ID); err != nil {
 			s.log.Warn("schedule query failed", "subscription", sub.ID, "err", err)
-		} else {
-			view.Schedule = &sched
-			if err := s.nextPrice(c, sub, &sched); err != nil {
-				return err
-			}
+			return c.JSON(http.StatusOK, view)
+		}
+		if err := s.nextPrice(c, sub, &sched); err != nil {
+			return err
 		}
 	}
+	view.Schedule = &sched
 	return c.JSON(http.StatusOK, view)
+}
+
+// storedSchedule decodes the schedule a workflow published; false if there
+// is none or it can't be read (then the workflow is asked).
+func (s *Server) storedSchedule(id int64, stored []byte) (workflows.Schedule, bool) {
+	var sched workflows.Schedule
+	if stored == nil {
+		return sched, false
+	}
+	if err := json.Unmarshal(stored, &sched); err != nil {
+		s.log.Warn("stored schedule unreadable; asking the workflow", "subscription", id, "err", err)
+		return sched, false
+	}
+	return sched, true
 }
 
 // nextPrice shows, until the next period is announced, the price it will be

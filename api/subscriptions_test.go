@@ -331,3 +331,81 @@ func TestCancelAtTheBoundaryOnARealServer(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// storedSchedule stores sched as the live schedule of subscription id, at a
+// version no workflow reaches, so that none overwrites it during the test.
+func (b *bundle) storedSchedule(id int64, sched *workflows.Schedule) {
+	b.t.Helper()
+	var raw []byte
+	if sched != nil {
+		raw = []byte(mustJSON(sched))
+	}
+	_, err := b.store.Pool().Exec(b.t.Context(), "UPDATE subscriptions SET schedule = $2::jsonb, schedule_version = $3 WHERE id = $1",
+		id, raw, int64(1)<<62)
+	require.NoError(b.t, err)
+}
+
+// TestGetSubscriptionReadsTheStoredSchedule: GET /subscriptions/{id} answers
+// the schedule the workflow published, without asking the workflow: these
+// orders have none (their rows are written by the store alone). Until the
+// next period's price is announced, the price is the product's now: the
+// product the next period is of.
+func TestGetSubscriptionReadsTheStoredSchedule(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	cid, _ := b.newCustomer()
+	pid := b.product(1500)
+	customerID, productID := int64(0), int64(0)
+	_, err := fmt.Sscan(cid, &customerID)
+	require.NoError(t, err)
+	_, err = fmt.Sscan(pid, &productID)
+	require.NoError(t, err)
+	var nextID int64
+	_, err = fmt.Sscan(b.product(2500), &nextID)
+	require.NoError(t, err)
+	renewal := time.Date(2031, 5, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		announced bool
+		next      int64 // the product the next period is of, if another
+		price     float64
+	}{{true, 0, 999}, {false, 0, 1500}, {false, nextID, 2500}, {true, nextID, 999}} {
+		o, err := b.store.CreateSubscription(t.Context(), billing.SubscriptionCreate{CustomerID: customerID, ProductID: productID}, "", 0)
+		require.NoError(t, err)
+		b.storedSchedule(o.Subscription.ID, &workflows.Schedule{Status: billing.SubscriptionActive, Period: 42, PaidUntil: &renewal,
+			Price: 999, Currency: "EUR", PriceAnnounced: tc.announced, NextProductID: tc.next,
+			Next: []workflows.ScheduledStep{{Milestone: "renewal", At: renewal}}})
+
+		status, body := b.do("GET", fmt.Sprintf("/api/v1/subscriptions/%d", o.Subscription.ID), "")
+		require.Equal(t, http.StatusOK, status, "%v", body)
+		sched, ok := body["schedule"].(map[string]any)
+		require.True(t, ok, "no schedule: %v", body)
+		require.Equal(t, 42.0, sched["period"])
+		require.Equal(t, "active", sched["status"])
+		require.Equal(t, tc.price, sched["price"], "announced %v, next product %d", tc.announced, tc.next)
+		require.Equal(t, "renewal", sched["next"].([]any)[0].(map[string]any)["milestone"])
+	}
+}
+
+// TestGetSubscriptionAsksTheWorkflowWithoutStoredSchedule: a workflow that
+// has published no schedule (one started before they were published) is
+// asked for it with a query.
+func TestGetSubscriptionAsksTheWorkflowWithoutStoredSchedule(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	cid, _ := b.newCustomer()
+	status, body := b.do("POST", "/api/v1/subscriptions", `{"customer_id": `+cid+`, "product_id": `+b.product(0)+`}`)
+	require.Equal(t, http.StatusCreated, status, "%v", body)
+	sid := jsonID(body)
+	b.waitFor(sid, "active")
+	var id int64
+	_, err := fmt.Sscan(sid, &id)
+	require.NoError(t, err)
+	b.storedSchedule(id, nil)
+
+	status, body = b.do("GET", "/api/v1/subscriptions/"+sid, "")
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	sched, ok := body["schedule"].(map[string]any)
+	require.True(t, ok, "no schedule: %v", body)
+	require.Equal(t, "active", sched["status"])
+	require.NotNil(t, sched["paid_until"])
+}

@@ -173,9 +173,15 @@ func ValidCustomerSort(sort string) bool {
 	return ok || sort == ""
 }
 
-// Customers lists the customers that match f, one page at a time.
+// CustomerCountLimit is how many matches a customer list counts at most:
+// counting 100,000 customers on every page would cost more than reading the
+// page (issue 15); past it the page says total_capped.
+const CustomerCountLimit = 1000
+
+// Customers lists the customers that match f, one page at a time. Its total
+// counts up to CustomerCountLimit matches.
 func (s *Store) Customers(ctx context.Context, f billing.CustomerFilter) (billing.Page[billing.Customer], error) {
-	var q listQuery
+	q := listQuery{countLimit: CustomerCountLimit}
 	if f.ID != nil {
 		q.filter("id = %s", *f.ID)
 	}

@@ -56,6 +56,8 @@ func fromRows[R, T any](rows []R, conv func(R) T) []T {
 type listQuery struct {
 	where []string
 	args  []any
+	// countLimit, if not 0, is how many matches the total counts at most.
+	countLimit int
 }
 
 // filter adds the condition cond, whose %s stand for args in order (a LIKE
@@ -79,10 +81,14 @@ func listPage[R, T any](ctx context.Context, db dbsqlc.DBTX, table, columns stri
 		cond = " WHERE " + strings.Join(q.where, " AND ")
 	}
 	total := func() (n int64, err error) {
-		err = db.QueryRow(ctx, "SELECT count(*) FROM "+table+cond, q.args...).Scan(&n)
+		count := "SELECT count(*) FROM " + table + cond
+		if q.countLimit > 0 {
+			count = fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s%s LIMIT %d) t", table, cond, q.countLimit+1)
+		}
+		err = db.QueryRow(ctx, count, q.args...).Scan(&n)
 		return n, err
 	}
-	return page(req, total, func(limit, offset int64) ([]T, error) {
+	p, err := page(req, total, func(limit, offset int64) ([]T, error) {
 		n := len(q.args)
 		rows, err := db.Query(ctx, fmt.Sprintf("SELECT %s FROM %s%s ORDER BY %s LIMIT $%d OFFSET $%d",
 			columns, table, cond, order, n+1, n+2), slices.Concat(q.args, []any{limit, offset})...)
@@ -95,4 +101,8 @@ func listPage[R, T any](ctx context.Context, db dbsqlc.DBTX, table, columns stri
 		}
 		return fromRows(got, conv), nil
 	})
+	if q.countLimit > 0 && p.Total > q.countLimit {
+		p.Total, p.TotalCapped = q.countLimit, true
+	}
+	return p, err
 }

@@ -184,6 +184,50 @@ func (q *Queries) SubscriptionGetByIdempotencyKey(ctx context.Context, arg Subsc
 	return i, err
 }
 
+const subscriptionGetWithSchedule = `-- name: SubscriptionGetWithSchedule :one
+SELECT s.id, s.customer_id, s.product_id, s.status, s.paid_until, s.created_at, s.updated_at, s.auto_renew, s.suspend_reason, s.idempotency_key, s.anchor_day, s.workflow_started_at, s.awaiting_payment, s.updates_until, s.parameters, s.schedule, s.schedule_version, p.price AS next_price, p.currency AS next_currency
+FROM subscriptions s
+LEFT JOIN products p ON p.id = coalesce(nullif((s.schedule->>'next_product_id')::bigint, 0), s.product_id)
+WHERE s.id = $1
+`
+
+type SubscriptionGetWithScheduleRow struct {
+	Subscription Subscription `db:"subscription"`
+	NextPrice    *int64       `db:"next_price"`
+	NextCurrency *string      `db:"next_currency"`
+}
+
+// SubscriptionGetWithSchedule reads a subscription with its published
+// schedule and the price now of the product its next period is of: the
+// schedule's next_product_id (workflows.Schedule.NextProductID) if set,
+// else its own. One round trip for GET /subscriptions/{id}.
+func (q *Queries) SubscriptionGetWithSchedule(ctx context.Context, id int64) (SubscriptionGetWithScheduleRow, error) {
+	row := q.db.QueryRow(ctx, subscriptionGetWithSchedule, id)
+	var i SubscriptionGetWithScheduleRow
+	err := row.Scan(
+		&i.Subscription.ID,
+		&i.Subscription.CustomerID,
+		&i.Subscription.ProductID,
+		&i.Subscription.Status,
+		&i.Subscription.PaidUntil,
+		&i.Subscription.CreatedAt,
+		&i.Subscription.UpdatedAt,
+		&i.Subscription.AutoRenew,
+		&i.Subscription.SuspendReason,
+		&i.Subscription.IdempotencyKey,
+		&i.Subscription.AnchorDay,
+		&i.Subscription.WorkflowStartedAt,
+		&i.Subscription.AwaitingPayment,
+		&i.Subscription.UpdatesUntil,
+		&i.Subscription.Parameters,
+		&i.Subscription.Schedule,
+		&i.Subscription.ScheduleVersion,
+		&i.NextPrice,
+		&i.NextCurrency,
+	)
+	return i, err
+}
+
 const subscriptionInsert = `-- name: SubscriptionInsert :one
 INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key, updates_until, parameters)
 VALUES ($1, $2, $3, $4,
@@ -210,6 +254,62 @@ func (q *Queries) SubscriptionInsert(ctx context.Context, arg SubscriptionInsert
 		arg.IdempotencyKey,
 		arg.UpdatesMonths,
 		arg.Parameters,
+	)
+	var i Subscription
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.ProductID,
+		&i.Status,
+		&i.PaidUntil,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.AutoRenew,
+		&i.SuspendReason,
+		&i.IdempotencyKey,
+		&i.AnchorDay,
+		&i.WorkflowStartedAt,
+		&i.AwaitingPayment,
+		&i.UpdatesUntil,
+		&i.Parameters,
+		&i.Schedule,
+		&i.ScheduleVersion,
+	)
+	return i, err
+}
+
+const subscriptionInsertUnderLimit = `-- name: SubscriptionInsertUnderLimit :one
+INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key, updates_until, parameters)
+SELECT $1, $2, $3, $4,
+    CASE WHEN $5::integer > 0 THEN now() + make_interval(months => $5::integer) END, $6
+WHERE $7::integer = 0 OR (SELECT count(*) FROM subscriptions
+    WHERE customer_id = $1 AND status = 'unpaid' AND awaiting_payment) < $7::integer
+RETURNING id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version
+`
+
+type SubscriptionInsertUnderLimitParams struct {
+	CustomerID     int64   `db:"customer_id"`
+	ProductID      int64   `db:"product_id"`
+	AutoRenew      bool    `db:"auto_renew"`
+	IdempotencyKey *string `db:"idempotency_key"`
+	UpdatesMonths  int     `db:"updates_months"`
+	Parameters     []byte  `db:"parameters"`
+	MaxUnpaid      int     `db:"max_unpaid"`
+}
+
+// SubscriptionInsertUnderLimit is SubscriptionInsert unless max_unpaid is
+// not 0 and the customer has that many orders waiting for a payment: then
+// no row. It runs after SubscriptionOrderLock, so its count sees every
+// order of the customer committed before.
+func (q *Queries) SubscriptionInsertUnderLimit(ctx context.Context, arg SubscriptionInsertUnderLimitParams) (Subscription, error) {
+	row := q.db.QueryRow(ctx, subscriptionInsertUnderLimit,
+		arg.CustomerID,
+		arg.ProductID,
+		arg.AutoRenew,
+		arg.IdempotencyKey,
+		arg.UpdatesMonths,
+		arg.Parameters,
+		arg.MaxUnpaid,
 	)
 	var i Subscription
 	err := row.Scan(
@@ -433,6 +533,55 @@ UPDATE subscriptions SET workflow_started_at = coalesce(workflow_started_at, now
 func (q *Queries) SubscriptionMarkWorkflowStarted(ctx context.Context, id int64) error {
 	_, err := q.db.Exec(ctx, subscriptionMarkWorkflowStarted, id)
 	return err
+}
+
+const subscriptionOrderLock = `-- name: SubscriptionOrderLock :one
+SELECT c.status AS customer_status, p.id, p.name, p.description, p.price, p.currency, p.period_unit, p.period_count, p.auto_renew, p.incoming_days, p.grace_days, p.status, p.created_at, p.updated_at, p.webhook_url, p.webhook_secret, p.steps, p.kind, p.updates_months, p.order_parameters, p.support_incidents
+FROM customers c, products p
+WHERE c.id = $1 AND p.id = $2
+FOR UPDATE OF c
+`
+
+type SubscriptionOrderLockParams struct {
+	CustomerID int64 `db:"customer_id"`
+	ProductID  int64 `db:"product_id"`
+}
+
+type SubscriptionOrderLockRow struct {
+	CustomerStatus string  `db:"customer_status"`
+	Product        Product `db:"product"`
+}
+
+// SubscriptionOrderLock takes the customer's row lock, which orders of one
+// customer queue on, and reads its status and the product ordered, in one
+// round trip. No row: the customer or the product does not exist.
+func (q *Queries) SubscriptionOrderLock(ctx context.Context, arg SubscriptionOrderLockParams) (SubscriptionOrderLockRow, error) {
+	row := q.db.QueryRow(ctx, subscriptionOrderLock, arg.CustomerID, arg.ProductID)
+	var i SubscriptionOrderLockRow
+	err := row.Scan(
+		&i.CustomerStatus,
+		&i.Product.ID,
+		&i.Product.Name,
+		&i.Product.Description,
+		&i.Product.Price,
+		&i.Product.Currency,
+		&i.Product.PeriodUnit,
+		&i.Product.PeriodCount,
+		&i.Product.AutoRenew,
+		&i.Product.IncomingDays,
+		&i.Product.GraceDays,
+		&i.Product.Status,
+		&i.Product.CreatedAt,
+		&i.Product.UpdatedAt,
+		&i.Product.WebhookURL,
+		&i.Product.WebhookSecret,
+		&i.Product.Steps,
+		&i.Product.Kind,
+		&i.Product.UpdatesMonths,
+		&i.Product.OrderParameters,
+		&i.Product.SupportIncidents,
+	)
+	return i, err
 }
 
 const subscriptionParameters = `-- name: SubscriptionParameters :one

@@ -6,6 +6,27 @@ VALUES (@customer_id, @product_id, @auto_renew, @idempotency_key,
     CASE WHEN @updates_months::integer > 0 THEN now() + make_interval(months => @updates_months::integer) END, @parameters)
 RETURNING *;
 
+-- SubscriptionOrderLock takes the customer's row lock, which orders of one
+-- customer queue on, and reads its status and the product ordered, in one
+-- round trip. No row: the customer or the product does not exist.
+-- name: SubscriptionOrderLock :one
+SELECT c.status AS customer_status, sqlc.embed(p)
+FROM customers c, products p
+WHERE c.id = @customer_id AND p.id = @product_id
+FOR UPDATE OF c;
+
+-- SubscriptionInsertUnderLimit is SubscriptionInsert unless max_unpaid is
+-- not 0 and the customer has that many orders waiting for a payment: then
+-- no row. It runs after SubscriptionOrderLock, so its count sees every
+-- order of the customer committed before.
+-- name: SubscriptionInsertUnderLimit :one
+INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key, updates_until, parameters)
+SELECT @customer_id, @product_id, @auto_renew, @idempotency_key,
+    CASE WHEN @updates_months::integer > 0 THEN now() + make_interval(months => @updates_months::integer) END, @parameters
+WHERE @max_unpaid::integer = 0 OR (SELECT count(*) FROM subscriptions
+    WHERE customer_id = @customer_id AND status = 'unpaid' AND awaiting_payment) < @max_unpaid::integer
+RETURNING *;
+
 -- SubscriptionLockParameters reads a subscription's parameters and status
 -- under its row lock, with its product's declared parameters.
 -- name: SubscriptionLockParameters :one
@@ -119,6 +140,16 @@ ORDER BY s.id;
 -- name: SubscriptionSaveSchedule :execrows
 UPDATE subscriptions SET schedule = @schedule::jsonb, schedule_version = @version::bigint
 WHERE id = @id AND schedule_version < @version::bigint;
+
+-- SubscriptionGetWithSchedule reads a subscription with its published
+-- schedule and the price now of the product its next period is of: the
+-- schedule's next_product_id (workflows.Schedule.NextProductID) if set,
+-- else its own. One round trip for GET /subscriptions/{id}.
+-- name: SubscriptionGetWithSchedule :one
+SELECT sqlc.embed(s), p.price AS next_price, p.currency AS next_currency
+FROM subscriptions s
+LEFT JOIN products p ON p.id = coalesce(nullif((s.schedule->>'next_product_id')::bigint, 0), s.product_id)
+WHERE s.id = $1;
 
 -- name: SubscriptionSchedule :one
 SELECT schedule, schedule_version FROM subscriptions WHERE id = $1;
