@@ -42,7 +42,7 @@ func (b *bench) sleeping() ([]row, error) {
 	return []row{{measure: fmt.Sprintf("%d sleeping subscriptions (worker a process of its own, WORKFLOW_CACHE_SIZE=%s): worker RSS (peak), Temporal dev server RSS (peak), PostgreSQL database size",
 		len(b.sleepers), cache),
 		billing: fmt.Sprintf("worker %d MB (%d MB); Temporal %d MB (%d MB); PostgreSQL %d MB", rss>>10, hwm>>10, trss>>10, thwm>>10, size>>20),
-		target: "worker <= 300 MB; all three stated"}}, nil
+		target:  "worker <= 300 MB; all three stated"}}, nil
 }
 
 // temporalSize is the size of the dev server's SQLite file and WAL, in MB.

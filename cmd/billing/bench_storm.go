@@ -159,7 +159,7 @@ func (b *bench) checkExactlyOnce(res burstResult, smtpd *smtptest.Server) (onceC
 		return c, err
 	}
 	type key struct {
-		sub                   int64
+		sub            int64
 		event, channel string
 	}
 	seen := map[key]int{}
