@@ -129,7 +129,7 @@ func (b *bench) ensureSleeping() error {
 	// started and then stays idle.
 	tail := runs[max(0, n-100):]
 	for deadline := time.Now().Add(10 * time.Minute); ; {
-		if allHave(b, tail) {
+		if b.histories(tail, enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).missing == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -146,15 +146,4 @@ func (b *bench) ensureSleeping() error {
 	}
 	b.sleepers = sleepers
 	return nil
-}
-
-// allHave says whether every run of runs has completed a workflow task.
-func allHave(b *bench, runs []execution) bool {
-	for _, r := range runs {
-		h := b.histories([]execution{r}, enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
-		if h.first.IsZero() {
-			return false
-		}
-	}
-	return true
 }

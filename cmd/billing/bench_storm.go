@@ -394,6 +394,15 @@ func (b *bench) renewalBurst(name string, n, concurrency int, onProgress func(ch
 		next[i] = execution{id: r.id} // the latest run: the next one
 	}
 	nh := b.histories(next, enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+	// Visibility lists a next run once it starts; its first task may still
+	// be waiting.
+	for deadline := time.Now().Add(10 * time.Minute); nh.missing > 0; {
+		if time.Now().After(deadline) {
+			return res, fmt.Errorf("%s: %d next runs did not complete their first workflow task in 10 minutes", name, nh.missing)
+		}
+		time.Sleep(time.Second)
+		nh = b.histories(next, enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+	}
 	res.charged, res.notified, res.rows, res.nextRuns = chargedAt.Sub(at), notifiedAt.Sub(at), rowsAt.Sub(at), nh.firstOfEach.Sub(at)
 	conds := []struct {
 		name string
@@ -404,7 +413,7 @@ func (b *bench) renewalBurst(name string, n, concurrency int, onProgress func(ch
 			res.total, res.last = c.d, c.name
 		}
 	}
-	fmt.Printf("%s: %d done %s after their moment (charged %s, notified %s, rows %s, next runs %s; last: %s; first charge %s); %s%s\n",
+	fmt.Printf("%s: %d done %s after their moment (charged %s, notified %s, rows %s, next runs %s; last: %s; first continue-as-new %s); %s%s\n",
 		name, n, sec(res.total), sec(res.charged), sec(res.notified), sec(res.rows), sec(res.nextRuns), res.last,
 		sec(old.first.Sub(at)), probe, old.hiccups())
 	return res, nil
@@ -421,6 +430,8 @@ type historyFacts struct {
 	// counts are the timeouts and failures in the histories (a task that
 	// timed out and was retried stretches a burst).
 	counts map[string]int
+	// missing counts the runs without the event.
+	missing int
 }
 
 // histories reads the histories of runs, 16 at a time.
@@ -468,6 +479,9 @@ func (b *bench) histories(runs []execution, event enumspb.EventType) historyFact
 		}
 		if last.After(h.last) {
 			h.last = last
+		}
+		if firstHere.IsZero() {
+			h.missing++
 		}
 		if firstHere.After(h.firstOfEach) {
 			h.firstOfEach = firstHere
