@@ -271,7 +271,7 @@ func (b *bench) bareBurst(round, n, concurrency int) (d time.Duration, serverCPU
 		if closed >= int64(n) {
 			break
 		}
-		if i > 0 && time.Since(at) > time.Duration(n)*50*time.Millisecond+5*time.Minute {
+		if i > 0 && time.Since(at) > time.Duration(n)*250*time.Millisecond+10*time.Minute {
 			return 0, 0, fmt.Errorf("bare burst: %d of %d completed after %s", closed, n, time.Since(at))
 		}
 		time.Sleep(250 * time.Millisecond)
@@ -380,7 +380,7 @@ func (b *bench) renewalBurst(name string, n, concurrency int, onProgress func(ch
 		if charged >= n && notified >= 2*n && rows >= n && nextRuns >= int64(n) {
 			break
 		}
-		if time.Since(at) > time.Duration(n)*100*time.Millisecond+5*time.Minute {
+		if time.Since(at) > time.Duration(n)*250*time.Millisecond+10*time.Minute {
 			return res, fmt.Errorf("%s: after %s: %d of %d charged, %d of %d notices sent, %d rows, %d next runs",
 				name, time.Since(at).Round(time.Second), charged, n, notified, 2*n, rows, nextRuns)
 		}
