@@ -35,10 +35,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -172,12 +175,22 @@ type bench struct {
 	// sleepers are the sleeping subscriptions of the "sleeping" phase, which
 	// the "reads" phase reads (see ensureSleeping).
 	sleepers []sleeper
+	// workers are the worker processes still running (see startWorkerProcess),
+	// stopped when the bench ends.
+	workers []*workerProcess
+	// sleepWorker is the worker process of the sleeping subscriptions.
+	sleepWorker *workerProcess
 }
 
 // run runs the phases and prints the table.
 func (b *bench) run() error {
 	fmt.Printf("one Temporal dev server (file store, WAL) and PostgreSQL on this machine; %d concurrent clients, %d pollers per worker\n\n",
 		b.f.concurrency, b.f.pollers)
+	defer func() {
+		for _, w := range b.workers {
+			w.stop()
+		}
+	}()
 	var rows []row
 	for _, p := range phases {
 		if b.f.only != "" && b.f.only != p.name {
@@ -242,6 +255,62 @@ func (b *bench) newWorker() (func(), error) {
 		return nil, err
 	}
 	return func() { w.Stop(); bw.Stop() }, nil
+}
+
+// workerProcess is "billing worker" running as a process of its own, as in
+// production: the kill phase kills it, the sleeping phase reads its memory.
+type workerProcess struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// startWorkerProcess runs this binary's "billing worker" on the bench's
+// database, Temporal server, mail folder and tuning; env adds to or overrides
+// its environment (SMTP_ADDR=..., say).
+func (b *bench) startWorkerProcess(env ...string) (*workerProcess, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cfg := b.m.Config
+	cmd := exec.Command(exe, "worker")
+	// Empty is unset for LoadConfig: the defaults, whatever this shell says.
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+cfg.DatabaseURL, "TEMPORAL_ADDRESS="+cfg.TemporalAddress,
+		"TEMPORAL_NAMESPACE="+cfg.TemporalNamespace, "TEMPORAL_TASK_QUEUE="+cfg.TaskQueue, "DATA_DIR="+b.dir,
+		"MAIL_DIR="+cfg.MailDir, "SMS_LOG="+cfg.SMSLog, "SMTP_ADDR=", "TWILIO_ACCOUNT_SID=", "LOG_LEVEL=warn", "LOG_FORMAT=text",
+		"WORKFLOW_CACHE_SIZE="+strconv.Itoa(cfg.WorkflowCacheSize), "WORKER_POLLERS="+strconv.Itoa(cfg.WorkerPollers),
+		"LOW_MONEY_EXPIRE_PERIOD=", "NEAR_DELETE_PERIOD=", "GRACE_DAYS=", "SUSPEND_AFTER_DAYS=", "UNPAID_ORDER_DAYS=", "MAX_UNPAID_ORDERS=")
+	cmd.Env = append(cmd.Env, env...)
+	log, err := os.OpenFile(filepath.Join(b.dir, "worker.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives the bench
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		return nil, err
+	}
+	w := &workerProcess{cmd: cmd, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); log.Close(); close(w.exited) }()
+	b.workers = append(b.workers, w)
+	return w, nil
+}
+
+// kill ends the worker at once (SIGKILL), as a crash or an OOM kill would.
+func (w *workerProcess) kill() {
+	_ = w.cmd.Process.Signal(syscall.SIGKILL)
+	<-w.exited
+}
+
+// stop asks the worker to stop (SIGTERM) and waits, killing it after 15 s.
+func (w *workerProcess) stop() {
+	_ = w.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-w.exited:
+	case <-time.After(15 * time.Second):
+		w.kill()
+	}
 }
 
 // adminToken creates an admin called login with a session and returns the

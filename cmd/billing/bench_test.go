@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -34,4 +35,12 @@ func TestBenchDropsOnlyItsOwnDatabase(t *testing.T) {
 	t.Parallel()
 	err := dropDatabase(t.Context(), "postgres://postgres@127.0.0.1:1/billing_bench_x?dbname=billing", "billing_bench_x")
 	require.ErrorContains(t, err, `not dropping database "billing"`)
+}
+
+// TestMedian: the bench's figure of alternating rounds is their median.
+func TestMedian(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, 2*time.Second, median([]time.Duration{3 * time.Second, time.Second, 2 * time.Second}))
+	require.Equal(t, 2500*time.Millisecond, median([]time.Duration{4 * time.Second, time.Second, 2 * time.Second, 3 * time.Second}))
+	require.Zero(t, median(nil))
 }

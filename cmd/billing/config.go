@@ -52,7 +52,8 @@ import (
 //
 // And:
 //
-//	WORKFLOW_CACHE_SIZE workflows a worker keeps in memory between tasks (0: none; see worker.CacheSize)
+//	WORKFLOW_CACHE_SIZE workflows a worker keeps in memory between tasks (0: none)
+//	WORKER_POLLERS      task polls a worker keeps open, for workflow and for activity tasks each (0: the SDK's 2)
 //	WEBHOOK_ALLOW_PRIVATE  true lets webhook URLs lead to loopback and private addresses (false)
 //	MESSAGE_RATE        emails a second a message to customers is sent at, at most (10)
 //
@@ -93,7 +94,7 @@ type Config struct {
 	TrustedProxies    []*net.IPNet
 	WorkflowCacheSize int
 	// WorkerPollers is how many task polls the worker keeps open (0: the
-	// SDK's default); "billing bench" sets it with -pollers.
+	// SDK's default; WORKER_POLLERS); "billing bench" sets it with -pollers.
 	WorkerPollers int
 	// WebhookAllowPrivate lets product webhooks reach loopback and private
 	// networks; off, they reach only public addresses (server-side request forgery).
@@ -137,6 +138,9 @@ func LoadConfig() (Config, error) {
 	}
 	if c.WorkflowCacheSize, err = strconv.Atoi(env("WORKFLOW_CACHE_SIZE", "0")); err != nil || c.WorkflowCacheSize < 0 {
 		return c, fmt.Errorf("WORKFLOW_CACHE_SIZE must be a whole number, 0 or more")
+	}
+	if c.WorkerPollers, err = strconv.Atoi(env("WORKER_POLLERS", "0")); err != nil || c.WorkerPollers < 0 || c.WorkerPollers > 100 {
+		return c, fmt.Errorf("WORKER_POLLERS must be a whole number from 0 to 100")
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)

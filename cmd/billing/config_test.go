@@ -52,6 +52,31 @@ func TestMessageRateFromEnvironment(t *testing.T) {
 	}
 }
 
+// TestWorkerTuningFromEnvironment: WORKFLOW_CACHE_SIZE and WORKER_POLLERS
+// are 0 (no workflow cache; the SDK's 2 pollers) unless set; anything but a
+// whole number in range stops the start.
+func TestWorkerTuningFromEnvironment(t *testing.T) {
+	cfg, err := LoadConfig()
+	require.NoError(t, err)
+	require.Zero(t, cfg.WorkflowCacheSize)
+	require.Zero(t, cfg.WorkerPollers)
+	t.Setenv("WORKFLOW_CACHE_SIZE", "500")
+	t.Setenv("WORKER_POLLERS", "8")
+	cfg, err = LoadConfig()
+	require.NoError(t, err)
+	require.Equal(t, 500, cfg.WorkflowCacheSize)
+	require.Equal(t, 8, cfg.WorkerPollers)
+	for _, v := range []string{"-1", "many", "101"} {
+		t.Setenv("WORKER_POLLERS", v)
+		_, err := LoadConfig()
+		require.ErrorContains(t, err, "WORKER_POLLERS", v)
+	}
+	t.Setenv("WORKER_POLLERS", "")
+	t.Setenv("WORKFLOW_CACHE_SIZE", "-1")
+	_, err = LoadConfig()
+	require.ErrorContains(t, err, "WORKFLOW_CACHE_SIZE")
+}
+
 // TestPublicURL: PUBLIC_URL, the client panel's address in links, is
 // http://localhost:8080 unless set; anything but an http(s) URL stops the start.
 func TestPublicURL(t *testing.T) {
