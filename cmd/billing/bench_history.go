@@ -7,6 +7,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/workflows"
@@ -22,6 +23,7 @@ func (b *bench) history() ([]row, error) {
 		{measure: fmt.Sprintf("history events per billing cycle, default policy (mean over %d cycles)", h.cycles), billing: fmt.Sprintf("%.1f", h.events), target: "<= 30"},
 		{measure: fmt.Sprintf("most events in any run over %d cycles", h.cycles), billing: fmt.Sprint(h.most), target: "bounded"},
 		{measure: fmt.Sprintf("Temporal actions per billing cycle (mean over %d cycles)", h.cycles), billing: fmt.Sprintf("%.1f", h.actions), target: "stated, lower than before"},
+		{measure: fmt.Sprintf("history bytes per billing cycle (mean over %d cycles; Temporal Cloud bills storage by it)", h.cycles), billing: fmt.Sprintf("%.0f", h.bytes), target: "stated"},
 	}, nil
 }
 
@@ -31,6 +33,7 @@ type historyFigures struct {
 	events  float64 // mean events per cycle
 	most    int     // most events in any run
 	actions float64 // mean Temporal actions per cycle
+	bytes   float64 // mean size of a cycle's history (its events' protobuf encoding)
 }
 
 // What a cycle costs under the default policy (6 distinct instants: low
@@ -99,6 +102,7 @@ func (b *bench) historyPerCycle(cycles int) (historyFigures, error) {
 	type run struct {
 		events  []*historypb.HistoryEvent
 		actions int
+		bytes   int
 	}
 	var whole []run
 	runs := 0
@@ -123,7 +127,11 @@ func (b *bench) historyPerCycle(cycles int) (historyFigures, error) {
 		}
 		h.most = max(h.most, len(events))
 		if runs > 0 && prev != "" {
-			whole = append(whole, run{events: events, actions: actionsOf(events)})
+			size := 0
+			for _, ev := range events {
+				size += proto.Size(ev)
+			}
+			whole = append(whole, run{events: events, actions: actionsOf(events), bytes: size})
 		}
 		runs++
 		runID = prev
@@ -132,12 +140,14 @@ func (b *bench) historyPerCycle(cycles int) (historyFigures, error) {
 		return h, fmt.Errorf("only %d runs found", runs)
 	}
 	slices.SortStableFunc(whole, func(a, b run) int { return len(a.events) - len(b.events) })
-	total, actions := 0, 0
+	total, actions, size := 0, 0, 0
 	for _, r := range whole {
 		total += len(r.events)
 		actions += r.actions
+		size += r.bytes
 	}
-	h.cycles, h.events, h.actions = len(whole), float64(total)/float64(len(whole)), float64(actions)/float64(len(whole))
+	n := float64(len(whole))
+	h.cycles, h.events, h.actions, h.bytes = len(whole), float64(total)/n, float64(actions)/n, float64(size)/n
 	median := whole[len(whole)/2]
 	fmt.Printf("history: %d runs; events in the %d whole billing cycles: fewest %d, median %d, most %d\n",
 		runs, len(whole), len(whole[0].events), len(median.events), len(whole[len(whole)-1].events))
