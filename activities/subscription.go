@@ -125,10 +125,11 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 	}
 	until := billing.AddPeriodsAnchored(from, plan.PeriodUnit, plan.PeriodCount, anchor).UTC()
 	var e billing.LedgerEntry
+	var written bool
 	// The invoice the charge issues and its notice land with it or not at all.
 	err = a.Store.Tx(ctx, func(st *store.Store) error {
 		var err error
-		e, err = st.ChargePeriod(ctx, store.PeriodCharge{
+		e, written, err = st.ChargePeriodWritten(ctx, store.PeriodCharge{
 			SubscriptionID: in.SubscriptionID, ProductID: plan.ProductID, PaidUntil: until, AnchorDay: anchor,
 			PeriodFrom: from, Period: in.Period,
 			Charge: billing.Charge{CustomerID: in.CustomerID, Amount: plan.Price, Currency: plan.Currency,
@@ -141,7 +142,9 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 		}
 		return a.invoiceIssued(ctx, st, PeriodChargeKey(in.SubscriptionID, in.Period))
 	})
-	a.Metrics.Charge(billing.ErrorCode(err), err)
+	// Counted once committed, and only by the attempt that wrote it: an
+	// attempt retried after the commit finds the charge and counts nothing.
+	a.Metrics.Charge(written, err)
 	if err != nil {
 		if code := billing.ErrorCode(err); in.Period == 1 && (code == billing.EINSUFFICIENT || code == billing.EDECLINED || code == billing.EINVALID) {
 			// An order that can't be paid now waits for a payment: it counts

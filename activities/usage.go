@@ -68,6 +68,7 @@ func (a *Activities) ChargeOverage(ctx context.Context, in ChargeOverageInput) (
 			// The overage's invoice, if one was issued, is sent like a period's.
 			return a.invoiceIssued(ctx, tx, billing.OverageChargeKey(in.SubscriptionID, n))
 		})
+		a.Metrics.Charge(oc.Written, err)
 		if err != nil {
 			return res, nonRetryableIfPermanent(err)
 		}

@@ -118,9 +118,9 @@ func New(counts Counts) (*Metrics, error) {
 	m := &Metrics{
 		Registry: reg,
 		chargesMade: prometheus.NewCounter(prometheus.CounterOpts{Name: ChargesMade,
-			Help: "Periods charged (ChargePeriod activities that wrote their charge)."}),
+			Help: "Charges written: periods (ChargePeriod) and usage overages (ChargeOverage), each once."}),
 		chargesRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: ChargesRefused,
-			Help: "Period charges refused, by reason (the error code: insufficient_funds, declined, invalid, ...)."}, []string{"reason"}),
+			Help: "Charge attempts refused, by reason (the error code: insufficient_funds, declined, invalid, ...)."}, []string{"reason"}),
 		notices: prometheus.NewCounterVec(prometheus.CounterOpts{Name: NoticeDeliveries,
 			Help: "Notice delivery attempts by channel (email, sms) and outcome (sent, failed, unknown, rejected)."}, []string{"channel", "status"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: HTTPRequests,
@@ -177,15 +177,20 @@ func (m *Metrics) Close() error {
 	return m.meters.Shutdown(context.Background())
 }
 
-// Charge counts one period charge: made if err is nil, else refused by
-// code when code is a refusal (a domain error code); errors that are retried
-// (code "") are not counted.
-func (m *Metrics) Charge(code string, err error) {
+// Charge counts the outcome of one charge attempt, after its transaction:
+// made if err is nil and the attempt wrote the charge (written; a retry or
+// replay that finds the charge made, or a free period, counts nothing), else
+// refused by its code when err is a refusal (a domain error code); errors
+// that are retried (internal, unavailable) are not counted.
+func (m *Metrics) Charge(written bool, err error) {
+	code := billing.ErrorCode(err)
 	switch {
 	case m == nil:
 	case err == nil:
-		m.chargesMade.Inc()
-	case code != "" && code != "internal":
+		if written {
+			m.chargesMade.Inc()
+		}
+	case code != billing.EINTERNAL && code != billing.EUNAVAILABLE:
 		m.chargesRefused.WithLabelValues(code).Inc()
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/metrics"
 )
 
@@ -82,22 +83,25 @@ billing_scrape_errors{query="subscriptions"} 1
 `), "billing_scrape_errors"))
 }
 
-// TestChargeCounts: a charge written counts as made; a refusal (a domain
-// error code) as refused by that code; an internal error (retried) not at all.
+// TestChargeCounts: a charge written counts as made, one found written (a
+// replay) not; a refusal (a domain error code) as refused by that code; an
+// internal or unavailable error (retried) not at all.
 func TestChargeCounts(t *testing.T) {
 	t.Parallel()
 	m, err := metrics.New(nil)
 	require.NoError(t, err)
-	m.Charge("", nil)
-	m.Charge("insufficient_funds", errors.New("x"))
-	m.Charge("internal", errors.New("x"))
+	m.Charge(true, nil)
+	m.Charge(false, nil) // a replay, or a free period: nothing written
+	m.Charge(false, billing.Errorf(billing.EINSUFFICIENT, "x"))
+	m.Charge(false, errors.New("x"))
+	m.Charge(false, billing.Errorf(billing.EUNAVAILABLE, "x"))
 	m.Notice("email", "sent")
 	m.Notice("sms", "failed")
 	require.NoError(t, testutil.GatherAndCompare(m.Registry, strings.NewReader(`
-# HELP billing_charges_made_total Periods charged (ChargePeriod activities that wrote their charge).
+# HELP billing_charges_made_total Charges written: periods (ChargePeriod) and usage overages (ChargeOverage), each once.
 # TYPE billing_charges_made_total counter
 billing_charges_made_total 1
-# HELP billing_charges_refused_total Period charges refused, by reason (the error code: insufficient_funds, declined, invalid, ...).
+# HELP billing_charges_refused_total Charge attempts refused, by reason (the error code: insufficient_funds, declined, invalid, ...).
 # TYPE billing_charges_refused_total counter
 billing_charges_refused_total{reason="insufficient_funds"} 1
 # HELP billing_notice_deliveries_total Notice delivery attempts by channel (email, sms) and outcome (sent, failed, unknown, rejected).
@@ -106,6 +110,6 @@ billing_notice_deliveries_total{channel="email",status="sent"} 1
 billing_notice_deliveries_total{channel="sms",status="failed"} 1
 `), metrics.ChargesMade, metrics.ChargesRefused, metrics.NoticeDeliveries))
 	var nilMetrics *metrics.Metrics
-	nilMetrics.Charge("", nil) // a nil Metrics counts nothing and doesn't panic
+	nilMetrics.Charge(true, nil) // a nil Metrics counts nothing and doesn't panic
 	nilMetrics.Notice("email", "sent")
 }

@@ -259,7 +259,18 @@ func nullDay(d int) *int {
 // free and writes no entry) and named in its reference. The support incidents
 // the product includes are granted with the charge, once per charge key.
 func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.LedgerEntry, error) {
+	out, _, err := s.ChargePeriodWritten(ctx, pc)
+	return out, err
+}
+
+// ChargePeriodWritten is ChargePeriod, and reports whether this call wrote
+// the charge: false for a replay (the period was charged before) and for a
+// period free or discounted to nothing, which writes no entry. Counted once
+// the transaction commits, a charge is counted once however often it is
+// retried.
+func (s *Store) ChargePeriodWritten(ctx context.Context, pc PeriodCharge) (billing.LedgerEntry, bool, error) {
 	var out billing.LedgerEntry
+	var written bool
 	err := s.inTxStore(ctx, func(tx *Store) error {
 		q := tx.q
 		// The discount valid at the period's start, chosen again by a retry:
@@ -277,6 +288,7 @@ func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.Ledg
 		if out, fresh, err = charge(ctx, q, c); err != nil {
 			return err
 		}
+		written = fresh
 		// The support incidents the product includes come with the charge,
 		// before the subscription's row is locked (the customer's lock first).
 		if err := grantPurchased(ctx, q, pc); err != nil {
@@ -301,7 +313,7 @@ func (s *Store) ChargePeriod(ctx context.Context, pc PeriodCharge) (billing.Ledg
 		}
 		return tx.watchLowBalance(ctx, pc.Charge.CustomerID, "") // the balance, and a daily service activated
 	})
-	return out, dbError(err, "charge", pc.Charge.IdempotencyKey)
+	return out, written && err == nil, dbError(err, "charge", pc.Charge.IdempotencyKey)
 }
 
 // SetSubscriptionState mirrors a workflow's state into the subscription's

@@ -344,6 +344,9 @@ type OverageCharge struct {
 	Usage       billing.Usage
 	Entry       billing.LedgerEntry
 	ProductName string
+	// Written: this call wrote the charge (false for a replay, or a period
+	// without overage).
+	Written bool
 }
 
 // ChargeOverage closes a period of a subscription for usage and charges its
@@ -389,6 +392,7 @@ func (s *Store) ChargeOverage(ctx context.Context, subscriptionID, customerID in
 			if out.Entry, err = insertEntry(ctx, q, e, nil); err != nil {
 				return err
 			}
+			out.Written = true
 			var lines []billing.InvoiceLine
 			for _, r := range out.Usage.Resources {
 				if r.Overage > 0 {
