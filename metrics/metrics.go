@@ -239,7 +239,7 @@ type dbCollector struct {
 func newDBCollector(counts Counts) *dbCollector {
 	return &dbCollector{counts: counts,
 		subs:    prometheus.NewDesc(Subscriptions, "Subscriptions by status, read from the database at scrape time.", []string{"status"}, nil),
-		due:     prometheus.NewDesc(RenewalsDue, "Active, automatically renewing subscriptions whose paid-until date has passed: renewals due and not yet charged (a storm's backlog).", nil, nil),
+		due:     prometheus.NewDesc(RenewalsDue, "Active, automatically renewing subscriptions whose paid-until date has passed: renewals due and not yet charged (a storm's backlog), less those refused and waiting for a payment.", nil, nil),
 		notices: prometheus.NewDesc(Notices, "Notices by delivery status, read from the database at scrape time.", []string{"status"}, nil),
 		error:   prometheus.NewDesc("billing_scrape_errors", "1 if a database count could not be read at this scrape.", []string{"query"}, nil),
 	}

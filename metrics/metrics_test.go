@@ -57,7 +57,7 @@ func TestDatabaseGauges(t *testing.T) {
 	m, err := metrics.New(counts{})
 	require.NoError(t, err)
 	require.NoError(t, testutil.GatherAndCompare(m.Registry, strings.NewReader(`
-# HELP billing_renewals_due Active, automatically renewing subscriptions whose paid-until date has passed: renewals due and not yet charged (a storm's backlog).
+# HELP billing_renewals_due Active, automatically renewing subscriptions whose paid-until date has passed: renewals due and not yet charged (a storm's backlog), less those refused and waiting for a payment.
 # TYPE billing_renewals_due gauge
 billing_renewals_due 2
 # HELP billing_subscriptions Subscriptions by status, read from the database at scrape time.

@@ -11,12 +11,16 @@ import (
 )
 
 const renewalsDueCount = `-- name: RenewalsDueCount :one
-SELECT count(*) FROM subscriptions WHERE status = 'active' AND auto_renew AND paid_until <= now()
+SELECT count(*) FROM subscriptions
+WHERE status = 'active' AND auto_renew AND paid_until <= now()
+  AND NOT coalesce((schedule ->> 'waiting_for_payment')::boolean, false)
 `
 
 // RenewalsDueCount counts the renewals due and not yet charged: active,
 // automatically renewing subscriptions whose paid_until has passed (a
-// storm's backlog, for the metrics; subscriptions_renewals_due_idx).
+// storm's backlog, for the metrics; subscriptions_renewals_due_idx), less
+// those whose renewal was tried and refused: their live schedule says they
+// wait for a payment, and they are no backlog of the workers'.
 func (q *Queries) RenewalsDueCount(ctx context.Context) (int64, error) {
 	row := q.db.QueryRow(ctx, renewalsDueCount)
 	var count int64
