@@ -58,6 +58,10 @@ type subscription struct {
 	// ones, notices due at one instant go out together, the live schedule is
 	// published, and the changes before it are implied at their latest version.
 	cheap bool
+	// saveFirst (cycle-cost version 2): the live schedule is saved as soon
+	// as a step changed it, before the follow-ups it queued run, not only
+	// when the workflow next sleeps (see run).
+	saveFirst bool
 	// renewalDue is when the renewal this run charged at its milestone was
 	// due: the next run's notices start from it (see continueAsNew).
 	renewalDue time.Time
@@ -88,7 +92,8 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 	// at its latest version (see version). Runs recorded before it find no
 	// marker, get DefaultVersion and ask for the older change IDs as they
 	// did, so their histories replay.
-	w.cheap = workflow.GetVersion(ctx, "cycle-cost", workflow.DefaultVersion, 1) >= 1
+	cost := workflow.GetVersion(ctx, "cycle-cost", workflow.DefaultVersion, 2)
+	w.cheap, w.saveFirst = cost >= 1, cost >= 2
 	// One change ID for this round of lifecycle changes: runs recorded before
 	// it replay with the old behaviour (DefaultVersion).
 	lifecycle := w.version(ctx, "lifecycle-2", 1)
@@ -106,7 +111,18 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 	}
 	for {
 		// Notices and custom steps queued by the last action, also by an update.
-		if err := w.step(ctx, func() error { return w.runFollowups(ctx) }); err != nil {
+		if err := w.step(ctx, func() error {
+			if w.saveFirst && len(w.st.Followups) > 0 {
+				// The row gets what the last step changed (a late payment's
+				// activation, a renewal) before the notices and custom steps
+				// it queued, which may take minutes: else GET
+				// /subscriptions/{id} shows the old schedule beside the row's
+				// new status meanwhile. Unchanged, it costs nothing (see
+				// saveSchedule); sleep's save then finds nothing new.
+				w.saveSchedule(ctx)
+			}
+			return w.runFollowups(ctx)
+		}); err != nil {
 			return SubscriptionResult{}, err
 		}
 		w.takePayments()
