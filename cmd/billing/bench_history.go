@@ -40,7 +40,11 @@ type historyFigures struct {
 // plus 1 marker per local activity (SendNotices, SaveSchedule, ReadPlan) and
 // 1 action per workflow task that ran any; the charge is an ordinary
 // activity (6 events with the workflow task after it, 1 action, and 1 more
-// for the local activities after it). With a timer per instant the floor is
+// for the local activities after it). Since cycle-cost version 2 the
+// schedule is also saved before a step's notices when no sleep comes between
+// (the renewal's, and those due at the renewal's instant): 2 markers more per
+// cycle, 60 events in all, no action more (their workflow tasks run local
+// activities anyway). With a timer per instant the floor is
 // 6×5 + start + continue-as-new = 32 events: <= 30 needs fewer wake-ups per
 // subscription (the balance reminders sent by one batch per instant across
 // all subscriptions instead).
