@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -37,6 +38,7 @@ func TestStoredScheduleIsCurrentWhileNoticesGoOut(t *testing.T) {
 		row, stored string
 		waiting     bool
 		period      int
+		renewal     bool // the next renewal is in the schedule
 	}
 	at := map[string]seen{}
 	next, _, err := h.run(h.input(), func(env *testsuite.TestWorkflowEnvironment) {
@@ -54,15 +56,31 @@ func TestStoredScheduleIsCurrentWhileNoticesGoOut(t *testing.T) {
 					sub, err := h.store.Subscription(h.ctx, h.sub.ID)
 					require.NoError(t, err)
 					s := stored()
-					at[n.Milestone] = seen{row: sub.Status, stored: s.Status, waiting: s.WaitingForPayment, period: s.Period}
+					renewal := slices.ContainsFunc(s.Next, func(st workflows.ScheduledStep) bool { return st.Milestone == billing.MilestoneRenewal })
+					at[n.Milestone] = seen{row: sub.Status, stored: s.Status, waiting: s.WaitingForPayment, period: s.Period, renewal: renewal}
 				}
 			}
 		})
 	})
 	require.NoError(t, err)
 	require.NotNil(t, next, "the run continues as new at the renewal")
-	require.Equal(t, seen{row: billing.SubscriptionActive, stored: billing.SubscriptionActive, period: 1}, at[billing.MilestoneActivated],
+	require.Equal(t, seen{row: billing.SubscriptionActive, stored: billing.SubscriptionActive, period: 1, renewal: true}, at[billing.MilestoneActivated],
 		"the row's schedule while the activation notice goes out")
-	require.Equal(t, seen{row: billing.SubscriptionActive, stored: billing.SubscriptionActive, period: 2}, at[billing.MilestoneRenewed],
-		"the row's schedule while the renewal notice goes out")
+	require.Equal(t, seen{row: billing.SubscriptionActive, stored: billing.SubscriptionActive, period: 2, renewal: true}, at[billing.MilestoneRenewed],
+		"the row's schedule while the renewal notice goes out: the new period's, with its renewal")
+
+	// The numbering goes on across continue-as-new: the next run's saves
+	// are newer than the last run's, not dropped as older.
+	_, version, err := h.store.SubscriptionSchedule(h.ctx, h.sub.ID)
+	require.NoError(t, err)
+	require.Equal(t, version, next.State.ScheduleVersion, "the row holds the run's last save")
+	h.credit(1000)
+	after, _, err := h.run(*next, nil)
+	require.NoError(t, err)
+	require.NotNil(t, after)
+	_, v2, err := h.store.SubscriptionSchedule(h.ctx, h.sub.ID)
+	require.NoError(t, err)
+	require.Greater(t, v2, version)
+	require.Equal(t, v2, after.State.ScheduleVersion)
+	require.Equal(t, 3, stored().Period)
 }
