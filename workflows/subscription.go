@@ -58,6 +58,13 @@ type subscription struct {
 	// ones, notices due at one instant go out together, the live schedule is
 	// published, and the changes before it are implied at their latest version.
 	cheap bool
+	// saveFirst (cycle-cost version 2): the live schedule is saved as soon
+	// as a step changed it, before the follow-ups it queued run, not only
+	// when the workflow next sleeps (see run).
+	saveFirst bool
+	// renewedAt is when this run charged its renewal (renewed set): with
+	// saveFirst, the schedule shows the next run's view from then (see schedule).
+	renewedAt time.Time
 	// renewalDue is when the renewal this run charged at its milestone was
 	// due: the next run's notices start from it (see continueAsNew).
 	renewalDue time.Time
@@ -88,7 +95,8 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 	// at its latest version (see version). Runs recorded before it find no
 	// marker, get DefaultVersion and ask for the older change IDs as they
 	// did, so their histories replay.
-	w.cheap = workflow.GetVersion(ctx, "cycle-cost", workflow.DefaultVersion, 1) >= 1
+	cost := workflow.GetVersion(ctx, "cycle-cost", workflow.DefaultVersion, 2)
+	w.cheap, w.saveFirst = cost >= 1, cost >= 2
 	// One change ID for this round of lifecycle changes: runs recorded before
 	// it replay with the old behaviour (DefaultVersion).
 	lifecycle := w.version(ctx, "lifecycle-2", 1)
@@ -106,7 +114,18 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 	}
 	for {
 		// Notices and custom steps queued by the last action, also by an update.
-		if err := w.step(ctx, func() error { return w.runFollowups(ctx) }); err != nil {
+		if err := w.step(ctx, func() error {
+			if w.saveFirst && len(w.st.Followups) > 0 {
+				// The row gets what the last step changed (a late payment's
+				// activation, a renewal) before the notices and custom steps
+				// it queued, which may take minutes: else GET
+				// /subscriptions/{id} shows the old schedule beside the row's
+				// new status meanwhile. Unchanged, it costs nothing (see
+				// saveSchedule); sleep's save then finds nothing new.
+				w.saveSchedule(ctx)
+			}
+			return w.runFollowups(ctx)
+		}); err != nil {
 			return SubscriptionResult{}, err
 		}
 		w.takePayments()
@@ -416,7 +435,7 @@ func (w *subscription) renew(ctx workflow.Context, scheduled bool) error {
 	if wasSuspended {
 		w.follow(billing.MilestoneResumed, steps)
 	}
-	w.renewed = true
+	w.renewed, w.renewedAt = true, workflow.Now(ctx)
 	return nil
 }
 
@@ -596,19 +615,41 @@ func (w *subscription) continueAsNew(ctx workflow.Context) (SubscriptionResult, 
 	}
 	w.takePayments()
 	next := w.in
-	st := *w.st
-	st.Done, st.PeriodStart, st.Cycle = nil, workflow.Now(ctx), 0
-	if w.st.LicenseUpdates && !w.renewalDue.IsZero() && w.version(ctx, "license-notices-at-renewal", 1) >= 1 {
-		// A license notice that fell while the renewal ran (a retried
-		// charge, a slow custom step) is sent in the next run, not lost.
-		st.PeriodStart = w.renewalDue
-	}
+	st := w.nextRun(workflow.Now(ctx), func() bool { return w.version(ctx, "license-notices-at-renewal", 1) >= 1 })
 	next.State = &st
 	return SubscriptionResult{}, workflow.NewContinueAsNewError(ctx, SubscriptionWorkflow, next)
 }
 
+// nextRun is the state the next run starts from, continuing as new at now;
+// atRenewal says whether the license-notices-at-renewal change applies
+// (asked only when it matters).
+func (w *subscription) nextRun(now time.Time, atRenewal func() bool) SubscriptionState {
+	st := *w.st
+	st.Done, st.PeriodStart, st.Cycle = nil, now, 0
+	if w.st.LicenseUpdates && !w.renewalDue.IsZero() && atRenewal() {
+		// A license notice that fell while the renewal ran (a retried
+		// charge, a slow custom step) is sent in the next run, not lost.
+		st.PeriodStart = w.renewalDue
+	}
+	return st
+}
+
 // schedule answers QuerySchedule: the live state and the coming milestones.
+// Between a renewal and the continue-as-new that follows it (while the
+// renewal's notices and custom steps run), runs of cycle-cost version 2
+// answer the next run's schedule: this run's has the period's milestones
+// all done (no next renewal at all).
 func (w *subscription) schedule() (Schedule, error) {
+	if w.renewed && w.saveFirst {
+		next := w.nextRun(w.renewedAt, func() bool { return true }) // cycle-cost implies the change
+		return scheduleOf(&next, w.in.Policy), nil
+	}
+	return scheduleOf(w.st, w.in.Policy), nil
+}
+
+// scheduleOf is the schedule of state st; policy is the input's.
+func scheduleOf(st *SubscriptionState, policy Policy) Schedule {
+	w := &subscription{st: st, in: SubscriptionInput{Policy: policy}}
 	s := Schedule{Status: w.st.Status, Period: w.st.Period, AutoRenew: w.st.AutoRenew, AnchorDay: w.st.AnchorDay,
 		CancelAtPeriodEnd: w.st.CancelAtPeriodEnd, SuspendReason: w.st.SuspendReason,
 		WaitingForPayment: w.st.Status == billing.SubscriptionUnpaid || w.st.RenewalFailed ||
@@ -629,7 +670,7 @@ func (w *subscription) schedule() (Schedule, error) {
 		}
 		s.Next = append(s.Next, step)
 	}
-	return s, nil
+	return s
 }
 
 // version is workflow.GetVersion for a change made before cycle-cost: runs

@@ -27,8 +27,14 @@ import (
 //     started, an external cancel requested: 1 each;
 //   - a side effect marker: 1; version markers (GetVersion) are free.
 //
-// Queries and activity heartbeats are billed too but leave no event in the
-// history: they are not counted here.
+// Queries, activity heartbeats and rejected updates are billed too but leave
+// no event in the history: they are not counted here. Nor are workflow task
+// heartbeats, one action each: a local activity that outlasts the workflow
+// task timeout (SendNotices meeting a mail server that stalls, up to its
+// minute) makes the SDK complete the task and start another every few
+// seconds, which the history shows only as workflow tasks with no commands;
+// the bench's cycles have none. A child workflow's start is billed as two
+// (the parent's intent and the start); the subscription workflow has none.
 func actionsOf(events []*historypb.HistoryEvent) int {
 	n := 0
 	for _, c := range actionsByType(events) {
