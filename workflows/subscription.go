@@ -673,11 +673,22 @@ func scheduleOf(st *SubscriptionState, policy Policy) Schedule {
 	return s
 }
 
-// version is workflow.GetVersion for a change made before cycle-cost: runs
-// of cycle-cost take it at its latest version without a marker of its own.
+// beforeCycleCost are the changes made before cycle-cost, at the version
+// each had then: runs of cycle-cost take them at that version without a
+// marker of their own. The list is frozen: a later change gets a change ID
+// of its own (version records its marker), never a higher version here, or
+// the runs recorded before it would replay another way.
+var beforeCycleCost = map[string]workflow.Version{
+	"lifecycle-2": 1, "usage-overage": 2, "order-parameters": 1, "live-settings": 1, "skip-steps-lookup": 1,
+	"license-updates": 1, "license-notices-at-renewal": 1, "parameters-needed-dropped": 1, "cancel-order-refunds": 1,
+	"parameters-missing-now": 1, "parameters-activation-now": 1,
+}
+
+// version is workflow.GetVersion, but runs of cycle-cost take a change made
+// before it (beforeCycleCost) at its version then, without a marker.
 func (w *subscription) version(ctx workflow.Context, changeID string, maxSupported workflow.Version) workflow.Version {
-	if w.cheap {
-		return maxSupported
+	if v, ok := beforeCycleCost[changeID]; ok && w.cheap {
+		return v
 	}
 	return workflow.GetVersion(ctx, changeID, workflow.DefaultVersion, maxSupported)
 }
