@@ -128,12 +128,21 @@ func (b *bench) ensureSleeping() error {
 	// Asleep when the worker has done the first task of the last ones
 	// started and then stays idle.
 	tail := runs[max(0, n-100):]
-	for deadline := time.Now().Add(10 * time.Minute); ; {
-		if b.histories(tail, enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).missing == 0 {
+	// A backlog of first workflow tasks can take the dev server a while
+	// after the last start: say how far it is every minute, and what the
+	// histories hold if it doesn't end.
+	for began, said := time.Now(), time.Now(); ; {
+		h := b.histories(tail, enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+		if h.missing == 0 {
 			break
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the last sleeping subscriptions did not complete their first workflow task in 10 minutes")
+		if time.Since(began) > 30*time.Minute {
+			return fmt.Errorf("%d of the last %d sleeping subscriptions did not complete their first workflow task in 30 minutes (their histories: %v)",
+				h.missing, len(tail), h.counts)
+		}
+		if time.Since(said) > time.Minute {
+			fmt.Printf("sleeping: %d of the last %d have not completed their first workflow task yet (%s)\n", h.missing, len(tail), sec(time.Since(began)))
+			said = time.Now()
 		}
 		time.Sleep(time.Second)
 	}
