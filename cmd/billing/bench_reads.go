@@ -36,12 +36,6 @@ func (b *bench) reads() ([]row, error) {
 	if err := b.ensureSleeping(); err != nil {
 		return nil, err
 	}
-	if len(b.sleepers) == 0 {
-		// TEMPORARY until ensureSleeping (the "storm" phase's) exists.
-		if err := b.fillReadRows(b.f.sleeping); err != nil {
-			return nil, err
-		}
-	}
 	// Autovacuum would have visited the tables after so many inserts by
 	// the time a provider reads them; don't leave it to chance.
 	for _, table := range []string{"customers", "subscriptions"} {
@@ -176,51 +170,3 @@ func (b *bench) readOnce(path string) bool {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
-
-// fillReadRows is a TEMPORARY stand-in for ensureSleeping (written by the
-// "storm" phase's author): n customers and n active subscriptions written
-// straight into the database, each with the live schedule a sleeping
-// workflow publishes, and no workflow. The read path then meets the rows it
-// meets in production; GET /subscriptions/{id} never needs the workflow.
-func (b *bench) fillReadRows(n int) error {
-	p, err := b.product("month", 1, 3)
-	if err != nil {
-		return err
-	}
-	began := time.Now()
-	db := b.st.Pool()
-	// Names of two words and a hash, 20 projects, 50 groups, registered
-	// over the last three years.
-	if _, err := db.Exec(b.ctx, `INSERT INTO customers (account_type, name, country, project, customer_group, registered_at)
-		SELECT 'individual', (ARRAY['Ann','Bob','Carla','Dieter','Eve','Farid','Greta','Hugo'])[1 + g % 8] || ' '
-			|| (ARRAY['Meyer','Smith','Rossi','Novak','Garcia','Kowalski'])[1 + g % 6] || ' ' || md5(g::text),
-			'DE', 'p' || (g % 20), 'g' || (g % 50), now() - make_interval(secs => g * 947)
-		FROM generate_series(1, $1::int) g`, n); err != nil {
-		return err
-	}
-	if _, err := db.Exec(b.ctx, `INSERT INTO subscriptions (customer_id, product_id, status, paid_until, auto_renew,
-			workflow_started_at, schedule, schedule_version)
-		SELECT c.id, $1, 'active', now() + interval '20 days', true, now(),
-			jsonb_build_object('status', 'active', 'period', 1, 'paid_until', now() + interval '20 days', 'auto_renew', true,
-				'cancel_at_period_end', false, 'waiting_for_payment', false, 'price', 100, 'currency', 'EUR',
-				'price_announced', false, 'next', jsonb_build_array(
-					jsonb_build_object('milestone', 'incoming', 'at', now() + interval '17 days'),
-					jsonb_build_object('milestone', 'renewal', 'at', now() + interval '20 days'))), 1
-		FROM customers c WHERE c.name <> 'Bench' ORDER BY c.id LIMIT $2`, p.ID, n); err != nil {
-		return err
-	}
-	rows, err := db.Query(b.ctx, "SELECT id, customer_id FROM subscriptions WHERE product_id = $1", p.ID)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var s sleeper
-		if err := rows.Scan(&s.subscriptionID, &s.customerID); err != nil {
-			return err
-		}
-		b.sleepers = append(b.sleepers, s)
-	}
-	fmt.Printf("reads: %d customers and subscriptions written in %.1f s (a stand-in for the sleeping phase's)\n", n, time.Since(began).Seconds())
-	return rows.Err()
-}
