@@ -61,6 +61,7 @@ type fixture struct {
 	cust billing.Customer
 	prod billing.Product
 	sub  billing.Subscription
+	db   *pgxpool.Pool
 }
 
 func setup(t *testing.T, product billing.ProductInput) fixture {
@@ -93,7 +94,7 @@ func setupOn(t *testing.T, db *pgxpool.Pool, product billing.ProductInput) fixtu
 	fm := &flakyMail{}
 	acts := &activities.Activities{Store: st, Mail: fm, SMS: noSMS{}, MailFrom: "billing@example.com", Log: slog.New(slog.DiscardHandler),
 		Steps: []activities.Step{{Name: "LogStep", Milestones: []string{"activated"}}}}
-	return fixture{ctx: ctx, st: st, acts: acts, mail: fm, cust: c, prod: p, sub: sub}
+	return fixture{ctx: ctx, st: st, acts: acts, mail: fm, cust: c, prod: p, sub: sub, db: db}
 }
 
 // TestSendNoticesOnce: a retried activity sends nothing twice, and a send

@@ -107,6 +107,17 @@ func (a *Activities) ChargePeriod(ctx context.Context, in ChargePeriodInput) (Ch
 	}
 	if in.Announced != nil && in.Announced.ProductID == plan.ProductID {
 		plan.Price, plan.Currency = in.Announced.Price, in.Announced.Currency
+	} else if in.Announced == nil && in.Period > 1 {
+		// The workflow read no plan for the period (its notices all fell
+		// before the run began), but the reminders schedule may have
+		// announced one: that price is charged.
+		m, err := a.Store.AnnouncedPlan(ctx, in.SubscriptionID, in.Period, plan.ProductID)
+		if err != nil {
+			return ChargePeriodResult{}, chargeError(err, plan, in.ErrorCodes)
+		}
+		if m.Currency != "" {
+			plan.Price, plan.Currency = m.Amount, m.Currency
+		}
 	}
 	// The period runs with the settings of the moment it is charged.
 	settings, stored, err := a.Store.StoredSettings(ctx)
@@ -220,13 +231,32 @@ func (a *Activities) RefundPeriod(ctx context.Context, in RefundPeriodInput) (Re
 type ReadPlanInput struct {
 	SubscriptionID int64
 	ProductID      int64
+	// Period, if set, is the number of the period the plan is read for: its
+	// price is announced (store.AnnouncePlan), and one announced before, by
+	// the reminders schedule, stands.
+	Period int
 }
 
 // ReadPlan reads the plan a subscription's next period will be charged at.
 // Its errors stay retryable: the workflow can't go on without the answer.
 func (a *Activities) ReadPlan(ctx context.Context, in ReadPlanInput) (Plan, error) {
 	defer heartbeat(ctx)()
-	return a.plan(ctx, in.SubscriptionID, in.ProductID)
+	p, err := a.plan(ctx, in.SubscriptionID, in.ProductID)
+	if err != nil || in.Period == 0 {
+		return p, err
+	}
+	return a.announce(ctx, in.SubscriptionID, in.Period, p)
+}
+
+// announce makes p's price the one period is announced at, unless another
+// was announced for that period and product before: then p gets that one.
+func (a *Activities) announce(ctx context.Context, subscriptionID int64, period int, p Plan) (Plan, error) {
+	m, err := a.Store.AnnouncePlan(ctx, subscriptionID, period, p.ProductID, billing.Money{Amount: p.Price, Currency: p.Currency})
+	if err != nil {
+		return Plan{}, err
+	}
+	p.Price, p.Currency = m.Amount, m.Currency
+	return p, nil
 }
 
 // ErrTooManyUnpaid is the type of a refused order's error when the customer
@@ -279,11 +309,18 @@ type SaveScheduleInput struct {
 	SubscriptionID int64
 	Version        int64
 	Schedule       json.RawMessage
+	// Reminders are the period's reminders the reminders schedule sends
+	// (workflows from before it publish none).
+	Reminders []Reminder
 }
 
 // SaveSchedule stores the schedule in the subscription's row, where the API
 // reads it (store.SaveSubscriptionSchedule keeps the newest version). It is
 // short and idempotent: the workflow runs it as a local activity.
 func (a *Activities) SaveSchedule(ctx context.Context, in SaveScheduleInput) error {
-	return nonRetryableIfPermanent(a.Store.SaveSubscriptionSchedule(ctx, in.SubscriptionID, in.Version, in.Schedule))
+	reminders, err := json.Marshal(in.Reminders)
+	if err != nil || in.Reminders == nil {
+		reminders = nil
+	}
+	return nonRetryableIfPermanent(a.Store.SaveSubscriptionSchedule(ctx, in.SubscriptionID, in.Version, in.Schedule, reminders))
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -230,8 +231,15 @@ func (s *Server) getSubscription(c echo.Context) error {
 	sched, ok := s.storedSchedule(sub.ID, snap.Schedule)
 	if ok {
 		if !sched.PriceAnnounced && snap.NextPrice.Currency != "" {
-			sched.Price, sched.Currency = snap.NextPrice.Amount, snap.NextPrice.Currency
+			// The reminders schedule may have announced it since the workflow saved.
+			sched.Price, sched.Currency, sched.PriceAnnounced = snap.NextPrice.Amount, snap.NextPrice.Currency, snap.NextAnnounced
 		}
+		// Reminders are sent by the reminders schedule, between the
+		// workflow's saves: those whose time has passed are not coming.
+		now := time.Now()
+		sched.Next = slices.DeleteFunc(sched.Next, func(st workflows.ScheduledStep) bool {
+			return st.SentBy != "" && !st.At.After(now)
+		})
 	} else {
 		if sched, err = s.workflows.Schedule(c.Request().Context(), sub.ID); err != nil {
 			s.log.Warn("schedule query failed", "subscription", sub.ID, "err", err)

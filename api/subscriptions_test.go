@@ -386,6 +386,52 @@ func TestGetSubscriptionReadsTheStoredSchedule(t *testing.T) {
 	}
 }
 
+// TestGetSubscriptionShowsWhatTheRemindersScheduleDid: the reminders the
+// reminders schedule sends are listed with sent_by until their time, and
+// dropped after it, though the workflow, which doesn't wake up for them,
+// saved its schedule before; the price the schedule announced for the next
+// period shows as announced, for the next period's product only.
+func TestGetSubscriptionShowsWhatTheRemindersScheduleDid(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	cid, _ := b.newCustomer()
+	var customerID, productID, otherID int64
+	_, err := fmt.Sscan(cid, &customerID)
+	require.NoError(t, err)
+	_, err = fmt.Sscan(b.product(1500), &productID)
+	require.NoError(t, err)
+	_, err = fmt.Sscan(b.product(2500), &otherID)
+	require.NoError(t, err)
+	renewal := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Second)
+	past, coming := renewal.Add(-96*time.Hour), renewal.Add(-24*time.Hour)
+	for _, tc := range []struct {
+		announcedFor int64 // the product the announcement is of
+		price        float64
+		announced    bool
+	}{{productID, 1200, true}, {otherID, 1500, false}} {
+		o, err := b.store.CreateSubscription(t.Context(), billing.SubscriptionCreate{CustomerID: customerID, ProductID: productID}, "", 0)
+		require.NoError(t, err)
+		b.storedSchedule(o.Subscription.ID, &workflows.Schedule{Status: billing.SubscriptionActive, Period: 7, PaidUntil: &renewal,
+			Price: 1500, Currency: "EUR", Next: []workflows.ScheduledStep{
+				{Milestone: "insufficient_funds", At: past, Detail: "notice, 4 days before", SentBy: workflows.SentByReminders},
+				{Milestone: "insufficient_funds", At: coming, Detail: "notice, 1 days before", SentBy: workflows.SentByReminders},
+				{Milestone: "renewal", At: renewal}}})
+		_, err = b.store.AnnouncePlan(t.Context(), o.Subscription.ID, 8, tc.announcedFor, billing.Money{Amount: 1200, Currency: "EUR"})
+		require.NoError(t, err)
+
+		status, body := b.do("GET", fmt.Sprintf("/api/v1/subscriptions/%d", o.Subscription.ID), "")
+		require.Equal(t, http.StatusOK, status, "%v", body)
+		sched := body["schedule"].(map[string]any)
+		next := sched["next"].([]any)
+		require.Len(t, next, 2, "the reminder whose time passed is gone: %v", next)
+		require.Equal(t, "reminders", next[0].(map[string]any)["sent_by"])
+		require.Equal(t, coming.Format(time.RFC3339), next[0].(map[string]any)["at"])
+		require.Nil(t, next[1].(map[string]any)["sent_by"], "the workflow's own step")
+		require.Equal(t, tc.price, sched["price"])
+		require.Equal(t, tc.announced, sched["price_announced"])
+	}
+}
+
 // TestGetSubscriptionAsksTheWorkflowWithoutStoredSchedule: a workflow that
 // has published no schedule (one started before they were published) is
 // asked for it with a query.

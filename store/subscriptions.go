@@ -185,6 +185,9 @@ type SubscriptionSnapshot struct {
 	Subscription billing.Subscription
 	Schedule     []byte
 	NextPrice    billing.Money
+	// NextAnnounced: NextPrice was announced for the next period
+	// (AnnouncePlan), not read from the product now.
+	NextAnnounced bool
 }
 
 // SubscriptionWithSchedule returns subscription id's snapshot, in one read:
@@ -195,8 +198,9 @@ func (s *Store) SubscriptionWithSchedule(ctx context.Context, id int64) (Subscri
 		return SubscriptionSnapshot{}, dbError(err, "subscription", id)
 	}
 	snap := SubscriptionSnapshot{Subscription: subscriptionFromRow(row.Subscription), Schedule: row.Subscription.Schedule}
-	if row.NextPrice != nil && row.NextCurrency != nil {
-		snap.NextPrice = billing.Money{Amount: *row.NextPrice, Currency: *row.NextCurrency}
+	if row.NextCurrency != "" {
+		snap.NextPrice = billing.Money{Amount: row.NextPrice, Currency: row.NextCurrency}
+		snap.NextAnnounced = row.NextAnnounced
 	}
 	return snap, nil
 }
@@ -424,8 +428,13 @@ func (s *Store) UnpaidOrders(ctx context.Context, customerID int64) ([]UnpaidOrd
 // SaveSubscriptionSchedule stores the live schedule (JSON) subscription id's
 // workflow published, as version: a version not newer than the stored one
 // changes nothing, so a retried save of an earlier step never undoes a later.
-func (s *Store) SaveSubscriptionSchedule(ctx context.Context, id, version int64, schedule []byte) error {
-	_, err := s.q.SubscriptionSaveSchedule(ctx, dbsqlc.SubscriptionSaveScheduleParams{ID: id, Version: version, Schedule: schedule})
+// reminders (JSON, nil for none) are the period's reminders the reminders
+// schedule sends (activities.Reminder).
+func (s *Store) SaveSubscriptionSchedule(ctx context.Context, id, version int64, schedule, reminders []byte) error {
+	if reminders == nil {
+		reminders = []byte("[]")
+	}
+	_, err := s.q.SubscriptionSaveSchedule(ctx, dbsqlc.SubscriptionSaveScheduleParams{ID: id, Version: version, Schedule: schedule, Reminders: reminders})
 	return dbError(err, "subscription", id)
 }
 

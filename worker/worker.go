@@ -50,6 +50,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts Op
 	w.RegisterWorkflow(workflows.RedeliverNoticesWorkflow)
 	w.RegisterWorkflow(workflows.BroadcastWorkflow)
 	w.RegisterWorkflow(workflows.InactiveClientsWorkflow)
+	w.RegisterWorkflow(workflows.RemindersWorkflow)
 	w.RegisterWorkflow(workflows.PollMailGateway)
 	w.RegisterActivity(acts)
 	for _, s := range acts.Steps {
@@ -100,4 +101,39 @@ func EnsureInactiveClientsSchedule(ctx context.Context, c client.Client, taskQue
 		return nil
 	}
 	return err
+}
+
+// EnsureRemindersSchedule creates the schedule that sends the due
+// reminders every interval (workflows.RemindersScheduleID; 0:
+// workflows.RemindersInterval). If it exists with another interval, only
+// the interval is changed: paused by staff, it stays paused.
+func EnsureRemindersSchedule(ctx context.Context, c client.Client, taskQueue string, every time.Duration) error {
+	if every <= 0 {
+		every = workflows.RemindersInterval
+	}
+	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:      workflows.RemindersScheduleID,
+		Spec:    spec,
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Action: &client.ScheduleWorkflowAction{
+			ID:        workflows.RemindersScheduleID,
+			Workflow:  workflows.RemindersWorkflow,
+			Args:      []any{workflows.RemindersInput{}},
+			TaskQueue: taskQueue,
+		},
+	})
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return err
+	}
+	h := c.ScheduleClient().GetHandle(ctx, workflows.RemindersScheduleID)
+	return h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+		is := in.Description.Schedule.Spec.Intervals
+		if len(is) == 1 && is[0].Every == every {
+			return nil, temporal.ErrSkipScheduleUpdate
+		}
+		s := in.Description.Schedule
+		s.Spec = &spec
+		return &client.ScheduleUpdate{Schedule: &s}, nil
+	}})
 }

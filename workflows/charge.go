@@ -53,8 +53,13 @@ func (w *subscription) nextPlan(ctx workflow.Context) (activities.Plan, error) {
 	}
 	if w.st.NextPlan == nil {
 		var p activities.Plan
-		err := w.short(ctx, "read the next period's plan", a.ReadPlan,
-			activities.ReadPlanInput{SubscriptionID: w.in.SubscriptionID, ProductID: w.st.NextProductID}).Get(ctx, &p)
+		in := activities.ReadPlanInput{SubscriptionID: w.in.SubscriptionID, ProductID: w.st.NextProductID}
+		if w.batched {
+			// Announced in the database: the reminders schedule may have
+			// read it first, and its price stands.
+			in.Period = w.st.Period + 1
+		}
+		err := w.short(ctx, "read the next period's plan", a.ReadPlan, in).Get(ctx, &p)
 		if err != nil {
 			return activities.Plan{}, err
 		}

@@ -42,16 +42,41 @@ func onStart[In any](env *testsuite.TestWorkflowEnvironment, activityType string
 // local one (runs of the cycle-cost change run short ones locally), with the
 // activity's type name and its arguments.
 func onActivityStart(env *testsuite.TestWorkflowEnvironment, listen func(name string, args converter.EncodedValues)) {
+	startListeners.Lock()
+	defer startListeners.Unlock()
+	if startListeners.of == nil {
+		startListeners.of = map[*testsuite.TestWorkflowEnvironment][]func(string, converter.EncodedValues){}
+	}
+	first := len(startListeners.of[env]) == 0
+	startListeners.of[env] = append(startListeners.of[env], listen)
+	if !first {
+		return
+	}
+	all := func(name string, args converter.EncodedValues) {
+		startListeners.Lock()
+		ls := startListeners.of[env]
+		startListeners.Unlock()
+		for _, l := range ls {
+			l(name, args)
+		}
+	}
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
-		listen(info.ActivityType.Name, args)
+		all(info.ActivityType.Name, args)
 	})
 	env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, args []any) {
 		payloads, err := converter.GetDefaultDataConverter().ToPayloads(args...)
 		if err != nil {
 			panic(err)
 		}
-		listen(info.ActivityType.Name, client.NewValues(payloads))
+		all(info.ActivityType.Name, client.NewValues(payloads))
 	})
+}
+
+// startListeners are the listeners onActivityStart registered, by test
+// environment: the SDK keeps one, they all hear every start.
+var startListeners struct {
+	sync.Mutex
+	of map[*testsuite.TestWorkflowEnvironment][]func(string, converter.EncodedValues)
 }
 
 // answered requires that the update was sent, accepted and answered.

@@ -19,6 +19,10 @@ type event struct {
 	Days      int // days before the date the notice is about
 	notice    bool
 	order     int // among events at the same time
+	// reminder: a notice N > 0 days before the paid-until date about the
+	// balance or the expiry, which the reminders schedule sends in runs of
+	// cycle-cost version 3 (see subscription.batched).
+	reminder bool
 }
 
 // Event keys of the milestones that change the service.
@@ -93,7 +97,7 @@ func (s *SubscriptionState) events(policy Policy) []event {
 		add(event{Key: billing.MilestoneIncoming, Milestone: billing.MilestoneIncoming, At: addDays(s.Plan, d, -s.Plan.IncomingDays), Days: s.Plan.IncomingDays, notice: true})
 		if !s.Plan.PostPaid && s.Plan.Price > 0 {
 			for _, n := range policy.LowMoneyDays {
-				add(event{Key: fmt.Sprintf("%s:%d", billing.MilestoneLowMoney, n), Milestone: billing.MilestoneLowMoney, At: addDays(s.Plan, d, -n), Days: n, notice: true, order: 1})
+				add(event{Key: fmt.Sprintf("%s:%d", billing.MilestoneLowMoney, n), Milestone: billing.MilestoneLowMoney, At: addDays(s.Plan, d, -n), Days: n, notice: true, order: 1, reminder: n > 0})
 			}
 		}
 		add(event{Key: keyRenewal, Milestone: billing.MilestoneRenewal, At: d, order: 2})
@@ -104,7 +108,7 @@ func (s *SubscriptionState) events(policy Policy) []event {
 		add(event{Key: keyCancel, Milestone: billing.MilestoneCancelled, At: d, order: 3})
 	case s.Status == billing.SubscriptionActive:
 		for _, n := range policy.LowMoneyDays {
-			add(event{Key: fmt.Sprintf("%s:%d", billing.MilestoneExpiring, n), Milestone: billing.MilestoneExpiring, At: addDays(s.Plan, d, -n), Days: n, notice: true, order: 1})
+			add(event{Key: fmt.Sprintf("%s:%d", billing.MilestoneExpiring, n), Milestone: billing.MilestoneExpiring, At: addDays(s.Plan, d, -n), Days: n, notice: true, order: 1, reminder: n > 0})
 		}
 		add(event{Key: keyExpire, Milestone: billing.MilestoneSuspended, At: d, order: 3})
 	case s.Status == billing.SubscriptionUnpaid && policy.UnpaidOrderDays > 0 && !s.OrderedAt.IsZero():

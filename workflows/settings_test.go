@@ -23,6 +23,13 @@ type noticeLog struct {
 	sent []string
 }
 
+// reminder records a reminder the reminders schedule handled at at.
+func (l *noticeLog) reminder(at time.Time, r activities.Reminder) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sent = append(l.sent, fmt.Sprintf("%s %s %d", at.UTC().Format("Jan 2 15:04"), r.Milestone, r.Days))
+}
+
 func (l *noticeLog) listen(env *testsuite.TestWorkflowEnvironment) {
 	onActivityStart(env, func(name string, args converter.EncodedValues) {
 		if name != "SendNotices" {
@@ -65,6 +72,7 @@ func TestSettingsChangeAppliesFromTheNextCharge(t *testing.T) {
 	d1 := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
 	d2 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	var log noticeLog
+	h.reminded = log.reminder
 
 	next, _, err := h.run(h.input(), func(env *testsuite.TestWorkflowEnvironment) {
 		log.listen(env)

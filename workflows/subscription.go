@@ -62,6 +62,15 @@ type subscription struct {
 	// as a step changed it, before the follow-ups it queued run, not only
 	// when the workflow next sleeps (see run).
 	saveFirst bool
+	// batched (cycle-cost version 3): the reminders N > 0 days before the
+	// paid-until date (insufficient_funds, expiring) are published with the
+	// live schedule and sent by the reminders schedule for every
+	// subscription at once (RemindersWorkflow); the workflow doesn't wake up
+	// for them. The next period's plan is announced in the database, where
+	// both read it (see nextPlan).
+	batched bool
+	// now is the workflow's clock, for the query handler.
+	now func() time.Time
 	// renewedAt is when this run charged its renewal (renewed set): with
 	// saveFirst, the schedule shows the next run's view from then (see schedule).
 	renewedAt time.Time
@@ -76,7 +85,8 @@ func newSubscription(ctx workflow.Context, in SubscriptionInput) (*subscription,
 	if in.SubscriptionID <= 0 || in.CustomerID <= 0 {
 		return nil, temporal.NewNonRetryableApplicationError("subscription and customer IDs are required", billing.EINVALID, nil)
 	}
-	w := &subscription{in: in, st: in.State, payments: workflow.GetSignalChannel(ctx, SignalPaymentReceived), mu: workflow.NewMutex(ctx)}
+	w := &subscription{in: in, st: in.State, payments: workflow.GetSignalChannel(ctx, SignalPaymentReceived), mu: workflow.NewMutex(ctx),
+		now: func() time.Time { return workflow.Now(ctx) }}
 	if w.st == nil {
 		w.st = &SubscriptionState{Status: billing.SubscriptionUnpaid, AutoRenew: in.AutoRenew}
 	}
@@ -95,8 +105,8 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 	// at its latest version (see version). Runs recorded before it find no
 	// marker, get DefaultVersion and ask for the older change IDs as they
 	// did, so their histories replay.
-	cost := workflow.GetVersion(ctx, "cycle-cost", workflow.DefaultVersion, 2)
-	w.cheap, w.saveFirst = cost >= 1, cost >= 2
+	cost := workflow.GetVersion(ctx, "cycle-cost", workflow.DefaultVersion, 3)
+	w.cheap, w.saveFirst, w.batched = cost >= 1, cost >= 2, cost >= 3
 	// One change ID for this round of lifecycle changes: runs recorded before
 	// it replay with the old behaviour (DefaultVersion).
 	lifecycle := w.version(ctx, "lifecycle-2", 1)
@@ -150,7 +160,7 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 			}
 			continue
 		}
-		events := w.st.events(w.policy())
+		events := w.events()
 		now := workflow.Now(ctx)
 		if len(events) == 0 || events[0].At.After(now) {
 			if err := w.sleep(ctx, events, now); err != nil {
@@ -164,7 +174,7 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 			if w.renewed || w.final() {
 				return nil
 			}
-			events := w.st.events(w.policy())
+			events := w.events()
 			if len(events) == 0 || events[0].At.After(workflow.Now(ctx)) {
 				return nil
 			}
@@ -172,7 +182,7 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 				return err
 			}
 			// The other notices due now go out with it (one SendNotices).
-			for _, e := range w.st.events(w.policy()) {
+			for _, e := range w.events() {
 				if !e.notice || e.At.After(workflow.Now(ctx)) {
 					break
 				}
@@ -439,6 +449,35 @@ func (w *subscription) renew(ctx workflow.Context, scheduled bool) error {
 	return nil
 }
 
+// events are the milestones the workflow wakes up for: all of them but the
+// reminders, in runs where the reminders schedule sends those (batched).
+func (w *subscription) events() []event {
+	events := w.st.events(w.policy())
+	if w.batched {
+		events = slices.DeleteFunc(events, func(e event) bool { return e.reminder })
+	}
+	return events
+}
+
+// reminders are the period's reminders, as the reminders schedule sends
+// them, in runs where it does (batched); nil otherwise.
+func (w *subscription) reminders() []activities.Reminder {
+	if !w.batched {
+		return nil
+	}
+	st := w.shown()
+	shown := &subscription{st: st, in: SubscriptionInput{Policy: w.in.Policy}}
+	out := []activities.Reminder{}
+	for _, e := range st.events(shown.policy()) {
+		if e.reminder {
+			out = append(out, activities.Reminder{At: e.At, Milestone: e.Milestone, Key: shown.cycleKey(e.Key), Days: e.Days,
+				Period: st.Period, PaidUntil: st.PaidUntil, ProductID: st.NextProductID,
+				BelowPrice: e.Milestone == billing.MilestoneLowMoney})
+		}
+	}
+	return out
+}
+
 // policy is what the milestones fall by: the settings read with the last
 // charge, else those the subscription was ordered with.
 func (w *subscription) policy() Policy {
@@ -640,15 +679,29 @@ func (w *subscription) nextRun(now time.Time, atRenewal func() bool) Subscriptio
 // answer the next run's schedule: this run's has the period's milestones
 // all done (no next renewal at all).
 func (w *subscription) schedule() (Schedule, error) {
-	if w.renewed && w.saveFirst {
-		next := w.nextRun(w.renewedAt, func() bool { return true }) // cycle-cost implies the change
-		return scheduleOf(&next, w.in.Policy), nil
+	s := scheduleOf(w.shown(), w.in.Policy, w.batched)
+	if w.batched {
+		// The reminders whose time has passed are the schedule's (sent, or
+		// being sent): not coming.
+		now := w.now()
+		s.Next = slices.DeleteFunc(s.Next, func(st ScheduledStep) bool { return st.SentBy != "" && !st.At.After(now) })
 	}
-	return scheduleOf(w.st, w.in.Policy), nil
+	return s, nil
 }
 
-// scheduleOf is the schedule of state st; policy is the input's.
-func scheduleOf(st *SubscriptionState, policy Policy) Schedule {
+// shown is the state the schedule shows: the next run's from the renewal
+// on, in runs of cycle-cost version 2 (see schedule).
+func (w *subscription) shown() *SubscriptionState {
+	if w.renewed && w.saveFirst {
+		next := w.nextRun(w.renewedAt, func() bool { return true }) // cycle-cost implies the change
+		return &next
+	}
+	return w.st
+}
+
+// scheduleOf is the schedule of state st; policy is the input's; batched:
+// the reminders are the reminders schedule's.
+func scheduleOf(st *SubscriptionState, policy Policy, batched bool) Schedule {
 	w := &subscription{st: st, in: SubscriptionInput{Policy: policy}}
 	s := Schedule{Status: w.st.Status, Period: w.st.Period, AutoRenew: w.st.AutoRenew, AnchorDay: w.st.AnchorDay,
 		CancelAtPeriodEnd: w.st.CancelAtPeriodEnd, SuspendReason: w.st.SuspendReason,
@@ -667,6 +720,9 @@ func scheduleOf(st *SubscriptionState, policy Policy) Schedule {
 		step := ScheduledStep{Milestone: e.Milestone, At: e.At}
 		if e.notice {
 			step.Detail = fmt.Sprintf("notice, %d days before", e.Days)
+		}
+		if e.reminder && batched {
+			step.SentBy = SentByReminders
 		}
 		s.Next = append(s.Next, step)
 	}

@@ -80,6 +80,7 @@ func (o *outbox) count(parts ...string) int {
 type harness struct {
 	t        *testing.T
 	ctx      context.Context
+	db       *pgxpool.Pool
 	store    *store.Store
 	acts     *activities.Activities
 	out      *outbox
@@ -88,6 +89,9 @@ type harness struct {
 	sub      billing.Subscription
 	now      time.Time
 	policy   workflows.Policy
+	// reminded, if set, hears each reminder the played reminders schedule
+	// handled (see sendReminders), at the time it did.
+	reminded func(at time.Time, r activities.Reminder)
 }
 
 type options struct {
@@ -143,7 +147,7 @@ func setup(t *testing.T, o options) *harness {
 	sub := order.Subscription
 	out := &outbox{}
 	acts := &activities.Activities{Store: st, Mail: out, SMS: texts{out}, MailFrom: "billing@example.com", Log: slog.New(slog.DiscardHandler)}
-	return &harness{t: t, ctx: ctx, store: st, acts: acts, out: out, customer: c, product: p, sub: sub, now: o.start, policy: workflows.DefaultPolicy}
+	return &harness{t: t, ctx: ctx, db: o.db, store: st, acts: acts, out: out, customer: c, product: p, sub: sub, now: o.start, policy: workflows.DefaultPolicy}
 }
 
 func (h *harness) credit(amount int64) {
@@ -173,6 +177,7 @@ func (h *harness) run(in workflows.SubscriptionInput, during func(env *testsuite
 	env.SetStartTime(h.now)
 	env.RegisterWorkflow(workflows.SubscriptionWorkflow)
 	env.RegisterActivity(h.acts)
+	h.sendReminders(env)
 	if during != nil {
 		during(env)
 	}
@@ -191,6 +196,50 @@ func (h *harness) run(in workflows.SubscriptionInput, during func(env *testsuite
 		require.NoError(h.t, env.GetWorkflowResult(&res))
 	}
 	return nil, res, err
+}
+
+// sendReminders plays the reminders schedule in env: at the time of each
+// reminder the workflow publishes, a batch (SendDueReminders) runs on env's
+// clock, as the schedule's next run would within a minute.
+func (h *harness) sendReminders(env *testsuite.TestWorkflowEnvironment) {
+	var mu sync.Mutex
+	planned := map[time.Time]bool{}
+	plan := func(rs []activities.Reminder, now time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range rs {
+			if planned[r.At] {
+				continue
+			}
+			planned[r.At] = true
+			env.RegisterDelayedCallback(func() {
+				res, err := h.acts.SendDueReminders(h.ctx, activities.SendDueRemindersInput{Now: env.Now(), SubscriptionID: h.sub.ID})
+				if err != nil {
+					panic(err)
+				}
+				for _, r := range res.Reminded {
+					if h.reminded != nil {
+						h.reminded(env.Now(), r)
+					}
+				}
+			}, max(0, r.At.Sub(now)))
+		}
+	}
+	// Those an earlier run published (a run that begins with the schedule
+	// it saved at the renewal saves none).
+	var stored []activities.Reminder
+	require.NoError(h.t, h.db.QueryRow(h.ctx, `SELECT reminders FROM subscriptions WHERE id = $1`, h.sub.ID).Scan(&stored))
+	plan(stored, h.now)
+	onActivityStart(env, func(name string, args converter.EncodedValues) {
+		if name != "SaveSchedule" {
+			return
+		}
+		var in activities.SaveScheduleInput
+		if err := args.Get(&in); err != nil {
+			panic(err)
+		}
+		plan(in.Reminders, env.Now())
+	})
 }
 
 func asCAN(err error, can **workflow.ContinueAsNewError) bool {

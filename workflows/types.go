@@ -149,7 +149,13 @@ type ScheduledStep struct {
 	Milestone string    `json:"milestone"`
 	At        time.Time `json:"at"`
 	Detail    string    `json:"detail,omitempty"`
+	// SentBy names who sends a notice other than the workflow: "reminders",
+	// the reminders schedule (RemindersWorkflow).
+	SentBy string `json:"sent_by,omitempty"`
 }
+
+// SentByReminders: a step the reminders schedule sends (ScheduledStep.SentBy).
+const SentByReminders = "reminders"
 
 // Update inputs and results: one struct each, so fields can be added.
 type (

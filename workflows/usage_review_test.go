@@ -27,7 +27,7 @@ func TestOverageOfAServiceRenewedByAnOldRun(t *testing.T) {
 
 	// Run 1, recorded before the change: the order (period 1) and the renewal (period 2).
 	next, res, err := h.run(h.input(), func(env *testsuite.TestWorkflowEnvironment) {
-		env.OnGetVersion("cycle-cost", workflow.DefaultVersion, 2).Return(workflow.DefaultVersion)
+		env.OnGetVersion("cycle-cost", workflow.DefaultVersion, 3).Return(workflow.DefaultVersion)
 		env.OnGetVersion("usage-overage", workflow.DefaultVersion, 2).Return(workflow.DefaultVersion)
 	})
 	require.NoError(t, err)

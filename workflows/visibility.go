@@ -77,6 +77,11 @@ func (w *subscription) saveSchedule(ctx workflow.Context) {
 	}
 	h := fnv.New64a()
 	_, _ = h.Write(data)
+	reminders := w.reminders()
+	if reminders != nil {
+		r, _ := json.Marshal(reminders) //workflowcheck:ignore a struct encodes the same every time
+		_, _ = h.Write(r)
+	}
 	if sum := h.Sum64(); sum == w.st.ScheduleHash && w.st.ScheduleVersion > 0 {
 		return
 	} else {
@@ -84,7 +89,7 @@ func (w *subscription) saveSchedule(ctx workflow.Context) {
 	}
 	w.st.ScheduleVersion++
 	err = workflow.ExecuteLocalActivity(localOptions(ctx, "save the schedule", 30*time.Second, 0), a.SaveSchedule,
-		activities.SaveScheduleInput{SubscriptionID: w.in.SubscriptionID, Version: w.st.ScheduleVersion, Schedule: data}).Get(ctx, nil)
+		activities.SaveScheduleInput{SubscriptionID: w.in.SubscriptionID, Version: w.st.ScheduleVersion, Schedule: data, Reminders: reminders}).Get(ctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Error("schedule not saved", "error", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/api"
@@ -56,6 +57,7 @@ import (
 //	WORKER_POLLERS      task polls a worker keeps open, for workflow and for activity tasks each (0: the SDK's 2)
 //	WEBHOOK_ALLOW_PRIVATE  true lets webhook URLs lead to loopback and private addresses (false)
 //	MESSAGE_RATE        emails a second a message to customers is sent at, at most (10)
+//	REMINDERS_EVERY     how often the reminders schedule sends the reminders due, 1s to 1h (1m; "billing dev": 1s, for products billed in seconds)
 //
 // Used by "billing dev" only:
 //
@@ -105,6 +107,9 @@ type Config struct {
 	// MailGatewayKey seals the passwords of the incoming mail gateways
 	// (MAIL_GATEWAY_KEY); nil when unset.
 	MailGatewayKey *secret.Key
+	// RemindersEvery is the interval of the reminders schedule
+	// (REMINDERS_EVERY): a reminder goes out at most that long after its time.
+	RemindersEvery time.Duration
 }
 
 // LoadConfig reads the configuration from the environment, with defaults.
@@ -156,6 +161,9 @@ func LoadConfig() (Config, error) {
 	}
 	if c.MessageRate, err = strconv.ParseFloat(env("MESSAGE_RATE", "10"), 64); err != nil || !(c.MessageRate > 0 && c.MessageRate <= 10000) {
 		return c, fmt.Errorf("MESSAGE_RATE must be a number of emails a second, more than 0 and at most 10000")
+	}
+	if c.RemindersEvery, err = time.ParseDuration(env("REMINDERS_EVERY", "1m")); err != nil || c.RemindersEvery < time.Second || c.RemindersEvery > time.Hour {
+		return c, fmt.Errorf("REMINDERS_EVERY must be a duration from 1s to 1h, such as 1m")
 	}
 	if k := env("MAIL_GATEWAY_KEY", ""); k != "" {
 		if c.MailGatewayKey, err = secret.ParseKey(k); err != nil {

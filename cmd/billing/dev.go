@@ -28,6 +28,10 @@ func (m *Main) runDev(ctx context.Context) error {
 	if err := m.devMailGatewayKey(); err != nil {
 		return err
 	}
+	if os.Getenv("REMINDERS_EVERY") == "" {
+		// Demo products billed in seconds have reminders seconds apart.
+		m.Config.RemindersEvery = time.Second
+	}
 	cfg := m.Config
 	if err := m.OpenDev(ctx); err != nil {
 		return err

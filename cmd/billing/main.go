@@ -289,14 +289,17 @@ func (m *Main) StartWorker() error {
 	return nil
 }
 
-// ensureSchedules creates the notice redelivery and inactive-clients
-// schedules, trying again every 10 seconds until they exist or Main stops:
+// ensureSchedules creates the notice redelivery, inactive-clients and
+// reminders schedules, trying again every 10 seconds until they exist or Main stops:
 // a Temporal server that is slow to answer at start must not stop the worker.
 func (m *Main) ensureSchedules() {
 	for {
 		err := worker.EnsureRedeliverySchedule(m.ctx, m.Temporal, m.Config.TaskQueue)
 		if err == nil {
 			err = worker.EnsureInactiveClientsSchedule(m.ctx, m.Temporal, m.Config.TaskQueue)
+		}
+		if err == nil {
+			err = worker.EnsureRemindersSchedule(m.ctx, m.Temporal, m.Config.TaskQueue, m.Config.RemindersEvery)
 		}
 		if err == nil {
 			// The gateways' schedules follow the table: a write the API could

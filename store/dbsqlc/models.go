@@ -33,6 +33,15 @@ type AccountToken struct {
 	UsedAt    *time.Time `db:"used_at"`
 }
 
+type AnnouncedPlan struct {
+	SubscriptionID int64     `db:"subscription_id"`
+	Period         int       `db:"period"`
+	ProductID      int64     `db:"product_id"`
+	Price          int64     `db:"price"`
+	Currency       string    `db:"currency"`
+	AnnouncedAt    time.Time `db:"announced_at"`
+}
+
 type AuditLog struct {
 	ID         int64       `db:"id"`
 	At         time.Time   `db:"at"`
@@ -492,6 +501,9 @@ type Subscription struct {
 	Parameters        []byte     `db:"parameters"`
 	Schedule          []byte     `db:"schedule"`
 	ScheduleVersion   int64      `db:"schedule_version"`
+	Reminders         []byte     `db:"reminders"`
+	RemindersAt       *time.Time `db:"reminders_at"`
+	RemindedThrough   *time.Time `db:"reminded_through"`
 }
 
 type SupportIncident struct {

@@ -126,7 +126,7 @@ func (q *Queries) SubscriptionDeleteUnstarted(ctx context.Context, id int64) err
 }
 
 const subscriptionGet = `-- name: SubscriptionGet :one
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version FROM subscriptions WHERE id = $1
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version, reminders, reminders_at, reminded_through FROM subscriptions WHERE id = $1
 `
 
 func (q *Queries) SubscriptionGet(ctx context.Context, id int64) (Subscription, error) {
@@ -150,12 +150,15 @@ func (q *Queries) SubscriptionGet(ctx context.Context, id int64) (Subscription, 
 		&i.Parameters,
 		&i.Schedule,
 		&i.ScheduleVersion,
+		&i.Reminders,
+		&i.RemindersAt,
+		&i.RemindedThrough,
 	)
 	return i, err
 }
 
 const subscriptionGetByIdempotencyKey = `-- name: SubscriptionGetByIdempotencyKey :one
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version FROM subscriptions WHERE customer_id = $1 AND idempotency_key = $2::text
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version, reminders, reminders_at, reminded_through FROM subscriptions WHERE customer_id = $1 AND idempotency_key = $2::text
 `
 
 type SubscriptionGetByIdempotencyKeyParams struct {
@@ -184,27 +187,36 @@ func (q *Queries) SubscriptionGetByIdempotencyKey(ctx context.Context, arg Subsc
 		&i.Parameters,
 		&i.Schedule,
 		&i.ScheduleVersion,
+		&i.Reminders,
+		&i.RemindersAt,
+		&i.RemindedThrough,
 	)
 	return i, err
 }
 
 const subscriptionGetWithSchedule = `-- name: SubscriptionGetWithSchedule :one
-SELECT s.id, s.customer_id, s.product_id, s.status, s.paid_until, s.created_at, s.updated_at, s.auto_renew, s.suspend_reason, s.idempotency_key, s.anchor_day, s.workflow_started_at, s.awaiting_payment, s.updates_until, s.parameters, s.schedule, s.schedule_version, p.price AS next_price, p.currency AS next_currency
+SELECT s.id, s.customer_id, s.product_id, s.status, s.paid_until, s.created_at, s.updated_at, s.auto_renew, s.suspend_reason, s.idempotency_key, s.anchor_day, s.workflow_started_at, s.awaiting_payment, s.updates_until, s.parameters, s.schedule, s.schedule_version, s.reminders, s.reminders_at, s.reminded_through, coalesce(a.price, p.price, 0)::bigint AS next_price, coalesce(a.currency, p.currency, '')::text AS next_currency,
+    (a.price IS NOT NULL)::boolean AS next_announced
 FROM subscriptions s
 LEFT JOIN products p ON p.id = coalesce(nullif((s.schedule->>'next_product_id')::bigint, 0), s.product_id)
+LEFT JOIN announced_plans a ON a.subscription_id = s.id AND a.product_id = p.id
+    AND a.period = coalesce((s.schedule->>'period')::int, 0) + 1
 WHERE s.id = $1
 `
 
 type SubscriptionGetWithScheduleRow struct {
-	Subscription Subscription `db:"subscription"`
-	NextPrice    *int64       `db:"next_price"`
-	NextCurrency *string      `db:"next_currency"`
+	Subscription  Subscription `db:"subscription"`
+	NextPrice     int64        `db:"next_price"`
+	NextCurrency  string       `db:"next_currency"`
+	NextAnnounced bool         `db:"next_announced"`
 }
 
 // SubscriptionGetWithSchedule reads a subscription with its published
 // schedule and the price now of the product its next period is of: the
 // schedule's next_product_id (workflows.Schedule.NextProductID) if set,
 // else its own. One round trip for GET /subscriptions/{id}.
+// The price announced for the next period (announced_plans), if one was
+// for that product, comes first.
 func (q *Queries) SubscriptionGetWithSchedule(ctx context.Context, id int64) (SubscriptionGetWithScheduleRow, error) {
 	row := q.db.QueryRow(ctx, subscriptionGetWithSchedule, id)
 	var i SubscriptionGetWithScheduleRow
@@ -226,8 +238,12 @@ func (q *Queries) SubscriptionGetWithSchedule(ctx context.Context, id int64) (Su
 		&i.Subscription.Parameters,
 		&i.Subscription.Schedule,
 		&i.Subscription.ScheduleVersion,
+		&i.Subscription.Reminders,
+		&i.Subscription.RemindersAt,
+		&i.Subscription.RemindedThrough,
 		&i.NextPrice,
 		&i.NextCurrency,
+		&i.NextAnnounced,
 	)
 	return i, err
 }
@@ -236,7 +252,7 @@ const subscriptionInsert = `-- name: SubscriptionInsert :one
 INSERT INTO subscriptions (customer_id, product_id, auto_renew, idempotency_key, updates_until, parameters)
 VALUES ($1, $2, $3, $4,
     CASE WHEN $5::integer > 0 THEN now() + make_interval(months => $5::integer) END, $6)
-RETURNING id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version
+RETURNING id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version, reminders, reminders_at, reminded_through
 `
 
 type SubscriptionInsertParams struct {
@@ -278,6 +294,9 @@ func (q *Queries) SubscriptionInsert(ctx context.Context, arg SubscriptionInsert
 		&i.Parameters,
 		&i.Schedule,
 		&i.ScheduleVersion,
+		&i.Reminders,
+		&i.RemindersAt,
+		&i.RemindedThrough,
 	)
 	return i, err
 }
@@ -288,7 +307,7 @@ SELECT $1, $2, $3, $4,
     CASE WHEN $5::integer > 0 THEN now() + make_interval(months => $5::integer) END, $6
 WHERE $7::integer = 0 OR (SELECT count(*) FROM subscriptions
     WHERE customer_id = $1 AND status = 'unpaid' AND awaiting_payment) < $7::integer
-RETURNING id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version
+RETURNING id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version, reminders, reminders_at, reminded_through
 `
 
 type SubscriptionInsertUnderLimitParams struct {
@@ -334,12 +353,15 @@ func (q *Queries) SubscriptionInsertUnderLimit(ctx context.Context, arg Subscrip
 		&i.Parameters,
 		&i.Schedule,
 		&i.ScheduleVersion,
+		&i.Reminders,
+		&i.RemindersAt,
+		&i.RemindedThrough,
 	)
 	return i, err
 }
 
 const subscriptionList = `-- name: SubscriptionList :many
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version FROM subscriptions
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version, reminders, reminders_at, reminded_through FROM subscriptions
 WHERE ($1::bigint IS NULL OR customer_id = $1)
   AND ($2::bigint IS NULL OR product_id = $2)
   AND ($3::text = '' OR status = $3)
@@ -388,6 +410,9 @@ func (q *Queries) SubscriptionList(ctx context.Context, arg SubscriptionListPara
 			&i.Parameters,
 			&i.Schedule,
 			&i.ScheduleVersion,
+			&i.Reminders,
+			&i.RemindersAt,
+			&i.RemindedThrough,
 		); err != nil {
 			return nil, err
 		}
@@ -400,7 +425,7 @@ func (q *Queries) SubscriptionList(ctx context.Context, arg SubscriptionListPara
 }
 
 const subscriptionListUnstarted = `-- name: SubscriptionListUnstarted :many
-SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version FROM subscriptions
+SELECT id, customer_id, product_id, status, paid_until, created_at, updated_at, auto_renew, suspend_reason, idempotency_key, anchor_day, workflow_started_at, awaiting_payment, updates_until, parameters, schedule, schedule_version, reminders, reminders_at, reminded_through FROM subscriptions
 WHERE workflow_started_at IS NULL AND created_at < now() - make_interval(secs => $1)
 ORDER BY id
 LIMIT 500
@@ -433,6 +458,9 @@ func (q *Queries) SubscriptionListUnstarted(ctx context.Context, ageSeconds floa
 			&i.Parameters,
 			&i.Schedule,
 			&i.ScheduleVersion,
+			&i.Reminders,
+			&i.RemindersAt,
+			&i.RemindedThrough,
 		); err != nil {
 			return nil, err
 		}
@@ -667,20 +695,31 @@ func (q *Queries) SubscriptionPlan(ctx context.Context, arg SubscriptionPlanPara
 }
 
 const subscriptionSaveSchedule = `-- name: SubscriptionSaveSchedule :execrows
-UPDATE subscriptions SET schedule = $1::jsonb, schedule_version = $2::bigint
-WHERE id = $3 AND schedule_version < $2::bigint
+UPDATE subscriptions SET schedule = $1::jsonb, schedule_version = $2::bigint,
+    reminders = $3::jsonb,
+    reminders_at = (SELECT min((r ->> 'at')::timestamptz) FROM jsonb_array_elements($3::jsonb) r
+                    WHERE (r ->> 'at')::timestamptz > coalesce(subscriptions.reminded_through, '-infinity'))
+WHERE id = $4 AND schedule_version < $2::bigint
 `
 
 type SubscriptionSaveScheduleParams struct {
-	Schedule []byte `db:"schedule"`
-	Version  int64  `db:"version"`
-	ID       int64  `db:"id"`
+	Schedule  []byte `db:"schedule"`
+	Version   int64  `db:"version"`
+	Reminders []byte `db:"reminders"`
+	ID        int64  `db:"id"`
 }
 
 // SubscriptionSaveSchedule keeps the newest snapshot: an older version
 // (a retried activity of an earlier step) changes nothing.
+// It stores the reminders published with it (activities.Reminder) and
+// when the first of them the reminders schedule has not handled falls.
 func (q *Queries) SubscriptionSaveSchedule(ctx context.Context, arg SubscriptionSaveScheduleParams) (int64, error) {
-	result, err := q.db.Exec(ctx, subscriptionSaveSchedule, arg.Schedule, arg.Version, arg.ID)
+	result, err := q.db.Exec(ctx, subscriptionSaveSchedule,
+		arg.Schedule,
+		arg.Version,
+		arg.Reminders,
+		arg.ID,
+	)
 	if err != nil {
 		return 0, err
 	}

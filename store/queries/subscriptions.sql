@@ -137,8 +137,13 @@ ORDER BY s.id;
 
 -- SubscriptionSaveSchedule keeps the newest snapshot: an older version
 -- (a retried activity of an earlier step) changes nothing.
+-- It stores the reminders published with it (activities.Reminder) and
+-- when the first of them the reminders schedule has not handled falls.
 -- name: SubscriptionSaveSchedule :execrows
-UPDATE subscriptions SET schedule = @schedule::jsonb, schedule_version = @version::bigint
+UPDATE subscriptions SET schedule = @schedule::jsonb, schedule_version = @version::bigint,
+    reminders = @reminders::jsonb,
+    reminders_at = (SELECT min((r ->> 'at')::timestamptz) FROM jsonb_array_elements(@reminders::jsonb) r
+                    WHERE (r ->> 'at')::timestamptz > coalesce(subscriptions.reminded_through, '-infinity'))
 WHERE id = @id AND schedule_version < @version::bigint;
 
 -- SubscriptionGetWithSchedule reads a subscription with its published
@@ -146,9 +151,14 @@ WHERE id = @id AND schedule_version < @version::bigint;
 -- schedule's next_product_id (workflows.Schedule.NextProductID) if set,
 -- else its own. One round trip for GET /subscriptions/{id}.
 -- name: SubscriptionGetWithSchedule :one
-SELECT sqlc.embed(s), p.price AS next_price, p.currency AS next_currency
+-- The price announced for the next period (announced_plans), if one was
+-- for that product, comes first.
+SELECT sqlc.embed(s), coalesce(a.price, p.price, 0)::bigint AS next_price, coalesce(a.currency, p.currency, '')::text AS next_currency,
+    (a.price IS NOT NULL)::boolean AS next_announced
 FROM subscriptions s
 LEFT JOIN products p ON p.id = coalesce(nullif((s.schedule->>'next_product_id')::bigint, 0), s.product_id)
+LEFT JOIN announced_plans a ON a.subscription_id = s.id AND a.product_id = p.id
+    AND a.period = coalesce((s.schedule->>'period')::int, 0) + 1
 WHERE s.id = $1;
 
 -- name: SubscriptionSchedule :one

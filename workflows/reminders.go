@@ -1,0 +1,69 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tempobill/billing/activities"
+)
+
+// RemindersScheduleID is the Temporal schedule that starts
+// RemindersWorkflow every RemindersInterval: visible and pausable in the
+// Temporal UI (Schedules). A reminder goes out within about a minute of its
+// time.
+const (
+	RemindersScheduleID = "reminders"
+	RemindersInterval   = time.Minute
+)
+
+// RemindersInput is one run of the reminders schedule.
+type RemindersInput struct {
+	// Batch is how many subscriptions one activity looks at (200 when 0);
+	// Batches bounds the activities of one run (50 when 0): what is left
+	// is the next run's.
+	Batch, Batches int
+}
+
+// RemindersResult counts what a run did.
+type RemindersResult struct {
+	Batches, Subscriptions, Sent, AlreadySent, Skipped, Deferred int
+}
+
+// RemindersWorkflow sends the reminders that fell due (insufficient_funds
+// and expiring N > 0 days before the paid-until date) for every
+// subscription at once, batch after batch while batches come back full
+// (activities.SendDueReminders). The subscriptions' workflows publish them
+// and never wake up for them: in runs of cycle-cost version 3, a billing
+// cycle of the default policy is 2 wake-ups instead of 6 (docs/scale.md).
+// A batch records each subscription's reminders handled only after sending
+// them, and a notice is claimed once: a retry or a killed worker sends
+// nothing twice.
+func RemindersWorkflow(ctx workflow.Context, in RemindersInput) (RemindersResult, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 5 * time.Minute,
+		HeartbeatTimeout:    activities.HeartbeatTimeout,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumAttempts: 3},
+		Summary:             "send due reminders",
+	})
+	batches := in.Batches
+	if batches <= 0 {
+		batches = 50
+	}
+	var res RemindersResult
+	for res.Batches < batches {
+		var r activities.SendDueRemindersResult
+		err := workflow.ExecuteActivity(ctx, a.SendDueReminders, activities.SendDueRemindersInput{Limit: in.Batch}).Get(ctx, &r)
+		if err != nil {
+			return res, err
+		}
+		res.Batches++
+		res.Subscriptions += r.Subscriptions
+		res.Sent, res.AlreadySent, res.Skipped, res.Deferred = res.Sent+r.Sent, res.AlreadySent+r.AlreadySent, res.Skipped+r.Skipped, res.Deferred+r.Deferred
+		if !r.More {
+			break
+		}
+	}
+	return res, nil
+}
