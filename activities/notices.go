@@ -48,6 +48,9 @@ type SendNoticesInput struct {
 	PaidUntil      time.Time
 	DeleteAt       time.Time
 	SuspendReason  string
+	// Schedule, if set, is saved first (SaveSchedule): the workflow's step
+	// changed it, and readers see the change before the notices go out.
+	Schedule *SaveScheduleInput `json:",omitempty"`
 }
 
 // SendNoticesResult counts what happened. Deferred notices failed, their
@@ -73,6 +76,11 @@ const (
 func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (SendNoticesResult, error) {
 	defer heartbeat(ctx)()
 	var res SendNoticesResult
+	if in.Schedule != nil {
+		if err := a.SaveSchedule(ctx, *in.Schedule); err != nil {
+			return res, err
+		}
+	}
 	cust, err := a.Store.Customer(ctx, in.CustomerID)
 	if err != nil {
 		return res, nonRetryableIfPermanent(err)

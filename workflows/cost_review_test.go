@@ -3,15 +3,14 @@ package workflows_test
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tempobill/billing"
-	"github.com/tempobill/billing/activities"
 	"github.com/tempobill/billing/workflows"
 )
 
@@ -46,22 +45,21 @@ func TestStoredScheduleIsCurrentWhileNoticesGoOut(t *testing.T) {
 			h.credit(2000) // the order and one renewal
 			env.SignalWorkflow(workflows.SignalPaymentReceived, workflows.PaymentReceived{PaymentID: 1})
 		}, time.Hour)
-		onActivityStart(env, func(name string, args converter.EncodedValues) {
-			var in activities.SendNoticesInput
-			if name != "SendNotices" || args.Get(&in) != nil {
-				return
-			}
-			for _, n := range in.Notices {
-				if n.Milestone == billing.MilestoneActivated || n.Milestone == billing.MilestoneRenewed {
+		// When the mail goes out: the schedule is saved by the notices'
+		// local activity, before it sends.
+		h.out.onSend = func(subject string) {
+			for milestone, text := range map[string]string{billing.MilestoneActivated: "is active", billing.MilestoneRenewed: "was renewed"} {
+				if strings.Contains(subject, text) {
 					sub, err := h.store.Subscription(h.ctx, h.sub.ID)
 					require.NoError(t, err)
 					s := stored()
 					renewal := slices.ContainsFunc(s.Next, func(st workflows.ScheduledStep) bool { return st.Milestone == billing.MilestoneRenewal })
-					at[n.Milestone] = seen{row: sub.Status, stored: s.Status, waiting: s.WaitingForPayment, period: s.Period, renewal: renewal}
+					at[milestone] = seen{row: sub.Status, stored: s.Status, waiting: s.WaitingForPayment, period: s.Period, renewal: renewal}
 				}
 			}
-		})
+		}
 	})
+	h.out.onSend = nil
 	require.NoError(t, err)
 	require.NotNil(t, next, "the run continues as new at the renewal")
 	require.Equal(t, seen{row: billing.SubscriptionActive, stored: billing.SubscriptionActive, period: 1, renewal: true}, at[billing.MilestoneActivated],

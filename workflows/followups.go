@@ -40,6 +40,13 @@ func (w *subscription) followAt(milestone string, plan activities.Plan, notices 
 
 // runFollowups runs what actions queued, in order.
 func (w *subscription) runFollowups(ctx workflow.Context) error {
+	defer func() {
+		if w.carried != nil { // no notices went out: saved on its own
+			in := w.carried
+			w.carried = nil
+			w.runSave(ctx, in)
+		}
+	}()
 	for len(w.st.Followups) > 0 {
 		f := w.st.Followups[0]
 		w.st.Followups = w.st.Followups[1:]
@@ -53,6 +60,10 @@ func (w *subscription) runFollowups(ctx workflow.Context) error {
 			w.notify(ctx, f.Period, f.Plan, f.Notices...)
 		}
 		if f.Steps {
+			if in := w.carried; in != nil { // saved before the steps run
+				w.carried = nil
+				w.runSave(ctx, in)
+			}
 			if err := w.steps(ctx, f.Milestone); err != nil {
 				return err
 			}
@@ -91,6 +102,7 @@ func (w *subscription) notify(ctx workflow.Context, period int, plan *activities
 	if w.st.Status == billing.SubscriptionSuspended && !w.st.SuspendedByStaff {
 		in.DeleteAt = w.st.deleteAt(w.policy())
 	}
+	in.Schedule, w.carried = w.carried, nil
 	var sent workflow.Future
 	if w.cheap {
 		sent = workflow.ExecuteLocalActivity(localOptions(ctx, summary, time.Minute, 10), a.SendNotices, in)

@@ -71,6 +71,9 @@ type subscription struct {
 	batched bool
 	// now is the workflow's clock, for the query handler.
 	now func() time.Time
+	// carried is a save of the schedule that the next SendNotices makes
+	// before it sends, or runFollowups before anything else runs (batched).
+	carried *activities.SaveScheduleInput
 	// renewedAt is when this run charged its renewal (renewed set): with
 	// saveFirst, the schedule shows the next run's view from then (see schedule).
 	renewedAt time.Time
@@ -132,7 +135,13 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 				// /subscriptions/{id} shows the old schedule beside the row's
 				// new status meanwhile. Unchanged, it costs nothing (see
 				// saveSchedule); sleep's save then finds nothing new.
-				w.saveSchedule(ctx)
+				if w.batched {
+					// Saved by the first SendNotices before it sends (one
+					// local activity, one marker, instead of two).
+					w.carried = w.scheduleToSave(ctx)
+				} else {
+					w.saveSchedule(ctx)
+				}
 			}
 			return w.runFollowups(ctx)
 		}); err != nil {

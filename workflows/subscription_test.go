@@ -34,6 +34,8 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 type outbox struct {
 	mu   sync.Mutex
 	sent []message
+	// onSend, if set, hears each email's subject as it is sent.
+	onSend func(subject string)
 }
 
 // message is one send: its channel, recipient and subject (email) or body (SMS).
@@ -41,8 +43,12 @@ type message struct{ channel, to, text string }
 
 func (o *outbox) Send(_ context.Context, m mail.Message) (string, error) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	o.sent = append(o.sent, message{"email", m.To, m.Subject})
+	hear := o.onSend
+	o.mu.Unlock()
+	if hear != nil {
+		hear(m.Subject)
+	}
 	return "id", nil
 }
 
@@ -231,14 +237,22 @@ func (h *harness) sendReminders(env *testsuite.TestWorkflowEnvironment) {
 	require.NoError(h.t, h.db.QueryRow(h.ctx, `SELECT reminders FROM subscriptions WHERE id = $1`, h.sub.ID).Scan(&stored))
 	plan(stored, h.now)
 	onActivityStart(env, func(name string, args converter.EncodedValues) {
-		if name != "SaveSchedule" {
-			return
+		switch name {
+		case "SaveSchedule":
+			var in activities.SaveScheduleInput
+			if err := args.Get(&in); err != nil {
+				panic(err)
+			}
+			plan(in.Reminders, env.Now())
+		case "SendNotices": // the schedule a step changed is saved by its notices
+			var in activities.SendNoticesInput
+			if err := args.Get(&in); err != nil {
+				panic(err)
+			}
+			if in.Schedule != nil {
+				plan(in.Schedule.Reminders, env.Now())
+			}
 		}
-		var in activities.SaveScheduleInput
-		if err := args.Get(&in); err != nil {
-			panic(err)
-		}
-		plan(in.Reminders, env.Now())
 	})
 }
 

@@ -69,11 +69,27 @@ func (w *subscription) setDetails(ctx workflow.Context, note string) {
 // workflow sleeps, before an update returns and before the run ends: the
 // points where a reader can look.
 func (w *subscription) saveSchedule(ctx workflow.Context) {
+	if in := w.scheduleToSave(ctx); in != nil {
+		w.runSave(ctx, in)
+	}
+}
+
+// runSave runs the local activity that saves in.
+func (w *subscription) runSave(ctx workflow.Context, in *activities.SaveScheduleInput) {
+	err := workflow.ExecuteLocalActivity(localOptions(ctx, "save the schedule", 30*time.Second, 0), a.SaveSchedule, *in).Get(ctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("schedule not saved", "error", err)
+	}
+}
+
+// scheduleToSave is the save of the schedule, numbered, if it changed since
+// the last; nil if it did not.
+func (w *subscription) scheduleToSave(ctx workflow.Context) *activities.SaveScheduleInput {
 	s, _ := w.schedule()
 	data, err := json.Marshal(s) //workflowcheck:ignore a struct encodes the same every time (map keys sorted)
 	if err != nil {
 		workflow.GetLogger(ctx).Error("schedule not encoded", "error", err)
-		return
+		return nil
 	}
 	h := fnv.New64a()
 	_, _ = h.Write(data)
@@ -83,14 +99,10 @@ func (w *subscription) saveSchedule(ctx workflow.Context) {
 		_, _ = h.Write(r)
 	}
 	if sum := h.Sum64(); sum == w.st.ScheduleHash && w.st.ScheduleVersion > 0 {
-		return
+		return nil
 	} else {
 		w.st.ScheduleHash = sum
 	}
 	w.st.ScheduleVersion++
-	err = workflow.ExecuteLocalActivity(localOptions(ctx, "save the schedule", 30*time.Second, 0), a.SaveSchedule,
-		activities.SaveScheduleInput{SubscriptionID: w.in.SubscriptionID, Version: w.st.ScheduleVersion, Schedule: data, Reminders: reminders}).Get(ctx, nil)
-	if err != nil {
-		workflow.GetLogger(ctx).Error("schedule not saved", "error", err)
-	}
+	return &activities.SaveScheduleInput{SubscriptionID: w.in.SubscriptionID, Version: w.st.ScheduleVersion, Schedule: data, Reminders: reminders}
 }

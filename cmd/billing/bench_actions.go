@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -90,6 +91,30 @@ func eventsByType(events []*historypb.HistoryEvent) map[string]int {
 		out[t]++
 	}
 	return out
+}
+
+// sequence lists events in order, one line each, naming the local activity
+// of a marker and the activity of a scheduled one: where a cycle's events go.
+func sequence(events []*historypb.HistoryEvent) string {
+	var sb strings.Builder
+	for _, ev := range events {
+		line := eventName(ev.GetEventType())
+		if m := ev.GetMarkerRecordedEventAttributes(); m != nil {
+			line += " (" + m.GetMarkerName()
+			if d := m.GetDetails()["data"]; d != nil && len(d.GetPayloads()) > 0 {
+				var la struct{ ActivityType string }
+				if json.Unmarshal(d.GetPayloads()[0].GetData(), &la) == nil && la.ActivityType != "" {
+					line += " " + la.ActivityType
+				}
+			}
+			line += ")"
+		}
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+			line += " (" + a.GetActivityType().GetName() + ")"
+		}
+		fmt.Fprintf(&sb, "  %3d %s\n", ev.GetEventId(), line)
+	}
+	return sb.String()
 }
 
 // eventName is "TimerStarted" for EVENT_TYPE_TIMER_STARTED.

@@ -159,5 +159,6 @@ func (b *bench) historyPerCycle(cycles int) (historyFigures, error) {
 		runs, len(whole), len(whole[0].events), len(median.events), len(whole[len(whole)-1].events))
 	fmt.Printf("history: the median cycle, %d events by type:\n%s", len(median.events), breakdown(eventsByType(median.events)))
 	fmt.Printf("history: its %d Temporal actions by type:\n%s", median.actions, breakdown(actionsByType(median.events)))
+	fmt.Printf("history: its events in order:\n%s", sequence(median.events))
 	return h, nil
 }
