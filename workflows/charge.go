@@ -26,10 +26,17 @@ func (w *subscription) charge(ctx workflow.Context, productID int64, period int,
 	if period == 1 && w.ordersExpire {
 		in.MaxUnpaidOrders = w.policy().MaxUnpaidOrders
 	}
-	// An ordinary activity, also in runs of cycle-cost: it moves money, may
-	// wait for a payment provider, and its retries (after a lost worker or
-	// database) belong on the server's clock, not in a workflow task.
-	err = workflow.ExecuteActivity(activityOptions(ctx, summary), a.ChargePeriod, in).Get(ctx, &res)
+	// An ordinary activity in runs before cycle-cost version 3; a local one
+	// since: one database transaction keyed by (subscription, period), so a
+	// worker lost meanwhile runs it again from the last workflow task and
+	// the key makes that safe. A renewal is then one workflow task from the
+	// timer to the continue-as-new instead of two and an activity task: the
+	// storm's work on the Temporal server (docs/scale.md).
+	if w.batched {
+		err = workflow.ExecuteLocalActivity(localOptions(ctx, summary, 30*time.Second, 0), a.ChargePeriod, in).Get(ctx, &res)
+	} else {
+		err = workflow.ExecuteActivity(activityOptions(ctx, summary), a.ChargePeriod, in).Get(ctx, &res)
+	}
 	if err == nil && res.Metered && w.overage {
 		w.st.OpenUsage = true
 	}
