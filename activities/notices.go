@@ -81,15 +81,37 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 			return res, err
 		}
 	}
+	balance, err := a.Store.Balance(ctx, in.CustomerID)
+	if err != nil {
+		return res, nonRetryableIfPermanent(err)
+	}
+	// The notices the balance makes unnecessary are dropped first: a
+	// renewal's "insufficient funds 0 days before" with the money there (the
+	// usual case) then reads nothing more.
+	var due []NoticeRequest
+	for _, req := range in.Notices {
+		if req.OnlyIfBalanceBelow > 0 {
+			// The renewal will charge the price less the customer's discount
+			// for the period that begins at PaidUntil: compare with that.
+			limit, err := a.Store.DiscountedPrice(ctx, in.CustomerID, in.Plan.ProductID, in.Plan.Currency, in.PaidUntil, req.OnlyIfBalanceBelow)
+			if err != nil {
+				return res, nonRetryableIfPermanent(err)
+			}
+			if balance.Of(in.Plan.Currency) >= limit {
+				res.Skipped++
+				continue
+			}
+		}
+		due = append(due, req)
+	}
+	if len(due) == 0 {
+		return res, nil
+	}
 	cust, err := a.Store.Customer(ctx, in.CustomerID)
 	if err != nil {
 		return res, nonRetryableIfPermanent(err)
 	}
 	users, err := a.Store.Users(ctx, in.CustomerID)
-	if err != nil {
-		return res, nonRetryableIfPermanent(err)
-	}
-	balance, err := a.Store.Balance(ctx, in.CustomerID)
 	if err != nil {
 		return res, nonRetryableIfPermanent(err)
 	}
@@ -106,7 +128,7 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 		return res, err
 	}
 	charged, chargedRead := in.Plan, false
-	for _, req := range in.Notices {
+	for _, req := range due {
 		nin := in
 		if aboutTheCharge(req.Milestone) {
 			// What the period's charge took (the price less the discount,
@@ -132,18 +154,6 @@ func (a *Activities) SendNotices(ctx context.Context, in SendNoticesInput) (Send
 		if req.Milestone == billing.MilestoneLicenseUpdates && product.Kind != billing.KindLicense {
 			res.Skipped++ // changed to a product of another kind: no license updates to end
 			continue
-		}
-		if req.OnlyIfBalanceBelow > 0 {
-			// The renewal will charge the price less the customer's discount
-			// for the period that begins at PaidUntil: compare with that.
-			limit, err := a.Store.DiscountedPrice(ctx, in.CustomerID, in.Plan.ProductID, in.Plan.Currency, in.PaidUntil, req.OnlyIfBalanceBelow)
-			if err != nil {
-				return res, nonRetryableIfPermanent(err)
-			}
-			if balance.Of(in.Plan.Currency) >= limit {
-				res.Skipped++
-				continue
-			}
 		}
 		nreq := notices.Request{Milestone: req.Milestone, ProductState: req.ProductState}
 		if !catalog.Sends(nreq, product) {

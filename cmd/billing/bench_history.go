@@ -7,9 +7,11 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/worker"
 	"github.com/tempobill/billing/workflows"
 )
 
@@ -36,23 +38,22 @@ type historyFigures struct {
 	bytes   float64 // mean size of a cycle's history (its events' protobuf encoding)
 }
 
-// What a cycle costs under the default policy (6 distinct instants: low
-// money 5 4 3 2 1 0 days before the renewal, incoming at 3, the renewal at
-// 0), in runs of the cycle-cost change, by the bench: each wake-up is 5
-// events and 1 action (timer started and fired, a workflow task's 3 events)
-// plus 1 marker per local activity (SendNotices, SaveSchedule, ReadPlan) and
-// 1 action per workflow task that ran any; the charge is an ordinary
-// activity (6 events with the workflow task after it, 1 action, and 1 more
-// for the local activities after it). Since cycle-cost version 2 the
-// schedule is also saved before a step's notices when no sleep comes between
-// (the renewal's, and those due at the renewal's instant), in workflow tasks
-// that run local activities anyway; from the renewal on it is the next run's
-// schedule, so the next run's first sleep has nothing to save: 59 events and
-// 16 actions per cycle (-only history -cycles 4), against 58 and 17 with
-// version 1. With a timer per instant the floor is
-// 6×5 + start + continue-as-new = 32 events: <= 30 needs fewer wake-ups per
-// subscription (the balance reminders sent by one batch per instant across
-// all subscriptions instead).
+// What a cycle costs under the default policy, in runs of cycle-cost
+// version 3, by the bench (-only history -cycles 30): 23 events and 6
+// actions. The reminders (low money 5 4 3 2 1 days before the renewal) are
+// the reminders schedule's, for every subscription at once, so the workflow
+// wakes up twice: at the incoming notice (3 days before: ReadPlan, then
+// SendNotices, which first saves the schedule the step changed) and at the
+// renewal (SendNotices of low money 0, the charge, the search attributes,
+// SendNotices of the renewal's notices, continue-as-new), all local
+// activities in one workflow task each. Each wake-up is 5 events and 1
+// action (timer started and fired, a workflow task's 3 events), plus 1
+// marker per local activity and 1 action per workflow task that ran any;
+// the start adds 4 events (with its workflow task), the version marker and
+// the TemporalChangeVersion upsert the SDK adds to it 2, the renewal's
+// upsert 1 and the continue-as-new 1. Version 2 (a wake-up per reminder, the
+// charge an ordinary activity) cost 59 events and 16 actions; before issue
+// 15, 112 and 23.
 //
 // historyPerCycle runs one subscription on a product billed every 10
 // seconds, whose incoming notice falls 3 "days" (seconds: see addDays)
@@ -71,6 +72,12 @@ func (b *bench) historyPerCycle(cycles int) (historyFigures, error) {
 		return h, err
 	}
 	defer stop()
+	// The reminders are the reminders schedule's: it runs beside, every
+	// second as under "billing dev" (the product's days are seconds).
+	if err := worker.EnsureRemindersSchedule(b.ctx, b.tc, b.m.Config.TaskQueue, time.Second); err != nil {
+		return h, err
+	}
+	defer func() { _ = b.tc.ScheduleClient().GetHandle(b.ctx, workflows.RemindersScheduleID).Delete(b.ctx) }()
 	p, err := b.product(billing.PeriodSecond, 10, 3)
 	if err != nil {
 		return h, err
@@ -102,6 +109,9 @@ func (b *bench) historyPerCycle(cycles int) (historyFigures, error) {
 	}
 	_ = b.tc.TerminateWorkflow(b.ctx, id, "", "benchmark phase over")
 	fmt.Printf("history: %d cycles in %s\n", cycles, time.Since(began).Round(time.Millisecond))
+	if err := b.remindersCost(); err != nil {
+		return h, err
+	}
 	// Walk the chain of runs from the latest, which was terminated mid-cycle,
 	// back to the first, which was the order's. Each run between is one whole
 	// billing cycle.
@@ -161,4 +171,32 @@ func (b *bench) historyPerCycle(cycles int) (historyFigures, error) {
 	fmt.Printf("history: its %d Temporal actions by type:\n%s", median.actions, breakdown(actionsByType(median.events)))
 	fmt.Printf("history: its events in order:\n%s", sequence(median.events))
 	return h, nil
+}
+
+// remindersCost prints what the reminders schedule did meanwhile: its runs,
+// and the events and actions of one run (the schedule's own start of it,
+// billed as an action too, is not in the history).
+func (b *bench) remindersCost() error {
+	runs, err := b.count("WorkflowType = 'RemindersWorkflow'")
+	if err != nil {
+		return err
+	}
+	res, err := b.tc.ListWorkflow(b.ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: b.m.Config.TemporalNamespace,
+		Query: "WorkflowType = 'RemindersWorkflow' AND ExecutionStatus = 'Completed'", PageSize: 1})
+	if err != nil || len(res.Executions) == 0 {
+		return err
+	}
+	e := res.Executions[0].GetExecution()
+	it := b.tc.GetWorkflowHistory(b.ctx, e.GetWorkflowId(), e.GetRunId(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var events []*historypb.HistoryEvent
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return err
+		}
+		events = append(events, ev)
+	}
+	fmt.Printf("history: the reminders schedule ran %d times meanwhile, for every subscription at once; a run is %d events and %d actions\n",
+		runs, len(events), actionsOf(events))
+	return nil
 }
