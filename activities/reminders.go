@@ -39,6 +39,9 @@ type SendDueRemindersInput struct {
 	Now time.Time
 	// SubscriptionID, if set, sends only that subscription's reminders.
 	SubscriptionID int64
+	// Shard of Shards: only the subscriptions whose ID is Shard modulo
+	// Shards (Shards 0: all), so that batches run side by side.
+	Shard, Shards int
 }
 
 // SendDueRemindersResult counts what a batch did. More: the batch was full,
@@ -73,7 +76,7 @@ func (a *Activities) SendDueReminders(ctx context.Context, in SendDueRemindersIn
 	if now.IsZero() {
 		now = time.Now()
 	}
-	due, err := a.Store.RemindersDue(ctx, now, in.SubscriptionID, limit)
+	due, err := a.Store.RemindersDue(ctx, now, in.SubscriptionID, in.Shard, in.Shards, limit)
 	if err != nil {
 		return res, err
 	}

@@ -182,3 +182,24 @@ func TestRemindersSecondsApart(t *testing.T) {
 	require.Equal(t, 3, res.Sent, "%+v", res)
 	require.Equal(t, []int{3, 2, 1}, []int{res.Reminded[0].Days, res.Reminded[1].Days, res.Reminded[2].Days})
 }
+
+// TestReminderShards: a subscription's reminders are in one shard only.
+func TestReminderShards(t *testing.T) {
+	t.Parallel()
+	f := setup(t, billing.ProductInput{})
+	paid := time.Date(2031, 3, 10, 9, 0, 0, 0, time.UTC)
+	f.publish(t, 1, activities.Reminder{At: paid.AddDate(0, 0, -1), Milestone: billing.MilestoneLowMoney, Key: "insufficient_funds:1",
+		Days: 1, Period: 1, PaidUntil: paid, BelowPrice: true})
+	mine := int(f.sub.ID % 3)
+	for shard := range 3 {
+		if shard == mine {
+			continue
+		}
+		res, err := f.acts.SendDueReminders(f.ctx, activities.SendDueRemindersInput{Now: paid.Add(-time.Hour), SubscriptionID: f.sub.ID, Shard: shard, Shards: 3})
+		require.NoError(t, err)
+		require.Equal(t, 0, res.Subscriptions, "shard %d", shard)
+	}
+	res, err := f.acts.SendDueReminders(f.ctx, activities.SendDueRemindersInput{Now: paid.Add(-time.Hour), SubscriptionID: f.sub.ID, Shard: mine, Shards: 3})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Sent)
+}

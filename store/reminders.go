@@ -48,9 +48,10 @@ type DueReminders struct {
 }
 
 // RemindersDue lists at most max subscriptions with reminders due by now,
-// the earliest first; only subscription id's unless it is 0.
-func (s *Store) RemindersDue(ctx context.Context, now time.Time, id int64, max int) ([]DueReminders, error) {
-	rows, err := s.q.RemindersDue(ctx, dbsqlc.RemindersDueParams{Now: now, SubscriptionID: id, Max: int32(max)})
+// the earliest first; only subscription id's unless it is 0; only those
+// whose id is shard modulo shards (shards 0 or 1: all).
+func (s *Store) RemindersDue(ctx context.Context, now time.Time, id int64, shard, shards, max int) ([]DueReminders, error) {
+	rows, err := s.q.RemindersDue(ctx, dbsqlc.RemindersDueParams{Now: now, SubscriptionID: id, Shard: shard, Shards: shards, Max: int32(max)})
 	return fromRows(rows, func(r dbsqlc.RemindersDueRow) DueReminders {
 		return DueReminders{SubscriptionID: r.ID, CustomerID: r.CustomerID, Reminders: r.Reminders, Through: r.RemindedThrough}
 	}), dbError(err, "subscriptions", nil)

@@ -1,11 +1,13 @@
 package workflows_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
@@ -93,4 +95,31 @@ func stripped(rs []activities.Reminder) []activities.Reminder {
 		rs[i].At, rs[i].PaidUntil = rs[i].At.UTC(), rs[i].PaidUntil.UTC()
 	}
 	return rs
+}
+
+// TestRemindersWorkflowDrainsEveryShard: a run sends its shards' batches
+// side by side, each until a batch comes back not full, at most Batches.
+func TestRemindersWorkflowDrainsEveryShard(t *testing.T) {
+	t.Parallel()
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(workflows.RemindersWorkflow)
+	env.RegisterActivity(&activities.Activities{})
+	var mu sync.Mutex
+	calls := map[int]int{}
+	env.OnActivity("SendDueReminders", mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SendDueRemindersInput) (activities.SendDueRemindersResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls[in.Shard]++
+			require.Equal(t, 3, in.Shards)
+			full := in.Shard == 1 // shard 1 always has more than a batch due
+			return activities.SendDueRemindersResult{Subscriptions: 2, Sent: 1, More: full}, nil
+		})
+	env.ExecuteWorkflow(workflows.RemindersWorkflow, workflows.RemindersInput{Shards: 3, Batches: 5})
+	require.NoError(t, env.GetWorkflowError())
+	var res workflows.RemindersResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, map[int]int{0: 1, 1: 5, 2: 1}, calls, "shard 1 until its bound, the others once")
+	require.Equal(t, workflows.RemindersResult{Batches: 7, Subscriptions: 14, Sent: 7}, res)
 }

@@ -111,13 +111,16 @@ const remindersDue = `-- name: RemindersDue :many
 SELECT id, customer_id, reminders, reminded_through
 FROM subscriptions
 WHERE reminders_at <= $1::timestamptz AND ($2::bigint = 0 OR id = $2::bigint)
+  AND id % greatest($3::int, 1) = $4::int
 ORDER BY reminders_at
-LIMIT $3
+LIMIT $5
 `
 
 type RemindersDueParams struct {
 	Now            time.Time `db:"now"`
 	SubscriptionID int64     `db:"subscription_id"`
+	Shards         int       `db:"shards"`
+	Shard          int       `db:"shard"`
 	Max            int32     `db:"max"`
 }
 
@@ -130,9 +133,16 @@ type RemindersDueRow struct {
 
 // RemindersDue lists the subscriptions with a reminder due by @now and not
 // yet handled, the earliest first (subscriptions_reminders_at_idx); only
-// subscription @subscription_id's if it is not 0.
+// subscription @subscription_id's if it is not 0; only those of shard
+// @shard of @shards (by id), so that batches run side by side.
 func (q *Queries) RemindersDue(ctx context.Context, arg RemindersDueParams) ([]RemindersDueRow, error) {
-	rows, err := q.db.Query(ctx, remindersDue, arg.Now, arg.SubscriptionID, arg.Max)
+	rows, err := q.db.Query(ctx, remindersDue,
+		arg.Now,
+		arg.SubscriptionID,
+		arg.Shards,
+		arg.Shard,
+		arg.Max,
+	)
 	if err != nil {
 		return nil, err
 	}

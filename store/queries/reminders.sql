@@ -25,11 +25,13 @@ WHERE subscription_id = @subscription_id AND period = @period AND product_id = @
 
 -- RemindersDue lists the subscriptions with a reminder due by @now and not
 -- yet handled, the earliest first (subscriptions_reminders_at_idx); only
--- subscription @subscription_id's if it is not 0.
+-- subscription @subscription_id's if it is not 0; only those of shard
+-- @shard of @shards (by id), so that batches run side by side.
 -- name: RemindersDue :many
 SELECT id, customer_id, reminders, reminded_through
 FROM subscriptions
 WHERE reminders_at <= @now::timestamptz AND (@subscription_id::bigint = 0 OR id = @subscription_id::bigint)
+  AND id % greatest(@shards::int, 1) = @shard::int
 ORDER BY reminders_at
 LIMIT @max;
 
