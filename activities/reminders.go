@@ -79,6 +79,17 @@ func (a *Activities) SendDueReminders(ctx context.Context, in SendDueRemindersIn
 	}
 	res.More = len(due) == limit
 	for _, d := range due {
+		// Read again, just before sending: the list may be minutes old
+		// when the batch comes to it, and the workflow may have withdrawn
+		// the reminders since (the service cancelled, suspended, renewed).
+		fresh, err := a.Store.RemindersDue(ctx, now, d.SubscriptionID, 1)
+		if err != nil {
+			return res, err
+		}
+		if len(fresh) == 0 {
+			continue // none due any more
+		}
+		d = fresh[0]
 		var all []Reminder
 		if err := json.Unmarshal(d.Reminders, &all); err != nil && a.Log != nil {
 			// Never written so: skipped, not left to block the batches.
@@ -91,7 +102,9 @@ func (a *Activities) SendDueReminders(ctx context.Context, in SendDueRemindersIn
 		if err != nil {
 			return res, err
 		}
-		if err := a.Store.RemindersHandled(ctx, d.SubscriptionID, now); err != nil {
+		// Recorded handled only if the workflow published nothing else
+		// meanwhile: otherwise the next batch sends what it added.
+		if _, err := a.Store.RemindersHandled(ctx, d.SubscriptionID, now, d.Reminders); err != nil {
 			return res, err
 		}
 		res.Subscriptions++

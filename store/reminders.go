@@ -57,7 +57,10 @@ func (s *Store) RemindersDue(ctx context.Context, now time.Time, id int64, max i
 }
 
 // RemindersHandled records that every reminder of subscription id due by
-// through was handled. It never moves back.
-func (s *Store) RemindersHandled(ctx context.Context, id int64, through time.Time) error {
-	return dbError(s.q.RemindersHandled(ctx, dbsqlc.RemindersHandledParams{ID: id, Through: through}), "subscription", id)
+// through was handled, if the subscription still publishes reminders (JSON,
+// as RemindersDue read them): false if its workflow published others
+// meanwhile, which the next batch looks at. It never moves back.
+func (s *Store) RemindersHandled(ctx context.Context, id int64, through time.Time, reminders []byte) (bool, error) {
+	n, err := s.q.RemindersHandled(ctx, dbsqlc.RemindersHandledParams{ID: id, Through: through, Reminders: reminders})
+	return n > 0, dbError(err, "subscription", id)
 }

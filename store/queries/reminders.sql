@@ -34,10 +34,13 @@ ORDER BY reminders_at
 LIMIT @max;
 
 -- RemindersHandled records that every reminder of subscription @id due by
--- @through was handled, and when the next of those it now publishes falls.
--- name: RemindersHandled :exec
+-- @through was handled, and when the next of those it now publishes falls,
+-- if it still publishes @reminders, those the batch sent: reminders its
+-- workflow published meanwhile are left to the next batch, which sends
+-- those not sent already. It tells whether it recorded them.
+-- name: RemindersHandled :execrows
 UPDATE subscriptions
 SET reminded_through = greatest(coalesce(reminded_through, '-infinity'), @through::timestamptz),
     reminders_at = (SELECT min((r ->> 'at')::timestamptz) FROM jsonb_array_elements(reminders) r
                     WHERE (r ->> 'at')::timestamptz > greatest(coalesce(reminded_through, '-infinity'), @through::timestamptz))
-WHERE id = @id;
+WHERE id = @id AND reminders = @reminders::jsonb;
