@@ -239,3 +239,22 @@ func TestRemindersBatchSendsTheLatestSchedule(t *testing.T) {
 	require.Equal(t, 2, to(a), "the reminder published while the batch ran is sent by the next: %+v", res)
 	require.Equal(t, 0, to(b))
 }
+
+// TestAnnouncementNeverGoesBack: an announcement for an earlier period (a
+// reader that looked before the renewal) doesn't replace the next
+// period's: the renewal still charges the price announced for it.
+func TestAnnouncementNeverGoesBack(t *testing.T) {
+	t.Parallel()
+	f := setup(t, billing.ProductInput{})
+	p, err := f.acts.ReadPlan(f.ctx, activities.ReadPlanInput{SubscriptionID: f.sub.ID, Period: 3})
+	require.NoError(t, err)
+	require.Equal(t, int64(250), p.Price)
+	f.prod.Price = 900
+	_, err = f.st.UpdateProduct(f.ctx, f.prod.ID, f.prod)
+	require.NoError(t, err)
+	_, err = f.acts.ReadPlan(f.ctx, activities.ReadPlanInput{SubscriptionID: f.sub.ID, Period: 2}) // late
+	require.NoError(t, err)
+	p, err = f.acts.ReadPlan(f.ctx, activities.ReadPlanInput{SubscriptionID: f.sub.ID, Period: 3})
+	require.NoError(t, err)
+	require.Equal(t, int64(250), p.Price, "period 3 was announced at 2.50")
+}

@@ -1,7 +1,9 @@
 -- AnnouncePlan records the price subscription @subscription_id's period
 -- @period is announced at, for product @product_id, unless one was
 -- announced for that period and product already, and returns the one that
--- stands: the first reader's.
+-- stands: the first reader's. A later period's announcement is never
+-- replaced by an earlier one's (a reader that looked before the renewal):
+-- then nothing is returned.
 -- name: AnnouncePlan :many
 WITH ins AS (
     INSERT INTO announced_plans AS a (subscription_id, period, product_id, price, currency)
@@ -9,7 +11,7 @@ WITH ins AS (
     ON CONFLICT (subscription_id) DO UPDATE
         SET period = excluded.period, product_id = excluded.product_id, price = excluded.price,
             currency = excluded.currency, announced_at = now()
-        WHERE a.period <> excluded.period OR a.product_id <> excluded.product_id
+        WHERE a.period < excluded.period OR (a.period = excluded.period AND a.product_id <> excluded.product_id)
     RETURNING a.price, a.currency
 )
 SELECT price, currency FROM ins
