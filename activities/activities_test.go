@@ -34,6 +34,9 @@ type flakyMail struct {
 	mu       sync.Mutex
 	failures int
 	sent     []mail.Message
+	// onSend, if set, runs after each message sent (outside the lock): a
+	// test's way to act between two sends of one batch.
+	onSend func(mail.Message)
 }
 
 func (f *flakyMail) Send(_ context.Context, m mail.Message) (string, error) {
@@ -44,6 +47,11 @@ func (f *flakyMail) Send(_ context.Context, m mail.Message) (string, error) {
 		return "", errors.New("421 try again later")
 	}
 	f.sent = append(f.sent, m)
+	if f.onSend != nil {
+		f.mu.Unlock()
+		f.onSend(m)
+		f.mu.Lock()
+	}
 	return "<id>", nil
 }
 

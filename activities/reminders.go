@@ -3,8 +3,11 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tempobill/billing"
 )
@@ -82,6 +85,17 @@ func (a *Activities) SendDueReminders(ctx context.Context, in SendDueRemindersIn
 	}
 	res.More = len(due) == limit
 	for _, d := range due {
+		// Read again, just before sending: the list may be minutes old
+		// when the batch comes to it, and the workflow may have withdrawn
+		// the reminders since (the service cancelled, suspended, renewed).
+		fresh, err := a.Store.RemindersDue(ctx, now, d.SubscriptionID, 0, 0, 1)
+		if err != nil {
+			return res, err
+		}
+		if len(fresh) == 0 {
+			continue // none due any more
+		}
+		d = fresh[0]
 		var all []Reminder
 		if err := json.Unmarshal(d.Reminders, &all); err != nil && a.Log != nil {
 			// Never written so: skipped, not left to block the batches.
@@ -91,10 +105,18 @@ func (a *Activities) SendDueReminders(ctx context.Context, in SendDueRemindersIn
 		sent, err := a.sendReminders(ctx, d.SubscriptionID, d.CustomerID, rs)
 		res.Sent, res.AlreadySent, res.Skipped, res.Deferred = res.Sent+sent.Sent, res.AlreadySent+sent.AlreadySent,
 			res.Skipped+sent.Skipped, res.Deferred+sent.Deferred
-		if err != nil {
-			return res, err
+		var app *temporal.ApplicationError
+		if err != nil && !(errors.As(err, &app) && app.NonRetryable()) {
+			return res, err // the database: the batch is retried
 		}
-		if err := a.Store.RemindersHandled(ctx, d.SubscriptionID, now); err != nil {
+		if err != nil && a.Log != nil {
+			// One subscription that can't be notified (its customer or
+			// product gone) must not hold up the others behind it.
+			a.Log.Error("reminders not sent; left", "subscription", d.SubscriptionID, "error", err)
+		}
+		// Recorded handled only if the workflow published nothing else
+		// meanwhile: otherwise the next batch sends what it added.
+		if _, err := a.Store.RemindersHandled(ctx, d.SubscriptionID, now, d.Reminders); err != nil {
 			return res, err
 		}
 		res.Subscriptions++

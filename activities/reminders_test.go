@@ -11,6 +11,8 @@ import (
 
 	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/activities"
+	"github.com/tempobill/billing/internal/dbtest"
+	"github.com/tempobill/billing/mail"
 )
 
 // publish saves reminders as f's subscription's workflow does with its
@@ -202,4 +204,78 @@ func TestReminderShards(t *testing.T) {
 	res, err := f.acts.SendDueReminders(f.ctx, activities.SendDueRemindersInput{Now: paid.Add(-time.Hour), SubscriptionID: f.sub.ID, Shard: mine, Shards: 3})
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Sent)
+}
+
+// TestRemindersBatchSendsTheLatestSchedule: a batch reads its
+// subscriptions' reminders once, then sends for one after the other. A
+// workflow that saves its schedule meanwhile (its service cancelled, or new
+// reminders published) is obeyed: nothing goes out for a service whose
+// reminders were withdrawn, and a reminder published while the batch ran is
+// not recorded handled unsent.
+func TestRemindersBatchSendsTheLatestSchedule(t *testing.T) {
+	t.Parallel()
+	db := dbtest.OwnPool(t) // the batch looks at every subscription of the database
+	a := setupOn(t, db, billing.ProductInput{})
+	b := setupOn(t, db, billing.ProductInput{})
+	paid := time.Date(2031, 3, 10, 9, 0, 0, 0, time.UTC)
+	r5 := activities.Reminder{At: paid.AddDate(0, 0, -5), Milestone: billing.MilestoneLowMoney, Key: "insufficient_funds:5", Days: 5,
+		Period: 1, PaidUntil: paid, BelowPrice: true}
+	ra := r5
+	ra.At = r5.At.Add(-time.Second) // a's first
+	a.publish(t, 1, ra)
+	b.publish(t, 1, r5)
+	now := r5.At.Add(30 * time.Second)
+	r4 := r5
+	r4.At, r4.Key, r4.Days = now.Add(-time.Second), "insufficient_funds:4", 4
+	once := false
+	a.mail.onSend = func(mail.Message) {
+		if once {
+			return
+		}
+		once = true
+		// While a's reminder goes out, b's service is cancelled (its
+		// workflow withdraws the reminders) and a's workflow publishes a
+		// reminder due already.
+		b.publish(t, 2)
+		a.publish(t, 2, ra, r4)
+	}
+	to := func(f fixture) int { // the batch's mail is a's: count f's subscription's notices
+		ns, err := f.st.Notices(f.ctx, f.sub.ID)
+		require.NoError(t, err)
+		n := 0
+		for _, x := range ns {
+			if x.Milestone == billing.MilestoneLowMoney && x.Status == billing.NoticeSent {
+				n++
+			}
+		}
+		return n
+	}
+	res, err := a.acts.SendDueReminders(a.ctx, activities.SendDueRemindersInput{Now: now})
+	require.NoError(t, err)
+	require.Equal(t, 0, to(b), "b's reminders were withdrawn before the batch came to them: %+v", res)
+	require.Equal(t, 1, to(a))
+
+	res, err = a.acts.SendDueReminders(a.ctx, activities.SendDueRemindersInput{Now: now.Add(time.Minute)})
+	require.NoError(t, err)
+	require.Equal(t, 2, to(a), "the reminder published while the batch ran is sent by the next: %+v", res)
+	require.Equal(t, 0, to(b))
+}
+
+// TestAnnouncementNeverGoesBack: an announcement for an earlier period (a
+// reader that looked before the renewal) doesn't replace the next
+// period's: the renewal still charges the price announced for it.
+func TestAnnouncementNeverGoesBack(t *testing.T) {
+	t.Parallel()
+	f := setup(t, billing.ProductInput{})
+	p, err := f.acts.ReadPlan(f.ctx, activities.ReadPlanInput{SubscriptionID: f.sub.ID, Period: 3})
+	require.NoError(t, err)
+	require.Equal(t, int64(250), p.Price)
+	f.prod.Price = 900
+	_, err = f.st.UpdateProduct(f.ctx, f.prod.ID, f.prod)
+	require.NoError(t, err)
+	_, err = f.acts.ReadPlan(f.ctx, activities.ReadPlanInput{SubscriptionID: f.sub.ID, Period: 2}) // late
+	require.NoError(t, err)
+	p, err = f.acts.ReadPlan(f.ctx, activities.ReadPlanInput{SubscriptionID: f.sub.ID, Period: 3})
+	require.NoError(t, err)
+	require.Equal(t, int64(250), p.Price, "period 3 was announced at 2.50")
 }

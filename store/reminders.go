@@ -11,7 +11,8 @@ import (
 // AnnouncePlan records price as what subscription id's period is announced
 // at, for product productID, unless a price was announced for that period
 // and product already, and returns the one that stands: the first reader's
-// (the workflow at a notice, or the reminders schedule).
+// (the workflow at a notice, or the reminders schedule). A period before
+// the one announced last is not announced: price is returned as it is.
 func (s *Store) AnnouncePlan(ctx context.Context, id int64, period int, productID int64, price billing.Money) (billing.Money, error) {
 	for range 2 {
 		rows, err := s.q.AnnouncePlan(ctx, dbsqlc.AnnouncePlanParams{SubscriptionID: id, Period: period, ProductID: productID,
@@ -25,7 +26,11 @@ func (s *Store) AnnouncePlan(ctx context.Context, id int64, period int, productI
 		// Another transaction wrote the announcement after this statement's
 		// snapshot was taken: read it with a fresh one.
 	}
-	return s.AnnouncedPlan(ctx, id, period, productID)
+	m, err := s.AnnouncedPlan(ctx, id, period, productID)
+	if err == nil && m.Currency == "" {
+		return price, nil // a later period was announced: this one is past
+	}
+	return m, err
 }
 
 // AnnouncedPlan is the price subscription id's period was announced at for
@@ -58,7 +63,10 @@ func (s *Store) RemindersDue(ctx context.Context, now time.Time, id int64, shard
 }
 
 // RemindersHandled records that every reminder of subscription id due by
-// through was handled. It never moves back.
-func (s *Store) RemindersHandled(ctx context.Context, id int64, through time.Time) error {
-	return dbError(s.q.RemindersHandled(ctx, dbsqlc.RemindersHandledParams{ID: id, Through: through}), "subscription", id)
+// through was handled, if the subscription still publishes reminders (JSON,
+// as RemindersDue read them): false if its workflow published others
+// meanwhile, which the next batch looks at. It never moves back.
+func (s *Store) RemindersHandled(ctx context.Context, id int64, through time.Time, reminders []byte) (bool, error) {
+	n, err := s.q.RemindersHandled(ctx, dbsqlc.RemindersHandledParams{ID: id, Through: through, Reminders: reminders})
+	return n > 0, dbError(err, "subscription", id)
 }

@@ -111,6 +111,13 @@ func (w *subscription) notify(ctx workflow.Context, period int, plan *activities
 	}
 	if err := sent.Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("notices not all sent; going on", "notices", summary, "error", err)
+		if in.Schedule != nil {
+			// The save it carried may not have been made (its attempts ran
+			// out), and the schedule's hash already counts it as saved:
+			// saved on its own, retried until it is (a newer version stored
+			// meanwhile makes it a no-op).
+			w.runSave(ctx, in.Schedule)
+		}
 	}
 }
 

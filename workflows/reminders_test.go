@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tempobill/billing"
@@ -122,4 +123,36 @@ func TestRemindersWorkflowDrainsEveryShard(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&res))
 	require.Equal(t, map[int]int{0: 1, 1: 5, 2: 1}, calls, "shard 1 until its bound, the others once")
 	require.Equal(t, workflows.RemindersResult{Batches: 7, Subscriptions: 14, Sent: 7}, res)
+}
+
+// TestScheduleSavedEvenIfItsNoticesFail: the schedule a step changed is
+// saved by the SendNotices of its notices; if that activity fails for good
+// (the database away through all its attempts), the save is made on its
+// own, not forgotten: the activation's schedule carries the period's
+// reminders, and without it the reminders schedule never sends them.
+func TestScheduleSavedEvenIfItsNoticesFail(t *testing.T) {
+	t.Parallel()
+	h := setup(t, options{price: 1000, autoRenew: true, incoming: 3})
+	h.credit(1000)
+	failed := 0
+	var published []activities.Reminder
+	var status string
+	_, _, err := h.run(h.input(), func(env *testsuite.TestWorkflowEnvironment) {
+		env.OnActivity(h.acts.SendNotices, mock.Anything, mock.Anything).Return(
+			func(ctx context.Context, in activities.SendNoticesInput) (activities.SendNoticesResult, error) {
+				if in.Schedule != nil && in.Notices[0].Milestone == billing.MilestoneActivated {
+					failed++
+					return activities.SendNoticesResult{}, temporal.NewNonRetryableApplicationError("database away", "x", nil)
+				}
+				return h.acts.SendNotices(ctx, in)
+			})
+		env.RegisterDelayedCallback(func() {
+			require.NoError(t, h.db.QueryRow(h.ctx, `SELECT coalesce(schedule->>'status', ''), reminders FROM subscriptions WHERE id = $1`, h.sub.ID).Scan(&status, &published))
+		}, 24*time.Hour)
+		cancelAt(t, env, 48*time.Hour)
+	})
+	require.NoError(t, err)
+	require.Equal(t, 1, failed, "the activation's notices carried the schedule")
+	require.Equal(t, billing.SubscriptionActive, status, "the schedule of the active service was saved")
+	require.Len(t, published, 5, "with its reminders")
 }

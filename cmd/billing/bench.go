@@ -68,6 +68,7 @@ type benchFlags struct {
 	rps         int // API requests per second of the read measurement
 	seconds     int // length of the read measurement
 	ledger      int // ledger entries of the long-ledger customer
+	reminders   int // reminders due at once in the reminders phase
 	events      int // usage events of each round of the usage measurement
 	batch       int // usage events per request
 }
@@ -91,6 +92,7 @@ var phases = []phase{
 	{"sleeping", (*bench).sleeping},
 	{"reads", (*bench).reads},
 	{"usage", (*bench).usage},
+	{"reminders", (*bench).reminders},
 }
 
 // runBench is "billing bench": it builds the system with Main on a Temporal
@@ -105,6 +107,7 @@ func runBench(ctx context.Context, cfg Config, args []string) (err error) {
 	}
 	fs.StringVar(&f.only, "only", "", "run only these phases, comma-separated: "+strings.Join(names, ", "))
 	fs.IntVar(&f.concurrency, "concurrency", 32, "concurrent starters and API clients")
+	fs.IntVar(&f.reminders, "reminders", 10000, "reminders due at once in the reminders phase")
 	fs.IntVar(&f.pollers, "pollers", 2, "task pollers of each worker (billing and bare alike; 2 is the SDK default)")
 	fs.IntVar(&f.cache, "cache", 0, "workflows each worker keeps in memory between tasks (WORKFLOW_CACHE_SIZE; 0 is the SDK default)")
 	fs.IntVar(&f.starts, "starts", 1000, "workflows started in each round of the start measurement")

@@ -17,7 +17,7 @@ WITH ins AS (
     ON CONFLICT (subscription_id) DO UPDATE
         SET period = excluded.period, product_id = excluded.product_id, price = excluded.price,
             currency = excluded.currency, announced_at = now()
-        WHERE a.period <> excluded.period OR a.product_id <> excluded.product_id
+        WHERE a.period < excluded.period OR (a.period = excluded.period AND a.product_id <> excluded.product_id)
     RETURNING a.price, a.currency
 )
 SELECT price, currency FROM ins
@@ -43,7 +43,9 @@ type AnnouncePlanRow struct {
 // AnnouncePlan records the price subscription @subscription_id's period
 // @period is announced at, for product @product_id, unless one was
 // announced for that period and product already, and returns the one that
-// stands: the first reader's.
+// stands: the first reader's. A later period's announcement is never
+// replaced by an earlier one's (a reader that looked before the renewal):
+// then nothing is returned.
 func (q *Queries) AnnouncePlan(ctx context.Context, arg AnnouncePlanParams) ([]AnnouncePlanRow, error) {
 	rows, err := q.db.Query(ctx, announcePlan,
 		arg.SubscriptionID,
@@ -166,22 +168,29 @@ func (q *Queries) RemindersDue(ctx context.Context, arg RemindersDueParams) ([]R
 	return items, nil
 }
 
-const remindersHandled = `-- name: RemindersHandled :exec
+const remindersHandled = `-- name: RemindersHandled :execrows
 UPDATE subscriptions
 SET reminded_through = greatest(coalesce(reminded_through, '-infinity'), $1::timestamptz),
     reminders_at = (SELECT min((r ->> 'at')::timestamptz) FROM jsonb_array_elements(reminders) r
                     WHERE (r ->> 'at')::timestamptz > greatest(coalesce(reminded_through, '-infinity'), $1::timestamptz))
-WHERE id = $2
+WHERE id = $2 AND reminders = $3::jsonb
 `
 
 type RemindersHandledParams struct {
-	Through time.Time `db:"through"`
-	ID      int64     `db:"id"`
+	Through   time.Time `db:"through"`
+	ID        int64     `db:"id"`
+	Reminders []byte    `db:"reminders"`
 }
 
 // RemindersHandled records that every reminder of subscription @id due by
-// @through was handled, and when the next of those it now publishes falls.
-func (q *Queries) RemindersHandled(ctx context.Context, arg RemindersHandledParams) error {
-	_, err := q.db.Exec(ctx, remindersHandled, arg.Through, arg.ID)
-	return err
+// @through was handled, and when the next of those it now publishes falls,
+// if it still publishes @reminders, those the batch sent: reminders its
+// workflow published meanwhile are left to the next batch, which sends
+// those not sent already. It tells whether it recorded them.
+func (q *Queries) RemindersHandled(ctx context.Context, arg RemindersHandledParams) (int64, error) {
+	result, err := q.db.Exec(ctx, remindersHandled, arg.Through, arg.ID, arg.Reminders)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }

@@ -1,7 +1,9 @@
 -- AnnouncePlan records the price subscription @subscription_id's period
 -- @period is announced at, for product @product_id, unless one was
 -- announced for that period and product already, and returns the one that
--- stands: the first reader's.
+-- stands: the first reader's. A later period's announcement is never
+-- replaced by an earlier one's (a reader that looked before the renewal):
+-- then nothing is returned.
 -- name: AnnouncePlan :many
 WITH ins AS (
     INSERT INTO announced_plans AS a (subscription_id, period, product_id, price, currency)
@@ -9,7 +11,7 @@ WITH ins AS (
     ON CONFLICT (subscription_id) DO UPDATE
         SET period = excluded.period, product_id = excluded.product_id, price = excluded.price,
             currency = excluded.currency, announced_at = now()
-        WHERE a.period <> excluded.period OR a.product_id <> excluded.product_id
+        WHERE a.period < excluded.period OR (a.period = excluded.period AND a.product_id <> excluded.product_id)
     RETURNING a.price, a.currency
 )
 SELECT price, currency FROM ins
@@ -36,10 +38,13 @@ ORDER BY reminders_at
 LIMIT @max;
 
 -- RemindersHandled records that every reminder of subscription @id due by
--- @through was handled, and when the next of those it now publishes falls.
--- name: RemindersHandled :exec
+-- @through was handled, and when the next of those it now publishes falls,
+-- if it still publishes @reminders, those the batch sent: reminders its
+-- workflow published meanwhile are left to the next batch, which sends
+-- those not sent already. It tells whether it recorded them.
+-- name: RemindersHandled :execrows
 UPDATE subscriptions
 SET reminded_through = greatest(coalesce(reminded_through, '-infinity'), @through::timestamptz),
     reminders_at = (SELECT min((r ->> 'at')::timestamptz) FROM jsonb_array_elements(reminders) r
                     WHERE (r ->> 'at')::timestamptz > greatest(coalesce(reminded_through, '-infinity'), @through::timestamptz))
-WHERE id = @id;
+WHERE id = @id AND reminders = @reminders::jsonb;
