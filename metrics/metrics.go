@@ -73,6 +73,7 @@ var SDKMetrics = []string{
 	"temporal_workflow_task_execution_latency_seconds",
 	"temporal_activity_schedule_to_start_latency_seconds",
 	"temporal_activity_execution_latency_seconds",
+	"temporal_local_activity_execution_latency_seconds",
 	"temporal_worker_task_slots_used",
 	"temporal_sticky_cache_size",
 	"temporal_request_total",
