@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -75,6 +76,23 @@ func TestWorkerTuningFromEnvironment(t *testing.T) {
 	t.Setenv("WORKFLOW_CACHE_SIZE", "-1")
 	_, err = LoadConfig()
 	require.ErrorContains(t, err, "WORKFLOW_CACHE_SIZE")
+}
+
+// TestRemindersEveryFromEnvironment: the reminders schedule runs every
+// minute unless REMINDERS_EVERY says otherwise, from a second to an hour.
+func TestRemindersEveryFromEnvironment(t *testing.T) {
+	cfg, err := LoadConfig()
+	require.NoError(t, err)
+	require.Equal(t, time.Minute, cfg.RemindersEvery)
+	t.Setenv("REMINDERS_EVERY", "15s")
+	cfg, err = LoadConfig()
+	require.NoError(t, err)
+	require.Equal(t, 15*time.Second, cfg.RemindersEvery)
+	for _, v := range []string{"0s", "500ms", "2h", "often"} {
+		t.Setenv("REMINDERS_EVERY", v)
+		_, err := LoadConfig()
+		require.ErrorContains(t, err, "REMINDERS_EVERY", v)
+	}
 }
 
 // TestPublicURL: PUBLIC_URL, the client panel's address in links, is
