@@ -152,7 +152,8 @@ func TestOrderIdempotencyKey(t *testing.T) {
 }
 
 // refusedCharge waits until the subscription's workflow records a charge
-// refused with an application error of errType.
+// refused with an application error of errType (an activity's failure, or
+// a local activity's marker).
 func (b *bundle) refusedCharge(sid, errType string) {
 	b.t.Helper()
 	require.Eventually(b.t, func() bool {
@@ -163,6 +164,12 @@ func (b *bundle) refusedCharge(sid, errType string) {
 				return false
 			}
 			if f := ev.GetActivityTaskFailedEventAttributes().GetFailure(); f.GetApplicationFailureInfo().GetType() == errType {
+				return true
+			}
+			// The charge is a local activity since cycle-cost 3: its
+			// failure is in its marker.
+			if f := ev.GetMarkerRecordedEventAttributes().GetFailure(); f.GetCause().GetApplicationFailureInfo().GetType() == errType ||
+				f.GetApplicationFailureInfo().GetType() == errType {
 				return true
 			}
 		}
