@@ -106,8 +106,18 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	for _, msg := range smtpd.Messages() {
 		require.Equal(t, "life@example.com", msg.To)
 	}
+	// A mail is recorded sent just after the SMTP server took it: the log
+	// catches up within moments of the last one.
 	var notices struct{ Items []struct{ Status string } }
-	call(t, admin, "GET", apiURL+fmt.Sprintf("/api/v1/subscriptions/%d/notices", sub.ID), "", http.StatusOK, &notices)
+	require.Eventually(t, func() bool {
+		call(t, admin, "GET", apiURL+fmt.Sprintf("/api/v1/subscriptions/%d/notices", sub.ID), "", http.StatusOK, &notices)
+		for _, n := range notices.Items {
+			if n.Status != "sent" {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 100*time.Millisecond, "every notice recorded sent: %+v", notices.Items)
 	// The registration and payment notices, sent by the redelivery schedule
 	// within a minute, are the customer's.
 	serviceMails := 0
