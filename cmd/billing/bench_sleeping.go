@@ -125,6 +125,16 @@ func (b *bench) ensureSleeping() error {
 		return err
 	}
 	fmt.Printf("sleeping: %d subscriptions started in %s (%.0f/s)\n", n, sec(time.Since(began)), float64(n)/time.Since(began).Seconds())
+	// Their rows say what their workflows' state says (active, paid for a
+	// month), as an order's charge would have written: the API reads a
+	// provider's database of active services, not of unpaid orders.
+	subs := make([]int64, n)
+	for i, s := range sleepers {
+		subs[i] = s.subscriptionID
+	}
+	if _, err := b.m.Pool.Exec(b.ctx, `UPDATE subscriptions SET status = 'active', paid_until = now() + interval '1 month' WHERE id = ANY($1)`, subs); err != nil {
+		return err
+	}
 	// Asleep when the worker has done the first task of the last ones
 	// started and then stays idle.
 	tail := runs[max(0, n-100):]
