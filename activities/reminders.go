@@ -50,7 +50,9 @@ type SendDueRemindersInput struct {
 // SendDueRemindersResult counts what a batch did. More: the batch was full,
 // more may be due. Reminded are the reminders it handled (the notices of
 // each went out, were sent before, or were not needed: the balance covers
-// the price).
+// the price), listed only for a batch of one subscription (SubscriptionID):
+// a whole batch's list would swell the reminders run's history, which keeps
+// every activity's result.
 type SendDueRemindersResult struct {
 	Subscriptions, Sent, AlreadySent, Skipped, Deferred int
 	More                                                bool
@@ -120,7 +122,9 @@ func (a *Activities) SendDueReminders(ctx context.Context, in SendDueRemindersIn
 			return res, err
 		}
 		res.Subscriptions++
-		res.Reminded = append(res.Reminded, rs...)
+		if in.SubscriptionID != 0 {
+			res.Reminded = append(res.Reminded, rs...)
+		}
 	}
 	return res, nil
 }
