@@ -68,8 +68,13 @@ type SendDueRemindersResult struct {
 // claimed. After an outage (the schedule paused, say) a reminder more than
 // an hour late is dropped if a later one of its kind is due too: the
 // client gets "3 days", not "5 days", "4 days" and "3 days" at once. None
-// is sent once the paid-until date has passed: the renewal or the expiry
-// has spoken since.
+// is sent more than staleAfter past the paid-until date: the renewal or the
+// expiry has spoken since. (A renewal charged replaces the period's
+// reminders with the next period's in the row, which the batch reads again
+// just before sending: none of the old period's goes out after it. The hour
+// is for a reminder the batch reaches moments after the renewal's moment,
+// with the renewal refused: a product billed in seconds has its last
+// reminder a second before.)
 func (a *Activities) SendDueReminders(ctx context.Context, in SendDueRemindersInput) (SendDueRemindersResult, error) {
 	defer heartbeat(ctx)()
 	var res SendDueRemindersResult
@@ -131,12 +136,12 @@ func (a *Activities) SendDueReminders(ctx context.Context, in SendDueRemindersIn
 
 // dueReminders are the reminders of all to send at now, the last batch
 // having handled those due by through (nil: none), in time order: those
-// due whose paid-until date is still to come, less those more than
-// staleAfter late that a later one of their kind follows.
+// due whose paid-until date is less than staleAfter past, less those more
+// than staleAfter late that a later one of their kind follows.
 func dueReminders(all []Reminder, through *time.Time, now time.Time) []Reminder {
 	var due []Reminder
 	for _, r := range all {
-		if !r.At.After(now) && (through == nil || r.At.After(*through)) && r.PaidUntil.After(now) {
+		if !r.At.After(now) && (through == nil || r.At.After(*through)) && now.Before(r.PaidUntil.Add(staleAfter)) {
 			due = append(due, r)
 		}
 	}

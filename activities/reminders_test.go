@@ -94,8 +94,9 @@ func stripped(rs []activities.Reminder) []activities.Reminder {
 // TestRemindersAfterAnOutage: after days without a batch (the schedule
 // paused), only the latest reminder due is sent, not one per day missed,
 // but reminders a few seconds apart that one batch finds (a product billed
-// in seconds) all go out; none once the paid-until date has passed; none
-// while the balance covers the price.
+// in seconds) all go out; none while the balance covers the price; the last
+// one still, moments after the paid-until date (the renewal refused), but
+// none more than an hour after it.
 func TestRemindersAfterAnOutage(t *testing.T) {
 	t.Parallel()
 	f := setup(t, billing.ProductInput{})
@@ -118,14 +119,25 @@ func TestRemindersAfterAnOutage(t *testing.T) {
 	require.Equal(t, activities.SendDueRemindersResult{Subscriptions: 1, Skipped: 1, Reminded: res.Reminded}, res)
 	require.Equal(t, 1, f.insufficient())
 
-	// Published again from scratch (a new period's schedule would be), but
-	// looked at only after the paid-until date: nothing is sent that late.
-	_, err = f.db.Exec(f.ctx, `UPDATE subscriptions SET reminded_through = NULL, reminders_at = $2 WHERE id = $1`, f.sub.ID, rs[0].At)
+	// Still listed (the renewal was refused), looked at moments after the
+	// paid-until date: the last reminder goes out, late by a second.
+	_, err = f.st.Adjust(f.ctx, f.cust.ID, billing.Adjustment{Kind: billing.Debit, Amount: 250, Currency: "EUR", Reference: "x", IdempotencyKey: rand.Text()})
+	require.NoError(t, err)
+	_, err = f.db.Exec(f.ctx, `UPDATE subscriptions SET reminded_through = $2, reminders_at = $3 WHERE id = $1`, f.sub.ID, rs[3].At, rs[4].At)
 	require.NoError(t, err)
 	res = f.remind(t, paid.Add(time.Second))
+	require.Equal(t, 1, res.Sent, "%+v", res)
+	require.Equal(t, 2, f.insufficient())
+
+	// Published again from scratch, but looked at only more than an hour
+	// after the paid-until date: nothing is sent that late.
+	_, err = f.db.Exec(f.ctx, `UPDATE subscriptions SET reminded_through = NULL, reminders_at = $2 WHERE id = $1`, f.sub.ID, rs[0].At)
+	require.NoError(t, err)
+	res = f.remind(t, paid.Add(time.Hour+time.Second))
 	require.Equal(t, 0, res.Sent+res.Skipped+res.AlreadySent, "%+v", res)
 	require.Equal(t, 1, res.Subscriptions, "looked at and handled")
-	require.Equal(t, 0, f.remind(t, paid.Add(time.Minute)).Subscriptions)
+	require.Equal(t, 0, f.remind(t, paid.Add(2*time.Hour)).Subscriptions)
+	require.Equal(t, 2, f.insufficient())
 }
 
 // TestFirstAnnouncementStands: the price a reminder names is announced for
