@@ -59,6 +59,11 @@ type SendNoticesResult struct {
 	Sent, AlreadySent, Skipped, Deferred int
 }
 
+// Add counts o's notices in r too.
+func (r *SendNoticesResult) Add(o SendNoticesResult) {
+	r.Sent, r.AlreadySent, r.Skipped, r.Deferred = r.Sent+o.Sent, r.AlreadySent+o.AlreadySent, r.Skipped+o.Skipped, r.Deferred+o.Deferred
+}
+
 // Bounds of one send: at most perSend, and none is started with less than
 // minSend left of the activity, so every send records its outcome in time.
 const (

@@ -54,9 +54,10 @@ type SendDueRemindersInput struct {
 // a whole batch's list would swell the reminders run's history, which keeps
 // every activity's result.
 type SendDueRemindersResult struct {
-	Subscriptions, Sent, AlreadySent, Skipped, Deferred int
-	More                                                bool
-	Reminded                                            []Reminder `json:",omitempty"`
+	Subscriptions int
+	SendNoticesResult
+	More     bool
+	Reminded []Reminder `json:",omitempty"`
 }
 
 // SendDueReminders sends the reminders due, for at most in.Limit
@@ -110,8 +111,7 @@ func (a *Activities) SendDueReminders(ctx context.Context, in SendDueRemindersIn
 		}
 		rs := dueReminders(all, d.Through, now)
 		sent, err := a.sendReminders(ctx, d.SubscriptionID, d.CustomerID, rs)
-		res.Sent, res.AlreadySent, res.Skipped, res.Deferred = res.Sent+sent.Sent, res.AlreadySent+sent.AlreadySent,
-			res.Skipped+sent.Skipped, res.Deferred+sent.Deferred
+		res.Add(sent)
 		var app *temporal.ApplicationError
 		if err != nil && !(errors.As(err, &app) && app.NonRetryable()) {
 			return res, err // the database: the batch is retried
@@ -186,7 +186,7 @@ func (a *Activities) sendReminders(ctx context.Context, subscriptionID, customer
 		}
 		n, err := a.SendNotices(ctx, SendNoticesInput{SubscriptionID: subscriptionID, CustomerID: customerID, Period: r.Period,
 			Notices: []NoticeRequest{req}, Plan: plan, PaidUntil: r.PaidUntil})
-		res.Sent, res.AlreadySent, res.Skipped, res.Deferred = res.Sent+n.Sent, res.AlreadySent+n.AlreadySent, res.Skipped+n.Skipped, res.Deferred+n.Deferred
+		res.Add(n)
 		if err != nil {
 			return res, err
 		}

@@ -69,7 +69,7 @@ func TestRemindersAreSentOnceEachAtTheirTime(t *testing.T) {
 	_, err := f.db.Exec(f.ctx, `UPDATE subscriptions SET reminded_through = NULL, reminders_at = $2 WHERE id = $1`, f.sub.ID, r5.At)
 	require.NoError(t, err)
 	res = f.remind(t, r5.At.Add(time.Minute))
-	require.Equal(t, activities.SendDueRemindersResult{Subscriptions: 1, AlreadySent: 1, Reminded: res.Reminded}, res)
+	require.Equal(t, activities.SendDueRemindersResult{Subscriptions: 1, SendNoticesResult: activities.SendNoticesResult{AlreadySent: 1}, Reminded: res.Reminded}, res)
 	require.Equal(t, 1, f.insufficient())
 
 	res = f.remind(t, r4.At.Add(30*time.Second))
@@ -116,7 +116,7 @@ func TestRemindersAfterAnOutage(t *testing.T) {
 	_, err := f.st.Adjust(f.ctx, f.cust.ID, billing.Adjustment{Kind: billing.Credit, Amount: 250, Currency: "EUR", Reference: "x", IdempotencyKey: rand.Text()})
 	require.NoError(t, err)
 	res = f.remind(t, paid.AddDate(0, 0, -1))
-	require.Equal(t, activities.SendDueRemindersResult{Subscriptions: 1, Skipped: 1, Reminded: res.Reminded}, res)
+	require.Equal(t, activities.SendDueRemindersResult{Subscriptions: 1, SendNoticesResult: activities.SendNoticesResult{Skipped: 1}, Reminded: res.Reminded}, res)
 	require.Equal(t, 1, f.insufficient())
 
 	// Still listed (the renewal was refused), looked at moments after the

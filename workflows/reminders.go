@@ -33,7 +33,8 @@ type RemindersInput struct {
 
 // RemindersResult counts what a run did.
 type RemindersResult struct {
-	Batches, Subscriptions, Sent, AlreadySent, Skipped, Deferred int
+	Batches, Subscriptions int
+	activities.SendNoticesResult
 }
 
 // RemindersWorkflow sends the reminders that fell due (insufficient_funds
@@ -76,7 +77,7 @@ func RemindersWorkflow(ctx workflow.Context, in RemindersInput) (RemindersResult
 				}
 				res.Batches++
 				res.Subscriptions += r.Subscriptions
-				res.Sent, res.AlreadySent, res.Skipped, res.Deferred = res.Sent+r.Sent, res.AlreadySent+r.AlreadySent, res.Skipped+r.Skipped, res.Deferred+r.Deferred
+				res.Add(r.SendNoticesResult)
 				if !r.More {
 					return
 				}

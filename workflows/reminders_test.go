@@ -115,14 +115,14 @@ func TestRemindersWorkflowDrainsEveryShard(t *testing.T) {
 			calls[in.Shard]++
 			require.Equal(t, 3, in.Shards)
 			full := in.Shard == 1 // shard 1 always has more than a batch due
-			return activities.SendDueRemindersResult{Subscriptions: 2, Sent: 1, More: full}, nil
+			return activities.SendDueRemindersResult{Subscriptions: 2, SendNoticesResult: activities.SendNoticesResult{Sent: 1}, More: full}, nil
 		})
 	env.ExecuteWorkflow(workflows.RemindersWorkflow, workflows.RemindersInput{Shards: 3, Batches: 5})
 	require.NoError(t, env.GetWorkflowError())
 	var res workflows.RemindersResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	require.Equal(t, map[int]int{0: 1, 1: 5, 2: 1}, calls, "shard 1 until its bound, the others once")
-	require.Equal(t, workflows.RemindersResult{Batches: 7, Subscriptions: 14, Sent: 7}, res)
+	require.Equal(t, workflows.RemindersResult{Batches: 7, Subscriptions: 14, SendNoticesResult: activities.SendNoticesResult{Sent: 7}}, res)
 }
 
 // TestScheduleSavedEvenIfItsNoticesFail: the schedule a step changed is
