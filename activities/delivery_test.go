@@ -290,7 +290,7 @@ func (f toFake) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // TestStaleSendingAndBackoff: an attempt that died leaving "sending" (a
-// killed worker) counts as unknown after 10 minutes: an email is sent again
+// killed worker) counts as unknown after 3 minutes, not before: an email is sent again
 // with its Message-ID, an SMS is not; failed notices wait 1, 2, 4 ... up to
 // 30 minutes between attempts.
 func TestStaleSendingAndBackoff(t *testing.T) {
@@ -304,11 +304,18 @@ func TestStaleSendingAndBackoff(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, srv.Up())
 	srv.SetFault(smtptest.Accept)
-	// Both were left "sending" 11 minutes ago by an attempt that died.
-	_, err = f.st.Pool().Exec(f.ctx, `UPDATE notices SET status = 'sending', updated_at = now() - interval '11 minutes'
+	// Both were left "sending" 2 minutes ago: the attempt may still be
+	// under way, nothing is done.
+	_, err = f.st.Pool().Exec(f.ctx, `UPDATE notices SET status = 'sending', updated_at = now() - interval '2 minutes'
 		WHERE customer_id = $1`, f.cust.ID)
 	require.NoError(t, err)
 	res := f.redeliver(t)
+	require.Zero(t, res.Settled+res.Claimed+res.Sent, "a claim 2 minutes old is left to its attempt: %+v", res)
+	// Both were left "sending" 4 minutes ago by an attempt that died.
+	_, err = f.st.Pool().Exec(f.ctx, `UPDATE notices SET status = 'sending', updated_at = now() - interval '4 minutes'
+		WHERE customer_id = $1`, f.cust.ID)
+	require.NoError(t, err)
+	res = f.redeliver(t)
 	require.Equal(t, 1, res.Settled, "the SMS: unknown, never sent twice")
 	require.Equal(t, 1, res.Sent, "the email: sent again")
 	notices, err := f.st.Notices(f.ctx, f.sub.ID)

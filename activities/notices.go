@@ -342,8 +342,12 @@ type RedeliverResult struct {
 }
 
 // staleSending is how long a claimed notice may stay "sending" before its
-// attempt counts as dead: well beyond any activity's time limit.
-const staleSending = 10 * time.Minute
+// attempt counts as dead (a killed worker): six times the longest a live
+// attempt holds a claim (a send of at most perSend, then its record, given
+// 10 seconds), so that a live one is never sent again beside itself, and
+// short enough that a worker killed in a storm delays its notices by
+// minutes, not ten.
+const staleSending = 3 * time.Minute
 
 // RedeliverNotices sends again the notices that are due: those that failed
 // and emails whose outcome is unknown (with the same Message-ID), until

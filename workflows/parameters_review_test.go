@@ -180,7 +180,7 @@ func licenseNoticeDuringTheRenewal(t *testing.T, v workflow.Version) {
 	in.UpdatesUntil = day(2026, 2, 28).Add(500 * time.Millisecond)
 	failed := v >= 3
 	next, _, err := h.run(in, func(env *testsuite.TestWorkflowEnvironment) {
-		env.OnGetVersion("cycle-cost", workflow.DefaultVersion, 3).Return(v)
+		env.OnGetVersion("cycle-cost", workflow.DefaultVersion, workflows.LatestCycleCost).Return(v)
 		env.OnActivity("ChargePeriod", mock.Anything, mock.Anything).Return(
 			func(ctx context.Context, in activities.ChargePeriodInput) (activities.ChargePeriodResult, error) {
 				if in.Period == 2 && !failed {
@@ -196,7 +196,7 @@ func licenseNoticeDuringTheRenewal(t *testing.T, v workflow.Version) {
 	sameTime(t, day(2026, 3, 31), next.State.PaidUntil, "renewed")
 	require.Equal(t, 5, h.out.count("email", "Updates of your license"), "5 to 1 days before, in the first run")
 	_, _, err = h.run(*next, func(env *testsuite.TestWorkflowEnvironment) {
-		env.OnGetVersion("cycle-cost", workflow.DefaultVersion, 3).Return(v)
+		env.OnGetVersion("cycle-cost", workflow.DefaultVersion, workflows.LatestCycleCost).Return(v)
 		env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 24*time.Hour)
 	})
 	require.Error(t, err, "cancelled by the test")

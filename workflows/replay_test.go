@@ -114,6 +114,18 @@ func recordHistories(t *testing.T) {
 		return one("renewal_continue_as_new.json", id, run)
 	}, "renewal_continue_as_new.json")
 
+	// 1b. The run after it: it carries its cycle-cost version (4 or later)
+	// in its input and takes it without asking (no version marker).
+	record(func() map[string][2]string {
+		renewing := setup(t, secondly)
+		renewing.credit(300)
+		id, first := start(renewing)
+		waitRun(t, tc, id, first)
+		second := nextRun(t, tc, id, first)
+		waitRun(t, tc, id, second)
+		return one("renewal_continued_run.json", id, second)
+	}, "renewal_continued_run.json")
+
 	// 2. Not enough money: NSF, suspension, deletion notices, deletion.
 	record(func() map[string][2]string {
 		grace := 4
@@ -338,6 +350,20 @@ func recordHistories(t *testing.T) {
 func waitRun(t *testing.T, tc client.Client, id, run string) {
 	err := tc.GetWorkflow(context.Background(), id, run).GetWithOptions(context.Background(), nil, client.WorkflowRunGetOptions{DisableFollowingRuns: true})
 	require.Error(t, err, "the run ends by continuing as new")
+}
+
+// nextRun is the run that run continued as new into.
+func nextRun(t *testing.T, tc client.Client, id, run string) string {
+	it := tc.GetWorkflowHistory(context.Background(), id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		if a := ev.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
+			return a.GetNewExecutionRunId()
+		}
+	}
+	t.Fatalf("run %s of %s did not continue as new", run, id)
+	return ""
 }
 
 func waitDone(t *testing.T, tc client.Client, id string) {

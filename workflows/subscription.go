@@ -69,6 +69,12 @@ type subscription struct {
 	// for them. The next period's plan is announced in the database, where
 	// both read it (see nextPlan).
 	batched bool
+	// carries (cycle-cost version 4): the run hands its cycle-cost version
+	// to the next one in its input (SubscriptionInput.CycleCost), which
+	// takes it without asking (see cycleCost).
+	carries bool
+	// cost is the run's cycle-cost version.
+	cost workflow.Version
 	// now is the workflow's clock, for the query handler.
 	now func() time.Time
 	// carried is a save of the schedule that the next SendNotices makes
@@ -108,8 +114,8 @@ func (w *subscription) run(ctx workflow.Context) (SubscriptionResult, error) {
 	// at its latest version (see version). Runs recorded before it find no
 	// marker, get DefaultVersion and ask for the older change IDs as they
 	// did, so their histories replay.
-	cost := workflow.GetVersion(ctx, "cycle-cost", workflow.DefaultVersion, 3)
-	w.cheap, w.saveFirst, w.batched = cost >= 1, cost >= 2, cost >= 3
+	cost := w.cycleCost(ctx)
+	w.cheap, w.saveFirst, w.batched, w.carries = cost >= 1, cost >= 2, cost >= 3, cost >= 4
 	// One change ID for this round of lifecycle changes: runs recorded before
 	// it replay with the old behaviour (DefaultVersion).
 	lifecycle := w.version(ctx, "lifecycle-2", 1)
@@ -663,6 +669,9 @@ func (w *subscription) continueAsNew(ctx workflow.Context) (SubscriptionResult, 
 	}
 	w.takePayments()
 	next := w.in
+	if w.carries {
+		next.CycleCost = int(w.cost)
+	}
 	st := w.nextRun(workflow.Now(ctx), func() bool { return w.version(ctx, "license-notices-at-renewal", 1) >= 1 })
 	next.State = &st
 	return SubscriptionResult{}, workflow.NewContinueAsNewError(ctx, SubscriptionWorkflow, next)
@@ -736,6 +745,33 @@ func scheduleOf(st *SubscriptionState, policy Policy, batched bool) Schedule {
 		s.Next = append(s.Next, step)
 	}
 	return s
+}
+
+// LatestCycleCost is the newest cycle-cost version this code runs (a
+// variable only so that a test can play a later build).
+var LatestCycleCost workflow.Version = 4
+
+// cycleCost is the run's cycle-cost version. A run of version 4 or later
+// hands its version to the next run (continueAsNew), which takes it
+// without asking when it is the newest this code knows: each period's run
+// then records no version marker and no TemporalChangeVersion search
+// attribute (the continue-as-new copies the first run's). A later build
+// (a newer version) asks again: replaying a run that took its version
+// without asking, it finds no marker (DefaultVersion) and takes the
+// carried one, as the run did; running one, it records the newer version,
+// which the next run carries.
+func (w *subscription) cycleCost(ctx workflow.Context) workflow.Version {
+	carried := workflow.Version(w.in.CycleCost)
+	if carried >= 4 && carried == LatestCycleCost {
+		w.cost = carried
+		return carried
+	}
+	v := workflow.GetVersion(ctx, "cycle-cost", workflow.DefaultVersion, LatestCycleCost)
+	if v == workflow.DefaultVersion && carried >= 4 {
+		v = carried
+	}
+	w.cost = v
+	return v
 }
 
 // beforeCycleCost are the changes made before cycle-cost, at the version

@@ -43,6 +43,10 @@ type SubscriptionInput struct {
 	// UpdatesUntil is a license's updates-until date, set at the order
 	// (zero: none); the license_updates_expiring notices fall before it.
 	UpdatesUntil time.Time
+	// CycleCost is the cycle-cost version of the run that continued as new
+	// into this one (4 or later; 0 for a first run or an older one): this
+	// run takes it without asking (see cycleCost).
+	CycleCost int `json:",omitempty"`
 }
 
 // SubscriptionState is everything the workflow knows, carried across

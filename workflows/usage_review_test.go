@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tempobill/billing"
+	"github.com/tempobill/billing/workflows"
 )
 
 // TestOverageOfAServiceRenewedByAnOldRun: a service whose run was recorded
@@ -27,7 +28,7 @@ func TestOverageOfAServiceRenewedByAnOldRun(t *testing.T) {
 
 	// Run 1, recorded before the change: the order (period 1) and the renewal (period 2).
 	next, res, err := h.run(h.input(), func(env *testsuite.TestWorkflowEnvironment) {
-		env.OnGetVersion("cycle-cost", workflow.DefaultVersion, 3).Return(workflow.DefaultVersion)
+		env.OnGetVersion("cycle-cost", workflow.DefaultVersion, workflows.LatestCycleCost).Return(workflow.DefaultVersion)
 		env.OnGetVersion("usage-overage", workflow.DefaultVersion, 2).Return(workflow.DefaultVersion)
 	})
 	require.NoError(t, err)

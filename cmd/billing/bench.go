@@ -252,6 +252,7 @@ func (b *bench) newWorker() (func(), error) {
 		StickyScheduleToStartTimeout: worker.StickyScheduleToStartTimeout})
 	bw.RegisterWorkflow(BenchSleep)
 	bw.RegisterWorkflow(BenchTimerActivity)
+	bw.RegisterWorkflow(BenchTimerActivityContinue)
 	bw.RegisterActivity(BenchNoop)
 	if err := w.Start(); err != nil {
 		return nil, err
