@@ -108,9 +108,6 @@ func (m *Main) StartTemporalDev(ctx context.Context) error {
 		"--db-filename", filepath.Join(cfg.DataDir, "temporal.db"),
 		"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
 		"--log-level", "warn"}
-	for _, kv := range strings.Fields(os.Getenv("BENCH_DC")) {
-		args = append(args, "--dynamic-config-value", kv)
-	}
 	if cfg.TemporalUIPort != "" {
 		args = append(args, "--ui-port", cfg.TemporalUIPort)
 	} else {
