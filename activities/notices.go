@@ -266,7 +266,7 @@ func (a *Activities) deliver(ctx context.Context, n billing.Notice) (string, err
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	a.Metrics.Notice(n.Channel, status)
-	if err := a.Store.FinishNotice(rctx, n.ID, status, id, sendErr); err != nil {
+	if err := a.Store.FinishNotice(rctx, n, status, id, sendErr); err != nil {
 		return status, err
 	}
 	if status != billing.NoticeSent && a.Log != nil {
@@ -343,10 +343,10 @@ type RedeliverResult struct {
 
 // staleSending is how long a claimed notice may stay "sending" before its
 // attempt counts as dead (a killed worker): six times the longest a live
-// attempt holds a claim (a send of at most perSend, then its record, given
-// 10 seconds), so that a live one is never sent again beside itself, and
-// short enough that a worker killed in a storm delays its notices by
-// minutes, not ten.
+// attempt holds a claim (every path claims a notice just before its send,
+// bounded by perSend, then records it within 10 seconds), so that a live
+// one is never sent again beside itself, and short enough that a worker
+// killed in a storm delays its notices by minutes, not ten.
 const staleSending = 3 * time.Minute
 
 // RedeliverNotices sends again the notices that are due: those that failed
@@ -361,26 +361,19 @@ func (a *Activities) RedeliverNotices(ctx context.Context, in RedeliverInput) (R
 		return res, err
 	}
 	res.Settled = int(settled)
-	due, err := a.Store.ClaimDueNotices(ctx, cmp.Or(in.Limit, 100), staleSending, in.CustomerID, in.StaffID)
-	if err != nil {
-		return res, err
-	}
-	res.Claimed = len(due)
-	for i, n := range due {
-		if timeLeft(ctx) < minSend {
-			// Hand the rest back for the next run.
-			for _, rest := range due[i:] {
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-				err := a.Store.FinishNotice(rctx, rest.ID, billing.NoticeFailed, "", "no time left in this run; sent again later")
-				cancel()
-				if err != nil {
-					return res, err
-				}
-				res.Deferred++
-			}
+	// One claim at a time, each sent at once: a claim is held for one send
+	// and its record (see staleSending), never while others go out; what
+	// this run has no time for stays due, unclaimed, for the next run.
+	for limit := cmp.Or(in.Limit, 100); res.Claimed < limit && timeLeft(ctx) >= minSend; {
+		due, err := a.Store.ClaimDueNotices(ctx, 1, staleSending, in.CustomerID, in.StaffID)
+		if err != nil {
+			return res, err
+		}
+		if len(due) == 0 {
 			break
 		}
-		status, err := a.deliver(ctx, n)
+		res.Claimed++
+		status, err := a.deliver(ctx, due[0])
 		if err != nil {
 			return res, err
 		}

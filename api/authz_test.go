@@ -134,7 +134,7 @@ func (m *matrix) fixture(t *testing.T) *fixture {
 		Template: "default:registration", Subject: "Welcome", Body: "Hello"})
 	require.NoError(t, err)
 	require.True(t, claimed)
-	require.NoError(t, st.FinishNotice(ctx, n.ID, billing.NoticeFailed, "", "421 try again later"))
+	require.NoError(t, st.FinishNotice(ctx, n, billing.NoticeFailed, "", "421 try again later"))
 	f.failedNoticeA = n.ID
 	f.links = map[string]string{}
 	for _, purpose := range []string{billing.TokenSetPassword, billing.TokenActivateEmail, billing.TokenVerifyAccount} {

@@ -172,7 +172,7 @@ func (b *bundle) logEntry(c billing.Customer, event, status string) int64 {
 		Subject: "s", Body: "b"})
 	require.NoError(b.t, err)
 	require.True(b.t, claimed)
-	require.NoError(b.t, b.store.FinishNotice(ctx, n.ID, status, "", ""))
+	require.NoError(b.t, b.store.FinishNotice(ctx, n, status, "", ""))
 	return n.ID
 }
 

@@ -114,12 +114,15 @@ func (s *Store) ResendNotice(ctx context.Context, id int64, retry time.Duration)
 	return out, dbError(err, "notification", id)
 }
 
-// FinishNotice records how an attempt to send a claimed notice ended. A
-// notice that failed, or whose outcome is unknown, is due again after a
-// back-off: one minute, doubling with each attempt, at most 30 minutes.
-func (s *Store) FinishNotice(ctx context.Context, id int64, status, providerID, sendErr string) error {
-	err := s.q.NoticeFinish(ctx, dbsqlc.NoticeFinishParams{ID: id, Status: status, ProviderMessageID: providerID, Error: sendErr})
-	return dbError(err, "notice", id)
+// FinishNotice records how the attempt that claimed a notice (claim, as
+// the claim returned it) ended. A notice that failed, or whose outcome is
+// unknown, is due again after a back-off: one minute, doubling with each
+// attempt, at most 30 minutes. An attempt whose claim was settled as stale
+// and taken by another records nothing.
+func (s *Store) FinishNotice(ctx context.Context, claim billing.Notice, status, providerID, sendErr string) error {
+	err := s.q.NoticeFinish(ctx, dbsqlc.NoticeFinishParams{ID: claim.ID, Attempts: claim.Attempts, Status: status,
+		ProviderMessageID: providerID, Error: sendErr})
+	return dbError(err, "notice", claim.ID)
 }
 
 // ClaimDueNotices claims up to limit notices whose next attempt is due: ones

@@ -56,3 +56,19 @@ func TestReplayContinuedRunByALaterBuild(t *testing.T) {
 	require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
 		"testdata/renewal_continued_run.json"))
 }
+
+// TestCarriedCycleCostNewerThanTheCode: a run handed a version this code
+// doesn't know fails its task (left for a worker of a newer build), as
+// GetVersion does with a marker it doesn't know.
+func TestCarriedCycleCostNewerThanTheCode(t *testing.T) {
+	t.Parallel()
+	h := setup(t, options{price: 1299, autoRenew: true, incoming: 3})
+	h.credit(10 * 1299)
+	first, _, err := h.run(h.input(), nil)
+	require.NoError(t, err)
+	require.NotNil(t, first)
+	in := *first
+	in.CycleCost = int(workflows.LatestCycleCost) + 1
+	_, _, err = h.run(in, nil)
+	require.ErrorContains(t, err, "too old for cycle-cost version")
+}

@@ -755,23 +755,25 @@ var LatestCycleCost workflow.Version = 4
 // hands its version to the next run (continueAsNew), which takes it
 // without asking when it is the newest this code knows: each period's run
 // then records no version marker and no TemporalChangeVersion search
-// attribute (the continue-as-new copies the first run's). A later build
-// (a newer version) asks again: replaying a run that took its version
-// without asking, it finds no marker (DefaultVersion) and takes the
-// carried one, as the run did; running one, it records the newer version,
-// which the next run carries.
+// attribute (the continue-as-new copies the last one upserted). Replaying,
+// it asks all the same (a replay records nothing): a marker that another
+// build recorded in this run wins, and without one it takes the carried
+// version, as the run did. A later build (a newer version) asks too, and
+// running, records the newer version, which the next run carries. A
+// version newer than this code knows fails the task, as GetVersion does,
+// until a worker of a build that knows it takes it.
 func (w *subscription) cycleCost(ctx workflow.Context) workflow.Version {
 	carried := workflow.Version(w.in.CycleCost)
-	if carried >= 4 && carried == LatestCycleCost {
-		w.cost = carried
-		return carried
+	if carried > LatestCycleCost {
+		panic(fmt.Sprintf("workflow code is too old for cycle-cost version %d (the newest it knows is %d)", carried, LatestCycleCost))
 	}
-	v := workflow.GetVersion(ctx, "cycle-cost", workflow.DefaultVersion, LatestCycleCost)
-	if v == workflow.DefaultVersion && carried >= 4 {
-		v = carried
+	w.cost = carried
+	if carried < 4 || carried != LatestCycleCost || workflow.IsReplaying(ctx) {
+		if v := workflow.GetVersion(ctx, "cycle-cost", workflow.DefaultVersion, LatestCycleCost); v != workflow.DefaultVersion || carried < 4 {
+			w.cost = v
+		}
 	}
-	w.cost = v
-	return v
+	return w.cost
 }
 
 // beforeCycleCost are the changes made before cycle-cost, at the version

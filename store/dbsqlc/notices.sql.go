@@ -311,7 +311,7 @@ UPDATE notices SET status = $1, provider_message_id = $2, error = $3,
     next_attempt_at = CASE WHEN $1 IN ('failed', 'unknown')
         THEN now() + least(interval '1 minute' * power(2, least(attempts, 10) - 1), interval '30 minutes') END,
     updated_at = now()
-WHERE id = $4
+WHERE id = $4 AND status = 'sending' AND attempts = $5
 `
 
 type NoticeFinishParams struct {
@@ -319,17 +319,21 @@ type NoticeFinishParams struct {
 	ProviderMessageID string `db:"provider_message_id"`
 	Error             string `db:"error"`
 	ID                int64  `db:"id"`
+	Attempts          int    `db:"attempts"`
 }
 
 // NoticeFinish records an attempt's outcome. A notice that failed, or whose
 // outcome is unknown, is due again after one minute, doubling with each
-// attempt, at most 30 minutes.
+// attempt, at most 30 minutes. Only the attempt that holds the claim
+// (still sending, its attempt number) records: a late one, whose claim was
+// settled as stale and taken again, changes nothing.
 func (q *Queries) NoticeFinish(ctx context.Context, arg NoticeFinishParams) error {
 	_, err := q.db.Exec(ctx, noticeFinish,
 		arg.Status,
 		arg.ProviderMessageID,
 		arg.Error,
 		arg.ID,
+		arg.Attempts,
 	)
 	return err
 }

@@ -63,13 +63,15 @@ SELECT id FROM notices WHERE resend_of = @id::bigint ORDER BY id LIMIT 1;
 
 -- NoticeFinish records an attempt's outcome. A notice that failed, or whose
 -- outcome is unknown, is due again after one minute, doubling with each
--- attempt, at most 30 minutes.
+-- attempt, at most 30 minutes. Only the attempt that holds the claim
+-- (still sending, its attempt number) records: a late one, whose claim was
+-- settled as stale and taken again, changes nothing.
 -- name: NoticeFinish :exec
 UPDATE notices SET status = @status, provider_message_id = @provider_message_id, error = @error,
     next_attempt_at = CASE WHEN @status IN ('failed', 'unknown')
         THEN now() + least(interval '1 minute' * power(2, least(attempts, 10) - 1), interval '30 minutes') END,
     updated_at = now()
-WHERE id = @id;
+WHERE id = @id AND status = 'sending' AND attempts = @attempts;
 
 -- NoticeClaimDue claims the notices due (again), and emails left "sending" by
 -- an attempt that died; customer_id 0 means every customer's, staff_id 0
