@@ -45,7 +45,8 @@ type SubscriptionInput struct {
 	UpdatesUntil time.Time
 	// CycleCost is the cycle-cost version of the run that continued as new
 	// into this one (4 or later; 0 for a first run or an older one): this
-	// run takes it without asking (see cycleCost).
+	// run takes it without asking when it is the newest this code knows
+	// (see cycleCost).
 	CycleCost int `json:",omitempty"`
 }
 

@@ -39,7 +39,7 @@ type historyFigures struct {
 }
 
 // What a cycle costs under the default policy, in runs of cycle-cost
-// version 3, by the bench (-only history -cycles 30): 23 events and 6
+// version 4, by the bench (-only history -cycles 30): 21 events and 6
 // actions. The reminders (low money 5 4 3 2 1 days before the renewal) are
 // the reminders schedule's, for every subscription at once, so the workflow
 // wakes up twice: at the incoming notice (3 days before: ReadPlan, then
@@ -49,11 +49,12 @@ type historyFigures struct {
 // activities in one workflow task each. Each wake-up is 5 events and 1
 // action (timer started and fired, a workflow task's 3 events), plus 1
 // marker per local activity and 1 action per workflow task that ran any;
-// the start adds 4 events (with its workflow task), the version marker and
-// the TemporalChangeVersion upsert the SDK adds to it 2, the renewal's
-// upsert 1 and the continue-as-new 1. Version 2 (a wake-up per reminder, the
-// charge an ordinary activity) cost 59 events and 16 actions; before issue
-// 15, 112 and 23.
+// the start adds 4 events (with its workflow task), the renewal's upsert 1
+// and the continue-as-new 1. A run takes the cycle-cost version its input
+// carries, so only a subscription's first run has the version marker and
+// the TemporalChangeVersion upsert (2 more; version 3: 23 events). Version 2
+// (a wake-up per reminder, the charge an ordinary activity) cost 59 events
+// and 16 actions; before issue 15, 112 and 23.
 //
 // historyPerCycle runs one subscription on a product billed every 10
 // seconds, whose incoming notice falls 3 "days" (seconds: see addDays)
