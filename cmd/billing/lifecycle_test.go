@@ -12,10 +12,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	workflowservice "go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tempobill/billing"
 	"github.com/tempobill/billing/internal/smtptest"
+	"github.com/tempobill/billing/workflows"
 )
 
 // TestLifecycleEndToEnd runs "billing dev" with mail going to a real SMTP
@@ -132,15 +135,30 @@ func TestLifecycleEndToEnd(t *testing.T) {
 		require.Equal(t, "sent", n.Status)
 	}
 
-	// Ops filter subscriptions by customer and status in Temporal.
+	// Ops filter subscriptions by customer and status in Temporal, and by
+	// version: the deleted run came after the renewal, took its cycle-cost
+	// version from its input without a marker, and still carries the
+	// version the first run upserted.
 	tc, err := client.Dial(client.Options{HostPort: temporalAddr})
 	require.NoError(t, err)
 	defer tc.Close()
 	require.Eventually(t, func() bool {
 		res, err := tc.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
-			Query: fmt.Sprintf("BillingCustomerID = %d AND BillingStatus = 'deleted'", cid)})
+			Query: fmt.Sprintf("BillingCustomerID = %d AND BillingStatus = 'deleted' AND TemporalChangeVersion = 'cycle-cost-%d'",
+				cid, workflows.LatestCycleCost)})
 		return err == nil && len(res.Executions) >= 1
-	}, 30*time.Second, 250*time.Millisecond, "the workflow's search attributes say deleted")
+	}, 30*time.Second, 250*time.Millisecond, "the workflow's search attributes say deleted, at the latest cycle-cost")
+	last := tc.GetWorkflowHistory(context.Background(), billing.SubscriptionWorkflowID(sub.ID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	first, err := last.Next()
+	require.NoError(t, err)
+	require.NotEmpty(t, first.GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId(), "the deleted run was continued from the renewal's")
+	for last.HasNext() {
+		ev, err := last.Next()
+		require.NoError(t, err)
+		if m := ev.GetMarkerRecordedEventAttributes(); m != nil {
+			require.NotEqual(t, "Version", m.GetMarkerName(), "a continued run records no version marker")
+		}
+	}
 }
 
 func subjects(s *smtptest.Server) []string {
